@@ -1,0 +1,35 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+/// Release builds: -Ounchecked plus an explicit CPU so hand-written SIMD loops compile to AVX2/FMA.
+/// `haswell` keeps the binary portable to any x86-64 CPU with AVX2+FMA.
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "GhostKit",
+    products: [
+        .executable(name: "ghostkit", targets: ["ghostkit"]),
+        .library(name: "GhostKit", targets: ["GhostTensor", "GhostModels", "GhostIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        .target(name: "GhostModels", dependencies: ["GhostTensor"], swiftSettings: fastMath),
+        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5"], swiftSettings: fastMath),
+        .executableTarget(
+            name: "ghostkit",
+            dependencies: ["GhostTensor", "GhostModels", "GhostIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: fastMath),
+        .testTarget(name: "GhostTensorTests", dependencies: ["GhostTensor"], swiftSettings: fastMath),
+        .testTarget(name: "GhostModelsTests", dependencies: ["GhostModels", "GhostIO"], swiftSettings: fastMath),
+        .testTarget(name: "GhostIOTests", dependencies: ["GhostIO"], swiftSettings: fastMath),
+    ]
+)

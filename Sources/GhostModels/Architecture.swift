@@ -1,0 +1,129 @@
+import Foundation
+import GhostTensor
+
+/// A model description that can be stored in checkpoint metadata ("ghostkit.arch", JSON) and
+/// turned back into a model.
+public struct Architecture: Codable, Equatable {
+    /// "resnet" (ImageNet-style ResNet-18…152, optionally with a CIFAR stem) or "cifar-resnet" (6n+2).
+    public var family: String
+    public var depth: Int
+    /// "imagenet" or "cifar" (family "resnet" only).
+    public var stem: String?
+    /// Width multiplier on every channel count (family "resnet" only; 1.0 = torchvision).
+    public var width: Double?
+    /// "A" (zero-pad) or "B" (1×1 projection). family "resnet" always uses B.
+    public var shortcut: String?
+    public var inChannels: Int
+    public var numClasses: Int
+
+    enum CodingKeys: String, CodingKey {
+        case family, depth, stem, width, shortcut
+        case inChannels = "in_channels", numClasses = "num_classes"
+    }
+
+    public static let imagenetDepths: [Int: (bottleneck: Bool, blocks: [Int])] = [
+        18: (false, [2, 2, 2, 2]), 34: (false, [3, 4, 6, 3]), 50: (true, [3, 4, 6, 3]),
+        101: (true, [3, 4, 23, 3]), 152: (true, [3, 8, 36, 3]),
+    ]
+    public static let cifarDepths = [20, 32, 44, 56, 110]
+    /// Every name `--arch` accepts.
+    public static var knownNames: [String] { (imagenetDepths.keys.sorted() + cifarDepths).map { "resnet\($0)" } }
+
+    /// Parses an `--arch` name (resnet18 … resnet152, resnet20 … resnet110) plus options.
+    public init(name: String, stem: String? = nil, width: Double? = nil, shortcut: String? = nil,
+                inChannels: Int? = nil, numClasses: Int? = nil) throws {
+        let lower = name.lowercased()
+        guard lower.hasPrefix("resnet"), let depth = Int(lower.dropFirst(6)) else {
+            throw GhostError("unknown architecture '\(name)' (known: \(Self.knownNames.joined(separator: ", ")))")
+        }
+        if Self.imagenetDepths[depth] != nil {
+            self.family = "resnet"
+            self.stem = stem ?? "imagenet"
+            self.width = width ?? 1
+            self.shortcut = nil
+            self.inChannels = inChannels ?? 3
+            self.numClasses = numClasses ?? 1000
+        } else if Self.cifarDepths.contains(depth) || ((depth - 2) % 6 == 0 && depth >= 8) {
+            self.family = "cifar-resnet"
+            self.stem = nil
+            self.width = nil
+            self.shortcut = shortcut ?? "A"
+            self.inChannels = inChannels ?? 3
+            self.numClasses = numClasses ?? 10
+        } else {
+            throw GhostError("unknown architecture '\(name)' (known: \(Self.knownNames.joined(separator: ", ")))")
+        }
+        self.depth = depth
+        try validate()
+    }
+
+    /// Decodes the JSON stored in checkpoint metadata.
+    public init(json: String) throws {
+        guard let data = json.data(using: .utf8),
+              let arch = try? JSONDecoder().decode(Architecture.self, from: data) else {
+            throw GhostError("architecture metadata is not valid JSON: \(json.prefix(120))")
+        }
+        self = arch
+        try validate()
+    }
+
+    public func validate() throws {
+        switch family {
+        case "resnet":
+            guard Self.imagenetDepths[depth] != nil else { throw GhostError("resnet depth \(depth) is not one of 18, 34, 50, 101, 152") }
+            guard stem == "imagenet" || stem == "cifar" else { throw GhostError("stem must be 'imagenet' or 'cifar', got '\(stem ?? "")'") }
+            guard let w = width, w > 0, w <= 16 else { throw GhostError("width multiplier must be in (0, 16]") }
+        case "cifar-resnet":
+            guard depth >= 8, (depth - 2) % 6 == 0 else { throw GhostError("CIFAR ResNet depth must be 6n+2, got \(depth)") }
+            guard shortcut == "A" || shortcut == "B" else { throw GhostError("shortcut must be A or B, got '\(shortcut ?? "")'") }
+        default:
+            throw GhostError("unknown model family '\(family)'")
+        }
+        guard (1...4096).contains(inChannels) else { throw GhostError("in_channels must be 1…4096, got \(inChannels)") }
+        guard (1...100_000).contains(numClasses) else { throw GhostError("num_classes must be 1…100000, got \(numClasses)") }
+    }
+
+    /// JSON for checkpoint metadata.
+    public var json: String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(data: try! enc.encode(self), encoding: .utf8)!
+    }
+
+    /// Short human name, e.g. "resnet50", "resnet18 (cifar stem, width 0.25, 1→10)".
+    public var displayName: String {
+        var extras: [String] = []
+        if family == "resnet" {
+            if stem == "cifar" { extras.append("cifar stem") }
+            if let w = width, w != 1 { extras.append("width \(Self.format(w))") }
+        } else {
+            extras.append("option \(shortcut ?? "A")")
+        }
+        extras.append("\(inChannels)→\(numClasses)")
+        return "resnet\(depth) (\(extras.joined(separator: ", ")))"
+    }
+
+    /// Typical input side: 224 for ImageNet stems, 32 for CIFAR-style models.
+    public var defaultInputSize: Int { family == "resnet" && stem == "imagenet" ? 224 : 32 }
+
+    /// Builds the model with deterministic initialisation.
+    public func build(seed: UInt64 = 0) -> ResNet {
+        if family == "cifar-resnet" {
+            let n = (depth - 2) / 6
+            return ResNet(bottleneck: false, blocks: [n, n, n], widths: [16, 32, 64], stemWidth: 16, stemKernel: 3,
+                          stemStride: 1, maxPool: false, inChannels: inChannels, numClasses: numClasses,
+                          shortcut: shortcut == "B" ? .projection : .zeroPad, seed: seed)
+        }
+        let (bottleneck, blocks) = Self.imagenetDepths[depth]!
+        let w = width ?? 1
+        let scaled = { (c: Int) in max(1, Int((Double(c) * w).rounded())) }
+        let cifar = stem == "cifar"
+        return ResNet(bottleneck: bottleneck, blocks: blocks, widths: [64, 128, 256, 512].map(scaled),
+                      stemWidth: scaled(64), stemKernel: cifar ? 3 : 7, stemStride: cifar ? 1 : 2, maxPool: !cifar,
+                      inChannels: inChannels, numClasses: numClasses, shortcut: .projection, seed: seed)
+    }
+
+    static func format(_ x: Double) -> String {
+        x == x.rounded() ? String(Int(x)) : String(x)
+    }
+}

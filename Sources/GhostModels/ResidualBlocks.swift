@@ -1,0 +1,122 @@
+import GhostTensor
+
+/// How a residual block's identity path changes shape when the block downsamples.
+public enum Shortcut: String, Codable {
+    /// Option A (He et al. 2016, CIFAR): stride-2 subsampling and zero-padded channels, no parameters.
+    case zeroPad = "A"
+    /// Option B (torchvision): 1×1 strided conv + BN, named `downsample.0` / `downsample.1`.
+    case projection = "B"
+}
+
+/// Conv → BN (→ + residual) (→ ReLU). In eval mode BN and the rest run fused inside the conv.
+@inline(__always)
+func convBN(_ conv: Conv2D, _ bn: BatchNorm2D, _ x: Tensor, residual: Tensor? = nil, relu: Bool) -> Tensor {
+    if conv.training || bn.training {
+        var y = bn(conv(x))
+        if let r = residual { y = Elementwise.add(y, r) }
+        return relu ? Elementwise.relu(y) : y
+    }
+    let (s, b) = bn.inferenceScaleShift()
+    return conv.forward(x, scale: s, shift: b, residual: residual, relu: relu)
+}
+
+/// The identity path of a block: nothing, a 1×1 projection (Sequential of conv + BN) or option A.
+final class ShortcutPath {
+    let projection: Sequential?
+    let padChannels: Int
+    let stride: Int
+
+    init(inChannels: Int, outChannels: Int, stride: Int, style: Shortcut, rng: inout SplitMix64) {
+        self.stride = stride
+        if stride == 1 && inChannels == outChannels {
+            projection = nil; padChannels = 0
+        } else if style == .projection {
+            projection = Sequential([Conv2D(inChannels, outChannels, kernel: 1, stride: stride, rng: &rng),
+                                     BatchNorm2D(outChannels)])
+            padChannels = 0
+        } else {
+            precondition(outChannels >= inChannels && (outChannels - inChannels) % 2 == 0, "option A needs even channel growth")
+            projection = nil; padChannels = outChannels - inChannels
+        }
+    }
+
+    var children: [(String, Module)] { projection.map { [("downsample", $0)] } ?? [] }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        if let p = projection { return convBN(p.layers[0] as! Conv2D, p.layers[1] as! BatchNorm2D, x, relu: false) }
+        if padChannels > 0 || stride > 1 {
+            let s = stride > 1 ? Elementwise.subsample(x, stride: stride) : x
+            return Elementwise.padChannels(s, before: padChannels / 2, after: padChannels - padChannels / 2)
+        }
+        return x
+    }
+
+    /// Profiles a residual block: the main path in order, then the projection on the block input.
+    func profileBlock(main: [(String, Module)], _ input: [Int], _ profiler: inout Profiler) -> [Int] {
+        var shape = input
+        for (name, m) in main { shape = profiler.nest(name) { m.profile(shape, &$0) } }
+        if let p = projection { _ = profiler.nest("downsample") { p.profile(input, &$0) } }
+        return shape
+    }
+}
+
+/// torchvision's BasicBlock: 3×3 conv (stride) → BN → ReLU → 3×3 conv → BN, + shortcut, ReLU.
+public final class BasicBlock: Module {
+    public static let expansion = 1
+    public let conv1: Conv2D, bn1: BatchNorm2D, conv2: Conv2D, bn2: BatchNorm2D
+    let shortcut: ShortcutPath
+
+    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, rng: inout SplitMix64) {
+        conv1 = Conv2D(inChannels, planes, kernel: 3, stride: stride, padding: 1, rng: &rng)
+        bn1 = BatchNorm2D(planes)
+        conv2 = Conv2D(planes, planes, kernel: 3, padding: 1, rng: &rng)
+        bn2 = BatchNorm2D(planes)
+        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes, stride: stride, style: style, rng: &rng)
+    }
+
+    public override var children: [(String, Module)] {
+        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)] + shortcut.children
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let out = convBN(conv1, bn1, x, relu: true)
+        return convBN(conv2, bn2, out, residual: shortcut(x), relu: true)
+    }
+
+    public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
+        shortcut.profileBlock(main: [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)], input, &profiler)
+    }
+}
+
+/// torchvision's Bottleneck (v1.5, stride on the 3×3): 1×1 → 3×3 (stride) → 1×1 (×4), + shortcut, ReLU.
+public final class Bottleneck: Module {
+    public static let expansion = 4
+    public let conv1: Conv2D, bn1: BatchNorm2D, conv2: Conv2D, bn2: BatchNorm2D, conv3: Conv2D, bn3: BatchNorm2D
+    let shortcut: ShortcutPath
+
+    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, rng: inout SplitMix64) {
+        conv1 = Conv2D(inChannels, planes, kernel: 1, rng: &rng)
+        bn1 = BatchNorm2D(planes)
+        conv2 = Conv2D(planes, planes, kernel: 3, stride: stride, padding: 1, rng: &rng)
+        bn2 = BatchNorm2D(planes)
+        conv3 = Conv2D(planes, planes * Self.expansion, kernel: 1, rng: &rng)
+        bn3 = BatchNorm2D(planes * Self.expansion)
+        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes * Self.expansion, stride: stride,
+                                style: style, rng: &rng)
+    }
+
+    public override var children: [(String, Module)] {
+        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)] + shortcut.children
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        var out = convBN(conv1, bn1, x, relu: true)
+        out = convBN(conv2, bn2, out, relu: true)
+        return convBN(conv3, bn3, out, residual: shortcut(x), relu: true)
+    }
+
+    public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
+        shortcut.profileBlock(main: [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2),
+                                     ("conv3", conv3), ("bn3", bn3)], input, &profiler)
+    }
+}

@@ -1,0 +1,113 @@
+/// Forward convolution kernels: im2col + OpenBLAS sgemm for dense and grouped convolutions,
+/// a direct loop for depthwise ones. All take NCHW input and write NCHW output.
+public enum Conv2DKernel {
+    /// Minimum GEMM width (output pixels per tile) that keeps sgemm efficient.
+    static let minTile = 256
+    /// Target bytes of one im2col tile (fits a core's share of L2).
+    static let tileBytes = 512 * 1024
+
+    /// Forward convolution of `x` [N, Cin, H, W] with `weight` [Cout, Cin/groups, kh, kw].
+    /// `epilogue` is applied per output channel (bias / BN scale-shift, residual, ReLU).
+    public static func forward(_ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
+                               groups: Int = 1, epilogue: Epilogue = .none) -> Tensor {
+        precondition(x.rank == 4 && weight.rank == 4, "conv2d expects NCHW input and OIHW weight")
+        let g = ConvGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                             outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
+                             stride: stride, padding: padding, groups: groups)
+        precondition(g.inChannels % groups == 0 && g.outChannels % groups == 0, "channels not divisible by groups")
+        precondition(weight.shape[1] == g.groupInChannels,
+                     "weight expects \(weight.shape[1] * groups) input channels, input has \(g.inChannels)")
+        precondition(g.outHeight > 0 && g.outWidth > 0, "convolution output would be empty for input \(x.shape)")
+        let y = Tensor(uninitialized: g.outputShape)
+        if g.isDepthwise && g.patchSize == g.kernelH * g.kernelW {
+            DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
+        } else {
+            gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
+        }
+        return y
+    }
+
+    /// A unit of work: output pixels [p0, p0+count) of image n (inImage), or images [n, n+count) whole.
+    struct Tile { var n: Int; var p0: Int; var count: Int; var wholeImages: Bool }
+
+    static func tiles(_ g: ConvGeometry) -> (tiles: [Tile], width: Int) {
+        let P = g.outPixels
+        let target = max(minTile, tileBytes / (4 * max(g.patchSize, 1)))
+        var tiles: [Tile] = []
+        if P >= minTile || g.batch == 1 {
+            // Per-image tiles; keep them about equal in size.
+            let parts = max(1, (P + target - 1) / target)
+            let size = (P + parts - 1) / parts
+            for n in 0..<g.batch {
+                var p = 0
+                while p < P { tiles.append(Tile(n: n, p0: p, count: min(size, P - p), wholeImages: false)); p += size }
+            }
+            return (tiles, size)
+        }
+        // Small maps: several whole images per GEMM so its N dimension stays wide, but leave
+        // at least one tile per worker.
+        var per = max(1, target / P)
+        per = min(per, max(1, (g.batch + Engine.threads - 1) / Engine.threads))
+        var n = 0
+        while n < g.batch { tiles.append(Tile(n: n, p0: 0, count: min(per, g.batch - n), wholeImages: true)); n += per }
+        return (tiles, per * P)
+    }
+
+    static func gemmForward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                            g: ConvGeometry, epilogue: Epilogue) {
+        let (tiles, width) = tiles(g)
+        let P = g.outPixels, K = g.patchSize, G = g.groups
+        let cinG = g.groupInChannels, coutG = g.groupOutChannels
+        let inImage = g.inChannels * g.height * g.width, outImage = g.outChannels * P
+        let workers = min(Engine.threads, tiles.count)
+        let needCols = !(g.isPointwise && G == 1)
+        Engine.parallelFor(workers) { w in
+            let cols = Scratch(needCols || tiles.first!.wholeImages ? K * width : 0)
+            let tmp = Scratch(tiles.first!.wholeImages ? g.outChannels * width : 0)
+            var t = w
+            while t < tiles.count {
+                let tile = tiles[t]
+                t += workers
+                if !tile.wholeImages {
+                    let xn = x + tile.n * inImage
+                    let yn = y + tile.n * outImage + tile.p0
+                    for gi in 0..<G {
+                        let b: UnsafePointer<Float>, ldb: Int
+                        if needCols {
+                            im2col(image: xn, g: g, channel0: gi * cinG, channels: cinG, pStart: tile.p0,
+                                   pCount: tile.count, dst: cols.pointer, ldDst: tile.count)
+                            b = UnsafePointer(cols.pointer); ldb = tile.count
+                        } else {
+                            b = xn + tile.p0; ldb = P
+                        }
+                        sgemm(m: coutG, n: tile.count, k: K, a: weight + gi * coutG * K, lda: K,
+                              b: b, ldb: ldb, c: yn + gi * coutG * P, ldc: P)
+                    }
+                    epilogue.apply(yn, rows: g.outChannels, cols: tile.count, ld: P, channel0: 0,
+                                   residualOffset: tile.n * outImage + tile.p0)
+                } else {
+                    let ld = tile.count * P
+                    for gi in 0..<G {
+                        for i in 0..<tile.count {
+                            let xn = x + (tile.n + i) * inImage
+                            if needCols {
+                                im2col(image: xn, g: g, channel0: gi * cinG, channels: cinG, pStart: 0, pCount: P,
+                                       dst: cols.pointer + i * P, ldDst: ld)
+                            } else {
+                                for c in 0..<K { (cols.pointer + c * ld + i * P).update(from: xn + c * P, count: P) }
+                            }
+                        }
+                        sgemm(m: coutG, n: ld, k: K, a: weight + gi * coutG * K, lda: K,
+                              b: cols.pointer, ldb: ld, c: tmp.pointer + gi * coutG * ld, ldc: ld)
+                    }
+                    for i in 0..<tile.count {
+                        let yn = y + (tile.n + i) * outImage
+                        for c in 0..<g.outChannels { (yn + c * P).update(from: tmp.pointer + c * ld + i * P, count: P) }
+                        epilogue.apply(yn, rows: g.outChannels, cols: P, ld: P, channel0: 0,
+                                       residualOffset: (tile.n + i) * outImage)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/// Shape arithmetic of a 2-D convolution or pooling window over an NCHW input.
+public struct ConvGeometry: Equatable {
+    public var batch, inChannels, height, width: Int
+    public var outChannels, kernelH, kernelW: Int
+    public var strideH, strideW, padH, padW: Int
+    public var groups: Int
+
+    public var outHeight: Int { (height + 2 * padH - kernelH) / strideH + 1 }
+    public var outWidth: Int { (width + 2 * padW - kernelW) / strideW + 1 }
+    /// Output pixels per image.
+    public var outPixels: Int { outHeight * outWidth }
+    /// Input channels seen by one group.
+    public var groupInChannels: Int { inChannels / groups }
+    /// Output channels produced by one group.
+    public var groupOutChannels: Int { outChannels / groups }
+    /// Rows of a group's im2col patch matrix (= columns of its weight matrix).
+    public var patchSize: Int { groupInChannels * kernelH * kernelW }
+    /// A 1×1, stride-1, unpadded convolution: the input already is the patch matrix.
+    public var isPointwise: Bool { kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0 }
+    /// Each input channel feeds its own output channel(s): groups == inChannels.
+    public var isDepthwise: Bool { groups == inChannels && groups > 1 }
+
+    public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
+                kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), groups: Int = 1) {
+        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
+        self.outChannels = outChannels; self.kernelH = kernel.0; self.kernelW = kernel.1
+        self.strideH = stride.0; self.strideW = stride.1; self.padH = padding.0; self.padW = padding.1
+        self.groups = groups
+    }
+
+    /// Output shape [N, Cout, OH, OW].
+    public var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
+
+    /// Multiply-accumulates of the forward pass.
+    public var macs: Int { batch * outChannels * outPixels * patchSize }
+}

@@ -1,0 +1,88 @@
+/// Element-wise and channel-wise tensor operations (forward).
+public enum Elementwise {
+    /// max(x, 0).
+    public static func relu(_ x: Tensor) -> Tensor {
+        let y = Tensor(uninitialized: x.shape)
+        let xp = x.pointer, yp = y.pointer
+        for i in 0..<x.count { yp[i] = max(xp[i], 0) }
+        return y
+    }
+
+    /// a + b (same shapes), optionally followed by ReLU.
+    public static func add(_ a: Tensor, _ b: Tensor, relu: Bool = false) -> Tensor {
+        precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
+        let y = Tensor(uninitialized: a.shape)
+        let ap = a.pointer, bp = b.pointer, yp = y.pointer
+        if relu { for i in 0..<a.count { yp[i] = max(ap[i] + bp[i], 0) } }
+        else { for i in 0..<a.count { yp[i] = ap[i] + bp[i] } }
+        return y
+    }
+
+    /// Per-channel affine y = x·scale[c] + shift[c] on NCHW (or [N, C]) tensors, optional ReLU.
+    public static func channelAffine(_ x: Tensor, scale: Tensor, shift: Tensor, relu: Bool = false) -> Tensor {
+        let N = x.shape[0], C = x.shape[1], HW = x.count / max(N * C, 1)
+        precondition(scale.count == C && shift.count == C, "channel affine: \(C) channels, got \(scale.count)/\(shift.count)")
+        let y = Tensor(uninitialized: x.shape)
+        let xp = x.pointer, yp = y.pointer, sp = scale.pointer, bp = shift.pointer
+        Engine.parallelChunks(N * C, minChunk: 64) { range in
+            for plane in range {
+                let c = plane % C, s = sp[c], b = bp[c]
+                let src = xp + plane * HW, dst = yp + plane * HW
+                if relu { for i in 0..<HW { dst[i] = max(src[i] * s + b, 0) } }
+                else { for i in 0..<HW { dst[i] = src[i] * s + b } }
+            }
+        }
+        return y
+    }
+
+    /// Concatenates NCHW tensors along channels.
+    public static func concatChannels(_ parts: [Tensor]) -> Tensor {
+        precondition(!parts.isEmpty, "concat of nothing")
+        let N = parts[0].shape[0], spatial = Array(parts[0].shape.dropFirst(2))
+        for p in parts { precondition(p.shape[0] == N && Array(p.shape.dropFirst(2)) == spatial, "concat: shapes differ") }
+        let HW = spatial.reduce(1, *)
+        let C = parts.reduce(0) { $0 + $1.shape[1] }
+        let y = Tensor(uninitialized: [N, C] + spatial)
+        for n in 0..<N {
+            var c0 = 0
+            for p in parts {
+                let cp = p.shape[1]
+                (y.pointer + (n * C + c0) * HW).update(from: p.pointer + n * cp * HW, count: cp * HW)
+                c0 += cp
+            }
+        }
+        return y
+    }
+
+    /// Channels [start, start+count) of an NCHW tensor.
+    public static func sliceChannels(_ x: Tensor, start: Int, count: Int) -> Tensor {
+        let N = x.shape[0], C = x.shape[1], HW = x.count / max(N * C, 1)
+        precondition(start >= 0 && count >= 0 && start + count <= C, "slice [\(start), \(start + count)) of \(C) channels")
+        let y = Tensor(uninitialized: [N, count] + Array(x.shape.dropFirst(2)))
+        for n in 0..<N {
+            (y.pointer + n * count * HW).update(from: x.pointer + (n * C + start) * HW, count: count * HW)
+        }
+        return y
+    }
+
+    /// Zero-pads channels: `before` zero channels, then x, then `after` zero channels.
+    public static func padChannels(_ x: Tensor, before: Int, after: Int) -> Tensor {
+        let N = x.shape[0], C = x.shape[1], HW = x.count / max(N * C, 1)
+        let Co = C + before + after
+        let y = Tensor(zeros: [N, Co] + Array(x.shape.dropFirst(2)))
+        for n in 0..<N { (y.pointer + (n * Co + before) * HW).update(from: x.pointer + n * C * HW, count: C * HW) }
+        return y
+    }
+
+    /// Spatial subsampling x[:, :, ::s, ::s].
+    public static func subsample(_ x: Tensor, stride s: Int) -> Tensor {
+        let (N, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let OH = (H + s - 1) / s, OW = (W + s - 1) / s
+        let y = Tensor(uninitialized: [N, C, OH, OW])
+        for plane in 0..<(N * C) {
+            let src = x.pointer + plane * H * W, dst = y.pointer + plane * OH * OW
+            for oy in 0..<OH { for ox in 0..<OW { dst[oy * OW + ox] = src[oy * s * W + ox * s] } }
+        }
+        return y
+    }
+}

@@ -1,0 +1,39 @@
+/// What happens to a convolution's output while it is still in cache:
+/// `y = relu?(y · scale[c] + shift[c] + residual)` (each part optional).
+/// Eval-mode BatchNorm becomes scale/shift; a conv bias is a shift.
+public struct Epilogue {
+    public var scale: UnsafePointer<Float>?
+    public var shift: UnsafePointer<Float>?
+    /// Tensor of the output's shape added before the ReLU (residual connection).
+    public var residual: UnsafePointer<Float>?
+    public var relu: Bool
+
+    public init(scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil,
+                residual: UnsafePointer<Float>? = nil, relu: Bool = false) {
+        self.scale = scale; self.shift = shift; self.residual = residual; self.relu = relu
+    }
+
+    public static let none = Epilogue()
+    public var isIdentity: Bool { scale == nil && shift == nil && residual == nil && !relu }
+
+    /// Applies the epilogue to `rows` channel rows of `cols` elements each, starting at channel
+    /// `channel0`; row r lives at `data + r·ld`, its residual at `residual + residualOffset + r·ld`.
+    @inline(__always)
+    func apply(_ data: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int, channel0: Int, residualOffset: Int) {
+        if isIdentity { return }
+        for r in 0..<rows {
+            let row = data + r * ld
+            let s = scale?[channel0 + r] ?? 1
+            let b = shift?[channel0 + r] ?? 0
+            if let res = residual {
+                let rr = res + residualOffset + r * ld
+                if relu { for i in 0..<cols { row[i] = max(row[i] * s + b + rr[i], 0) } }
+                else { for i in 0..<cols { row[i] = row[i] * s + b + rr[i] } }
+            } else if relu {
+                for i in 0..<cols { row[i] = max(row[i] * s + b, 0) }
+            } else {
+                for i in 0..<cols { row[i] = row[i] * s + b }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// Patch extraction for GEMM convolution.
+///
+/// Writes rows (c, ki, kj) × columns (output pixels pStart ..< pStart+pCount of one image) of the
+/// patch matrix into `dst` (row stride `ldDst`). Out-of-image taps are zeros.
+@inline(__always)
+func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channels: Int,
+            pStart: Int, pCount: Int, dst: UnsafeMutablePointer<Float>, ldDst: Int) {
+    let H = g.height, W = g.width, OW = g.outWidth
+    let sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
+    var row = 0
+    for c in channel0..<(channel0 + channels) {
+        let plane = image + c * H * W
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let out = dst + row * ldDst
+                row += 1
+                // Valid ox range for this kj: 0 <= ox*sw - pw + kj < W.
+                let oxLo = kj >= pw ? 0 : (pw - kj + sw - 1) / sw
+                let oxHi = min(OW, (W - 1 + pw - kj) / sw + 1)  // exclusive
+                var p = pStart
+                var j = 0
+                while j < pCount {
+                    let oy = p / OW, ox0 = p - oy * OW
+                    let run = min(OW - ox0, pCount - j)  // pixels left in this output row
+                    let iy = oy * sh - ph + ki
+                    let o = out + j
+                    if iy < 0 || iy >= H || oxHi <= oxLo {
+                        o.update(repeating: 0, count: run)
+                    } else {
+                        let src = plane + iy * W - pw + kj
+                        let a = min(max(oxLo, ox0), ox0 + run), b = max(min(oxHi, ox0 + run), a)
+                        if a > ox0 { (o).update(repeating: 0, count: a - ox0) }
+                        if sw == 1 {
+                            (o + (a - ox0)).update(from: src + a, count: b - a)
+                        } else {
+                            var ox = a
+                            while ox < b { o[ox - ox0] = src[ox * sw]; ox += 1 }
+                        }
+                        if ox0 + run > b { (o + (b - ox0)).update(repeating: 0, count: ox0 + run - b) }
+                    }
+                    j += run
+                    p += run
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+/// Batch normalisation over channels (`nn.BatchNorm2d`) with PyTorch's state-dict names:
+/// weight, bias, running_mean, running_var, num_batches_tracked.
+public final class BatchNorm2D: Module {
+    public let weight: Parameter
+    public let bias: Parameter
+    public let runningMean: Parameter
+    public let runningVar: Parameter
+    public let numBatchesTracked: Parameter
+    public let eps: Float
+    public let momentum: Float
+
+    public var channels: Int { weight.shape[0] }
+
+    public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        weight = Parameter(Tensor(repeating: 1, shape: [channels]))
+        bias = Parameter(Tensor(zeros: [channels]))
+        runningMean = Parameter(Tensor(zeros: [channels]), isBuffer: true)
+        runningVar = Parameter(Tensor(repeating: 1, shape: [channels]), isBuffer: true)
+        numBatchesTracked = Parameter(Tensor(zeros: []), isBuffer: true, isInteger: true)
+        self.eps = eps
+        self.momentum = momentum
+    }
+
+    public override var localParameters: [(String, Parameter)] {
+        [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar),
+         ("num_batches_tracked", numBatchesTracked)]
+    }
+
+    /// Eval-mode BN as a per-channel affine: y = x·scale + shift.
+    public func inferenceScaleShift() -> (scale: Tensor, shift: Tensor) {
+        let C = channels
+        let scale = Tensor(uninitialized: [C]), shift = Tensor(uninitialized: [C])
+        let w = weight.value.pointer, b = bias.value.pointer, m = runningMean.value.pointer, v = runningVar.value.pointer
+        for c in 0..<C {
+            let s = w[c] / (v[c] + eps).squareRoot()
+            scale.pointer[c] = s
+            shift.pointer[c] = b[c] - m[c] * s
+        }
+        return (scale, shift)
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        precondition(x.rank >= 2 && x.shape[1] == channels, "batchnorm expects \(channels) channels, got \(x.shape)")
+        if training { return forwardTraining(x) }
+        let (s, b) = inferenceScaleShift()
+        return Elementwise.channelAffine(x, scale: s, shift: b)
+    }
+
+    /// Normalises with batch statistics and updates the running statistics (PyTorch semantics:
+    /// running_var uses the unbiased batch variance).
+    private func forwardTraining(_ x: Tensor) -> Tensor {
+        let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1), M = N * HW
+        let mean = Tensor(zeros: [C]), invStd = Tensor(zeros: [C])
+        let xp = x.pointer
+        for c in 0..<C {
+            var s: Double = 0, s2: Double = 0
+            for n in 0..<N {
+                let p = xp + (n * C + c) * HW
+                for i in 0..<HW { let v = Double(p[i]); s += v; s2 += v * v }
+            }
+            let mu = s / Double(M)
+            let variance = max(s2 / Double(M) - mu * mu, 0)
+            mean.pointer[c] = Float(mu)
+            invStd.pointer[c] = Float(1 / (variance + Double(eps)).squareRoot())
+            let unbiased = M > 1 ? variance * Double(M) / Double(M - 1) : variance
+            runningMean.value.pointer[c] = (1 - momentum) * runningMean.value.pointer[c] + momentum * Float(mu)
+            runningVar.value.pointer[c] = (1 - momentum) * runningVar.value.pointer[c] + momentum * Float(unbiased)
+        }
+        numBatchesTracked.value.pointer[0] += 1
+        let scale = Tensor(uninitialized: [C]), shift = Tensor(uninitialized: [C])
+        for c in 0..<C {
+            scale.pointer[c] = weight.value.pointer[c] * invStd.pointer[c]
+            shift.pointer[c] = bias.value.pointer[c] - mean.pointer[c] * scale.pointer[c]
+        }
+        return Elementwise.channelAffine(x, scale: scale, shift: shift)
+    }
+
+    /// A convolution equal to `bn(conv(x))` in eval mode: weights scaled per output channel, bias added.
+    public func folded(into conv: Conv2D) -> Conv2D {
+        precondition(conv.outChannels == channels, "cannot fold BN(\(channels)) into conv with \(conv.outChannels) outputs")
+        let (s, b) = inferenceScaleShift()
+        var w = conv.weight.value
+        w.makeUnique()
+        let per = w.count / channels
+        let bias = Tensor(uninitialized: [channels])
+        for c in 0..<channels {
+            for i in 0..<per { w.pointer[c * per + i] *= s.pointer[c] }
+            bias.pointer[c] = (conv.bias?.value.pointer[c] ?? 0) * s.pointer[c] + b.pointer[c]
+        }
+        return Conv2D(weight: w, bias: bias, stride: conv.stride, padding: conv.padding, groups: conv.groups)
+    }
+
+    public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
+        profiler.record(kind: "bn", output: input, params: 2 * channels, macs: 0)
+        return input
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// 2-D convolution (`nn.Conv2d`): weight [out, in/groups, kh, kw], optional bias.
+/// Dense and grouped convolutions run on sgemm; depthwise ones on a direct kernel.
+public final class Conv2D: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let stride: (Int, Int)
+    public let padding: (Int, Int)
+    public let groups: Int
+
+    public var inChannels: Int { weight.shape[1] * groups }
+    public var outChannels: Int { weight.shape[0] }
+    public var kernelSize: (Int, Int) { (weight.shape[2], weight.shape[3]) }
+
+    /// Kaiming-uniform initialised convolution (PyTorch's default init), deterministic by `rng`.
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                groups: Int = 1, bias: Bool = false, rng: inout SplitMix64) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0, "channels not divisible by groups")
+        let fanIn = inChannels / groups * kernel * kernel
+        let bound = 1 / Float(fanIn).squareRoot()
+        weight = Parameter(Tensor(uniform: [outChannels, inChannels / groups, kernel, kernel], bound: bound, rng: &rng))
+        self.bias = bias ? Parameter(Tensor(uniform: [outChannels], bound: bound, rng: &rng)) : nil
+        self.stride = (stride, stride)
+        self.padding = (padding, padding)
+        self.groups = groups
+    }
+
+    /// A convolution with the given weight (and bias).
+    public init(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), groups: Int = 1) {
+        self.weight = Parameter(weight)
+        self.bias = bias.map { Parameter($0) }
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+    }
+
+    public override var localParameters: [(String, Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor { forward(x, epilogue: .none) }
+
+    /// Forward with a fused per-channel epilogue (scale/shift, residual, ReLU) applied on top of
+    /// the bias. Used for inference with BatchNorm folded in.
+    public func forward(_ x: Tensor, scale: Tensor? = nil, shift: Tensor? = nil, residual: Tensor? = nil,
+                        relu: Bool = false) -> Tensor {
+        var shift = shift
+        if let b = bias?.value {
+            if let s = shift { shift = Elementwise.add(s, scale.map { Self.multiply(b, $0) } ?? b) }
+            else if let sc = scale { shift = Self.multiply(b, sc) } else { shift = b }
+        }
+        if let r = residual { precondition(r.shape == outputShape(for: x.shape), "residual shape \(r.shape) mismatch") }
+        return forward(x, epilogue: Epilogue(scale: scale.map { UnsafePointer($0.pointer) },
+                                             shift: shift.map { UnsafePointer($0.pointer) },
+                                             residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
+            .keeping(scale, shift, residual)
+    }
+
+    private func forward(_ x: Tensor, epilogue: Epilogue) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == inChannels,
+                     "conv expects [N, \(inChannels), H, W] input, got \(x.shape)")
+        var e = epilogue
+        if e.shift == nil, let b = bias { e.shift = UnsafePointer(b.value.pointer) }
+        return Conv2DKernel.forward(x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e)
+    }
+
+    private static func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let y = Tensor(uninitialized: a.shape)
+        for i in 0..<a.count { y.pointer[i] = a.pointer[i] * b.pointer[i] }
+        return y
+    }
+
+    /// [N, Cout, OH, OW] for an input shape.
+    public func outputShape(for input: [Int]) -> [Int] {
+        geometry(for: input).outputShape
+    }
+
+    public func geometry(for input: [Int]) -> ConvGeometry {
+        ConvGeometry(batch: input[0], inChannels: input[1], height: input[2], width: input[3], outChannels: outChannels,
+                     kernel: kernelSize, stride: stride, padding: padding, groups: groups)
+    }
+
+    public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
+        let g = geometry(for: input)
+        profiler.record(kind: groups == 1 ? "conv" : (g.isDepthwise ? "dwconv" : "gconv"), output: g.outputShape,
+                        params: weight.value.count + (bias?.value.count ?? 0), macs: g.macs)
+        return g.outputShape
+    }
+}
+
+extension Tensor {
+    /// Returns self while keeping `others` alive until this point (their pointers were borrowed).
+    @inline(never)
+    func keeping(_ others: Tensor?...) -> Tensor { withExtendedLifetime(others) { self } }
+}

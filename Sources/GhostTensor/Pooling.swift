@@ -1,0 +1,92 @@
+/// Max, average and adaptive-average pooling over NCHW tensors (forward).
+public enum Pooling {
+    /// Max pooling; padded positions never win (PyTorch semantics).
+    public static func maxPool(_ x: Tensor, kernel: Int, stride: Int, padding: Int = 0) -> Tensor {
+        window(x, kernel: kernel, stride: stride, padding: padding) { src, W, iy0, iy1, ix0, ix1, _ in
+            var m = -Float.infinity
+            for iy in iy0..<iy1 { for ix in ix0..<ix1 { m = max(m, src[iy * W + ix]) } }
+            return m
+        }
+    }
+
+    /// Average pooling; `countIncludePad` divides by kernel² (PyTorch default) rather than valid taps.
+    public static func avgPool(_ x: Tensor, kernel: Int, stride: Int, padding: Int = 0,
+                               countIncludePad: Bool = true) -> Tensor {
+        window(x, kernel: kernel, stride: stride, padding: padding) { src, W, iy0, iy1, ix0, ix1, padded in
+            var s: Float = 0
+            for iy in iy0..<iy1 { for ix in ix0..<ix1 { s += src[iy * W + ix] } }
+            return s / (countIncludePad ? Float(padded) : Float((iy1 - iy0) * (ix1 - ix0)))
+        }
+    }
+
+    /// Adaptive average pooling to `outH`×`outW` (PyTorch's floor/ceil bin edges).
+    public static func adaptiveAvgPool(_ x: Tensor, outH: Int, outW: Int) -> Tensor {
+        let (N, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let y = Tensor(uninitialized: [N, C, outH, outW])
+        let xp = x.pointer, yp = y.pointer
+        Engine.parallelChunks(N * C, minChunk: 64) { range in
+            for plane in range {
+                let src = xp + plane * H * W, dst = yp + plane * outH * outW
+                for oy in 0..<outH {
+                    let y0 = (oy * H) / outH, y1 = ((oy + 1) * H + outH - 1) / outH
+                    for ox in 0..<outW {
+                        let x0 = (ox * W) / outW, x1 = ((ox + 1) * W + outW - 1) / outW
+                        var s: Float = 0
+                        for iy in y0..<y1 { for ix in x0..<x1 { s += src[iy * W + ix] } }
+                        dst[oy * outW + ox] = s / Float((y1 - y0) * (x1 - x0))
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// Global average pooling [N, C, H, W] → [N, C] (the fast path of adaptive pooling to 1×1).
+    public static func globalAvgPool(_ x: Tensor) -> Tensor {
+        let (N, C, HW) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+        let y = Tensor(uninitialized: [N, C])
+        let xp = x.pointer, yp = y.pointer
+        let inv = 1 / Float(HW)
+        for plane in 0..<(N * C) {
+            let src = xp + plane * HW
+            var s: Float = 0
+            for i in 0..<HW { s += src[i] }
+            yp[plane] = s * inv
+        }
+        return y
+    }
+
+    /// Output size of a pooling window along one axis.
+    public static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
+        (size + 2 * padding - kernel) / stride + 1
+    }
+
+    /// Shared sliding-window driver: `reduce(plane, W, iy0, iy1, ix0, ix1, paddedArea)` gives one output.
+    private static func window(_ x: Tensor, kernel: Int, stride: Int, padding: Int,
+                               _ reduce: (UnsafePointer<Float>, Int, Int, Int, Int, Int, Int) -> Float) -> Tensor {
+        precondition(x.rank == 4, "pooling expects NCHW input")
+        let (N, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let OH = outputSize(H, kernel: kernel, stride: stride, padding: padding)
+        let OW = outputSize(W, kernel: kernel, stride: stride, padding: padding)
+        precondition(OH > 0 && OW > 0, "pooling window larger than input \(x.shape)")
+        let y = Tensor(uninitialized: [N, C, OH, OW])
+        let xp = x.pointer, yp = y.pointer
+        withoutActuallyEscaping(reduce) { reduce in
+            Engine.parallelChunks(N * C, minChunk: 16) { range in
+                for plane in range {
+                    let src = UnsafePointer(xp + plane * H * W), dst = yp + plane * OH * OW
+                    for oy in 0..<OH {
+                        let ys = oy * stride - padding, ye = min(ys + kernel, H + padding)
+                        let iy0 = max(ys, 0), iy1 = min(ye, H)
+                        for ox in 0..<OW {
+                            let xs = ox * stride - padding, xe = min(xs + kernel, W + padding)
+                            let ix0 = max(xs, 0), ix1 = min(xe, W)
+                            dst[oy * OW + ox] = reduce(src, W, iy0, iy1, ix0, ix1, (ye - ys) * (xe - xs))
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}

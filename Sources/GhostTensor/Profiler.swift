@@ -1,0 +1,45 @@
+/// Collects per-layer output shapes, parameter counts and multiply-accumulates during a
+/// shape-only walk of a model (no arithmetic is done).
+public struct Profiler {
+    public struct Row {
+        /// Dotted module path, e.g. "layer1.0.conv1".
+        public let path: String
+        public let kind: String
+        public let outputShape: [Int]
+        public let params: Int
+        public let macs: Int
+    }
+
+    public private(set) var rows: [Row] = []
+    private var path: [String] = []
+
+    public init() {}
+
+    /// Records a leaf layer at the current path.
+    public mutating func record(kind: String, output: [Int], params: Int, macs: Int) {
+        rows.append(Row(path: path.joined(separator: "."), kind: kind, outputShape: output, params: params, macs: macs))
+    }
+
+    /// Runs `body` with `name` appended to the current path.
+    public mutating func nest<R>(_ name: String, _ body: (inout Profiler) -> R) -> R {
+        path.append(name)
+        defer { path.removeLast() }
+        return body(&self)
+    }
+
+    public var totalParams: Int { rows.reduce(0) { $0 + $1.params } }
+    public var totalMACs: Int { rows.reduce(0) { $0 + $1.macs } }
+
+    /// Sums params/MACs by the first path component ("conv1", "layer1", "fc", …), in first-seen order.
+    public func byTopLevel() -> [(name: String, params: Int, macs: Int)] {
+        var order: [String] = []
+        var sums: [String: (Int, Int)] = [:]
+        for r in rows {
+            let top = String(r.path.split(separator: ".").first ?? "")
+            if sums[top] == nil { order.append(top); sums[top] = (0, 0) }
+            sums[top]!.0 += r.params
+            sums[top]!.1 += r.macs
+        }
+        return order.map { ($0, sums[$0]!.0, sums[$0]!.1) }
+    }
+}

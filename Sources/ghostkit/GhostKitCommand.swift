@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct GhostKitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ghostkit",
+        abstract: "Find and exploit the redundancy (\"ghost\" feature maps) inside trained CNNs.",
+        subcommands: [BenchCommand.self])
+}
