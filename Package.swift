@@ -21,15 +21,17 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
-        .target(name: "GhostModels", dependencies: ["GhostTensor"], swiftSettings: fastMath),
+        .target(name: "GhostModels", dependencies: ["GhostTensor", "GhostIO"], swiftSettings: fastMath),
         .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5"], swiftSettings: fastMath),
         .executableTarget(
             name: "ghostkit",
             dependencies: ["GhostTensor", "GhostModels", "GhostIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
-        .testTarget(name: "GhostTensorTests", dependencies: ["GhostTensor"], swiftSettings: fastMath),
-        .testTarget(name: "GhostModelsTests", dependencies: ["GhostModels", "GhostIO"], swiftSettings: fastMath),
-        .testTarget(name: "GhostIOTests", dependencies: ["GhostIO"], swiftSettings: fastMath),
+        .target(name: "GhostTestSupport", dependencies: ["GhostTensor", "GhostIO"], path: "Tests/GhostTestSupport"),
+        .testTarget(name: "GhostTensorTests", dependencies: ["GhostTensor", "GhostTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "GhostModelsTests", dependencies: ["GhostModels", "GhostTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "GhostIOTests", dependencies: ["GhostIO", "GhostTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "ghostkitTests", dependencies: ["GhostTestSupport"], swiftSettings: fastMath),
     ]
 )

@@ -42,16 +42,32 @@ public final class ResNet: Module {
         }
         self.stages = stages
         fc = Linear(inC, numClasses, rng: &rng)
+        conv1.needsInputGradient = false
     }
 
     public override var children: [(String, Module)] {
         [("conv1", conv1), ("bn1", bn1)] + stages.enumerated().map { ("layer\($0.offset + 1)", $0.element) } + [("fc", fc)]
     }
 
+    /// The stem's ReLU output, saved for backward in training mode.
+    private var savedStem: Tensor?
+
     /// Stem: conv1 → bn1 → ReLU (→ max-pool).
     public func stem(_ x: Tensor) -> Tensor {
         let y = convBN(conv1, bn1, x, relu: true)
+        if training { savedStem = y }
         return maxpool.map { $0(y) } ?? y
+    }
+
+    /// Backward through the whole network from dL/d(logits); returns dL/d(input) (zeros when
+    /// conv1.needsInputGradient is false, the default for training).
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        var g = pool.backward(fc.backward(gradOutput))
+        for stage in stages.reversed() { g = stage.backward(g) }
+        if let mp = maxpool { g = mp.backward(g) }
+        guard let s = savedStem else { preconditionFailure("ResNet.backward without a training-mode forward") }
+        savedStem = nil
+        return conv1.backward(bn1.backward(ElementwiseBackward.relu(output: s, gradOutput: g)))
     }
 
     public override func forward(_ x: Tensor) -> Tensor {

@@ -42,13 +42,25 @@ final class ShortcutPath {
 
     var children: [(String, Module)] { projection.map { [("downsample", $0)] } ?? [] }
 
+    private var inputShape: [Int] = []
+
     func callAsFunction(_ x: Tensor) -> Tensor {
+        inputShape = x.shape
         if let p = projection { return convBN(p.layers[0] as! Conv2D, p.layers[1] as! BatchNorm2D, x, relu: false) }
         if padChannels > 0 || stride > 1 {
             let s = stride > 1 ? Elementwise.subsample(x, stride: stride) : x
             return Elementwise.padChannels(s, before: padChannels / 2, after: padChannels - padChannels / 2)
         }
         return x
+    }
+
+    /// dL/d(block input) through the shortcut.
+    func backward(_ g: Tensor) -> Tensor {
+        if let p = projection { return p.backward(g) }
+        var gx = g
+        if padChannels > 0 { gx = ElementwiseBackward.padChannels(gradOutput: gx, before: padChannels / 2, channels: inputShape[1]) }
+        if stride > 1 { gx = ElementwiseBackward.subsample(inputShape: inputShape, gradOutput: gx, stride: stride) }
+        return gx
     }
 
     /// Profiles a residual block: the main path in order, then the projection on the block input.
@@ -78,9 +90,23 @@ public final class BasicBlock: Module {
         [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)] + shortcut.children
     }
 
+    /// Saved by a training-mode forward: ReLU outputs for the backward pass.
+    private var saved: (h1: Tensor, y: Tensor)?
+
     public override func forward(_ x: Tensor) -> Tensor {
-        let out = convBN(conv1, bn1, x, relu: true)
-        return convBN(conv2, bn2, out, residual: shortcut(x), relu: true)
+        let h1 = convBN(conv1, bn1, x, relu: true)
+        let y = convBN(conv2, bn2, h1, residual: shortcut(x), relu: true)
+        if training { saved = (h1, y) }
+        return y
+    }
+
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let (h1, y) = saved else { preconditionFailure("BasicBlock.backward without a training-mode forward") }
+        saved = nil
+        let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
+        var gm = conv2.backward(bn2.backward(g))
+        gm = conv1.backward(bn1.backward(ElementwiseBackward.relu(output: h1, gradOutput: gm)))
+        return Elementwise.add(gm, shortcut.backward(g))
     }
 
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
@@ -109,10 +135,25 @@ public final class Bottleneck: Module {
         [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)] + shortcut.children
     }
 
+    /// Saved by a training-mode forward: ReLU outputs for the backward pass.
+    private var saved: (h1: Tensor, h2: Tensor, y: Tensor)?
+
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = convBN(conv1, bn1, x, relu: true)
-        out = convBN(conv2, bn2, out, relu: true)
-        return convBN(conv3, bn3, out, residual: shortcut(x), relu: true)
+        let h1 = convBN(conv1, bn1, x, relu: true)
+        let h2 = convBN(conv2, bn2, h1, relu: true)
+        let y = convBN(conv3, bn3, h2, residual: shortcut(x), relu: true)
+        if training { saved = (h1, h2, y) }
+        return y
+    }
+
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let (h1, h2, y) = saved else { preconditionFailure("Bottleneck.backward without a training-mode forward") }
+        saved = nil
+        let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
+        var gm = conv3.backward(bn3.backward(g))
+        gm = conv2.backward(bn2.backward(ElementwiseBackward.relu(output: h2, gradOutput: gm)))
+        gm = conv1.backward(bn1.backward(ElementwiseBackward.relu(output: h1, gradOutput: gm)))
+        return Elementwise.add(gm, shortcut.backward(g))
     }
 
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {

@@ -45,3 +45,40 @@ func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channel
         }
     }
 }
+
+/// Adjoint of `im2col`: scatters-adds patch-matrix gradients (rows (c, ki, kj) × pixels
+/// pStart ..< pStart+pCount) back into the image gradient `dImage`.
+@inline(__always)
+func col2im(_ src: UnsafePointer<Float>, ldSrc: Int, g: ConvGeometry, channel0: Int, channels: Int,
+            pStart: Int, pCount: Int, dImage: UnsafeMutablePointer<Float>) {
+    let H = g.height, W = g.width, OW = g.outWidth
+    let sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
+    var row = 0
+    for c in channel0..<(channel0 + channels) {
+        let plane = dImage + c * H * W
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let s = src + row * ldSrc
+                row += 1
+                let oxLo = kj >= pw ? 0 : (pw - kj + sw - 1) / sw
+                let oxHi = min(OW, (W - 1 + pw - kj) / sw + 1)
+                var p = pStart
+                var j = 0
+                while j < pCount {
+                    let oy = p / OW, ox0 = p - oy * OW
+                    let run = min(OW - ox0, pCount - j)
+                    let iy = oy * sh - ph + ki
+                    if iy >= 0 && iy < H && oxHi > oxLo {
+                        let dst = plane + iy * W - pw + kj
+                        let a = min(max(oxLo, ox0), ox0 + run), b = max(min(oxHi, ox0 + run), a)
+                        let sj = s + j - ox0
+                        if sw == 1 { for ox in a..<b { dst[ox] += sj[ox] } }
+                        else { for ox in a..<b { dst[ox * sw] += sj[ox] } }
+                    }
+                    j += run
+                    p += run
+                }
+            }
+        }
+    }
+}

@@ -14,6 +14,12 @@ open class Module {
         preconditionFailure("\(type(of: self)) does not implement forward(_:)")
     }
 
+    /// The backward pass for the most recent `forward` in training mode: accumulates parameter
+    /// gradients into `Parameter.grad` and returns dL/d(input).
+    open func backward(_ gradOutput: Tensor) -> Tensor {
+        preconditionFailure("\(type(of: self)) does not implement backward(_:)")
+    }
+
     /// Direct sub-modules with their state-dict names, in registration order.
     open var children: [(String, Module)] { [] }
 
@@ -51,6 +57,12 @@ open class Module {
         return out
     }
 
+    /// Trainable parameters (buffers excluded) with their names.
+    public final func trainableParameters() -> [(String, Parameter)] { namedParameters().filter { !$0.1.isBuffer } }
+
+    /// Clears every accumulated gradient.
+    public final func zeroGradients() { for (_, p) in namedParameters() { p.grad = nil } }
+
     /// Number of trainable scalars (buffers excluded, as torchvision counts).
     public final var parameterCount: Int {
         namedParameters().filter { !$0.1.isBuffer }.reduce(0) { $0 + $1.1.value.count }
@@ -66,4 +78,8 @@ public final class Sequential: Module {
     public override var children: [(String, Module)] { layers.enumerated().map { (String($0.offset), $0.element) } }
 
     public override func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        layers.reversed().reduce(gradOutput) { $1.backward($0) }
+    }
 }

@@ -8,6 +8,8 @@ public final class BatchNorm2D: Module {
     public let numBatchesTracked: Parameter
     public let eps: Float
     public let momentum: Float
+    /// Saved by a training-mode forward: input, batch mean and 1/std per channel.
+    private var saved: (x: Tensor, mean: Tensor, invStd: Tensor)?
 
     public var channels: Int { weight.shape[0] }
 
@@ -67,12 +69,45 @@ public final class BatchNorm2D: Module {
             runningVar.value.pointer[c] = (1 - momentum) * runningVar.value.pointer[c] + momentum * Float(unbiased)
         }
         numBatchesTracked.value.pointer[0] += 1
+        saved = (x, mean, invStd)
         let scale = Tensor(uninitialized: [C]), shift = Tensor(uninitialized: [C])
         for c in 0..<C {
             scale.pointer[c] = weight.value.pointer[c] * invStd.pointer[c]
             shift.pointer[c] = bias.value.pointer[c] - mean.pointer[c] * scale.pointer[c]
         }
         return Elementwise.channelAffine(x, scale: scale, shift: shift)
+    }
+
+    /// dL/dx, dL/dγ, dL/dβ of batch-statistics normalisation:
+    /// dx = γ·σ⁻¹/M · (M·dy − Σdy − x̂·Σ(dy·x̂)).
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let (x, mean, invStd) = saved else { preconditionFailure("BatchNorm2D.backward without a training-mode forward") }
+        let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1), M = Float(N * HW)
+        let gy = gradOutput
+        let gx = Tensor(uninitialized: x.shape)
+        let gGamma = Tensor(zeros: [C]), gBeta = Tensor(zeros: [C])
+        let xp = x.pointer, gyp = gy.pointer, gxp = gx.pointer
+        Engine.parallelChunks(C) { range in
+            for c in range {
+                let mu = mean.pointer[c], inv = invStd.pointer[c]
+                var sdy: Float = 0, sdyx: Float = 0
+                for n in 0..<N {
+                    let o = (n * C + c) * HW
+                    for i in 0..<HW { let d = gyp[o + i]; sdy += d; sdyx += d * (xp[o + i] - mu) * inv }
+                }
+                gGamma.pointer[c] = sdyx
+                gBeta.pointer[c] = sdy
+                let k = self.weight.value.pointer[c] * inv / M
+                for n in 0..<N {
+                    let o = (n * C + c) * HW
+                    for i in 0..<HW { gxp[o + i] = k * (M * gyp[o + i] - sdy - (xp[o + i] - mu) * inv * sdyx) }
+                }
+            }
+        }
+        weight.accumulate(gGamma)
+        bias.accumulate(gBeta)
+        saved = nil
+        return gx
     }
 
     /// A convolution equal to `bn(conv(x))` in eval mode: weights scaled per output channel, bias added.

@@ -8,6 +8,9 @@ public final class Conv2D: Module {
     public let stride: (Int, Int)
     public let padding: (Int, Int)
     public let groups: Int
+    /// False for a network's first layer: backward then skips dL/d(input).
+    public var needsInputGradient = true
+    private var savedInput: Tensor?
 
     public var inChannels: Int { weight.shape[1] * groups }
     public var outChannels: Int { weight.shape[0] }
@@ -60,9 +63,20 @@ public final class Conv2D: Module {
     private func forward(_ x: Tensor, epilogue: Epilogue) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] == inChannels,
                      "conv expects [N, \(inChannels), H, W] input, got \(x.shape)")
+        if training { savedInput = x }
         var e = epilogue
         if e.shift == nil, let b = bias { e.shift = UnsafePointer(b.value.pointer) }
         return Conv2DKernel.forward(x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e)
+    }
+
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let x = savedInput else { preconditionFailure("Conv2D.backward without a training-mode forward") }
+        let (gx, gw, gb) = Conv2DBackwardKernel.backward(x: x, weight: weight.value, gradOutput: gradOutput, stride: stride,
+                                                          padding: padding, groups: groups, needInput: needsInputGradient)
+        weight.accumulate(gw)
+        bias?.accumulate(gb)
+        savedInput = nil
+        return gx ?? Tensor(zeros: x.shape)
     }
 
     private static func multiply(_ a: Tensor, _ b: Tensor) -> Tensor {

@@ -1,0 +1,105 @@
+import Foundation
+import GhostIO
+import GhostTensor
+
+/// A model checkpoint on disk (safetensors) with GhostKit's metadata:
+/// "ghostkit.arch" (Architecture JSON), "ghostkit.normalization" ({"mean": [...], "std": [...]}),
+/// and free-form provenance keys.
+public struct Checkpoint {
+    public let path: String
+    public let architecture: Architecture
+    /// Where the architecture came from: "file metadata" or "--arch".
+    public let architectureSource: String
+    public let metadata: [String: String]
+    public let tensors: [(String, Tensor)]
+    /// Storage dtypes present in the file (F32, F16, …).
+    public let dtypes: [String]
+    public let fileSize: Int
+
+    /// Metadata keys GhostKit writes.
+    public enum Key {
+        public static let architecture = "ghostkit.arch"
+        public static let normalization = "ghostkit.normalization"
+    }
+
+    /// Reads a checkpoint; `architecture` overrides (or supplies) the one in the metadata.
+    public init(path: String, architecture override: Architecture? = nil) throws {
+        self.path = path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw GhostError.file(path, "no such file")
+        }
+        guard !isDir.boolValue else { throw GhostError.file(path, "is a directory, not a checkpoint file") }
+        try Self.rejectForeignFormats(path)
+        let file = try SafetensorsFile(path: path)
+        metadata = file.metadata
+        fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if let a = override {
+            architecture = a; architectureSource = "--arch"
+        } else if let json = file.metadata[Key.architecture] {
+            do { architecture = try Architecture(json: json) } catch let e as GhostError {
+                throw GhostError.file(path, e.message)
+            }
+            architectureSource = "file metadata"
+        } else {
+            throw GhostError.file(path, "no architecture in the metadata; pass --arch (e.g. --arch resnet50)")
+        }
+        tensors = try file.allTensors()
+        dtypes = Array(Set(file.names.compactMap { file.entry($0)?.dtype.rawValue })).sorted()
+    }
+
+    /// Builds the architecture and loads the weights; strict loading throws on any key or shape problem.
+    public func makeModel(strict: Bool = true) throws -> (model: ResNet, report: LoadReport) {
+        let model = architecture.build()
+        let report = try model.load(stateDict: Dictionary(tensors, uniquingKeysWith: { a, _ in a }), strict: strict, source: path)
+        model.train(false)
+        return (model, report)
+    }
+
+    /// Normalisation stored in the file, if any.
+    public var normalization: Normalization? {
+        metadata[Key.normalization].flatMap { Normalization(json: $0) }
+    }
+
+    /// Writes a model's state dict with metadata (architecture JSON added automatically), atomically.
+    public static func save(_ model: Module, architecture: Architecture, to path: String,
+                            dtype: SafetensorsDType = .F32, normalization: Normalization? = nil,
+                            metadata extra: [String: String] = [:]) throws {
+        var meta = extra
+        meta[Key.architecture] = architecture.json
+        if let n = normalization { meta[Key.normalization] = n.json }
+        let entries = model.namedParameters().map { name, p in
+            (name: name, tensor: p.value, dtype: p.isInteger ? SafetensorsDType.I64 : dtype)
+        }
+        try SafetensorsFile.write(path: path, tensors: entries, metadata: meta)
+    }
+
+    /// PyTorch pickles and zips get a clear message instead of a safetensors parse error.
+    static func rejectForeignFormats(_ path: String) throws {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw GhostError.file(path, "cannot open for reading") }
+        defer { try? h.close() }
+        let head = [UInt8](h.readData(ofLength: 4))
+        if head.starts(with: [0x50, 0x4B]) || head.first == 0x80 {
+            throw GhostError.file(path, "looks like a PyTorch .pth/.pt file; this build reads safetensors checkpoints")
+        }
+    }
+}
+
+/// Per-channel input normalisation (x − mean) / std.
+public struct Normalization: Codable, Equatable {
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(mean: [Float], std: [Float]) { self.mean = mean; self.std = std }
+
+    public init?(json: String) {
+        guard let d = json.data(using: .utf8), let n = try? JSONDecoder().decode(Normalization.self, from: d),
+              n.mean.count == n.std.count, !n.mean.isEmpty, n.std.allSatisfy({ $0 > 0 }) else { return nil }
+        self = n
+    }
+
+    public var json: String { String(data: try! JSONEncoder().encode(self), encoding: .utf8)! }
+
+    /// ImageNet statistics used by torchvision.
+    public static let imagenet = Normalization(mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import GhostModels
+import GhostTensor
+
+/// `--threads`, shared by every command that computes.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Worker threads for the engine (default: number of cores).")
+    var threads: Int = Engine.defaultThreads
+
+    func apply() throws {
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+        Engine.threads = threads
+    }
+}
+
+/// Architecture flags shared by commands that build or interpret a model.
+struct ArchitectureOptions: ParsableArguments {
+    @Option(help: "Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2).")
+    var arch: String?
+    @Option(help: "Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool).")
+    var stem: String?
+    @Option(help: "Width multiplier for resnet18…152 (1.0 = torchvision).")
+    var width: Double?
+    @Option(help: "Shortcut for CIFAR ResNets: A (zero-pad) or B (1×1 conv).")
+    var shortcut: String?
+    @Option(help: "Input channels (default 3).")
+    var inChannels: Int?
+    @Option(help: "Number of classes (default 1000 for ImageNet ResNets, 10 for CIFAR ResNets).")
+    var numClasses: Int?
+
+    /// The architecture described by the flags, or nil when --arch is absent.
+    func architecture() throws -> Architecture? {
+        guard let arch else {
+            if stem != nil || width != nil || shortcut != nil || inChannels != nil || numClasses != nil {
+                throw ValidationError("--stem/--width/--shortcut/--in-channels/--num-classes need --arch")
+            }
+            return nil
+        }
+        return try Architecture(name: arch, stem: stem, width: width, shortcut: shortcut,
+                                inChannels: inChannels, numClasses: numClasses)
+    }
+}
