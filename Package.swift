@@ -11,7 +11,7 @@ let package = Package(
     name: "GhostKit",
     products: [
         .executable(name: "ghostkit", targets: ["ghostkit"]),
-        .library(name: "GhostKit", targets: ["GhostTensor", "GhostModels", "GhostIO"]),
+        .library(name: "GhostKit", targets: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,15 +23,17 @@ let package = Package(
         .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "GhostModels", dependencies: ["GhostTensor", "GhostIO"], swiftSettings: fastMath),
         .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5"], swiftSettings: fastMath),
+        .target(name: "GhostTrain", dependencies: ["GhostTensor", "GhostModels", "GhostIO"], swiftSettings: fastMath),
         .executableTarget(
             name: "ghostkit",
-            dependencies: ["GhostTensor", "GhostModels", "GhostIO",
+            dependencies: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         .target(name: "GhostTestSupport", dependencies: ["GhostTensor", "GhostIO"], path: "Tests/GhostTestSupport"),
         .testTarget(name: "GhostTensorTests", dependencies: ["GhostTensor", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "GhostModelsTests", dependencies: ["GhostModels", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "GhostIOTests", dependencies: ["GhostIO", "GhostTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "GhostTrainTests", dependencies: ["GhostTrain", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "ghostkitTests", dependencies: ["GhostTestSupport"], swiftSettings: fastMath),
     ]
 )

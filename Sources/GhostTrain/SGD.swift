@@ -1,0 +1,83 @@
+import GhostTensor
+
+/// Stochastic gradient descent with PyTorch's `torch.optim.SGD` semantics:
+/// coupled L2 weight decay (d = g + λ·p), momentum buffer b = μ·b + (1 − dampening)·d (b = d on the
+/// first step), Nesterov d + μ·b, then p −= lr·d.
+public final class SGD {
+    public var learningRate: Float
+    public let momentum: Float
+    public let dampening: Float
+    public let weightDecay: Float
+    public let nesterov: Bool
+    /// Parameters being optimised, by state-dict name.
+    public let parameters: [(String, Parameter)]
+    /// Momentum buffers by parameter name (saved in training checkpoints for exact resume).
+    public private(set) var momentumBuffers: [String: Tensor] = [:]
+
+    public init(parameters: [(String, Parameter)], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+                weightDecay: Float = 0, nesterov: Bool = false) {
+        precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum requires momentum > 0 and no dampening")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.dampening = dampening
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+    }
+
+    /// One update of every parameter that has a gradient.
+    public func step() {
+        let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening
+        for (name, p) in parameters {
+            guard let g = p.grad else { continue }
+            let n = p.value.count
+            p.value.makeUnique()
+            let w = p.value.pointer, gp = g.pointer
+            if mu == 0 {
+                for i in 0..<n { w[i] -= lr * (gp[i] + wd * w[i]) }
+                continue
+            }
+            if var buf = momentumBuffers[name] {
+                momentumBuffers[name] = nil
+                buf.makeUnique()
+                let b = buf.pointer
+                for i in 0..<n {
+                    let d = gp[i] + wd * w[i]
+                    b[i] = mu * b[i] + damp * d
+                    w[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+                }
+                momentumBuffers[name] = buf
+            } else {
+                let buf = Tensor(uninitialized: p.value.shape)
+                let b = buf.pointer
+                for i in 0..<n {
+                    let d = gp[i] + wd * w[i]
+                    b[i] = d
+                    w[i] -= lr * (nesterov ? d + mu * d : d)
+                }
+                momentumBuffers[name] = buf
+            }
+        }
+    }
+
+    /// Restores momentum buffers (from a training checkpoint).
+    public func loadMomentum(_ buffers: [String: Tensor]) { momentumBuffers = buffers }
+
+    /// Scales every gradient so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
+    @discardableResult
+    public func clipGradientNorm(_ maxNorm: Float) -> Float {
+        var sq: Double = 0
+        for (_, p) in parameters { if let g = p.grad { for i in 0..<g.count { sq += Double(g.pointer[i] * g.pointer[i]) } } }
+        let norm = Float(sq.squareRoot())
+        if norm > maxNorm && norm > 0 {
+            let s = maxNorm / (norm + 1e-6)
+            for (_, p) in parameters {
+                guard var g = p.grad else { continue }
+                p.grad = nil
+                g.withUnsafeMutableBufferPointer { b in for i in 0..<b.count { b[i] *= s } }
+                p.grad = g
+            }
+        }
+        return norm
+    }
+}

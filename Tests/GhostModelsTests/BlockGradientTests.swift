@@ -1,0 +1,48 @@
+import GhostModels
+import GhostTensor
+import GhostTestSupport
+import XCTest
+
+/// Finite-difference checks of the residual blocks' and a whole ResNet's backward passes.
+final class BlockGradientTests: XCTestCase {
+    /// Directional derivative check: ⟨∇L, v⟩ ≈ (L(x + εv) − L(x − εv)) / 2ε for L = Σ r ⊙ f(x).
+    func directional(_ module: Module, input shape: [Int], file: StaticString = #filePath, line: UInt = #line) {
+        var rng = SplitMix64(seed: 11)
+        let x = Tensor(gaussian: shape, std: 1, rng: &rng)
+        let v = Tensor(gaussian: shape, std: 1, rng: &rng)
+        module.train(true)
+        let y = module(x)
+        let r = Tensor(gaussian: y.shape, std: 1, rng: &rng)
+        let gx = module.backward(r)
+        func loss(_ t: Float) -> Double {
+            var xt = Tensor(uninitialized: shape)
+            for i in 0..<x.count { xt.pointer[i] = x.pointer[i] + t * v.pointer[i] }
+            xt.makeUnique()
+            let yt = module(xt)
+            _ = module.backward(r)
+            var s: Double = 0
+            for i in 0..<yt.count { s += Double(yt.pointer[i]) * Double(r.pointer[i]) }
+            return s
+        }
+        // Small ε: BN centres pre-activations at 0, so many ReLUs sit near their kink.
+        let eps: Float = 3e-4
+        let numeric = (loss(eps) - loss(-eps)) / Double(2 * eps)
+        var analytic: Double = 0
+        for i in 0..<x.count { analytic += Double(gx.pointer[i]) * Double(v.pointer[i]) }
+        XCTAssertEqual(analytic, numeric, accuracy: 2.5e-2 * max(1, abs(numeric)), "\(type(of: module))", file: file, line: line)
+    }
+
+    func testBlocks() {
+        var rng = SplitMix64(seed: 2)
+        directional(BasicBlock(inChannels: 4, planes: 4, stride: 1, shortcut: .projection, rng: &rng), input: [2, 4, 6, 6])
+        directional(BasicBlock(inChannels: 4, planes: 8, stride: 2, shortcut: .projection, rng: &rng), input: [2, 4, 6, 6])
+        directional(BasicBlock(inChannels: 4, planes: 8, stride: 2, shortcut: .zeroPad, rng: &rng), input: [2, 4, 6, 6])
+        directional(Bottleneck(inChannels: 8, planes: 4, stride: 2, shortcut: .projection, rng: &rng), input: [2, 8, 7, 7])
+    }
+
+    func testWholeResNetInputGradient() throws {
+        let model = try Architecture(name: "resnet20", inChannels: 1).build(seed: 3)
+        model.conv1.needsInputGradient = true
+        directional(model, input: [2, 1, 8, 8])
+    }
+}
