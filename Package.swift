@@ -20,9 +20,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
         .target(name: "GhostModels", dependencies: ["GhostTensor", "GhostIO"], swiftSettings: fastMath),
-        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5"], swiftSettings: fastMath),
+        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib"], swiftSettings: fastMath),
         .target(name: "GhostTrain", dependencies: ["GhostTensor", "GhostModels", "GhostIO"], swiftSettings: fastMath),
         .executableTarget(
             name: "ghostkit",

@@ -16,6 +16,16 @@ public struct Checkpoint {
     public let dtypes: [String]
     public let fileSize: Int
 
+    /// Tensors under this prefix hold optimiser state (momentum buffers) of a training checkpoint.
+    public static let optimizerPrefix = "optim.momentum."
+
+    /// Momentum buffers stored by `ghostkit train`, by parameter name.
+    public var momentumBuffers: [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (k, v) in tensors where k.hasPrefix(Self.optimizerPrefix) { out[String(k.dropFirst(Self.optimizerPrefix.count))] = v }
+        return out
+    }
+
     /// Metadata keys GhostKit writes.
     public enum Key {
         public static let architecture = "ghostkit.arch"
@@ -51,7 +61,8 @@ public struct Checkpoint {
     /// Builds the architecture and loads the weights; strict loading throws on any key or shape problem.
     public func makeModel(strict: Bool = true) throws -> (model: ResNet, report: LoadReport) {
         let model = architecture.build()
-        let report = try model.load(stateDict: Dictionary(tensors, uniquingKeysWith: { a, _ in a }), strict: strict, source: path)
+        let weights = tensors.filter { !$0.0.hasPrefix(Self.optimizerPrefix) }
+        let report = try model.load(stateDict: Dictionary(weights, uniquingKeysWith: { a, _ in a }), strict: strict, source: path)
         model.train(false)
         return (model, report)
     }
@@ -64,12 +75,15 @@ public struct Checkpoint {
     /// Writes a model's state dict with metadata (architecture JSON added automatically), atomically.
     public static func save(_ model: Module, architecture: Architecture, to path: String,
                             dtype: SafetensorsDType = .F32, normalization: Normalization? = nil,
-                            metadata extra: [String: String] = [:]) throws {
+                            metadata extra: [String: String] = [:], momentum: [String: Tensor] = [:]) throws {
         var meta = extra
         meta[Key.architecture] = architecture.json
         if let n = normalization { meta[Key.normalization] = n.json }
-        let entries = model.namedParameters().map { name, p in
+        var entries = model.namedParameters().map { name, p in
             (name: name, tensor: p.value, dtype: p.isInteger ? SafetensorsDType.I64 : dtype)
+        }
+        for (name, t) in momentum.sorted(by: { $0.key < $1.key }) {
+            entries.append((name: optimizerPrefix + name, tensor: t, dtype: .F32))
         }
         try SafetensorsFile.write(path: path, tensors: entries, metadata: meta)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GhostModels
 import GhostTensor
+import GhostTrain
 
 /// `ghostkit bench`: forward throughput of ResNet-18/50 at 224², batch 8, for each thread count.
 struct BenchCommand: ParsableCommand {
@@ -15,6 +16,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Images per batch.") var batch: Int = 8
     @Option(help: "Only run workloads whose name contains this text.") var only: String?
     @Flag(help: "Print JSON ({\"results\": [...]}) instead of a table.") var json = false
+    @Flag(help: "Also time a training step (SGD) of ResNet-18/50 with CIFAR stem, 28×28×1, batch 64.") var train = false
 
     func run() throws {
         let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -34,6 +36,24 @@ struct BenchCommand: ParsableCommand {
                 let times = BenchTimer.measure(iterations: iters) { _ = model(x) }
                 results.append(BenchResult(workload: name, threads: t, seconds: times, images: batch))
                 if !json { FileHandle.standardError.write("\(name) threads=\(t): \(results.last!.formatted)\n".data(using: .utf8)!) }
+            }
+        }
+        if train {
+            for depth in [18, 50] {
+                let name = "resnet\(depth)-cifar-train-28-b64"
+                if let only, !name.contains(only) { continue }
+                let model = try Architecture(name: "resnet\(depth)", stem: "cifar", inChannels: 1, numClasses: 10).build(seed: 1)
+                let step = TrainStep(model: model, optimizer: SGD(parameters: model.trainableParameters(), learningRate: 0.01,
+                                                                   momentum: 0.9))
+                var rng = SplitMix64(seed: 7)
+                let x = Tensor(gaussian: [64, 1, 28, 28], std: 1, rng: &rng)
+                let labels = (0..<64).map { $0 % 10 }
+                for t in threadCounts {
+                    Engine.threads = t
+                    let times = BenchTimer.measure(iterations: iters) { step(x, labels) }
+                    results.append(BenchResult(workload: name, threads: t, seconds: times, images: 64))
+                    if !json { FileHandle.standardError.write("\(name) threads=\(t): \(results.last!.formatted)\n".data(using: .utf8)!) }
+                }
             }
         }
         if json { print(BenchResult.json(results)) } else { print(BenchResult.markdown(results)) }

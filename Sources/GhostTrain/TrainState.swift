@@ -1,0 +1,44 @@
+import Foundation
+import GhostIO
+
+/// Where a training run stands, stored in the checkpoint metadata ("ghostkit.train_state").
+public struct TrainState: Codable {
+    public static let key = "ghostkit.train_state"
+    /// Completed epochs; with `batch` > 0, batches already done in the next epoch.
+    public var epoch: Int
+    public var batch: Int
+    public var history: [EpochRecord]
+
+    public init(epoch: Int, batch: Int, history: [EpochRecord]) { self.epoch = epoch; self.batch = batch; self.history = history }
+
+    public init?(json: String) {
+        guard let s = try? JSONDecoder().decode(TrainState.self, from: Data(json.utf8)), s.epoch >= 0, s.batch >= 0 else { return nil }
+        self = s
+    }
+
+    public var json: String { String(data: try! JSONEncoder().encode(self), encoding: .utf8)! }
+}
+
+/// Metrics of one epoch.
+public struct EpochRecord: Codable {
+    public var epoch: Int
+    public var trainLoss, trainAccuracy, testLoss, testAccuracy, seconds: Double
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double, seconds: Double) {
+        self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
+        self.testLoss = testLoss; self.testAccuracy = testAccuracy; self.seconds = seconds
+    }
+
+    /// Writes the history as CSV and JSON (atomically).
+    public static func write(_ history: [EpochRecord], csv: String, json: String) throws {
+        var text = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n"
+        for r in history {
+            text += String(format: "%d,%.6f,%.6f,%.6f,%.6f,%.1f\n", r.epoch, r.trainLoss, r.trainAccuracy, r.testLoss, r.testAccuracy, r.seconds)
+        }
+        try AtomicFile.write(Data(text.utf8), to: csv)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(try enc.encode(history), to: json)
+    }
+}

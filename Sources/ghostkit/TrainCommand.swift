@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import GhostIO
+import GhostModels
+import GhostTensor
+import GhostTrain
+
+/// `ghostkit train`: SGD training of a ResNet with per-epoch atomic checkpoints and exact resume.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a ResNet (SGD, cosine schedule with warm-up) with atomic per-epoch checkpoints and --resume.",
+        discussion: """
+        Example (a short run):
+          ghostkit train --arch resnet18 --stem cifar --in-channels 1 --num-classes 10 --dataset fashion-mnist \\
+                         --epochs 1 --limit-train 2000 --out outputs/train-demo/model.safetensors
+        Ctrl-C writes a checkpoint at the current batch; --resume continues from it exactly
+        (same seed and thread count give bitwise-identical weights).
+        """)
+
+    @OptionGroup var archOptions: ArchitectureOptions
+    @OptionGroup var data: DatasetOptions
+    @OptionGroup var engine: EngineOptions
+    @Option(help: "Epochs.") var epochs: Int = 10
+    @Option(help: "Batch size.") var batchSize: Int = 128
+    @Option(help: "Peak learning rate.") var lr: Float = 0.1
+    @Option(help: "Momentum.") var momentum: Float = 0.9
+    @Flag(help: "Nesterov momentum.") var nesterov = false
+    @Option(help: "Weight decay (coupled L2, as torch.optim.SGD).") var weightDecay: Float = 5e-4
+    @Option(help: "Linear warm-up length in epochs (fractional allowed).") var warmupEpochs: Double = 1
+    @Option(help: "Label smoothing ε.") var labelSmoothing: Float = 0
+    @Option(help: "Clip the global gradient norm to this value (0 = off).") var clipNorm: Float = 0
+    @Option(help: "Random-crop padding in pixels (0 = off).") var cropPadding: Int = 2
+    @Flag(inversion: .prefixedNo, help: "Random horizontal flips (turn off for digit-like data).") var flip = true
+    @Option(help: "Random seed (initialisation, shuffling, augmentation).") var seed: UInt64 = 0
+    @Option(help: "Checkpoint path (written atomically after every epoch).") var out: String
+    @Option(help: "Storage dtype of the checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
+    @Option(help: "Resume from this checkpoint (written by ghostkit train).") var resume: String?
+    @Option(help: "Behave as if interrupted after this many batches of this run (tests of --resume).") var stopAfter: Int?
+
+    func run() throws {
+        try engine.apply()
+        guard epochs >= 1, batchSize >= 1, lr > 0, (0..<1).contains(momentum), weightDecay >= 0, cropPadding >= 0 else {
+            throw ValidationError("need --epochs ≥ 1, --batch-size ≥ 1, --lr > 0, 0 ≤ --momentum < 1, --weight-decay ≥ 0")
+        }
+        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()), [.F32, .F16, .BF16].contains(storage) else {
+            throw ValidationError("--dtype must be F32, F16 or BF16")
+        }
+        let train = try data.load(split: "train"), test = try data.load(split: "test")
+        let norm = ImageDataset.fashionMNISTNormalization
+        var arch = try archOptions.architecture()
+        var model: ResNet
+        var startEpoch = 0, startBatch = 0
+        var history: [EpochRecord] = []
+        var momentumState: [String: Tensor] = [:]
+        if let resume {
+            let ckpt = try Checkpoint(path: resume)
+            if let a = arch, a != ckpt.architecture {
+                throw GhostError.file(resume, "checkpoint is \(ckpt.architecture.displayName), not \(a.displayName)")
+            }
+            guard let state = ckpt.metadata[TrainState.key].flatMap(TrainState.init(json:)) else {
+                throw GhostError.file(resume, "has no training state (was it written by ghostkit train?)")
+            }
+            arch = ckpt.architecture
+            model = try ckpt.makeModel().model
+            momentumState = ckpt.momentumBuffers
+            (startEpoch, startBatch, history) = (state.epoch, state.batch, state.history)
+            FileHandle.standardError.write("resuming \(resume) at epoch \(startEpoch + 1), batch \(startBatch)\n".data(using: .utf8)!)
+        } else {
+            guard let a = arch else { throw ValidationError("--arch is required (or --resume)") }
+            model = a.build(seed: seed)
+        }
+        guard let arch else { throw ValidationError("--arch is required") }
+        guard arch.inChannels == train.channels else {
+            throw ValidationError("\(arch.displayName) expects \(arch.inChannels) input channels; \(train.name) has \(train.channels)")
+        }
+        guard arch.numClasses == train.classNames.count else {
+            throw ValidationError("\(arch.displayName) has \(arch.numClasses) classes; \(train.name) has \(train.classNames.count)")
+        }
+        let loader = BatchLoader(dataset: train, batchSize: batchSize, normalization: norm,
+                                 augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: flip),
+                                 seed: seed, shuffle: true, dropLast: true)
+        guard loader.batchesPerEpoch > 0 else { throw ValidationError("--batch-size \(batchSize) exceeds the \(train.count) training images") }
+        let testLoader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
+        let steps = loader.batchesPerEpoch
+        let schedule = LRSchedule.cosine(baseLR: lr, totalSteps: epochs * steps,
+                                         warmupSteps: Int(warmupEpochs * Double(steps)), minLR: 0)
+        let sgd = SGD(parameters: model.trainableParameters(), learningRate: lr, momentum: momentum,
+                      weightDecay: weightDecay, nesterov: nesterov)
+        sgd.loadMomentum(momentumState)
+        let step = TrainStep(model: model, optimizer: sgd, labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil)
+        let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: out).lastPathComponent)
+        let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) momentum=\(momentum) nesterov=\(nesterov) " +
+            "wd=\(weightDecay) warmup=\(warmupEpochs) ls=\(labelSmoothing) crop=\(cropPadding) flip=\(flip) seed=\(seed) threads=\(engine.threads)"
+        func save(epoch: Int, batch: Int) throws {
+            let state = TrainState(epoch: epoch, batch: batch, history: history)
+            try Checkpoint.save(model, architecture: arch, to: out, dtype: batch == 0 && epoch == epochs ? storage : .F32,
+                                normalization: norm,
+                                metadata: [TrainState.key: state.json, "ghostkit.train_config": config,
+                                           "ghostkit.command": CommandLine.arguments.joined(separator: " ")],
+                                momentum: epoch == epochs ? [:] : sgd.momentumBuffers)
+        }
+        Interrupt.install()
+        var batchesRun = 0
+        for epoch in startEpoch..<epochs {
+            let order = loader.order(epoch: epoch)
+            let bar = ProgressBar(total: steps, label: "epoch \(epoch + 1)/\(epochs)")
+            var lossSum: Double = 0, correct = 0, seen = 0
+            let t0 = Date()
+            for b in (epoch == startEpoch ? startBatch : 0)..<steps {
+                if Interrupt.requested || batchesRun == stopAfter {
+                    try save(epoch: epoch, batch: b)
+                    bar.finish()
+                    throw GhostError.file(out, "interrupted at epoch \(epoch + 1), batch \(b); checkpoint written, continue with --resume \(out)")
+                }
+                sgd.learningRate = schedule.learningRate(at: epoch * steps + b)
+                let (x, y) = loader.batch(b, order: order, epoch: epoch)
+                let r = step(x, y)
+                batchesRun += 1
+                guard r.loss.isFinite else {
+                    throw GhostError.file(out, "loss became \(r.loss) at epoch \(epoch + 1), batch \(b) (step \(epoch * steps + b)); the last good checkpoint is kept")
+                }
+                lossSum += Double(r.loss) * Double(y.count); correct += r.correct; seen += y.count
+                let rate = Double(seen) / max(Date().timeIntervalSince(t0), 1e-9)
+                bar.update(b + 1, String(format: "loss %.4f acc %.2f%% lr %.4f %.1f img/s", lossSum / Double(seen),
+                                         100 * Double(correct) / Double(seen), sgd.learningRate, rate))
+            }
+            bar.finish()
+            let eval = Evaluation.run(model, loader: testLoader, classes: arch.numClasses)
+            history.append(EpochRecord(epoch: epoch + 1, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
+                                       trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan,
+                                       testLoss: eval.meanLoss, testAccuracy: eval.accuracy,
+                                       seconds: Date().timeIntervalSince(t0)))
+            FileHandle.standardError.write(String(format: "epoch %d: test accuracy %.2f%%, test loss %.4f\n",
+                                                  epoch + 1, 100 * eval.accuracy, eval.meanLoss).data(using: .utf8)!)
+            try save(epoch: epoch + 1, batch: 0)
+            try EpochRecord.write(history, csv: outDir + "/metrics.csv", json: outDir + "/metrics.json")
+        }
+        print("wrote \(out), \(outDir)/metrics.csv, \(outDir)/metrics.json")
+    }
+}
