@@ -4,7 +4,7 @@ public enum Elementwise {
     public static func relu(_ x: Tensor) -> Tensor {
         let y = Tensor(uninitialized: x.shape)
         let xp = x.pointer, yp = y.pointer
-        for i in 0..<x.count { yp[i] = max(xp[i], 0) }
+        Engine.parallelChunks(x.count, minChunk: 1 << 16) { r in for i in r { yp[i] = max(xp[i], 0) } }
         return y
     }
 
@@ -13,8 +13,9 @@ public enum Elementwise {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
         let y = Tensor(uninitialized: a.shape)
         let ap = a.pointer, bp = b.pointer, yp = y.pointer
-        if relu { for i in 0..<a.count { yp[i] = max(ap[i] + bp[i], 0) } }
-        else { for i in 0..<a.count { yp[i] = ap[i] + bp[i] } }
+        Engine.parallelChunks(a.count, minChunk: 1 << 16) { r in
+            if relu { for i in r { yp[i] = max(ap[i] + bp[i], 0) } } else { for i in r { yp[i] = ap[i] + bp[i] } }
+        }
         return y
     }
 

@@ -4,7 +4,7 @@ public enum ElementwiseBackward {
     public static func relu(output y: Tensor, gradOutput gy: Tensor) -> Tensor {
         let gx = Tensor(uninitialized: y.shape)
         let yp = y.pointer, gp = gy.pointer, xp = gx.pointer
-        for i in 0..<y.count { xp[i] = yp[i] > 0 ? gp[i] : 0 }
+        Engine.parallelChunks(y.count, minChunk: 1 << 16) { r in for i in r { xp[i] = yp[i] > 0 ? gp[i] : 0 } }
         return gx
     }
 

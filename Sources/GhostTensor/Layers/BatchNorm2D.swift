@@ -54,19 +54,33 @@ public final class BatchNorm2D: Module {
         let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1), M = N * HW
         let mean = Tensor(zeros: [C]), invStd = Tensor(zeros: [C])
         let xp = x.pointer
-        for c in 0..<C {
-            var s: Double = 0, s2: Double = 0
-            for n in 0..<N {
-                let p = xp + (n * C + c) * HW
-                for i in 0..<HW { let v = Double(p[i]); s += v; s2 += v * v }
+        let rm = runningMean.value.pointer, rv = runningVar.value.pointer
+        let momentum = self.momentum, eps = Double(self.eps)
+        Engine.parallelChunks(C) { range in
+            for c in range {
+                // Two passes (mean, then centred squares) in Float with Double accumulation per row.
+                var s: Double = 0
+                for n in 0..<N {
+                    let p = xp + (n * C + c) * HW
+                    var r: Float = 0
+                    for i in 0..<HW { r += p[i] }
+                    s += Double(r)
+                }
+                let mu = Float(s / Double(M))
+                var s2: Double = 0
+                for n in 0..<N {
+                    let p = xp + (n * C + c) * HW
+                    var r: Float = 0
+                    for i in 0..<HW { let d = p[i] - mu; r += d * d }
+                    s2 += Double(r)
+                }
+                let variance = s2 / Double(M)
+                mean.pointer[c] = mu
+                invStd.pointer[c] = Float(1 / (variance + eps).squareRoot())
+                let unbiased = M > 1 ? variance * Double(M) / Double(M - 1) : variance
+                rm[c] = (1 - momentum) * rm[c] + momentum * mu
+                rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
             }
-            let mu = s / Double(M)
-            let variance = max(s2 / Double(M) - mu * mu, 0)
-            mean.pointer[c] = Float(mu)
-            invStd.pointer[c] = Float(1 / (variance + Double(eps)).squareRoot())
-            let unbiased = M > 1 ? variance * Double(M) / Double(M - 1) : variance
-            runningMean.value.pointer[c] = (1 - momentum) * runningMean.value.pointer[c] + momentum * Float(mu)
-            runningVar.value.pointer[c] = (1 - momentum) * runningVar.value.pointer[c] + momentum * Float(unbiased)
         }
         numBatchesTracked.value.pointer[0] += 1
         saved = (x, mean, invStd)
