@@ -71,9 +71,7 @@ final class Scratch {
     let count: Int
     init(_ count: Int) {
         self.count = count
-        var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, max(count, 1) * 4) == 0, let raw else { fatalError("GhostTensor: out of memory") }
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = BufferPool.allocate(max(count, 1) * 4).bindMemory(to: Float.self, capacity: max(count, 1))
     }
-    deinit { free(pointer) }
+    deinit { BufferPool.release(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * 4) }
 }

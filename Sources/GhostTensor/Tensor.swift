@@ -8,16 +8,12 @@ public final class TensorStorage {
     /// Allocates `count` floats; zero-filled when `zeroed` is true.
     public init(count: Int, zeroed: Bool = true) {
         self.count = count
-        var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
-            fatalError("GhostTensor: out of memory allocating \(bytes) bytes")
-        }
+        let raw = BufferPool.allocate(max(count, 1) * MemoryLayout<Float>.stride)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         if zeroed { pointer.initialize(repeating: 0, count: count) }
     }
 
-    deinit { free(pointer) }
+    deinit { BufferPool.release(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * MemoryLayout<Float>.stride) }
 
     func copy() -> TensorStorage {
         let s = TensorStorage(count: count, zeroed: false)
