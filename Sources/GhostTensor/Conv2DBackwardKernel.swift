@@ -123,8 +123,8 @@ public enum Conv2DBackwardKernel {
                     let dout = gy + (n * g.outChannels + co) * OH * OW
                     let wk = w + co * kh * kw, gwk = gwLocal + co * kh * kw
                     for kj in 0..<kw {
-                        let oxLo = kj >= pw ? 0 : (pw - kj + sw - 1) / sw
-                        let oxHi = min(OW, (W - 1 + pw - kj) / sw + 1)
+                        let valid = g.validColumns(kj: kj)
+                        let oxLo = valid.lowerBound, oxHi = valid.upperBound
                         if oxHi <= oxLo { continue }
                         for ki in 0..<kh {
                             let wv = wk[ki * kw + kj]

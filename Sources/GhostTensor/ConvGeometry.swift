@@ -28,6 +28,15 @@ public struct ConvGeometry: Equatable {
         self.groups = groups
     }
 
+    /// Output columns ox whose tap at kernel column `kj` lands inside the input row:
+    /// 0 ≤ ox·strideW − padW + kj < width.
+    @inline(__always)
+    public func validColumns(kj: Int) -> Range<Int> {
+        let lo = kj >= padW ? 0 : (padW - kj + strideW - 1) / strideW
+        let hi = min(outWidth, (width - 1 + padW - kj) / strideW + 1)
+        return lo..<max(lo, hi)
+    }
+
     /// Output shape [N, Cout, OH, OW].
     public var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
 

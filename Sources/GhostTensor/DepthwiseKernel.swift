@@ -15,8 +15,8 @@ enum DepthwiseKernel {
                 let wk = weight + co * kh * kw
                 dst.update(repeating: 0, count: OH * OW)
                 for kj in 0..<kw {
-                    let oxLo = kj >= pw ? 0 : (pw - kj + sw - 1) / sw
-                    let oxHi = min(OW, (W - 1 + pw - kj) / sw + 1)
+                    let valid = g.validColumns(kj: kj)
+                    let oxLo = valid.lowerBound, oxHi = valid.upperBound
                     if oxHi <= oxLo { continue }
                     for ki in 0..<kh {
                         let wv = wk[ki * kw + kj]

@@ -15,8 +15,8 @@ func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channel
                 let out = dst + row * ldDst
                 row += 1
                 // Valid ox range for this kj: 0 <= ox*sw - pw + kj < W.
-                let oxLo = kj >= pw ? 0 : (pw - kj + sw - 1) / sw
-                let oxHi = min(OW, (W - 1 + pw - kj) / sw + 1)  // exclusive
+                let valid = g.validColumns(kj: kj)
+                let oxLo = valid.lowerBound, oxHi = valid.upperBound
                 var p = pStart
                 var j = 0
                 while j < pCount {
@@ -60,8 +60,8 @@ func col2im(_ src: UnsafePointer<Float>, ldSrc: Int, g: ConvGeometry, channel0: 
             for kj in 0..<g.kernelW {
                 let s = src + row * ldSrc
                 row += 1
-                let oxLo = kj >= pw ? 0 : (pw - kj + sw - 1) / sw
-                let oxHi = min(OW, (W - 1 + pw - kj) / sw + 1)
+                let valid = g.validColumns(kj: kj)
+                let oxLo = valid.lowerBound, oxHi = valid.upperBound
                 var p = pStart
                 var j = 0
                 while j < pCount {

@@ -56,6 +56,14 @@ public enum Pooling {
         return y
     }
 
+    /// Records a pooling layer in a profile and returns its output shape.
+    static func profile(_ input: [Int], kernel: Int, stride: Int, padding: Int, kind: String, _ profiler: inout Profiler) -> [Int] {
+        let out = [input[0], input[1], outputSize(input[2], kernel: kernel, stride: stride, padding: padding),
+                   outputSize(input[3], kernel: kernel, stride: stride, padding: padding)]
+        profiler.record(kind: kind, output: out, params: 0, macs: 0)
+        return out
+    }
+
     /// Output size of a pooling window along one axis.
     public static func outputSize(_ size: Int, kernel: Int, stride: Int, padding: Int) -> Int {
         (size + 2 * padding - kernel) / stride + 1

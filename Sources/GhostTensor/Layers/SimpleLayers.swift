@@ -31,10 +31,7 @@ public final class MaxPool2D: Module {
         return PoolingBackward.maxPool(x: savedInput!, gradOutput: gradOutput, kernel: kernel, stride: stride, padding: padding)
     }
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
-        let out = [input[0], input[1], Pooling.outputSize(input[2], kernel: kernel, stride: stride, padding: padding),
-                   Pooling.outputSize(input[3], kernel: kernel, stride: stride, padding: padding)]
-        profiler.record(kind: "maxpool", output: out, params: 0, macs: 0)
-        return out
+        Pooling.profile(input, kernel: kernel, stride: stride, padding: padding, kind: "maxpool", &profiler)
     }
 }
 
@@ -51,10 +48,7 @@ public final class AvgPool2D: Module {
         PoolingBackward.avgPool(inputShape: inputShape, gradOutput: gradOutput, kernel: kernel, stride: stride, padding: padding)
     }
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
-        let out = [input[0], input[1], Pooling.outputSize(input[2], kernel: kernel, stride: stride, padding: padding),
-                   Pooling.outputSize(input[3], kernel: kernel, stride: stride, padding: padding)]
-        profiler.record(kind: "avgpool", output: out, params: 0, macs: 0)
-        return out
+        Pooling.profile(input, kernel: kernel, stride: stride, padding: padding, kind: "avgpool", &profiler)
     }
 }
 
