@@ -40,8 +40,11 @@ public struct Checkpoint {
             throw GhostError.file(path, "no such file")
         }
         guard !isDir.boolValue else { throw GhostError.file(path, "is a directory, not a checkpoint file") }
-        try Self.rejectForeignFormats(path)
-        let file = try SafetensorsFile(path: path)
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(path: path) } catch {
+            try Self.rejectForeignFormats(path)
+            throw error
+        }
         metadata = file.metadata
         fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         if let a = override {
@@ -88,12 +91,13 @@ public struct Checkpoint {
         try SafetensorsFile.write(path: path, tensors: entries, metadata: meta)
     }
 
-    /// PyTorch pickles and zips get a clear message instead of a safetensors parse error.
+    /// For a file that failed to parse as safetensors: PyTorch zips (PK\3\4) and pickles
+    /// (0x80, protocol 2–5) get a clear message instead of the safetensors parse error.
     static func rejectForeignFormats(_ path: String) throws {
-        guard let h = FileHandle(forReadingAtPath: path) else { throw GhostError.file(path, "cannot open for reading") }
+        guard let h = FileHandle(forReadingAtPath: path) else { return }
         defer { try? h.close() }
         let head = [UInt8](h.readData(ofLength: 4))
-        if head.starts(with: [0x50, 0x4B]) || head.first == 0x80 {
+        if head == [0x50, 0x4B, 0x03, 0x04] || (head.count >= 2 && head[0] == 0x80 && (2...5).contains(head[1])) {
             throw GhostError.file(path, "looks like a PyTorch .pth/.pt file; this build reads safetensors checkpoints")
         }
     }
