@@ -1,62 +1,116 @@
 import Foundation
-import GhostTensor
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
-/// Crash-safe file output: write a temp file in the destination's directory, fsync, rename over
-/// the destination, fsync the directory. Readers see the old file or the new one, never a mix.
+/// Crash-safe file output: write a temp file in the destination's directory, fsync it, rename it over
+/// the destination, fsync the directory. Readers see the old file or the new one, never a mix; a
+/// failed write (ENOSPC, EACCES, …) leaves the old file untouched and no temp file behind.
 public enum AtomicFile {
+    /// Sequential writer handed to `AtomicFile.write(to:_:)`; every error names the destination path.
+    public struct Writer {
+        /// Descriptor of the temp file (open for writing).
+        public let fd: Int32
+        /// The destination path (used in error messages).
+        public let path: String
+
+        /// Writes all `bytes`, retrying short writes and EINTR.
+        public func write(_ bytes: UnsafeRawBufferPointer) throws {
+            guard var p = bytes.baseAddress else { return }
+            var left = bytes.count
+            while left > 0 {
+                let n = posixWrite(fd, p, min(left, 1 << 30))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw AtomicFile.osError(path, "cannot write")
+                }
+                if n == 0 { throw GhostError.file(path, "cannot write: the system accepted 0 bytes") }
+                p += n
+                left -= n
+            }
+        }
+
+        /// Writes all of `data`.
+        public func write(_ data: Data) throws { try data.withUnsafeBytes { try write($0) } }
+
+        /// Writes all of `bytes`.
+        public func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+    }
+
     /// Writes `data` to `path` atomically. Errors name the path and the OS reason.
     public static func write(_ data: Data, to path: String) throws {
-        try write(to: path) { fd in
-            try data.withUnsafeBytes { raw in try writeAll(fd, raw, path: path) }
-        }
+        try write(to: path) { try $0.write(data) }
     }
 
-    /// Opens a temp file next to `path`, lets `body` write to its descriptor, then commits it.
-    public static func write(to path: String, _ body: (Int32) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    /// Opens a temp file next to `path`, lets `body` fill it, then fsyncs and renames it over `path`.
+    /// If `body` or any step throws, the temp file is removed and the destination is left as it was.
+    public static func write(to path: String, _ body: (Writer) throws -> Void) throws {
+        let (dir, prefix, base) = split(path)
+        guard !base.isEmpty, base != ".", base != ".." else { throw GhostError.file(path, "cannot write: not a file name") }
+        let temp = prefix + "." + base + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw GhostError.file(path, "cannot write: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw osError(path, "cannot write") }
         var committed = false
+        var isOpen = true
         defer {
+            if isOpen { close(fd) }
             if !committed { unlink(temp) }
         }
-        do {
-            try body(fd)
-            guard fsync(fd) == 0 else { throw GhostError.file(path, "cannot write: \(String(cString: strerror(errno)))") }
-        } catch {
-            close(fd)
-            throw error
+        // Keep the permissions of a file being replaced.
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { _ = fchmod(fd, st.st_mode & 0o7777) }
+        try body(Writer(fd: fd, path: path))
+        while fsync(fd) != 0 {
+            if errno != EINTR { throw osError(path, "cannot write") }
         }
-        guard close(fd) == 0 else { throw GhostError.file(path, "cannot write: \(String(cString: strerror(errno)))") }
-        guard rename(temp, path) == 0 else { throw GhostError.file(path, "cannot replace: \(String(cString: strerror(errno)))") }
+        isOpen = false
+        guard close(fd) == 0 else { throw osError(path, "cannot write") }
+        guard rename(temp, path) == 0 else { throw osError(path, "cannot replace") }
         committed = true
-        let dfd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
-    }
-
-    /// Writes every byte of `buffer` to `fd`, retrying short writes; errors (ENOSPC, EFBIG …) name `path`.
-    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw GhostError.file(path, "cannot write: \(String(cString: strerror(errno)))")
-            }
-            offset += n
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            close(dfd)
         }
     }
 
-    /// Removes temp files left by a killed writer of `basename` in `directory`.
+    /// Removes temp files `.<basename>.tmp-<pid>-<random>` left in `directory` by a killed writer.
+    /// Temps of another live process (a concurrent writer) are kept; call this before writing, not during.
     public static func removeStaleTemps(in directory: String, for basename: String) {
         let prefix = "." + basename + ".tmp-"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(prefix) {
-            unlink(directory + "/" + name)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        let me = getpid()
+        for name in names where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            if let pidText = rest.split(separator: "-", maxSplits: 1).first, let pid = Int32(pidText), pid > 0, pid != me,
+               kill(pid, 0) == 0 || errno == EPERM {
+                continue  // its writer may still be running
+            }
+            unlink((directory.hasSuffix("/") ? directory : directory + "/") + name)
         }
     }
+
+    /// "path: what: strerror(errno)".
+    static func osError(_ path: String, _ what: String) -> GhostError {
+        GhostError.file(path, "\(what): \(String(cString: strerror(errno)))")
+    }
+
+    /// Directory (for fsync), the path up to its last "/" inclusive, and the last component.
+    static func split(_ path: String) -> (dir: String, prefix: String, base: String) {
+        let u = path.utf8
+        guard let slash = u.lastIndex(of: UInt8(ascii: "/")) else { return (".", "", path) }
+        let dir = String(path[..<slash])
+        return (dir.isEmpty ? "/" : dir, String(path[...slash]), String(path[u.index(after: slash)...]))
+    }
+}
+
+@inline(__always)
+private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, p, n)
+    #else
+    return Darwin.write(fd, p, n)
+    #endif
 }
