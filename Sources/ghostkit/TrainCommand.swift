@@ -137,7 +137,8 @@ struct TrainCommand: ParsableCommand {
                                                   epoch + 1, 100 * eval.accuracy, eval.meanLoss).data(using: .utf8)!)
             try save(epoch: epoch + 1, batch: 0)
             try EpochRecord.write(history, csv: outDir + "/metrics.csv", json: outDir + "/metrics.json")
+            try PNGFile.write(TrainingCurve.render(history, title: "resnet\(arch.depth)"), to: outDir + "/curve.png")
         }
-        print("wrote \(out), \(outDir)/metrics.csv, \(outDir)/metrics.json")
+        print("wrote \(out), \(outDir)/metrics.csv, \(outDir)/metrics.json, \(outDir)/curve.png")
     }
 }

@@ -1,0 +1,71 @@
+import CPNG
+import Foundation
+import GhostTensor
+
+/// PNG encoding and decoding through libpng's simplified API (errors come back as values, so a
+/// corrupt file never longjmps through Swift).
+public enum PNGFile {
+    /// Writes an RGB image atomically.
+    public static func write(_ image: RGBImage, to path: String) throws {
+        try AtomicFile.write(try encode(image, path: path), to: path)
+    }
+
+    /// PNG bytes of an RGB image.
+    public static func encode(_ image: RGBImage, path: String = "<memory>") throws -> Data {
+        var png = png_image()
+        png.version = UInt32(PNG_IMAGE_VERSION)
+        png.width = UInt32(image.width)
+        png.height = UInt32(image.height)
+        png.format = UInt32(PNG_FORMAT_RGB)
+        var size: png_alloc_size_t = 0
+        let stride = Int32(image.width * 3)
+        let ok = image.pixels.withUnsafeBytes { png_image_write_to_memory(&png, nil, &size, 0, $0.baseAddress, stride, nil) }
+        guard ok != 0, size > 0 else { throw GhostError.file(path, "cannot encode PNG: \(message(&png))") }
+        var out = Data(count: Int(size))
+        let ok2 = out.withUnsafeMutableBytes { dst in
+            image.pixels.withUnsafeBytes { png_image_write_to_memory(&png, dst.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
+        }
+        png_image_free(&png)
+        guard ok2 != 0 else { throw GhostError.file(path, "cannot encode PNG: \(message(&png))") }
+        return out.prefix(Int(size))
+    }
+
+    /// Reads any PNG (8/16-bit, gray/RGB/RGBA/palette) as Float32 [channels, height, width] in [0, 1],
+    /// with `channels` 1 (luminance) or 3 (RGB).
+    public static func read(path: String, channels: Int) throws -> Tensor {
+        precondition(channels == 1 || channels == 3)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+        }
+        var png = png_image()
+        png.version = UInt32(PNG_IMAGE_VERSION)
+        let began = data.withUnsafeBytes { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }
+        guard began != 0 else { throw GhostError.file(path, "not a readable PNG: \(message(&png))") }
+        guard png.width > 0, png.height > 0, UInt64(png.width) * UInt64(png.height) <= 1 << 28 else {
+            png_image_free(&png)
+            throw GhostError.file(path, "PNG of \(png.width)×\(png.height) pixels is empty or too large")
+        }
+        png.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
+        let (w, h) = (Int(png.width), Int(png.height))
+        var buffer = [UInt8](repeating: 0, count: w * h * channels)
+        let ok = data.withUnsafeBytes { _ in
+            buffer.withUnsafeMutableBytes { png_image_finish_read(&png, nil, $0.baseAddress, Int32(w * channels), nil) }
+        }
+        guard ok != 0 else {
+            let m = message(&png)
+            png_image_free(&png)
+            throw GhostError.file(path, "corrupt or truncated PNG: \(m)")
+        }
+        let t = Tensor(uninitialized: [channels, h, w])
+        for y in 0..<h { for x in 0..<w { for c in 0..<channels {
+            t.pointer[(c * h + y) * w + x] = Float(buffer[(y * w + x) * channels + c]) / 255
+        } } }
+        return t
+    }
+
+    private static func message(_ png: inout png_image) -> String {
+        withUnsafeBytes(of: &png.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
