@@ -41,6 +41,8 @@ public struct LinePlot {
         guard !pts.isEmpty, right - left > 20, bottom - top > 20 else { return }
         var (x0, x1) = (pts.map(\.x).min()!, pts.map(\.x).max()!)
         if x1 == x0 { x0 -= 1; x1 += 1 }
+        let xpad = 0.04 * (x1 - x0)
+        x0 -= xpad; x1 += xpad
         var yr: ClosedRange<Double>
         if let r = yRange { yr = r } else {
             let (lo, hi) = (pts.map(\.y).min()!, pts.map(\.y).max()!)

@@ -8,8 +8,12 @@ public struct TrainState: Codable {
     public var epoch: Int
     public var batch: Int
     public var history: [EpochRecord]
+    /// Every command line that contributed to this run (the first, then each --resume).
+    public var commands: [String]?
 
-    public init(epoch: Int, batch: Int, history: [EpochRecord]) { self.epoch = epoch; self.batch = batch; self.history = history }
+    public init(epoch: Int, batch: Int, history: [EpochRecord], commands: [String]) {
+        self.epoch = epoch; self.batch = batch; self.history = history; self.commands = commands
+    }
 
     public init?(json: String) {
         guard let s = try? JSONDecoder().decode(TrainState.self, from: Data(json.utf8)), s.epoch >= 0, s.batch >= 0 else { return nil }
@@ -24,6 +28,11 @@ public struct EpochRecord: Codable {
     public var epoch: Int
     public var trainLoss, trainAccuracy, testLoss, testAccuracy, seconds: Double
 
+    enum CodingKeys: String, CodingKey {
+        case epoch, seconds
+        case trainLoss = "train_loss", trainAccuracy = "train_accuracy", testLoss = "test_loss", testAccuracy = "test_accuracy"
+    }
+
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double, seconds: Double) {
         self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
         self.testLoss = testLoss; self.testAccuracy = testAccuracy; self.seconds = seconds
@@ -37,7 +46,7 @@ public struct EpochRecord: Codable {
         }
         try AtomicFile.write(Data(text.utf8), to: csv)
         let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(try enc.encode(history), to: json)
     }

@@ -53,6 +53,7 @@ struct TrainCommand: ParsableCommand {
         var startEpoch = 0, startBatch = 0
         var history: [EpochRecord] = []
         var momentumState: [String: Tensor] = [:]
+        var commands: [String] = []
         if let resume {
             let ckpt = try Checkpoint(path: resume)
             if let a = arch, a != ckpt.architecture {
@@ -65,6 +66,7 @@ struct TrainCommand: ParsableCommand {
             model = try ckpt.makeModel().model
             momentumState = ckpt.momentumBuffers
             (startEpoch, startBatch, history) = (state.epoch, state.batch, state.history)
+            commands = state.commands ?? []
             FileHandle.standardError.write("resuming \(resume) at epoch \(startEpoch + 1), batch \(startBatch)\n".data(using: .utf8)!)
         } else {
             guard let a = arch else { throw ValidationError("--arch is required (or --resume)") }
@@ -94,12 +96,12 @@ struct TrainCommand: ParsableCommand {
         AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: out).lastPathComponent)
         let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) momentum=\(momentum) nesterov=\(nesterov) " +
             "wd=\(weightDecay) warmup=\(warmupEpochs) ls=\(labelSmoothing) crop=\(cropPadding) flip=\(flip) seed=\(seed) threads=\(engine.threads)"
+        commands.append(CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
         func save(epoch: Int, batch: Int) throws {
-            let state = TrainState(epoch: epoch, batch: batch, history: history)
+            let state = TrainState(epoch: epoch, batch: batch, history: history, commands: commands)
             try Checkpoint.save(model, architecture: arch, to: out, dtype: batch == 0 && epoch == epochs ? storage : .F32,
                                 normalization: norm,
-                                metadata: [TrainState.key: state.json, "ghostkit.train_config": config,
-                                           "ghostkit.command": CommandLine.arguments.joined(separator: " ")],
+                                metadata: [TrainState.key: state.json, "ghostkit.train_config": config],
                                 momentum: epoch == epochs ? [:] : sgd.momentumBuffers)
         }
         Interrupt.install()
@@ -139,6 +141,10 @@ struct TrainCommand: ParsableCommand {
             try EpochRecord.write(history, csv: outDir + "/metrics.csv", json: outDir + "/metrics.json")
             try PNGFile.write(TrainingCurve.render(history, title: "resnet\(arch.depth)"), to: outDir + "/curve.png")
         }
-        print("wrote \(out), \(outDir)/metrics.csv, \(outDir)/metrics.json, \(outDir)/curve.png")
+        let provenancePath = (out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out) + ".json"
+        try Provenance(checkpoint: out, architecture: arch, normalization: norm, dataset: "\(train.name) (\(train.count) images), \(test.name) (\(test.count) images)",
+                       config: config, state: TrainState(epoch: epochs, batch: 0, history: history, commands: commands))
+            .write(to: provenancePath)
+        print("wrote \(out), \(provenancePath), \(outDir)/metrics.csv, \(outDir)/metrics.json, \(outDir)/curve.png")
     }
 }

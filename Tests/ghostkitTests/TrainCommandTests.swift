@@ -35,6 +35,14 @@ final class TrainCommandTests: XCTestCase {
         let fa = try SafetensorsFile(path: a), fb = try SafetensorsFile(path: b)
         XCTAssertEqual(fa.names, fb.names)
         for name in fa.names { XCTAssertEqual(try fa.tensor(name).scalars, try fb.tensor(name).scalars, name) }
+        // Provenance beside each checkpoint: digest of the final file and every command that built it.
+        for (ckpt, runs) in [(a, 1), (b, 2)] {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: String(ckpt.dropLast(12)) + ".json"))) as! [String: Any]
+            XCTAssertEqual(json["sha256"] as? String, try SHA256.hex(file: ckpt))
+            XCTAssertEqual((json["commands"] as? [String])?.count, runs)
+            XCTAssertEqual(json["epochs"] as? Int, 2)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/a/curve.png"))
         let metrics = try String(contentsOfFile: dir + "/a/metrics.csv", encoding: .utf8)
         XCTAssertEqual(metrics.split(separator: "\n").count, 3, metrics)
         // eval reproduces the accuracy recorded for the last epoch.
