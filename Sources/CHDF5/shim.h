@@ -11,3 +11,8 @@ static inline unsigned gk_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned gk_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 static inline hsize_t gk_H5S_UNLIMITED(void) { return H5S_UNLIMITED; }
 static inline hid_t gk_H5S_ALL(void) { return H5S_ALL; }
+static inline hid_t gk_H5E_DEFAULT(void) { return H5E_DEFAULT; }
+static inline hid_t gk_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
+static inline hid_t gk_H5T_NATIVE_UINT8(void) { return H5T_NATIVE_UINT8; }
+/* Silences HDF5's automatic error-stack printing; GhostKit reports its own one-line errors. */
+static inline void gk_H5_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

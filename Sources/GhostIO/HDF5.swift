@@ -1,0 +1,108 @@
+import CHDF5
+import Foundation
+import GhostTensor
+
+/// Thin helpers over the HDF5 C API used by the activation store.
+enum HDF5 {
+    /// An extendible dataset [0, itemShape…] with max [∞, itemShape…], chunked, shuffle + gzip 4.
+    static func createExtendible(_ loc: hid_t, _ name: String, type: hid_t, itemShape: [Int], chunkItems: Int,
+                                 chunkInner: [Int]? = nil, path: String) throws -> hid_t {
+        let rank = itemShape.count + 1
+        var cur = [hsize_t(0)] + itemShape.map { hsize_t($0) }
+        var max = [gk_H5S_UNLIMITED()] + itemShape.map { hsize_t($0) }
+        var chunk = [hsize_t(chunkItems)] + (chunkInner ?? itemShape).map { hsize_t(Swift.max($0, 1)) }
+        let space = H5Screate_simple(Int32(rank), &cur, &max)
+        let dcpl = H5Pcreate(gk_H5P_DATASET_CREATE())
+        defer { H5Sclose(space); H5Pclose(dcpl) }
+        H5Pset_chunk(dcpl, Int32(rank), &chunk)
+        H5Pset_shuffle(dcpl)
+        H5Pset_deflate(dcpl, 4)
+        let ds = H5Dcreate2(loc, name, type, space, gk_H5P_DEFAULT(), dcpl, gk_H5P_DEFAULT())
+        guard ds >= 0 else { throw GhostError.file(path, "cannot create dataset /\(name)") }
+        return ds
+    }
+
+    /// Extends `ds` to `at + rows` rows and writes them.
+    static func appendRows(_ ds: hid_t, type: hid_t, itemShape: [Int], at: Int, rows: Int, data: UnsafeRawPointer, path: String) throws {
+        var newDims = [hsize_t(at + rows)] + itemShape.map { hsize_t($0) }
+        guard H5Dset_extent(ds, &newDims) >= 0 else { throw GhostError.file(path, "cannot extend dataset (disk full?)") }
+        let fspace = H5Dget_space(ds)
+        var start = [hsize_t(at)] + itemShape.map { _ in hsize_t(0) }
+        var count = [hsize_t(rows)] + itemShape.map { hsize_t($0) }
+        let mspace = H5Screate_simple(Int32(count.count), &count, nil)
+        defer { H5Sclose(fspace); H5Sclose(mspace) }
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nil, &count, nil)
+        guard H5Dwrite(ds, type, mspace, fspace, gk_H5P_DEFAULT(), data) >= 0 else {
+            throw GhostError.file(path, "cannot write activations (disk full?)")
+        }
+    }
+
+    static func readRows(_ ds: hid_t, type: hid_t, dims: [Int], start: Int, rows: Int, into: UnsafeMutableRawPointer, path: String) throws {
+        if rows == 0 { return }
+        let fspace = H5Dget_space(ds)
+        var s = [hsize_t(start)] + dims.dropFirst().map { _ in hsize_t(0) }
+        var c = [hsize_t(rows)] + dims.dropFirst().map { hsize_t($0) }
+        let mspace = H5Screate_simple(Int32(c.count), &c, nil)
+        defer { H5Sclose(fspace); H5Sclose(mspace) }
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &s, nil, &c, nil)
+        guard H5Dread(ds, type, mspace, fspace, gk_H5P_DEFAULT(), into) >= 0 else {
+            throw GhostError.file(path, "cannot read dataset (truncated or corrupt file?)")
+        }
+    }
+
+    static func dims(_ ds: hid_t) -> [Int] {
+        let space = H5Dget_space(ds)
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        guard rank > 0 else { return [] }
+        var d = [hsize_t](repeating: 0, count: rank)
+        H5Sget_simple_extent_dims(space, &d, nil)
+        return d.map { Int($0) }
+    }
+
+    static func writeStringAttribute(_ obj: hid_t, _ name: String, _ value: String, path: String) throws {
+        let type = H5Tcopy(gk_H5T_C_S1())
+        H5Tset_size(type, max(1, value.utf8.count))
+        let space = H5Screate(H5S_SCALAR)
+        defer { H5Tclose(type); H5Sclose(space) }
+        let attr = H5Acreate2(obj, name, type, space, gk_H5P_DEFAULT(), gk_H5P_DEFAULT())
+        guard attr >= 0 else { throw GhostError.file(path, "cannot write attribute \(name)") }
+        defer { H5Aclose(attr) }
+        var bytes = Array(value.utf8)
+        if bytes.isEmpty { bytes = [0] }
+        guard H5Awrite(attr, type, bytes) >= 0 else { throw GhostError.file(path, "cannot write attribute \(name)") }
+    }
+
+    static func readStringAttribute(_ obj: hid_t, _ name: String) -> String? {
+        guard H5Aexists(obj, name) > 0 else { return nil }
+        let attr = H5Aopen(obj, name, gk_H5P_DEFAULT())
+        guard attr >= 0 else { return nil }
+        defer { H5Aclose(attr) }
+        let type = H5Aget_type(attr)
+        defer { H5Tclose(type) }
+        guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) <= 0 else { return nil }
+        let size = H5Tget_size(type)
+        guard size > 0, size < 1 << 20 else { return nil }
+        var buf = [UInt8](repeating: 0, count: size + 1)
+        guard H5Aread(attr, type, &buf) >= 0 else { return nil }
+        return String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// Names of the members of a group.
+    static func children(_ loc: hid_t, _ group: String) -> [String] {
+        let g = H5Gopen2(loc, group, gk_H5P_DEFAULT())
+        guard g >= 0 else { return [] }
+        defer { H5Gclose(g) }
+        var info = H5G_info_t()
+        guard H5Gget_info(g, &info) >= 0 else { return [] }
+        var names: [String] = []
+        for i in 0..<info.nlinks {
+            let n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, gk_H5P_DEFAULT())
+            guard n > 0 else { continue }
+            var buf = [CChar](repeating: 0, count: Int(n) + 1)
+            H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, Int(n) + 1, gk_H5P_DEFAULT())
+            names.append(String(cString: buf))
+        }
+        return names
+    }
+}

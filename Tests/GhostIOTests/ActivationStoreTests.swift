@@ -1,0 +1,84 @@
+import Foundation
+import GhostIO
+import GhostTensor
+import GhostTestSupport
+import XCTest
+
+final class ActivationStoreTests: XCTestCase {
+    var dir = ""
+    override func setUp() { dir = Fixtures.temporaryDirectory() }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func writeSample(_ path: String) throws -> [Tensor] {
+        var rng = SplitMix64(seed: 1)
+        let w = try ActivationWriter(path: path, attributes: ["model": "test", "checkpoint_sha256": "abc"], overwrite: false)
+        var batches: [Tensor] = []
+        for b in 0..<3 {
+            let x = Tensor(gaussian: [2, 1, 4, 4], std: 1, rng: &rng)
+            let a = Tensor(gaussian: [2, 70, 3, 3], std: 1, rng: &rng)
+            batches.append(a)
+            try w.append(inputs: x, labels: [b, b + 1], layers: [(name: "layer1.0", kind: "block_out", tensor: a)])
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "nothing at the final path before finish()")
+        try w.finish()
+        return batches
+    }
+
+    func testStreamedWriteAndRead() throws {
+        let path = dir + "/acts.h5"
+        let batches = try writeSample(path)
+        let r = try ActivationReader(path: path)
+        XCTAssertEqual(r.layerNames, ["layer1.0"])
+        XCTAssertEqual(r.attributes["model"], "test")
+        XCTAssertEqual(r.attributes["format"], "ghostkit-activations")
+        XCTAssertEqual(try r.shape("layers/layer1.0"), [6, 70, 3, 3])
+        XCTAssertEqual(try r.labels(), [0, 1, 1, 2, 2, 3])
+        let mid = try r.read("layers/layer1.0", start: 2, count: 2)
+        XCTAssertEqual(mid.scalars, batches[1].scalars)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["acts.h5"])
+    }
+
+    func testExistingFileRefusedAndAbandonedWriteLeavesNothing() throws {
+        let path = dir + "/acts.h5"
+        _ = try writeSample(path)
+        XCTAssertThrowsError(try ActivationWriter(path: path, attributes: [:], overwrite: false)) { e in
+            XCTAssertTrue("\(e)".contains("already exists"), "\(e)")
+        }
+        do {
+            let w = try ActivationWriter(path: dir + "/other.h5", attributes: [:], overwrite: false)
+            try w.append(inputs: Tensor(zeros: [1, 1, 2, 2]), labels: [], layers: [])
+        }  // dropped without finish()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["acts.h5"])
+        XCTAssertThrowsError(try ActivationWriter(path: "/nonexistent-dir/a.h5", attributes: [:], overwrite: true))
+        FileManager.default.createFile(atPath: dir + "/junk.h5", contents: Data("junk".utf8))
+        XCTAssertThrowsError(try ActivationReader(path: dir + "/junk.h5")) { e in XCTAssertTrue("\(e)".hasPrefix(dir + "/junk.h5:"), "\(e)") }
+    }
+
+    /// A real client: h5py (Debian python3-h5py) reads shape, dtype, chunks, attributes and values.
+    func testH5pyReadsTheFile() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"))
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        check.arguments = ["-c", "import h5py"]
+        try check.run(); check.waitUntilExit()
+        try XCTSkipUnless(check.terminationStatus == 0, "python3-h5py not installed")
+        let path = dir + "/acts.h5"
+        let batches = try writeSample(path)
+        let script = """
+        import h5py, sys
+        f = h5py.File(sys.argv[1], "r")
+        d = f["layers/layer1.0"]
+        print(d.shape, d.dtype, d.chunks, d.compression, d.shuffle, f.attrs["format"], d.attrs["kind"], list(f["labels"][:]), "%.6f" % d[3, 69, 2, 1])
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", script, path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run(); p.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let expected = String(format: "%.6f", batches[1][1, 69, 2, 1])
+        XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines),
+                       "(6, 70, 3, 3) float32 (1, 64, 3, 3) gzip True b'ghostkit-activations' b'block_out' [0, 1, 1, 2, 2, 3] \(expected)")
+    }
+}
