@@ -11,7 +11,7 @@ let package = Package(
     name: "GhostKit",
     products: [
         .executable(name: "ghostkit", targets: ["ghostkit"]),
-        .library(name: "GhostKit", targets: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain"]),
+        .library(name: "GhostKit", targets: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain", "GhostAnalysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,15 +25,17 @@ let package = Package(
         .target(name: "GhostModels", dependencies: ["GhostTensor", "GhostIO"], swiftSettings: fastMath),
         .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib"], swiftSettings: fastMath),
         .target(name: "GhostTrain", dependencies: ["GhostTensor", "GhostModels", "GhostIO"], swiftSettings: fastMath),
+        .target(name: "GhostAnalysis", dependencies: ["GhostTensor", "GhostIO", "GhostModels"], swiftSettings: fastMath),
         .executableTarget(
             name: "ghostkit",
-            dependencies: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain",
+            dependencies: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain", "GhostAnalysis",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         .target(name: "GhostTestSupport", dependencies: ["GhostTensor", "GhostIO"], path: "Tests/GhostTestSupport"),
         .testTarget(name: "GhostTensorTests", dependencies: ["GhostTensor", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "GhostModelsTests", dependencies: ["GhostModels", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "GhostIOTests", dependencies: ["GhostIO", "GhostTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "GhostAnalysisTests", dependencies: ["GhostAnalysis", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "GhostTrainTests", dependencies: ["GhostTrain", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "ghostkitTests", dependencies: ["GhostTestSupport"], swiftSettings: fastMath),
     ]

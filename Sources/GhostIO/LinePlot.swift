@@ -104,7 +104,7 @@ public struct LinePlot {
         return stride(from: Int(ceil(lo)), through: Int(floor(hi)), by: step).map(Double.init)
     }
 
-    static func format(_ v: Double) -> String {
+    public static func format(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
         let a = abs(v)
         if a >= 0.01 && a < 1e4 { return String(format: "%.3g", v) }

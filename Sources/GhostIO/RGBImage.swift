@@ -41,7 +41,10 @@ public struct RGBImage {
 
     /// Filled rectangle, clipped to the image.
     public mutating func fill(x: Int, y: Int, w: Int, h: Int, _ c: Color) {
-        for yy in max(0, y)..<min(height, y + h) { for xx in max(0, x)..<min(width, x + w) { set(xx, yy, c) } }
+        // Clip first: with -Ounchecked an inverted Range is not trapped and would run (almost) forever.
+        let (x0, x1, y0, y1) = (max(0, x), min(width, x + w), max(0, y), min(height, y + h))
+        guard x0 < x1, y0 < y1 else { return }
+        for yy in y0..<y1 { for xx in x0..<x1 { set(xx, yy, c) } }
     }
 
     /// Rectangle outline of the given thickness, drawn inside (x, y, w, h).

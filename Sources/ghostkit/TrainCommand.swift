@@ -92,6 +92,9 @@ struct TrainCommand: ParsableCommand {
         sgd.loadMomentum(momentumState)
         let step = TrainStep(model: model, optimizer: sgd, labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil)
         let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        /// Side files share the checkpoint's stem: model.safetensors → model.json, model-metrics.csv, model-curve.png.
+        let stem = out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out
+        let (metricsCSV, metricsJSON, curvePNG) = (stem + "-metrics.csv", stem + "-metrics.json", stem + "-curve.png")
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: out).lastPathComponent)
         let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) momentum=\(momentum) nesterov=\(nesterov) " +
@@ -138,13 +141,13 @@ struct TrainCommand: ParsableCommand {
             FileHandle.standardError.write(String(format: "epoch %d: test accuracy %.2f%%, test loss %.4f\n",
                                                   epoch + 1, 100 * eval.accuracy, eval.meanLoss).data(using: .utf8)!)
             try save(epoch: epoch + 1, batch: 0)
-            try EpochRecord.write(history, csv: outDir + "/metrics.csv", json: outDir + "/metrics.json")
-            try PNGFile.write(TrainingCurve.render(history, title: "resnet\(arch.depth)"), to: outDir + "/curve.png")
+            try EpochRecord.write(history, csv: metricsCSV, json: metricsJSON)
+            try PNGFile.write(TrainingCurve.render(history, title: arch.displayName), to: curvePNG)
         }
-        let provenancePath = (out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out) + ".json"
+        let provenancePath = stem + ".json"
         try Provenance(checkpoint: out, architecture: arch, normalization: norm, dataset: "\(train.name) (\(train.count) images), \(test.name) (\(test.count) images)",
                        config: config, state: TrainState(epoch: epochs, batch: 0, history: history, commands: commands))
             .write(to: provenancePath)
-        print("wrote \(out), \(provenancePath), \(outDir)/metrics.csv, \(outDir)/metrics.json, \(outDir)/curve.png")
+        print("wrote \(out), \(provenancePath), \(metricsCSV), \(metricsJSON), \(curvePNG)")
     }
 }

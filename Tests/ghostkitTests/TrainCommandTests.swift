@@ -42,8 +42,8 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertEqual((json["commands"] as? [String])?.count, runs)
             XCTAssertEqual(json["epochs"] as? Int, 2)
         }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/a/curve.png"))
-        let metrics = try String(contentsOfFile: dir + "/a/metrics.csv", encoding: .utf8)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: String(a.dropLast(12)) + "-curve.png"))
+        let metrics = try String(contentsOfFile: String(a.dropLast(12)) + "-metrics.csv", encoding: .utf8)
         XCTAssertEqual(metrics.split(separator: "\n").count, 3, metrics)
         // eval reproduces the accuracy recorded for the last epoch.
         let ev = try CLI.run(["eval", a, "--limit-test", "200"])

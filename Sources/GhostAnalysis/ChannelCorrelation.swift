@@ -1,0 +1,60 @@
+import GhostTensor
+
+/// Streaming Pearson correlation between every pair of channels of a layer, over all pixels of all
+/// images seen: a Gram matrix accumulated with sgemm (one GEMM per image), never a double loop over pairs.
+public struct ChannelCorrelation {
+    public let channels: Int
+    /// Σ x_c over samples (Double).
+    private var sums: [Double]
+    /// Σ x_i x_j over samples (Double, C × C).
+    private var gram: [Double]
+    /// Samples (images × pixels) seen.
+    public private(set) var samples = 0
+    /// Floating-point operations spent in GEMMs (for throughput figures).
+    public private(set) var flops: Double = 0
+
+    public init(channels: Int) {
+        self.channels = channels
+        sums = [Double](repeating: 0, count: channels)
+        gram = [Double](repeating: 0, count: channels * channels)
+    }
+
+    /// Adds a batch of activations [N, C, H, W].
+    public mutating func add(_ x: Tensor) {
+        precondition(x.rank == 4 && x.shape[1] == channels, "expected [N, \(channels), H, W], got \(x.shape)")
+        let (N, C, HW) = (x.shape[0], channels, x.shape[2] * x.shape[3])
+        let g = Tensor(zeros: [C, C])
+        for n in 0..<N {
+            let xn = x.pointer + n * C * HW
+            sgemm(transB: true, m: C, n: C, k: HW, a: xn, lda: HW, b: xn, ldb: HW, beta: 1, c: g.pointer, ldc: C)
+            for c in 0..<C {
+                var s: Float = 0
+                let row = xn + c * HW
+                for i in 0..<HW { s += row[i] }
+                sums[c] += Double(s)
+            }
+        }
+        for i in 0..<(C * C) { gram[i] += Double(g.pointer[i]) }
+        samples += N * HW
+        flops += 2 * Double(N) * Double(C * C) * Double(HW)
+    }
+
+    /// Pearson r (C × C, row-major, exactly symmetric, clamped to [−1, 1]); a channel with zero variance
+    /// correlates 0 with every other channel.
+    public func pearson() -> [Float] {
+        let C = channels, M = Double(max(samples, 1))
+        let mean = sums.map { $0 / M }
+        let std = (0..<C).map { c in max(gram[c * C + c] / M - mean[c] * mean[c], 0).squareRoot() }
+        var r = [Float](repeating: 0, count: C * C)
+        for i in 0..<C {
+            r[i * C + i] = 1
+            for j in (i + 1)..<max(C, i + 1) {
+                let d = std[i] * std[j]
+                let v = d > 1e-12 ? Float(min(max((gram[i * C + j] / M - mean[i] * mean[j]) / d, -1), 1)) : 0
+                r[i * C + j] = v
+                r[j * C + i] = v  // symmetric by construction
+            }
+        }
+        return r
+    }
+}

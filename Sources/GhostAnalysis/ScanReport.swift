@@ -1,0 +1,117 @@
+import Foundation
+import GhostIO
+import GhostModels
+import GhostTensor
+
+/// The results of a redundancy scan in three forms: pairs.json (programs), report.csv (spreadsheets),
+/// report.md (people), plus the per-layer redundancy bar chart.
+public struct ScanReport: Encodable {
+    public let model: String
+    public let checkpoint: String
+    public let sha256: String
+    public let architecture: Architecture
+    public let images: Int
+    public let threshold: Float
+    public let gridLayer: String
+    public let imageIndex: Int
+    public let layers: [LayerRedundancy]
+
+    enum CodingKeys: String, CodingKey {
+        case model, checkpoint, sha256, architecture, images, threshold, layers
+        case gridLayer = "grid_layer", imageIndex = "image_index"
+    }
+
+    public init(model: String, checkpoint: String, sha256: String, architecture: Architecture, images: Int, threshold: Float,
+                gridLayer: String, imageIndex: Int, layers: [LayerRedundancy]) {
+        self.model = model; self.checkpoint = checkpoint; self.sha256 = sha256; self.architecture = architecture
+        self.images = images; self.threshold = threshold; self.gridLayer = gridLayer; self.imageIndex = imageIndex; self.layers = layers
+    }
+
+    /// Writes pairs.json, report.csv, report.md and redundancy.png into `dir`; returns the paths.
+    public func write(to dir: String) throws -> [String] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try enc.encode(self), to: dir + "/pairs.json")
+        var csv = "layer,channels,fraction_with_partner,intrinsic_estimate,best_partner_median,best_partner_p90,top_pair_a,top_pair_b,top_pair_r\n"
+        for l in layers {
+            let t = l.topPairs.first
+            csv += "\(l.layer),\(l.channels),\(f4(l.fractionWithPartner)),\(l.intrinsicEstimate),\(f4(Double(l.bestPartnerQuantiles[3]))),"
+                + "\(f4(Double(l.bestPartnerQuantiles[5]))),\(t.map { String($0.a) } ?? ""),\(t.map { String($0.b) } ?? ""),\(t.map { f4(Double($0.correlation)) } ?? "")\n"
+        }
+        try AtomicFile.write(Data(csv.utf8), to: dir + "/report.csv")
+        try AtomicFile.write(Data(markdown().utf8), to: dir + "/report.md")
+        let chart = BarChart(title: "\(model): channels with a ghost partner (r ≥ \(f2(Double(threshold))))",
+                             valueLabel: "fraction of channels",
+                             bars: layers.map { (label: $0.layer, value: $0.fractionWithPartner) }, valueRange: 0...1)
+        try PNGFile.write(chart.render(), to: dir + "/redundancy.png")
+        return ["pairs.json", "report.csv", "report.md", "redundancy.png"].map { dir + "/" + $0 }
+    }
+
+    /// The per-layer table as plain text.
+    public func summaryTable() -> String {
+        var s = "layer        channels  with partner  intrinsic  median best r  top pair (r)\n"
+        for l in layers {
+            let t = l.topPairs.first.map { "\($0.a)~\($0.b) (\(f4(Double($0.correlation))))" } ?? "-"
+            s += l.layer.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + String(format: "%8d  %11.1f%%  %9d  %13.3f  ", l.channels,
+                100 * l.fractionWithPartner, l.intrinsicEstimate, l.bestPartnerQuantiles[3]) + t + "\n"
+        }
+        return s
+    }
+
+    func markdown() -> String {
+        var md = "# Redundancy scan: \(model)\n\n"
+        md += "Checkpoint `\(checkpoint)` (sha256 `\(sha256.prefix(16))…`), \(architecture.displayName), \(images) Fashion-MNIST test images.\n\n"
+        md += "Similarity is the Pearson correlation r of two channels over every pixel of every image (maps mean-centred; "
+        md += "the MSE between the two standardised maps is 2·(1 − r)). A channel *has a ghost partner* when some other channel of the "
+        md += "same layer reaches r ≥ \(f2(Double(threshold))). *Intrinsic estimate*: channels kept by a greedy cover at that threshold — "
+        md += "every other channel has a kept partner above it.\n\n"
+        md += "| layer | channels | with partner | intrinsic estimate | best-partner r: median | p90 | max | top pairs (r) |\n|---|---|---|---|---|---|---|---|\n"
+        for l in layers {
+            let pairs = l.topPairs.prefix(3).map { "\($0.a)~\($0.b) (\(f2(Double($0.correlation))))" }.joined(separator: ", ")
+            md += "| \(l.layer) | \(l.channels) | \(String(format: "%.1f %%", 100 * l.fractionWithPartner)) | \(l.intrinsicEstimate) | "
+                + "\(f2(Double(l.bestPartnerQuantiles[3]))) | \(f2(Double(l.bestPartnerQuantiles[5]))) | \(f2(Double(l.bestPartnerQuantiles[6]))) | \(pairs) |\n"
+        }
+        md += "\n![redundancy per layer](redundancy.png)\n\n## Figure 1 analogue\n\n"
+        md += "Feature maps of `\(gridLayer)` for test image \(imageIndex); the three most similar disjoint pairs of that layer are boxed "
+        md += "in red, green and blue, as in GhostNet's Figure 1 (where the pairs were picked by eye).\n\n![figure 1](figure1.png)\n\n"
+        md += "Close-ups: ![red](pair-red.png) ![green](pair-green.png) ![blue](pair-blue.png)\n"
+        return md
+    }
+
+    func f2(_ x: Double) -> String { String(format: "%.2f", x) }
+    func f4(_ x: Double) -> String { String(format: "%.4f", x) }
+}
+
+/// The Figure-1 grid and the pair close-ups.
+public enum ScanFigures {
+    public static let pairColors: [(name: String, color: RGBImage.Color)] = [("red", .red), ("green", .green), ("blue", .blue)]
+
+    /// Writes figure1.png and pair-<colour>.png for the first three pairs of `layer`; returns the paths.
+    public static func write(maps: GhostTensor.Tensor, layer: LayerRedundancy, to dir: String) throws -> [String] {
+        var grid = FeatureMapGrid()
+        let pairs = Array(layer.topPairs.prefix(3))
+        for (p, c) in zip(pairs, pairColors) { grid.highlights += [(p.a, c.color), (p.b, c.color)] }
+        try PNGFile.write(grid.render(maps), to: dir + "/figure1.png")
+        var paths = [dir + "/figure1.png"]
+        let (H, W) = (maps.shape[1], maps.shape[2])
+        for (p, c) in zip(pairs, pairColors) {
+            let two = GhostTensor.Tensor(uninitialized: [2, H, W])
+            two.pointer.update(from: maps.pointer + p.a * H * W, count: H * W)
+            (two.pointer + H * W).update(from: maps.pointer + p.b * H * W, count: H * W)
+            var g = FeatureMapGrid()
+            g.columns = 2
+            g.scale = max(1, 160 / max(W, 1))
+            g.padding = 8
+            g.highlights = [(0, c.color), (1, c.color)]
+            var img = g.render(two)
+            let caption = "\(layer.layer) ch \(p.a) ~ ch \(p.b), r = \(String(format: "%.3f", p.correlation))"
+            var framed = RGBImage(width: max(img.width, RGBImage.textWidth(caption, scale: 2) + 16), height: img.height + 30)
+            framed.text(caption, x: 8, y: 6, scale: 2)
+            for y in 0..<img.height { for x in 0..<img.width { framed.set(x, y + 30, img.get(x, y)) } }
+            img = framed
+            try PNGFile.write(img, to: dir + "/pair-\(c.name).png")
+            paths.append(dir + "/pair-\(c.name).png")
+        }
+        return paths
+    }
+}
