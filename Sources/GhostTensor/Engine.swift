@@ -75,3 +75,16 @@ final class Scratch {
     }
     deinit { BufferPool.release(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * 4) }
 }
+
+/// Row-major double-precision GEMM: C = alpha · op(A) · op(B) + beta · C (OpenBLAS cblas_dgemm); used where
+/// float rounding would limit an exact answer (least-squares normal equations).
+@inline(__always)
+public func dgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                  alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
+                  b: UnsafePointer<Double>, ldb: Int,
+                  beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    _ = Engine.threads
+    cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+}

@@ -1,0 +1,190 @@
+import GhostTensor
+
+/// How each feature map is scaled before a fit (per image, per channel).
+public enum MapNormalization: String, CaseIterable, Codable {
+    /// Activations as the network produced them.
+    case raw
+    /// Each map min-max scaled to [0, 1] (the paper-like default; a constant map becomes 0).
+    case minmax
+    /// Each map standardised to mean 0, standard deviation 1 (a constant map becomes 0).
+    case standardize
+
+    /// Scales `count` values in place.
+    public func apply(_ p: UnsafeMutablePointer<Double>, count: Int) {
+        switch self {
+        case .raw: return
+        case .minmax:
+            var lo = Double.infinity, hi = -Double.infinity
+            for i in 0..<count { lo = min(lo, p[i]); hi = max(hi, p[i]) }
+            let s = hi > lo ? 1 / (hi - lo) : 0
+            for i in 0..<count { p[i] = (p[i] - lo) * s }
+        case .standardize:
+            var mean = 0.0
+            for i in 0..<count { mean += p[i] }
+            mean /= Double(count)
+            var v = 0.0
+            for i in 0..<count { v += (p[i] - mean) * (p[i] - mean) }
+            let s = v > 0 ? 1 / (v / Double(count)).squareRoot() : 0
+            for i in 0..<count { p[i] = (p[i] - mean) * s }
+        }
+    }
+}
+
+/// One fitted depthwise filter: target ≈ K ⊛ source + b ("same" zero padding, cross-correlation as in
+/// PyTorch's conv2d).
+public struct FittedKernel: Codable, Equatable {
+    public let d: Int
+    /// d × d weights, row-major (dy, dx).
+    public let kernel: [Double]
+    public let bias: Double
+    /// Mean squared error of the fit over every pixel of every image.
+    public let mse: Double
+    /// 1 − SSE / Σ(target − mean)²: the share of the target's variance the fit explains.
+    public let r2: Double
+
+    public init(d: Int, kernel: [Double], bias: Double, mse: Double, r2: Double) {
+        self.d = d; self.kernel = kernel; self.bias = bias; self.mse = mse; self.r2 = r2
+    }
+}
+
+/// Exact least-squares fits of d×d depthwise kernels between two feature maps over several images.
+///
+/// The patch matrix of the largest d is built once (im2col, Double) and its normal equations AᵀA, Aᵀy are
+/// accumulated with dgemm; every smaller d uses a principal sub-block (its patches are a subset of the
+/// larger patches), so the models are nested and the MSE can only fall as d grows. Each system is
+/// solved by Cholesky.
+public enum KernelFit {
+    /// Fits every size in `sizes` (odd, ≥ 1) mapping `source` to `target`, both [images, height, width]
+    /// already normalised.
+    public static func fit(source: [Double], target: [Double], images: Int, height H: Int, width W: Int,
+                           sizes: [Int], bias: Bool = true) -> [FittedKernel] {
+        precondition(sizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 }, "kernel sizes must be odd and ≥ 1")
+        precondition(source.count == images * H * W && target.count == source.count)
+        let D = sizes.max() ?? 1, r = D / 2, taps = D * D
+        let cols = taps + (bias ? 1 : 0)
+        var gram = [Double](repeating: 0, count: cols * cols)
+        var aty = [Double](repeating: 0, count: cols)
+        var yy = 0.0, ySum = 0.0
+        let rowsPerChunk = max(H * W, 4096 / max(H * W, 1) * H * W)
+        var patches = [Double](repeating: 0, count: rowsPerChunk * cols)
+        var ys = [Double](repeating: 0, count: rowsPerChunk)
+        source.withUnsafeBufferPointer { src in target.withUnsafeBufferPointer { tgt in
+            patches.withUnsafeMutableBufferPointer { P in ys.withUnsafeMutableBufferPointer { Y in
+                gram.withUnsafeMutableBufferPointer { G in aty.withUnsafeMutableBufferPointer { B in
+                    var image = 0
+                    while image < images {
+                        let n = min(images - image, rowsPerChunk / (H * W)), rows = n * H * W
+                        for i in 0..<n {
+                            let x = src.baseAddress! + (image + i) * H * W
+                            for y in 0..<H {
+                                for xx in 0..<W {
+                                    let row = P.baseAddress! + ((i * H + y) * W + xx) * cols
+                                    for dy in -r...r {
+                                        let sy = y + dy
+                                        for dx in -r...r {
+                                            let sx = xx + dx
+                                            row[(dy + r) * D + dx + r] = sy >= 0 && sy < H && sx >= 0 && sx < W ? x[sy * W + sx] : 0
+                                        }
+                                    }
+                                    if bias { row[taps] = 1 }
+                                }
+                            }
+                        }
+                        let t = tgt.baseAddress! + image * H * W
+                        for i in 0..<rows { Y[i] = t[i]; yy += t[i] * t[i]; ySum += t[i] }
+                        dgemm(transA: true, m: cols, n: cols, k: rows, a: P.baseAddress!, lda: cols, b: P.baseAddress!, ldb: cols,
+                              beta: 1, c: G.baseAddress!, ldc: cols)
+                        dgemm(transA: true, m: cols, n: 1, k: rows, a: P.baseAddress!, lda: cols, b: Y.baseAddress!, ldb: 1,
+                              beta: 1, c: B.baseAddress!, ldc: 1)
+                        image += n
+                    }
+                } }
+            } }
+        } }
+        let M = Double(images * H * W)
+        let variance = max(yy - ySum * ySum / M, 0)
+        return sizes.map { d in
+            // Columns of the d×d sub-kernel inside the D×D patch (+ the bias column).
+            let s = d / 2
+            var idx: [Int] = []
+            for dy in -s...s { for dx in -s...s { idx.append((dy + r) * D + dx + r) } }
+            if bias { idx.append(taps) }
+            let k = idx.count
+            var a = [Double](repeating: 0, count: k * k), b = [Double](repeating: 0, count: k)
+            for i in 0..<k {
+                b[i] = aty[idx[i]]
+                for j in 0..<k { a[i * k + j] = gram[idx[i] * cols + idx[j]] }
+            }
+            let w = solveSPD(a, b, n: k)
+            // SSE = yᵀy − 2 wᵀb + wᵀAw (exact for any w, so a regularised solve is scored honestly).
+            var wb = 0.0, waw = 0.0
+            for i in 0..<k {
+                wb += w[i] * b[i]
+                var t = 0.0
+                for j in 0..<k { t += a[i * k + j] * w[j] }
+                waw += w[i] * t
+            }
+            let sse = max(yy - 2 * wb + waw, 0)
+            return FittedKernel(d: d, kernel: Array(w[0..<(d * d)]), bias: bias ? w[d * d] : 0, mse: sse / M,
+                                r2: variance > 0 ? 1 - sse / variance : (sse == 0 ? 1 : 0))
+        }
+    }
+
+    /// Solves A w = b for symmetric positive semi-definite A by Cholesky; a singular system (a map that is
+    /// zero everywhere, say) gets the smallest diagonal ridge that makes it factorisable, which picks the
+    /// minimum-norm-like solution.
+    static func solveSPD(_ a: [Double], _ b: [Double], n: Int) -> [Double] {
+        var scale = 0.0
+        for i in 0..<n { scale = max(scale, a[i * n + i]) }
+        if scale == 0 { return [Double](repeating: 0, count: n) }
+        var ridge = 0.0
+        while true {
+            if let w = cholesky(a, b, n: n, ridge: ridge) { return w }
+            ridge = ridge == 0 ? scale * 1e-12 : ridge * 10
+        }
+    }
+
+    private static func cholesky(_ a: [Double], _ b: [Double], n: Int, ridge: Double) -> [Double]? {
+        var l = [Double](repeating: 0, count: n * n)
+        for j in 0..<n {
+            var diag = a[j * n + j] + ridge
+            for k in 0..<j { diag -= l[j * n + k] * l[j * n + k] }
+            guard diag > a[j * n + j] * 1e-13 + 1e-300 else { return nil }
+            let ljj = diag.squareRoot()
+            l[j * n + j] = ljj
+            for i in (j + 1)..<max(n, j + 1) {
+                var v = a[i * n + j]
+                for k in 0..<j { v -= l[i * n + k] * l[j * n + k] }
+                l[i * n + j] = v / ljj
+            }
+        }
+        var z = b
+        for i in 0..<n {
+            for k in 0..<i { z[i] -= l[i * n + k] * z[k] }
+            z[i] /= l[i * n + i]
+        }
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            for k in (i + 1)..<max(n, i + 1) { z[i] -= l[k * n + i] * z[k] }
+            z[i] /= l[i * n + i]
+        }
+        return z
+    }
+
+    /// Applies a fitted kernel to one map [H, W] ("same" zero padding): the fitted target.
+    public static func apply(_ f: FittedKernel, to x: [Double], height H: Int, width W: Int) -> [Double] {
+        let s = f.d / 2
+        var out = [Double](repeating: f.bias, count: H * W)
+        for y in 0..<H {
+            for xx in 0..<W {
+                var v = f.bias
+                for dy in -s...s where y + dy >= 0 && y + dy < H {
+                    for dx in -s...s where xx + dx >= 0 && xx + dx < W {
+                        v += f.kernel[(dy + s) * f.d + dx + s] * x[(y + dy) * W + xx + dx]
+                    }
+                }
+                out[y * W + xx] = v
+            }
+        }
+        return out
+    }
+}
