@@ -5,7 +5,7 @@ import GhostTensor
 
 /// The results of a redundancy scan in three forms: pairs.json (programs), report.csv (spreadsheets),
 /// report.md (people), plus the per-layer redundancy bar chart.
-public struct ScanReport: Encodable {
+public struct ScanReport: Codable {
     public let model: String
     public let checkpoint: String
     public let sha256: String
@@ -25,6 +25,26 @@ public struct ScanReport: Encodable {
                 gridLayer: String, imageIndex: Int, layers: [LayerRedundancy]) {
         self.model = model; self.checkpoint = checkpoint; self.sha256 = sha256; self.architecture = architecture
         self.images = images; self.threshold = threshold; self.gridLayer = gridLayer; self.imageIndex = imageIndex; self.layers = layers
+    }
+
+    /// Reads a pairs.json written by `write(to:)`.
+    public static func read(_ path: String) throws -> ScanReport {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file (run ghostkit scan first)")
+        }
+        do { return try JSONDecoder().decode(ScanReport.self, from: data) } catch {
+            throw GhostError.file(path, "not a ghostkit pairs.json (\(Self.describe(error)))")
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let c): return c.debugDescription
+        default: return "\(error)"
+        }
     }
 
     /// Writes pairs.json, report.csv, report.md and redundancy.png into `dir`; returns the paths.
@@ -103,15 +123,18 @@ public enum ScanFigures {
             g.scale = max(1, 160 / max(W, 1))
             g.padding = 8
             g.highlights = [(0, c.color), (1, c.color)]
-            var img = g.render(two)
             let caption = "\(layer.layer) ch \(p.a) ~ ch \(p.b), r = \(String(format: "%.3f", p.correlation))"
-            var framed = RGBImage(width: max(img.width, RGBImage.textWidth(caption, scale: 2) + 16), height: img.height + 30)
-            framed.text(caption, x: 8, y: 6, scale: 2)
-            for y in 0..<img.height { for x in 0..<img.width { framed.set(x, y + 30, img.get(x, y)) } }
-            img = framed
-            try PNGFile.write(img, to: dir + "/pair-\(c.name).png")
+            try PNGFile.write(captioned(g.render(two), caption), to: dir + "/pair-\(c.name).png")
             paths.append(dir + "/pair-\(c.name).png")
         }
         return paths
+    }
+
+    /// `img` below a one-line caption.
+    public static func captioned(_ img: RGBImage, _ caption: String) -> RGBImage {
+        var framed = RGBImage(width: max(img.width, RGBImage.textWidth(caption, scale: 2) + 16), height: img.height + 30)
+        framed.text(caption, x: 8, y: 6, scale: 2)
+        for y in 0..<img.height { for x in 0..<img.width { framed.set(x, y + 30, img.get(x, y)) } }
+        return framed
     }
 }

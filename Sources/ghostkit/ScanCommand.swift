@@ -38,89 +38,14 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Output directory (default: outputs/scan-<model>).") var out: String?
     @Flag(help: "Replace an existing activations.h5.") var overwrite = false
 
-    static let defaultCheckpoints = ["checkpoints/resnet50-fmnist.safetensors", "checkpoints/resnet18-fmnist.safetensors"]
-
     func run() throws {
         try engine.apply()
-        guard images >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
-            throw ValidationError("need --images ≥ 1, --batch-size ≥ 1, --top-k ≥ 1, -1 ≤ --threshold ≤ 1")
-        }
-        guard let path = checkpoint ?? Self.defaultCheckpoints.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw GhostError.file(Self.defaultCheckpoints[0], "no such file (no embedded checkpoint yet; pass --checkpoint)")
-        }
-        let ckpt = try Checkpoint(path: path, architecture: try archOptions.architecture())
-        let (model, _) = try ckpt.makeModel()
-        let modelName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let available = ["stem"] + model.blockNames
-        if layers == "list" { print(available.joined(separator: "\n")); return }
-        let chosen = try LayerSelection.resolve(layers, available: available)
-        let firstGroupOutput = model.blockNames.last { $0.hasPrefix("layer1.") }
-        let gridName = gridLayer ?? firstGroupOutput.flatMap { chosen.contains($0) ? $0 : nil } ?? chosen[0]
-        guard chosen.contains(gridName) else {
-            throw ValidationError("--grid-layer \(gridName) is not among the scanned layers (\(chosen.joined(separator: ", ")))")
-        }
-        guard imageIndex >= 0 && imageIndex < images else { throw ValidationError("--image-index must be in 0..<\(images)") }
-        let data = try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(images)
-        guard data.channels == ckpt.architecture.inChannels else {
-            throw GhostError.file(path, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(data.name) has \(data.channels)")
-        }
-        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
-        let outDir = out ?? "outputs/scan-\(modelName)"
-        try OutputDirectory.create(outDir)
-        let h5 = outDir + "/activations.h5"
-        let sha = try SHA256.hex(file: path)
-        let writer = try ActivationWriter(path: h5, attributes: [
-            "model": ckpt.architecture.json, "checkpoint": path, "checkpoint_sha256": sha,
-            "created": ISO8601DateFormatter().string(from: Date()),
-            "input_shape": "[N, \(data.channels), \(data.height), \(data.width)]",
-            "preprocessing": "\(data.name) first \(data.count) images, pixels/255, normalised mean \(norm.mean) std \(norm.std)",
-        ], overwrite: overwrite)
-
-        // Forward pass: stream every chosen layer into HDF5 and into its correlation accumulator.
-        var correlations: [String: ChannelCorrelation] = [:]
-        var gridMaps: Tensor?
-        let loader = BatchLoader(dataset: data, batchSize: batchSize, normalization: norm)
-        let order = loader.order(epoch: 0)
-        let bar = ProgressBar(total: loader.batchesPerEpoch, label: "scan")
-        var analysisSeconds = 0.0
-        for b in 0..<loader.batchesPerEpoch {
-            let (x, y) = loader.batch(b, order: order, epoch: 0)
-            var captured: [(name: String, kind: String, tensor: Tensor)] = []
-            model.observer = { name, t in if chosen.contains(name) { captured.append((name, name == "stem" ? "stem" : "block_out", t)) } }
-            _ = model(x)
-            try writer.append(inputs: x, labels: y, layers: captured)
-            let t0 = Date()
-            for c in captured {
-                correlations[c.name, default: ChannelCorrelation(channels: c.tensor.shape[1])].add(c.tensor)
-                if c.name == gridName, imageIndex >= b * batchSize, imageIndex < b * batchSize + y.count {
-                    let i = imageIndex - b * batchSize, per = c.tensor.count / c.tensor.shape[0]
-                    let m = Tensor(uninitialized: Array(c.tensor.shape.dropFirst()))
-                    m.pointer.update(from: c.tensor.pointer + i * per, count: per)
-                    gridMaps = m
-                }
-            }
-            analysisSeconds += Date().timeIntervalSince(t0)
-            bar.update(b + 1, "")
-        }
-        bar.finish()
-        model.observer = nil
-        try writer.finish()
-
-        let results = chosen.map { name in
-            LayerRedundancy(layer: name, correlation: correlations[name]!.pearson(), channels: correlations[name]!.channels,
-                            threshold: threshold, topK: topK, nonOverlapping: !overlapping)
-        }
-        let report = ScanReport(model: modelName, checkpoint: path, sha256: sha, architecture: ckpt.architecture, images: data.count,
-                                threshold: threshold, gridLayer: gridName, imageIndex: imageIndex, layers: results)
-        var written = [h5]
-        written += try report.write(to: outDir)
-        if let maps = gridMaps, let layer = results.first(where: { $0.layer == gridName }) {
-            written += try ScanFigures.write(maps: maps, layer: layer, to: outDir)
-        }
-        let gflops = correlations.values.reduce(0) { $0 + $1.flops } / 1e9
-        FileHandle.standardError.write(String(format: "pair search: %.2f GFLOP in %.2f s (%.1f GFLOP/s)\n", gflops, analysisSeconds,
-                                              gflops / max(analysisSeconds, 1e-9)).data(using: .utf8)!)
-        print(report.summaryTable())
-        print("wrote " + written.joined(separator: ", "))
+        var scan = ScanPipeline(checkpointPath: try checkpoint ?? ScanPipeline.defaultCheckpoint(), architecture: try archOptions.architecture())
+        scan.dataDir = dataDir; scan.images = images; scan.batchSize = batchSize; scan.layers = layers == "list" ? nil : layers
+        scan.threshold = threshold; scan.topK = topK; scan.overlapping = overlapping; scan.gridLayer = gridLayer
+        scan.imageIndex = imageIndex; scan.outDir = out; scan.overwrite = overwrite
+        guard let result = try scan.run(listLayers: layers == "list") else { return }
+        print(result.report.summaryTable())
+        print("wrote " + result.written.joined(separator: ", "))
     }
 }

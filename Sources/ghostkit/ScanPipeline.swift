@@ -1,0 +1,118 @@
+import Foundation
+import GhostAnalysis
+import GhostIO
+import GhostModels
+import GhostTensor
+import GhostTrain
+
+/// The redundancy scan as a reusable step (used by `scan`, and by `fit-kernels` when no scan exists yet):
+/// forward passes streamed into HDF5 and into per-layer correlation accumulators, then the report.
+struct ScanPipeline {
+    var checkpointPath: String
+    var architecture: Architecture?
+    var dataDir = ImageDataset.fashionMNISTDirectory
+    var images = 64
+    var batchSize = 32
+    var layers: String?
+    var threshold: Float = 0.9
+    var topK = 16
+    var overlapping = false
+    var gridLayer: String?
+    var imageIndex = 0
+    var outDir: String?
+    var overwrite = false
+
+    static let defaultCheckpoints = ["checkpoints/resnet50-fmnist.safetensors", "checkpoints/resnet18-fmnist.safetensors"]
+
+    /// The embedded checkpoint a command uses when none is given.
+    static func defaultCheckpoint() throws -> String {
+        guard let path = defaultCheckpoints.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw GhostError.file(defaultCheckpoints[0], "no such file (no embedded checkpoint; pass --checkpoint)")
+        }
+        return path
+    }
+
+    /// outputs/<verb>-<checkpoint stem>.
+    static func defaultOutput(_ verb: String, checkpoint: String) -> String {
+        "outputs/\(verb)-" + URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
+    }
+
+    /// Runs the scan; returns the report, the output directory and every path written.
+    func run(listLayers: Bool = false) throws -> (report: ScanReport, dir: String, written: [String])? {
+        guard images >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
+            throw GhostError("need --images ≥ 1, --batch-size ≥ 1, --top-k ≥ 1, -1 ≤ --threshold ≤ 1")
+        }
+        let ckpt = try Checkpoint(path: checkpointPath, architecture: architecture)
+        let (model, _) = try ckpt.makeModel()
+        let modelName = URL(fileURLWithPath: checkpointPath).deletingPathExtension().lastPathComponent
+        let available = ["stem"] + model.blockNames
+        if listLayers { print(available.joined(separator: "\n")); return nil }
+        let chosen = try LayerSelection.resolve(layers, available: available)
+        let firstGroupOutput = model.blockNames.last { $0.hasPrefix("layer1.") }
+        let gridName = gridLayer ?? firstGroupOutput.flatMap { chosen.contains($0) ? $0 : nil } ?? chosen[0]
+        guard chosen.contains(gridName) else {
+            throw GhostError("--grid-layer \(gridName) is not among the scanned layers (\(chosen.joined(separator: ", ")))")
+        }
+        guard imageIndex >= 0 && imageIndex < images else { throw GhostError("--image-index must be in 0..<\(images)") }
+        let data = try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(images)
+        guard data.channels == ckpt.architecture.inChannels else {
+            throw GhostError.file(checkpointPath, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(data.name) has \(data.channels)")
+        }
+        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
+        let dir = outDir ?? Self.defaultOutput("scan", checkpoint: checkpointPath)
+        try OutputDirectory.create(dir)
+        let h5 = dir + "/activations.h5"
+        let sha = try SHA256.hex(file: checkpointPath)
+        let writer = try ActivationWriter(path: h5, attributes: [
+            "model": ckpt.architecture.json, "checkpoint": checkpointPath, "checkpoint_sha256": sha,
+            "created": ISO8601DateFormatter().string(from: Date()),
+            "input_shape": "[N, \(data.channels), \(data.height), \(data.width)]",
+            "preprocessing": "\(data.name) first \(data.count) images, pixels/255, normalised mean \(norm.mean) std \(norm.std)",
+        ], overwrite: overwrite)
+
+        var correlations: [String: ChannelCorrelation] = [:]
+        var gridMaps: Tensor?
+        let loader = BatchLoader(dataset: data, batchSize: batchSize, normalization: norm)
+        let order = loader.order(epoch: 0)
+        let bar = ProgressBar(total: loader.batchesPerEpoch, label: "scan")
+        var analysisSeconds = 0.0
+        for b in 0..<loader.batchesPerEpoch {
+            let (x, y) = loader.batch(b, order: order, epoch: 0)
+            var captured: [(name: String, kind: String, tensor: Tensor)] = []
+            model.observer = { name, t in if chosen.contains(name) { captured.append((name, name == "stem" ? "stem" : "block_out", t)) } }
+            _ = model(x)
+            try writer.append(inputs: x, labels: y, layers: captured)
+            let t0 = Date()
+            for c in captured {
+                correlations[c.name, default: ChannelCorrelation(channels: c.tensor.shape[1])].add(c.tensor)
+                if c.name == gridName, imageIndex >= b * batchSize, imageIndex < b * batchSize + y.count {
+                    let i = imageIndex - b * batchSize, per = c.tensor.count / c.tensor.shape[0]
+                    let m = Tensor(uninitialized: Array(c.tensor.shape.dropFirst()))
+                    m.pointer.update(from: c.tensor.pointer + i * per, count: per)
+                    gridMaps = m
+                }
+            }
+            analysisSeconds += Date().timeIntervalSince(t0)
+            bar.update(b + 1, "")
+        }
+        bar.finish()
+        model.observer = nil
+        try writer.finish()
+
+        let results = chosen.map { name in
+            LayerRedundancy(layer: name, correlation: correlations[name]!.pearson(), channels: correlations[name]!.channels,
+                            threshold: threshold, topK: topK, nonOverlapping: !overlapping)
+        }
+        let report = ScanReport(model: modelName, checkpoint: checkpointPath, sha256: sha, architecture: ckpt.architecture, images: data.count,
+                                threshold: threshold, gridLayer: gridName, imageIndex: imageIndex, layers: results)
+        var written = [h5]
+        written += try report.write(to: dir)
+        if let maps = gridMaps, let layer = results.first(where: { $0.layer == gridName }) {
+            written += try ScanFigures.write(maps: maps, layer: layer, to: dir)
+        }
+        let gflops = correlations.values.reduce(0) { $0 + $1.flops } / 1e9
+        FileHandle.standardError.write(String(format: "pair search: %.2f GFLOP in %.2f s (%.1f GFLOP/s)\n", gflops, analysisSeconds,
+                                              gflops / max(analysisSeconds, 1e-9)).data(using: .utf8)!)
+        return (report, dir, written)
+    }
+}
