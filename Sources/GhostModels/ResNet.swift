@@ -17,6 +17,9 @@ public final class ResNet: Module {
     /// Called with ("stem", …), ("layer1.0", …) … ("layer4.1", …), ("pool", …), ("fc", …) during forward
     /// when set: the hook used to dump activations.
     public var observer: ((String, Tensor) -> Void)?
+    /// Also report the conv, BN and ReLU outputs inside every block ("layer1.0.conv1", …) to `observer`
+    /// (those blocks then run unfused, about twice as slow).
+    public var observeInsideBlocks = false
 
     public init(bottleneck: Bool, blocks: [Int], widths: [Int], stemWidth: Int, stemKernel: Int, stemStride: Int,
                 maxPool: Bool, inChannels: Int, numClasses: Int, shortcut: Shortcut, seed: UInt64 = 0) {
@@ -75,6 +78,9 @@ public final class ResNet: Module {
         observer?("stem", y)
         for (i, stage) in stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
+                let inner: ((String, Tensor) -> Void)? = observeInsideBlocks ? observer.map { o in { o("layer\(i + 1).\(j).\($0)", $1) } } : nil
+                (block as? BasicBlock)?.observer = inner
+                (block as? Bottleneck)?.observer = inner
                 y = block(y)
                 observer?("layer\(i + 1).\(j)", y)
             }
@@ -93,6 +99,19 @@ public final class ResNet: Module {
         for (i, stage) in stages.enumerated() { shape = profiler.nest("layer\(i + 1)") { stage.profile(shape, &$0) } }
         shape = profiler.nest("avgpool") { pool.profile(shape, &$0) }
         return profiler.nest("fc") { fc.profile(shape, &$0) }
+    }
+
+    /// Every name `observer` can receive, in forward order: "stem", then per block its inner layers
+    /// ("layer1.0.conv1", "layer1.0.bn1", "layer1.0.relu1", …) and its output ("layer1.0"), then "pool", "fc".
+    public var layerNames: [String] {
+        var names = ["stem"]
+        for (i, stage) in stages.enumerated() {
+            for (j, block) in stage.layers.enumerated() {
+                let inner = block is Bottleneck ? Bottleneck.innerLayerNames : BasicBlock.innerLayerNames
+                names += inner.map { "layer\(i + 1).\(j).\($0)" } + ["layer\(i + 1).\(j)"]
+            }
+        }
+        return names + ["pool", "fc"]
     }
 
     /// Names of every residual block output ("layer1.0", …), in forward order.

@@ -20,6 +20,20 @@ func convBN(_ conv: Conv2D, _ bn: BatchNorm2D, _ x: Tensor, residual: Tensor? = 
     return conv.forward(x, scale: s, shift: b, residual: residual, relu: relu)
 }
 
+/// Conv → BN (→ + residual) (→ ReLU) unfused, reporting each stage to `observe` as "conv<i>", "bn<i>"
+/// and (when not the block's last conv) "relu<i>": the slow path used only when dumping inside blocks.
+func observedConvBN(_ conv: Conv2D, _ bn: BatchNorm2D, _ x: Tensor, residual: Tensor? = nil, relu: Bool, index: Int,
+                    last: Bool, _ observe: (String, Tensor) -> Void) -> Tensor {
+    let c = conv(x)
+    observe("conv\(index)", c)
+    var y = bn(c)
+    observe("bn\(index)", y)
+    if let r = residual { y = Elementwise.add(y, r) }
+    if relu { y = Elementwise.relu(y) }
+    if !last { observe("relu\(index)", y) }
+    return y
+}
+
 /// The identity path of a block: nothing, a 1×1 projection (Sequential of conv + BN) or option A.
 final class ShortcutPath {
     let projection: Sequential?
@@ -93,7 +107,16 @@ public final class BasicBlock: Module {
     /// Saved by a training-mode forward: ReLU outputs for the backward pass.
     private var saved: (h1: Tensor, y: Tensor)?
 
+    /// Receives the outputs inside the block (names in `innerLayerNames`) during forward when set.
+    public var observer: ((String, Tensor) -> Void)?
+    /// conv1, bn1, relu1, conv2, bn2 (the block's own output follows bn2 + shortcut → ReLU).
+    public static let innerLayerNames = ["conv1", "bn1", "relu1", "conv2", "bn2"]
+
     public override func forward(_ x: Tensor) -> Tensor {
+        if let o = observer, !training {
+            let h1 = observedConvBN(conv1, bn1, x, relu: true, index: 1, last: false, o)
+            return observedConvBN(conv2, bn2, h1, residual: shortcut(x), relu: true, index: 2, last: true, o)
+        }
         let h1 = convBN(conv1, bn1, x, relu: true)
         let y = convBN(conv2, bn2, h1, residual: shortcut(x), relu: true)
         if training { saved = (h1, y) }
@@ -138,7 +161,17 @@ public final class Bottleneck: Module {
     /// Saved by a training-mode forward: ReLU outputs for the backward pass.
     private var saved: (h1: Tensor, h2: Tensor, y: Tensor)?
 
+    /// Receives the outputs inside the block (names in `innerLayerNames`) during forward when set.
+    public var observer: ((String, Tensor) -> Void)?
+    /// conv1, bn1, relu1, conv2, bn2, relu2, conv3, bn3 (the block's own output follows bn3 + shortcut → ReLU).
+    public static let innerLayerNames = ["conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3", "bn3"]
+
     public override func forward(_ x: Tensor) -> Tensor {
+        if let o = observer, !training {
+            let h1 = observedConvBN(conv1, bn1, x, relu: true, index: 1, last: false, o)
+            let h2 = observedConvBN(conv2, bn2, h1, relu: true, index: 2, last: false, o)
+            return observedConvBN(conv3, bn3, h2, residual: shortcut(x), relu: true, index: 3, last: true, o)
+        }
         let h1 = convBN(conv1, bn1, x, relu: true)
         let h2 = convBN(conv2, bn2, h1, relu: true)
         let y = convBN(conv3, bn3, h2, residual: shortcut(x), relu: true)

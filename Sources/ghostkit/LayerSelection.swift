@@ -8,7 +8,9 @@ enum LayerSelection {
         guard let spec, !spec.isEmpty else { return defaultLayers ?? available.filter { $0 != "stem" } }
         var out: [String] = []
         for pattern in spec.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !pattern.isEmpty {
-            let matches = available.filter { fnmatch(pattern, $0, 0) == 0 }
+            // Dots separate levels: "layer1.*" is layer1's blocks, "layer1.0.*" the layers inside block layer1.0.
+            let slashed = pattern.replacingOccurrences(of: ".", with: "/")
+            let matches = available.filter { fnmatch(slashed, $0.replacingOccurrences(of: ".", with: "/"), FNM_PATHNAME) == 0 }
             guard !matches.isEmpty else {
                 throw ValidationError("unknown layer '\(pattern)'; valid layers: \(available.joined(separator: ", "))")
             }

@@ -21,6 +21,12 @@ struct ScanPipeline {
     var imageIndex = 0
     var outDir: String?
     var overwrite = false
+    /// PNG files or folders to run instead of the Fashion-MNIST test images.
+    var inputs: [String] = []
+    /// Only write the HDF5 file (to `h5Path`), no pair search or report: `ghostkit dump`.
+    var dumpOnly = false
+    /// HDF5 path (default: <outDir>/activations.h5).
+    var h5Path: String?
 
     static let defaultCheckpoints = ["checkpoints/resnet50-fmnist.safetensors", "checkpoints/resnet18-fmnist.safetensors"]
 
@@ -37,6 +43,14 @@ struct ScanPipeline {
         "outputs/\(verb)-" + URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
     }
 
+    /// The HDF5 "kind" attribute of a layer: stem, block_out, conv, bn or relu.
+    static func kind(_ name: String) -> String {
+        if name == "stem" { return "stem" }
+        let last = name.split(separator: ".").last.map(String.init) ?? ""
+        for k in ["conv", "bn", "relu"] where last.hasPrefix(k) && name.split(separator: ".").count == 3 { return k }
+        return "block_out"
+    }
+
     /// Runs the scan; returns the report, the output directory and every path written.
     func run(listLayers: Bool = false) throws -> (report: ScanReport, dir: String, written: [String])? {
         guard images >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
@@ -45,45 +59,50 @@ struct ScanPipeline {
         let ckpt = try Checkpoint(path: checkpointPath, architecture: architecture)
         let (model, _) = try ckpt.makeModel()
         let modelName = URL(fileURLWithPath: checkpointPath).deletingPathExtension().lastPathComponent
-        let available = ["stem"] + model.blockNames
+        let available = model.layerNames.filter { $0 != "pool" && $0 != "fc" }
         if listLayers { print(available.joined(separator: "\n")); return nil }
-        let chosen = try LayerSelection.resolve(layers, available: available)
+        let chosen = try LayerSelection.resolve(layers, available: available, defaultLayers: model.blockNames)
+        model.observeInsideBlocks = chosen.contains { $0.split(separator: ".").count == 3 }
         let firstGroupOutput = model.blockNames.last { $0.hasPrefix("layer1.") }
         let gridName = gridLayer ?? firstGroupOutput.flatMap { chosen.contains($0) ? $0 : nil } ?? chosen[0]
         guard chosen.contains(gridName) else {
             throw GhostError("--grid-layer \(gridName) is not among the scanned layers (\(chosen.joined(separator: ", ")))")
         }
-        guard imageIndex >= 0 && imageIndex < images else { throw GhostError("--image-index must be in 0..<\(images)") }
-        let data = try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(images)
+        guard imageIndex >= 0 && (imageIndex < images || !inputs.isEmpty) else { throw GhostError("--image-index must be in 0..<\(images)") }
+        let data = inputs.isEmpty ? try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(images)
+            : try ImageDataset.png(inputs, channels: ckpt.architecture.inChannels)
+        guard imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
         guard data.channels == ckpt.architecture.inChannels else {
             throw GhostError.file(checkpointPath, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(data.name) has \(data.channels)")
         }
         let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
         let dir = outDir ?? Self.defaultOutput("scan", checkpoint: checkpointPath)
-        try OutputDirectory.create(dir)
-        let h5 = dir + "/activations.h5"
+        let h5 = h5Path ?? dir + "/activations.h5"
+        try OutputDirectory.create(URL(fileURLWithPath: h5).deletingLastPathComponent().path)
+        if !dumpOnly { try OutputDirectory.create(dir) }
         let sha = try SHA256.hex(file: checkpointPath)
         let writer = try ActivationWriter(path: h5, attributes: [
             "model": ckpt.architecture.json, "checkpoint": checkpointPath, "checkpoint_sha256": sha,
             "created": ISO8601DateFormatter().string(from: Date()),
             "input_shape": "[N, \(data.channels), \(data.height), \(data.width)]",
-            "preprocessing": "\(data.name) first \(data.count) images, pixels/255, normalised mean \(norm.mean) std \(norm.std)",
+            "preprocessing": (inputs.isEmpty ? "\(data.name) first \(data.count) images" : "\(data.name): \(inputs.joined(separator: ", ")), converted to \(data.channels) channel(s), resized to \(data.height)×\(data.width)")
+                + ", pixels/255, normalised mean \(norm.mean) std \(norm.std)",
         ], overwrite: overwrite)
 
         var correlations: [String: ChannelCorrelation] = [:]
         var gridMaps: Tensor?
         let loader = BatchLoader(dataset: data, batchSize: batchSize, normalization: norm)
         let order = loader.order(epoch: 0)
-        let bar = ProgressBar(total: loader.batchesPerEpoch, label: "scan")
+        let bar = ProgressBar(total: loader.batchesPerEpoch, label: dumpOnly ? "dump" : "scan")
         var analysisSeconds = 0.0
         for b in 0..<loader.batchesPerEpoch {
             let (x, y) = loader.batch(b, order: order, epoch: 0)
             var captured: [(name: String, kind: String, tensor: Tensor)] = []
-            model.observer = { name, t in if chosen.contains(name) { captured.append((name, name == "stem" ? "stem" : "block_out", t)) } }
+            model.observer = { name, t in if chosen.contains(name) { captured.append((name, Self.kind(name), t)) } }
             _ = model(x)
             try writer.append(inputs: x, labels: y, layers: captured)
             let t0 = Date()
-            for c in captured {
+            for c in captured where !dumpOnly {
                 correlations[c.name, default: ChannelCorrelation(channels: c.tensor.shape[1])].add(c.tensor)
                 if c.name == gridName, imageIndex >= b * batchSize, imageIndex < b * batchSize + y.count {
                     let i = imageIndex - b * batchSize, per = c.tensor.count / c.tensor.shape[0]
@@ -98,6 +117,10 @@ struct ScanPipeline {
         bar.finish()
         model.observer = nil
         try writer.finish()
+        if dumpOnly {
+            return (ScanReport(model: modelName, checkpoint: checkpointPath, sha256: sha, architecture: ckpt.architecture, images: data.count,
+                               threshold: threshold, gridLayer: gridName, imageIndex: imageIndex, layers: []), dir, [h5])
+        }
 
         let results = chosen.map { name in
             LayerRedundancy(layer: name, correlation: correlations[name]!.pearson(), channels: correlations[name]!.channels,

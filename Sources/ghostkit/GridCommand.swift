@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import GhostIO
+import GhostModels
+import GhostTensor
+import GhostTrain
+
+/// `ghostkit grid`: PNG grid of one layer's feature maps for one image, from a dump or a checkpoint.
+struct GridCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grid",
+        abstract: "PNG grid of any layer's feature maps for one image, from an HDF5 dump or from a checkpoint and an image.",
+        discussion: """
+          ghostkit grid --dump outputs/scan-resnet18-fmnist/activations.h5 --layer layer2.1 --index 3 --out g.png
+          ghostkit grid --layer layer1.1 --index 0 --colormap heat --highlight 5,17 --out g.png     # embedded checkpoint
+          ghostkit grid --checkpoint my.safetensors --input shoe.png --layer stem --out g.png
+        """)
+
+    @Option(help: "HDF5 activation file written by dump or scan.") var dump: String?
+    @Option(help: "Checkpoint to run (default: the embedded one) when no --dump is given.") var checkpoint: String?
+    @Option(name: .customLong("input"), help: "PNG image to run through the checkpoint (default: a Fashion-MNIST test image).")
+    var input: String?
+    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
+    @Option(help: "Layer name (see `ghostkit dump --layers list`).") var layer: String
+    @Option(help: "Image index (in the dump, or in the Fashion-MNIST test set).") var index: Int = 0
+    @Option(help: "Maps per row (default: square grid).") var columns: Int?
+    @Option(help: "Colour map: gray or heat.") var colormap: String = "gray"
+    @Option(help: "Scaling: per-map (each map to its own range) or global.") var scaling: String = "per-map"
+    @Option(help: "Channels to outline (red on gray, cyan on heat; comma-separated).") var highlight: String?
+    @Option(help: "PNG file to write.") var out: String
+
+    func run() throws {
+        guard let cmap = FeatureMapGrid.ColorMap(rawValue: colormap) else { throw ValidationError("--colormap must be gray or heat") }
+        guard let scale = FeatureMapGrid.Normalization(rawValue: scaling) else { throw ValidationError("--scaling must be per-map or global") }
+        guard index >= 0 else { throw ValidationError("--index must be ≥ 0") }
+        let maps = try dump.map { try mapsFromDump($0) } ?? mapsFromCheckpoint()
+        var grid = FeatureMapGrid()
+        grid.columns = columns
+        grid.colorMap = cmap
+        grid.normalization = scale
+        for part in (highlight ?? "").split(separator: ",") {
+            guard let c = Int(part.trimmingCharacters(in: .whitespaces)), (0..<maps.shape[0]).contains(c) else {
+                throw ValidationError("--highlight: '\(part)' is not a channel of \(layer) (0..<\(maps.shape[0]))")
+            }
+            grid.highlights.append((c, cmap == .heat ? RGBImage.Color(0, 200, 255) : .red))
+        }
+        try PNGFile.write(grid.render(maps), to: out)
+        print("wrote \(out) (\(layer), image \(index), \(maps.shape[0]) maps of \(maps.shape[1])×\(maps.shape[2]))")
+    }
+
+    func mapsFromDump(_ path: String) throws -> Tensor {
+        let r = try ActivationReader(path: path)
+        guard r.layerNames.contains(layer) else {
+            throw GhostError.file(path, "has no layer '\(layer)' (it has \(r.layerNames.joined(separator: ", ")))")
+        }
+        let shape = try r.shape("layers/" + layer)
+        guard shape.count == 4 else { throw GhostError.file(path, "layer '\(layer)' has shape \(shape), expected [N, C, H, W]") }
+        guard index < shape[0] else { throw GhostError.file(path, "has \(shape[0]) images; --index \(index) is outside") }
+        return try r.read("layers/" + layer, start: index, count: 1).reshaped(Array(shape.dropFirst()))
+    }
+
+    func mapsFromCheckpoint() throws -> Tensor {
+        let path = try checkpoint ?? ScanPipeline.defaultCheckpoint()
+        let ckpt = try Checkpoint(path: path)
+        let (model, _) = try ckpt.makeModel()
+        let names = model.layerNames
+        guard names.contains(layer) else { throw ValidationError("unknown layer '\(layer)'; valid layers: \(names.joined(separator: ", "))") }
+        let data = try input.map { try ImageDataset.png([$0], channels: ckpt.architecture.inChannels) }
+            ?? ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(index + 1)
+        let i = input == nil ? index : 0
+        guard i < data.count else { throw ValidationError("--index \(index) is outside the \(data.count) test images") }
+        let loader = BatchLoader(dataset: data, batchSize: data.count, normalization: ckpt.normalization ?? ImageDataset.fashionMNISTNormalization)
+        let (x, _) = loader.batch(0, order: Array(0..<data.count), epoch: 0)
+        model.observeInsideBlocks = layer.split(separator: ".").count == 3
+        var captured: Tensor?
+        model.observer = { name, t in if name == layer { captured = t } }
+        _ = model(x)
+        guard let t = captured else { throw GhostError("layer \(layer) produced no output") }
+        let per = t.count / t.shape[0]
+        let shape = t.rank == 4 ? Array(t.shape.dropFirst()) : [per, 1, 1]
+        let m = Tensor(uninitialized: shape)
+        m.pointer.update(from: t.pointer + i * per, count: per)
+        return m
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import GhostIO
+import GhostTestSupport
+import XCTest
+
+/// `ghostkit dump` (block outputs and layers inside blocks, PNG inputs) and `ghostkit grid`.
+final class DumpGridCommandTests: XCTestCase {
+    let dataDir = "/usr/share/datasets/fashion-mnist"
+    var dir = ""
+    var checkpoint: String { dir + "/tiny.safetensors" }
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CLI.binary), "ghostkit binary not built")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: dataDir + "/t10k-images-idx3-ubyte.gz"),
+                          "Debian's dataset-fashion-mnist is not installed")
+        dir = Fixtures.temporaryDirectory()
+        let train = try CLI.run(["train", "--arch", "resnet20", "--in-channels", "1", "--epochs", "1", "--limit-train", "64",
+                                 "--limit-test", "32", "--batch-size", "32", "--threads", "2", "--out", checkpoint])
+        XCTAssertEqual(train.status, 0, train.stderr)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func testInsideBlockLayersAreConsistentWithTheFusedBlockOutput() throws {
+        let fused = dir + "/fused.h5", inner = dir + "/inner.h5"
+        XCTAssertEqual(try CLI.run(["dump", "--checkpoint", checkpoint, "--images", "5", "--layers", "layer2.0", "--out", fused]).status, 0)
+        let r = try CLI.run(["dump", "--checkpoint", checkpoint, "--images", "5", "--layers", "layer2.0.*,layer2.0", "--out", inner])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try ActivationReader(path: fused), b = try ActivationReader(path: inner)
+        XCTAssertEqual(b.layerNames, ["layer2.0", "layer2.0.bn1", "layer2.0.bn2", "layer2.0.conv1", "layer2.0.conv2", "layer2.0.relu1"])
+        // The unfused path (conv → BN → ReLU reported one by one) gives the same block output as the fused one.
+        assertClose(try b.read("layers/layer2.0"), try a.read("layers/layer2.0"), relTol: 1e-5)
+        // relu1 = max(0, bn1); conv1 is stride 2 (28 → 14) with 32 channels.
+        let bn1 = try b.read("layers/layer2.0.bn1"), relu1 = try b.read("layers/layer2.0.relu1")
+        XCTAssertEqual(bn1.shape, [5, 32, 14, 14])
+        for i in 0..<bn1.count { XCTAssertEqual(relu1.pointer[i], max(0, bn1.pointer[i])) }
+        XCTAssertTrue(bn1.scalars.contains { $0 < 0 }, "BN output is taken before the ReLU")
+    }
+
+    func testPNGInputsAndGrid() throws {
+        // Two class folders with 28×28 and 40×40 PNGs: labels from folder names, all resized to the first image's size.
+        for (cls, size) in [("bags", 28), ("shoes", 40)] {
+            try FileManager.default.createDirectory(atPath: dir + "/pngs/" + cls, withIntermediateDirectories: true)
+            var img = RGBImage(width: size, height: size)
+            img.fill(x: 4, y: 4, w: size / 2, h: size / 3, .red)
+            try PNGFile.write(img, to: dir + "/pngs/\(cls)/a.png")
+        }
+        let h5 = dir + "/png.h5"
+        let r = try CLI.run(["dump", "--checkpoint", checkpoint, "--input", dir + "/pngs", "--layers", "stem", "--out", h5])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let reader = try ActivationReader(path: h5)
+        XCTAssertEqual(try reader.shape("inputs"), [2, 1, 28, 28])
+        XCTAssertEqual(try reader.labels(), [0, 1])
+
+        let png = dir + "/grid.png"
+        let g = try CLI.run(["grid", "--dump", h5, "--layer", "stem", "--index", "1", "--highlight", "3,5", "--out", png])
+        XCTAssertEqual(g.status, 0, g.stderr)
+        XCTAssertTrue(g.stdout.contains("16 maps of 28×28"), g.stdout)
+        XCTAssertGreaterThan(try PNGFile.read(path: png, channels: 3).shape[2], 28 * 4)
+
+        let fromCheckpoint = try CLI.run(["grid", "--checkpoint", checkpoint, "--layer", "layer3.1.relu1", "--index", "2", "--out", png])
+        XCTAssertEqual(fromCheckpoint.status, 0, fromCheckpoint.stderr)
+        XCTAssertTrue(fromCheckpoint.stdout.contains("64 maps of 7×7"), fromCheckpoint.stdout)
+
+        for (args, needle) in [(["--dump", h5, "--layer", "layer9"], "has no layer 'layer9'"),
+                               (["--dump", h5, "--layer", "stem", "--index", "2"], "--index 2 is outside"),
+                               (["--dump", h5, "--layer", "stem", "--highlight", "16"], "not a channel"),
+                               (["--checkpoint", checkpoint, "--layer", "layer1.0.conv9"], "unknown layer"),
+                               (["--dump", dir + "/none.h5", "--layer", "stem"], "none.h5: no such file")] {
+            let bad = try CLI.run(["grid", "--out", dir + "/bad.png"] + args)
+            XCTAssertNotEqual(bad.status, 0, "\(args)")
+            XCTAssertTrue(bad.stderr.contains(needle), "\(args): \(bad.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad.png"))
+    }
+}
