@@ -72,29 +72,23 @@ public struct RGBImage {
 
     /// Draws `text` with the built-in 5×7 font, top-left at (x, y), each font pixel `scale`² pixels.
     public mutating func text(_ text: String, x: Int, y: Int, scale: Int = 1, _ c: Color = .black) {
-        var cx = x
-        for ch in text.unicodeScalars {
-            let columns = BitmapFont.glyph(ch)
-            for (col, bits) in columns.enumerated() {
-                for row in 0..<8 where bits >> row & 1 == 1 {
-                    fill(x: cx + col * scale, y: y + row * scale, w: scale, h: scale, c)
-                }
-            }
-            cx += BitmapFont.advance * scale
-        }
+        drawGlyphs(text, scale: scale, c) { i, col, row in (x + (i * BitmapFont.advance + col) * scale, y + row * scale) }
     }
 
     /// Text rotated 90° counter-clockwise (for y-axis labels), reading bottom to top from (x, y).
     public mutating func verticalText(_ text: String, x: Int, y: Int, scale: Int = 1, _ c: Color = .black) {
-        var cy = y
-        for ch in text.unicodeScalars {
-            let columns = BitmapFont.glyph(ch)
-            for (col, bits) in columns.enumerated() {
+        drawGlyphs(text, scale: scale, c) { i, col, row in (x + row * scale, y - (i * BitmapFont.advance + col) * scale) }
+    }
+
+    /// Paints every set font pixel (character i, glyph column, glyph row) at the position `place` gives.
+    private mutating func drawGlyphs(_ text: String, scale: Int, _ c: Color, place: (Int, Int, Int) -> (Int, Int)) {
+        for (i, ch) in text.unicodeScalars.enumerated() {
+            for (col, bits) in BitmapFont.glyph(ch).enumerated() {
                 for row in 0..<8 where bits >> row & 1 == 1 {
-                    fill(x: x + row * scale, y: cy - col * scale, w: scale, h: scale, c)
+                    let (px, py) = place(i, col, row)
+                    fill(x: px, y: py, w: scale, h: scale, c)
                 }
             }
-            cy -= BitmapFont.advance * scale
         }
     }
 

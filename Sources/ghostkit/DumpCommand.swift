@@ -17,27 +17,18 @@ struct DumpCommand: ParsableCommand {
         /layers/<name> [N,C,H,W] float32; root attributes name the model, checkpoint, sha256 and preprocessing.
         """)
 
-    @Option(help: "Checkpoint (default: the embedded one).") var checkpoint: String?
-    @OptionGroup var archOptions: ArchitectureOptions
+    @OptionGroup var input: ActivationInputOptions
     @OptionGroup var engine: EngineOptions
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
-    @Option(help: "Number of Fashion-MNIST test images.") var images: Int = 64
-    @Option(name: .customLong("input"), help: "PNG file or folder (one sub-folder per class) instead of Fashion-MNIST; repeatable.")
-    var inputs: [String] = []
-    @Option(help: "Batch size.") var batchSize: Int = 32
-    @Option(help: "Layers: comma-separated names or globs, '*' within one level ('layer1.*' = layer1's blocks, 'layer1.0.*' = conv/bn/relu inside layer1.0); default: every block output; 'list' prints them.")
-    var layers: String?
     @Option(help: "HDF5 file to write (default: outputs/dump-<model>/activations.h5).") var out: String?
     @Flag(help: "Replace an existing file.") var overwrite = false
 
     func run() throws {
         try engine.apply()
-        let path = try checkpoint ?? ScanPipeline.defaultCheckpoint()
-        var dump = ScanPipeline(checkpointPath: path, architecture: try archOptions.architecture())
-        dump.dataDir = dataDir; dump.images = images; dump.batchSize = batchSize; dump.inputs = inputs
-        dump.layers = layers == "list" ? nil : layers; dump.overwrite = overwrite; dump.dumpOnly = true
-        dump.h5Path = out ?? ScanPipeline.defaultOutput("dump", checkpoint: path) + "/activations.h5"
-        guard let result = try dump.run(listLayers: layers == "list") else { return }
+        var dump = try input.pipeline()
+        dump.overwrite = overwrite
+        dump.dumpOnly = true
+        dump.h5Path = out ?? ScanPipeline.defaultOutput("dump", checkpoint: dump.checkpointPath) + "/activations.h5"
+        guard let result = try dump.run(listLayers: input.listLayers) else { return }
         let reader = try ActivationReader(path: result.written[0])
         for name in reader.layerNames { print("\(name)  \(try reader.shape("layers/" + name))") }
         print("wrote " + result.written[0])

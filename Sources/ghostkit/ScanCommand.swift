@@ -21,16 +21,8 @@ struct ScanCommand: ParsableCommand {
         figure1.png and pair-{red,green,blue}.png.
         """)
 
-    @Option(help: "Checkpoint to scan (default: the embedded ResNet-50, else ResNet-18).") var checkpoint: String?
-    @OptionGroup var archOptions: ArchitectureOptions
+    @OptionGroup var input: ActivationInputOptions
     @OptionGroup var engine: EngineOptions
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
-    @Option(help: "Number of test images to run.") var images: Int = 64
-    @Option(name: .customLong("input"), help: "PNG file or folder (one sub-folder per class) to run instead of Fashion-MNIST; repeatable.")
-    var inputs: [String] = []
-    @Option(help: "Batch size.") var batchSize: Int = 32
-    @Option(help: "Layers: comma-separated names or globs, '*' within one level ('layer1.*' = layer1's blocks, 'layer1.0.*' = conv/bn/relu inside layer1.0); default: every block output; 'list' prints them.")
-    var layers: String?
     @Option(help: "Correlation at which two channels count as a ghost pair.") var threshold: Float = 0.9
     @Option(help: "Pairs reported per layer.") var topK: Int = 16
     @Flag(help: "Allow a channel in several reported pairs (default: pairs are disjoint).") var overlapping = false
@@ -42,11 +34,10 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         try engine.apply()
-        var scan = ScanPipeline(checkpointPath: try checkpoint ?? ScanPipeline.defaultCheckpoint(), architecture: try archOptions.architecture())
-        scan.dataDir = dataDir; scan.images = images; scan.batchSize = batchSize; scan.layers = layers == "list" ? nil : layers
+        var scan = try input.pipeline()
         scan.threshold = threshold; scan.topK = topK; scan.overlapping = overlapping; scan.gridLayer = gridLayer
-        scan.imageIndex = imageIndex; scan.outDir = out; scan.overwrite = overwrite; scan.inputs = inputs
-        guard let result = try scan.run(listLayers: layers == "list") else { return }
+        scan.imageIndex = imageIndex; scan.outDir = out; scan.overwrite = overwrite
+        guard let result = try scan.run(listLayers: input.listLayers) else { return }
         print(result.report.summaryTable())
         print("wrote " + result.written.joined(separator: ", "))
     }

@@ -26,3 +26,24 @@ public enum CLI {
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }
+
+/// Fixtures the CLI tests share.
+public enum CLIFixtures {
+    public static let fashionMNIST = "/usr/share/datasets/fashion-mnist"
+
+    /// Skips unless the ghostkit binary is built and Debian's Fashion-MNIST is installed.
+    public static func requireBinaryAndData() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CLI.binary), "ghostkit binary not built")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: fashionMNIST + "/t10k-images-idx3-ubyte.gz"),
+                          "Debian's dataset-fashion-mnist is not installed")
+    }
+
+    /// A CIFAR ResNet-20 (1 input channel) trained for one epoch on 64 images, written to `dir`/tiny.safetensors.
+    public static func tinyCheckpoint(in dir: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let path = dir + "/tiny.safetensors"
+        let r = try CLI.run(["train", "--arch", "resnet20", "--in-channels", "1", "--epochs", "1", "--limit-train", "64",
+                             "--limit-test", "32", "--batch-size", "32", "--threads", "2", "--out", path])
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
+        return path
+    }
+}

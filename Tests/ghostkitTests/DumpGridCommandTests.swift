@@ -5,18 +5,13 @@ import XCTest
 
 /// `ghostkit dump` (block outputs and layers inside blocks, PNG inputs) and `ghostkit grid`.
 final class DumpGridCommandTests: XCTestCase {
-    let dataDir = "/usr/share/datasets/fashion-mnist"
     var dir = ""
-    var checkpoint: String { dir + "/tiny.safetensors" }
+    var checkpoint = ""
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CLI.binary), "ghostkit binary not built")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: dataDir + "/t10k-images-idx3-ubyte.gz"),
-                          "Debian's dataset-fashion-mnist is not installed")
+        try CLIFixtures.requireBinaryAndData()
         dir = Fixtures.temporaryDirectory()
-        let train = try CLI.run(["train", "--arch", "resnet20", "--in-channels", "1", "--epochs", "1", "--limit-train", "64",
-                                 "--limit-test", "32", "--batch-size", "32", "--threads", "2", "--out", checkpoint])
-        XCTAssertEqual(train.status, 0, train.stderr)
+        checkpoint = try CLIFixtures.tinyCheckpoint(in: dir)
     }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 

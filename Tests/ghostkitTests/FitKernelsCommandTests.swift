@@ -5,19 +5,13 @@ import XCTest
 
 /// `ghostkit fit-kernels` on the scan of a tiny CIFAR ResNet-20.
 final class FitKernelsCommandTests: XCTestCase {
-    let dataDir = "/usr/share/datasets/fashion-mnist"
     var dir = ""
     var scanDir: String { dir + "/scan" }
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CLI.binary), "ghostkit binary not built")
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: dataDir + "/t10k-images-idx3-ubyte.gz"),
-                          "Debian's dataset-fashion-mnist is not installed")
+        try CLIFixtures.requireBinaryAndData()
         dir = Fixtures.temporaryDirectory()
-        let ckpt = dir + "/tiny.safetensors"
-        let train = try CLI.run(["train", "--arch", "resnet20", "--in-channels", "1", "--epochs", "1", "--limit-train", "64",
-                                 "--limit-test", "32", "--batch-size", "32", "--threads", "2", "--out", ckpt])
-        XCTAssertEqual(train.status, 0, train.stderr)
+        let ckpt = try CLIFixtures.tinyCheckpoint(in: dir)
         let scan = try CLI.run(["scan", "--checkpoint", ckpt, "--images", "12", "--layers", "layer1.2,layer2.*", "--top-k", "5",
                                 "--threads", "2", "--out", scanDir])
         XCTAssertEqual(scan.status, 0, scan.stderr)
