@@ -99,7 +99,7 @@ struct TrainCommand: ParsableCommand {
         AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: out).lastPathComponent)
         let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) momentum=\(momentum) nesterov=\(nesterov) " +
             "wd=\(weightDecay) warmup=\(warmupEpochs) ls=\(labelSmoothing) crop=\(cropPadding) flip=\(flip) seed=\(seed) threads=\(engine.threads)"
-        commands.append(CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
+        commands.append((["ghostkit"] + CommandLine.arguments.dropFirst()).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
         func save(epoch: Int, batch: Int) throws {
             let state = TrainState(epoch: epoch, batch: batch, history: history, commands: commands)
             try Checkpoint.save(model, architecture: arch, to: out, dtype: batch == 0 && epoch == epochs ? storage : .F32,
