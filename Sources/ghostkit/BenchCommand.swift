@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostAnalysis
 import GhostModels
 import GhostTensor
 import GhostTrain
@@ -17,6 +18,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Only run workloads whose name contains this text.") var only: String?
     @Flag(help: "Print JSON ({\"results\": [...]}) instead of a table.") var json = false
     @Flag(help: "Also time a training step (SGD) of ResNet-18/50 with CIFAR stem, 28×28×1, batch 64.") var train = false
+    @Flag(help: "Also time the analysis kernels: pair search (Gram) on a 256-channel layer of 64 images of 28×28, and d = 1,3,5,7 fits of one pair over them.")
+    var analysis = false
 
     func run() throws {
         let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -56,7 +59,36 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
+        if analysis && (only.map { "analysis-".contains($0) || $0.hasPrefix("analysis") } ?? true) { results += analysisWorkloads(threadCounts) }
         if json { print(BenchResult.json(results)) } else { print(BenchResult.markdown(results)) }
+    }
+}
+
+extension BenchCommand {
+    /// Pair search and kernel fits on random activations shaped like layer1 of a CIFAR-stem ResNet-50 at 28².
+    func analysisWorkloads(_ threadCounts: [Int]) -> [BenchResult] {
+        var rng = SplitMix64(seed: 3)
+        let x = Tensor(gaussian: [64, 256, 28, 28], std: 1, rng: &rng)
+        var rows: [BenchResult] = []
+        for t in threadCounts {
+            Engine.threads = t
+            var flops = 0.0
+            let times = BenchTimer.measure(iterations: iters) {
+                var c = ChannelCorrelation(channels: 256)
+                c.add(x)
+                flops = c.flops
+            }
+            rows.append(BenchResult(workload: "analysis-pair-search-256ch-64x28x28", threads: t, seconds: times, images: 64, flops: flops))
+            // 16 pairs fitted in parallel, as fit-kernels does per layer.
+            let pairs = (0..<16).map { (a: $0, b: $0 + 16) }
+            let fitTimes = BenchTimer.measure(iterations: iters) {
+                _ = PairFitting.fit(x, pairs: pairs, sizes: [1, 3, 5, 7], normalization: .minmax, bias: true)
+            }
+            rows.append(BenchResult(workload: "analysis-fit-16-pairs-d1357-64x28x28", threads: t, seconds: fitTimes, images: 64,
+                                    flops: 16 * 2 * 64 * 784 * 50 * 50))
+            if !json { for r in rows.suffix(2) { FileHandle.standardError.write("\(r.workload) threads=\(t): \(r.formatted)\n".data(using: .utf8)!) } }
+        }
+        return rows
     }
 }
 
@@ -79,21 +111,26 @@ struct BenchResult {
     let threads: Int
     let seconds: [Double]
     let images: Int
+    /// Floating-point operations per run, when the workload is a GEMM (for GFLOP/s).
+    var flops: Double? = nil
 
+    var gflops: String { flops.map { String(format: "%.1f", $0 / 1e9 / (seconds.min() ?? .infinity)) } ?? "" }
     var best: Double { Double(images) / (seconds.min() ?? .infinity) }
     var median: Double { let s = seconds.sorted(); return Double(images) / s[s.count / 2] }
-    var formatted: String { String(format: "best %.2f img/s, median %.2f img/s", best, median) }
+    var formatted: String {
+        String(format: "best %.2f img/s, median %.2f img/s", best, median) + (flops == nil ? "" : ", \(gflops) GFLOP/s")
+    }
 
     static func markdown(_ rows: [BenchResult]) -> String {
-        var out = "| workload | threads | best img/s | median img/s |\n|---|---|---|---|\n"
-        for r in rows { out += String(format: "| %@ | %d | %.2f | %.2f |\n", r.workload, r.threads, r.best, r.median) }
+        var out = "| workload | threads | best img/s | median img/s | GFLOP/s |\n|---|---|---|---|---|\n"
+        for r in rows { out += String(format: "| %@ | %d | %.2f | %.2f | %@ |\n", r.workload, r.threads, r.best, r.median, r.gflops) }
         return out
     }
 
     static func json(_ rows: [BenchResult]) -> String {
         let items = rows.map { r in
-            String(format: "{\"workload\": \"%@\", \"threads\": %d, \"img_per_s\": %.3f, \"median_img_per_s\": %.3f}",
-                   r.workload, r.threads, r.best, r.median)
+            String(format: "{\"workload\": \"%@\", \"threads\": %d, \"img_per_s\": %.3f, \"median_img_per_s\": %.3f, \"gflops\": %@}",
+                   r.workload, r.threads, r.best, r.median, r.flops == nil ? "null" : r.gflops)
         }
         return "{\"results\": [" + items.joined(separator: ", ") + "]}"
     }

@@ -24,6 +24,8 @@ struct GridCommand: ParsableCommand {
     @Option(help: "Layer name (see `ghostkit dump --layers list`).") var layer: String
     @Option(help: "Image index (in the dump, or in the Fashion-MNIST test set).") var index: Int = 0
     @Option(help: "Maps per row (default: square grid).") var columns: Int?
+    @Option(help: "Upscaling of each map pixel, nearest neighbour (default: maps at least 48 px wide).") var scale: Int?
+    @Option(help: "White pixels between maps.") var padding: Int = 3
     @Option(help: "Colour map: gray or heat.") var colormap: String = "gray"
     @Option(help: "Scaling: per-map (each map to its own range) or global.") var scaling: String = "per-map"
     @Option(help: "Channels to outline (red on gray, cyan on heat; comma-separated).") var highlight: String?
@@ -31,13 +33,17 @@ struct GridCommand: ParsableCommand {
 
     func run() throws {
         guard let cmap = FeatureMapGrid.ColorMap(rawValue: colormap) else { throw ValidationError("--colormap must be gray or heat") }
-        guard let scale = FeatureMapGrid.Normalization(rawValue: scaling) else { throw ValidationError("--scaling must be per-map or global") }
-        guard index >= 0 else { throw ValidationError("--index must be ≥ 0") }
+        guard let mapScaling = FeatureMapGrid.Normalization(rawValue: scaling) else { throw ValidationError("--scaling must be per-map or global") }
+        guard index >= 0, (scale ?? 1) >= 1, (1...64).contains(padding), (columns ?? 1) >= 1 else {
+            throw ValidationError("need --index ≥ 0, --scale ≥ 1, 1 ≤ --padding ≤ 64, --columns ≥ 1")
+        }
         let maps = try dump.map { try mapsFromDump($0) } ?? mapsFromCheckpoint()
         var grid = FeatureMapGrid()
         grid.columns = columns
         grid.colorMap = cmap
-        grid.normalization = scale
+        grid.normalization = mapScaling
+        grid.scale = scale
+        grid.padding = padding
         for part in (highlight ?? "").split(separator: ",") {
             guard let c = Int(part.trimmingCharacters(in: .whitespaces)), (0..<maps.shape[0]).contains(c) else {
                 throw ValidationError("--highlight: '\(part)' is not a channel of \(layer) (0..<\(maps.shape[0]))")
