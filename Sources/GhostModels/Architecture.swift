@@ -15,9 +15,11 @@ public struct Architecture: Codable, Equatable {
     public var shortcut: String?
     public var inChannels: Int
     public var numClasses: Int
+    /// Ghost-ResNet: every conv but the stem (the 1×1 projections included) is a Ghost module with these s and d.
+    public var ghost: GhostSettings?
 
     enum CodingKeys: String, CodingKey {
-        case family, depth, stem, width, shortcut
+        case family, depth, stem, width, shortcut, ghost
         case inChannels = "in_channels", numClasses = "num_classes"
     }
 
@@ -27,12 +29,19 @@ public struct Architecture: Codable, Equatable {
     ]
     public static let cifarDepths = [20, 32, 44, 56, 110]
     /// Every name `--arch` accepts.
-    public static var knownNames: [String] { (imagenetDepths.keys.sorted() + cifarDepths).map { "resnet\($0)" } }
+    public static var knownNames: [String] {
+        let plain = (imagenetDepths.keys.sorted() + cifarDepths).map { "resnet\($0)" }
+        return plain + plain.map { "ghost-" + $0 }
+    }
 
     /// Parses an `--arch` name (resnet18 … resnet152, resnet20 … resnet110) plus options.
     public init(name: String, stem: String? = nil, width: Double? = nil, shortcut: String? = nil,
                 inChannels: Int? = nil, numClasses: Int? = nil) throws {
-        let lower = name.lowercased()
+        var lower = name.lowercased()
+        if lower.hasPrefix("ghost-") {
+            lower.removeFirst(6)
+            ghost = GhostSettings(s: 2, d: 3)
+        }
         guard lower.hasPrefix("resnet"), let depth = Int(lower.dropFirst(6)) else {
             throw GhostError("unknown architecture '\(name)' (known: \(Self.knownNames.joined(separator: ", ")))")
         }
@@ -79,6 +88,10 @@ public struct Architecture: Codable, Equatable {
         default:
             throw GhostError("unknown model family '\(family)'")
         }
+        if let g = ghost {
+            guard (2...16).contains(g.s) else { throw GhostError("Ghost ratio s must be 2…16, got \(g.s)") }
+            guard g.d >= 1, g.d % 2 == 1, g.d <= 15 else { throw GhostError("Ghost depthwise kernel d must be odd, 1…15, got \(g.d)") }
+        }
         guard (1...4096).contains(inChannels) else { throw GhostError("in_channels must be 1…4096, got \(inChannels)") }
         guard (1...100_000).contains(numClasses) else { throw GhostError("num_classes must be 1…100000, got \(numClasses)") }
     }
@@ -100,7 +113,8 @@ public struct Architecture: Codable, Equatable {
             extras.append("option \(shortcut ?? "A")")
         }
         extras.append("\(inChannels)→\(numClasses)")
-        return "resnet\(depth) (\(extras.joined(separator: ", ")))"
+        if let g = ghost { extras.insert("s=\(g.s), d=\(g.d)", at: 0) }
+        return (ghost == nil ? "" : "ghost-") + "resnet\(depth) (\(extras.joined(separator: ", ")))"
     }
 
     /// Typical input side: 224 for ImageNet stems, 32 for CIFAR-style models.
@@ -112,7 +126,7 @@ public struct Architecture: Codable, Equatable {
             let n = (depth - 2) / 6
             return ResNet(bottleneck: false, blocks: [n, n, n], widths: [16, 32, 64], stemWidth: 16, stemKernel: 3,
                           stemStride: 1, maxPool: false, inChannels: inChannels, numClasses: numClasses,
-                          shortcut: shortcut == "B" ? .projection : .zeroPad, seed: seed)
+                          shortcut: shortcut == "B" ? .projection : .zeroPad, ghost: ghost, seed: seed)
         }
         let (bottleneck, blocks) = Self.imagenetDepths[depth]!
         let w = width ?? 1
@@ -120,7 +134,7 @@ public struct Architecture: Codable, Equatable {
         let cifar = stem == "cifar"
         return ResNet(bottleneck: bottleneck, blocks: blocks, widths: [64, 128, 256, 512].map(scaled),
                       stemWidth: scaled(64), stemKernel: cifar ? 3 : 7, stemStride: cifar ? 1 : 2, maxPool: !cifar,
-                      inChannels: inChannels, numClasses: numClasses, shortcut: .projection, seed: seed)
+                      inChannels: inChannels, numClasses: numClasses, shortcut: .projection, ghost: ghost, seed: seed)
     }
 
     static func format(_ x: Double) -> String {

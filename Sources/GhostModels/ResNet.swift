@@ -22,7 +22,7 @@ public final class ResNet: Module {
     public var observeInsideBlocks = false
 
     public init(bottleneck: Bool, blocks: [Int], widths: [Int], stemWidth: Int, stemKernel: Int, stemStride: Int,
-                maxPool: Bool, inChannels: Int, numClasses: Int, shortcut: Shortcut, seed: UInt64 = 0) {
+                maxPool: Bool, inChannels: Int, numClasses: Int, shortcut: Shortcut, ghost: GhostSettings? = nil, seed: UInt64 = 0) {
         var rng = SplitMix64(seed: seed)
         conv1 = Conv2D(inChannels, stemWidth, kernel: stemKernel, stride: stemStride, padding: stemKernel / 2, rng: &rng)
         bn1 = BatchNorm2D(stemWidth)
@@ -33,7 +33,12 @@ public final class ResNet: Module {
             var layer: [Module] = []
             for b in 0..<count {
                 let stride = (b == 0 && i > 0) ? 2 : 1
-                if bottleneck {
+                if let g = ghost {
+                    layer.append(bottleneck
+                        ? GhostBottleneckBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g, rng: &rng)
+                        : GhostBasicBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g, rng: &rng))
+                    inC = bottleneck ? planes * Bottleneck.expansion : planes
+                } else if bottleneck {
                     layer.append(Bottleneck(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, rng: &rng))
                     inC = planes * Bottleneck.expansion
                 } else {
@@ -107,7 +112,7 @@ public final class ResNet: Module {
         var names = ["stem"]
         for (i, stage) in stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
-                let inner = block is Bottleneck ? Bottleneck.innerLayerNames : BasicBlock.innerLayerNames
+                let inner = block is Bottleneck ? Bottleneck.innerLayerNames : block is BasicBlock ? BasicBlock.innerLayerNames : []
                 names += inner.map { "layer\(i + 1).\(j).\($0)" } + ["layer\(i + 1).\(j)"]
             }
         }

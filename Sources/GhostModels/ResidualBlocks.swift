@@ -40,10 +40,15 @@ final class ShortcutPath {
     let padChannels: Int
     let stride: Int
 
-    init(inChannels: Int, outChannels: Int, stride: Int, style: Shortcut, rng: inout SplitMix64) {
+    /// With `ghost`, a projection is one Ghost module (1×1 primary conv, stride), named `downsample.0`.
+    init(inChannels: Int, outChannels: Int, stride: Int, style: Shortcut, ghost: GhostSettings? = nil, rng: inout SplitMix64) {
         self.stride = stride
         if stride == 1 && inChannels == outChannels {
             projection = nil; padChannels = 0
+        } else if style == .projection, let g = ghost {
+            projection = Sequential([GhostModule(inChannels, outChannels, kernel: 1, stride: stride, ratio: g.s, dwKernel: g.d,
+                                                 relu: false, rng: &rng)])
+            padChannels = 0
         } else if style == .projection {
             projection = Sequential([Conv2D(inChannels, outChannels, kernel: 1, stride: stride, rng: &rng),
                                      BatchNorm2D(outChannels)])
@@ -60,7 +65,10 @@ final class ShortcutPath {
 
     func callAsFunction(_ x: Tensor) -> Tensor {
         inputShape = x.shape
-        if let p = projection { return convBN(p.layers[0] as! Conv2D, p.layers[1] as! BatchNorm2D, x, relu: false) }
+        if let p = projection {
+            guard let conv = p.layers[0] as? Conv2D else { return p(x) }
+            return convBN(conv, p.layers[1] as! BatchNorm2D, x, relu: false)
+        }
         if padChannels > 0 || stride > 1 {
             let s = stride > 1 ? Elementwise.subsample(x, stride: stride) : x
             return Elementwise.padChannels(s, before: padChannels / 2, after: padChannels - padChannels / 2)

@@ -15,7 +15,7 @@ struct EngineOptions: ParsableArguments {
 
 /// Architecture flags shared by commands that build or interpret a model.
 struct ArchitectureOptions: ParsableArguments {
-    @Option(help: "Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2).")
+    @Option(help: "Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2); a 'ghost-' prefix (ghost-resnet50) makes every conv but the stem a Ghost module.")
     var arch: String?
     @Option(help: "Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool).")
     var stem: String?
@@ -27,16 +27,26 @@ struct ArchitectureOptions: ParsableArguments {
     var inChannels: Int?
     @Option(help: "Number of classes (default 1000 for ImageNet ResNets, 10 for CIFAR ResNets).")
     var numClasses: Int?
+    @Option(name: .customLong("s"), help: "Ghost ratio s of a ghost- architecture (m = ⌈n/s⌉ intrinsic channels; default 2).")
+    var ghostRatio: Int?
+    @Option(name: .customLong("d"), help: "Depthwise kernel d of the Ghost modules' cheap operation (odd; default 3).")
+    var ghostKernel: Int?
 
     /// The architecture described by the flags, or nil when --arch is absent.
     func architecture() throws -> Architecture? {
         guard let arch else {
-            if stem != nil || width != nil || shortcut != nil || inChannels != nil || numClasses != nil {
-                throw ValidationError("--stem/--width/--shortcut/--in-channels/--num-classes need --arch")
+            if stem != nil || width != nil || shortcut != nil || inChannels != nil || numClasses != nil || ghostRatio != nil || ghostKernel != nil {
+                throw ValidationError("--stem/--width/--shortcut/--in-channels/--num-classes/--s/--d need --arch")
             }
             return nil
         }
-        return try Architecture(name: arch, stem: stem, width: width, shortcut: shortcut,
-                                inChannels: inChannels, numClasses: numClasses)
+        var a = try Architecture(name: arch, stem: stem, width: width, shortcut: shortcut,
+                                 inChannels: inChannels, numClasses: numClasses)
+        if ghostRatio != nil || ghostKernel != nil {
+            guard let g = a.ghost else { throw ValidationError("--s/--d apply to ghost- architectures (e.g. --arch ghost-\(arch))") }
+            a.ghost = GhostSettings(s: ghostRatio ?? g.s, d: ghostKernel ?? g.d)
+            try a.validate()
+        }
+        return a
     }
 }

@@ -1,0 +1,71 @@
+import GhostTensor
+
+/// BasicBlock with both convs (and a projection shortcut) replaced by Ghost modules:
+/// ghost 3×3 (stride, BN, ReLU) → ghost 3×3 (BN), + shortcut, ReLU. Names: conv1.*, conv2.*, downsample.0.*.
+public final class GhostBasicBlock: Module {
+    public let conv1: GhostModule, conv2: GhostModule
+    let shortcut: ShortcutPath
+
+    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, rng: inout SplitMix64) {
+        conv1 = GhostModule(inChannels, planes, kernel: 3, stride: stride, padding: 1, ratio: g.s, dwKernel: g.d, relu: true, rng: &rng)
+        conv2 = GhostModule(planes, planes, kernel: 3, padding: 1, ratio: g.s, dwKernel: g.d, relu: false, rng: &rng)
+        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes, stride: stride, style: style, ghost: g, rng: &rng)
+    }
+
+    public override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2)] + shortcut.children }
+
+    private var saved: Tensor?
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let y = Elementwise.relu(Elementwise.add(conv2(conv1(x)), shortcut(x)))
+        if training { saved = y }
+        return y
+    }
+
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let y = saved else { preconditionFailure("GhostBasicBlock.backward without a training-mode forward") }
+        saved = nil
+        let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
+        return Elementwise.add(conv1.backward(conv2.backward(g)), shortcut.backward(g))
+    }
+
+    public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
+        shortcut.profileBlock(main: [("conv1", conv1), ("conv2", conv2)], input, &profiler)
+    }
+}
+
+/// Bottleneck with its three convs (and a projection shortcut) replaced by Ghost modules:
+/// ghost 1×1 (ReLU) → ghost 3×3 (stride, ReLU) → ghost 1×1 (×4, no ReLU), + shortcut, ReLU.
+public final class GhostBottleneckBlock: Module {
+    public let conv1: GhostModule, conv2: GhostModule, conv3: GhostModule
+    let shortcut: ShortcutPath
+
+    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, rng: inout SplitMix64) {
+        conv1 = GhostModule(inChannels, planes, kernel: 1, ratio: g.s, dwKernel: g.d, relu: true, rng: &rng)
+        conv2 = GhostModule(planes, planes, kernel: 3, stride: stride, padding: 1, ratio: g.s, dwKernel: g.d, relu: true, rng: &rng)
+        conv3 = GhostModule(planes, planes * Bottleneck.expansion, kernel: 1, ratio: g.s, dwKernel: g.d, relu: false, rng: &rng)
+        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes * Bottleneck.expansion, stride: stride, style: style,
+                                ghost: g, rng: &rng)
+    }
+
+    public override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)] + shortcut.children }
+
+    private var saved: Tensor?
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let y = Elementwise.relu(Elementwise.add(conv3(conv2(conv1(x))), shortcut(x)))
+        if training { saved = y }
+        return y
+    }
+
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let y = saved else { preconditionFailure("GhostBottleneckBlock.backward without a training-mode forward") }
+        saved = nil
+        let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
+        return Elementwise.add(conv1.backward(conv2.backward(conv3.backward(g))), shortcut.backward(g))
+    }
+
+    public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
+        shortcut.profileBlock(main: [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)], input, &profiler)
+    }
+}

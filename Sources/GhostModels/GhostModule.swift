@@ -1,0 +1,75 @@
+import GhostTensor
+
+/// GhostNet's Ghost module, a drop-in for conv + BN (+ ReLU) with n output channels:
+/// m = ⌈n/s⌉ intrinsic maps from a primary conv (the replaced conv's kernel, stride and padding) + BN
+/// (+ ReLU), (s − 1)·m ghost maps from a depthwise d×d conv over them (ghost j from intrinsic j / (s − 1))
+/// + BN (+ ReLU), output = concat(intrinsic, ghost)[:, :n]. Names follow the official code:
+/// `primary_conv.0/1` and `cheap_operation.0/1`.
+public final class GhostModule: Module {
+    public let primaryConv: Conv2D, primaryBN: BatchNorm2D
+    public let cheapConv: Conv2D, cheapBN: BatchNorm2D
+    let primary: Sequential, cheap: Sequential
+    public let outChannels: Int
+    public let ratio: Int
+    public let relu: Bool
+
+    /// Intrinsic channels m = ⌈n/s⌉.
+    public var intrinsicChannels: Int { primaryConv.outChannels }
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                ratio s: Int, dwKernel d: Int, relu: Bool, rng: inout SplitMix64) {
+        precondition(s >= 2 && d >= 1 && d % 2 == 1, "Ghost module needs s ≥ 2 and an odd d")
+        let m = (outChannels + s - 1) / s
+        primaryConv = Conv2D(inChannels, m, kernel: kernel, stride: stride, padding: padding, rng: &rng)
+        primaryBN = BatchNorm2D(m)
+        cheapConv = Conv2D(m, m * (s - 1), kernel: d, padding: d / 2, groups: m, rng: &rng)
+        cheapBN = BatchNorm2D(m * (s - 1))
+        primary = Sequential([primaryConv, primaryBN])
+        cheap = Sequential([cheapConv, cheapBN])
+        self.outChannels = outChannels
+        self.ratio = s
+        self.relu = relu
+    }
+
+    public override var children: [(String, Module)] { [("primary_conv", primary), ("cheap_operation", cheap)] }
+
+    /// Outputs of the two branches saved by a training-mode forward (after their ReLU, if any).
+    private var saved: (intrinsic: Tensor, ghost: Tensor)?
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        let x1 = convBN(primaryConv, primaryBN, x, relu: relu)
+        let x2 = convBN(cheapConv, cheapBN, x1, relu: relu)
+        if training { saved = (x1, x2) }
+        let all = Elementwise.concatChannels([x1, x2])
+        return all.shape[1] == outChannels ? all : Elementwise.sliceChannels(all, start: 0, count: outChannels)
+    }
+
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let (x1, x2) = saved else { preconditionFailure("GhostModule.backward without a training-mode forward") }
+        saved = nil
+        let total = x1.shape[1] + x2.shape[1]
+        let gAll = total == outChannels ? gradOutput
+            : ElementwiseBackward.sliceChannels(gradOutput: gradOutput, inputChannels: total, start: 0)
+        let parts = ElementwiseBackward.concatChannels(gradOutput: gAll, channels: [x1.shape[1], x2.shape[1]])
+        var g2 = parts[1]
+        if relu { g2 = ElementwiseBackward.relu(output: x2, gradOutput: g2) }
+        var g1 = Elementwise.add(parts[0], cheapConv.backward(cheapBN.backward(g2)))
+        if relu { g1 = ElementwiseBackward.relu(output: x1, gradOutput: g1) }
+        return primaryConv.backward(primaryBN.backward(g1))
+    }
+
+    /// Params and MACs of what the forward pass uses: both convs and both BNs (ghost channels cut by the
+    /// slice still cost their depthwise MACs, as in the official module).
+    public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
+        let s1 = profiler.nest("primary_conv") { primary.profile(input, &$0) }
+        let s2 = profiler.nest("cheap_operation") { cheap.profile(s1, &$0) }
+        return [s2[0], outChannels, s2[2], s2[3]]
+    }
+}
+
+/// Settings of a Ghost-ResNet: ratio s and depthwise kernel d of every Ghost module.
+public struct GhostSettings: Codable, Equatable {
+    public var s: Int
+    public var d: Int
+    public init(s: Int, d: Int) { self.s = s; self.d = d }
+}
