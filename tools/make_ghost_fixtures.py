@@ -28,6 +28,9 @@ class GhostModule(nn.Module):
         self.primary_conv = nn.Sequential(nn.Conv2d(inp, m, kernel, stride, padding, bias=False), nn.BatchNorm2d(m))
         self.cheap_operation = nn.Sequential(nn.Conv2d(m, m * (s - 1), d, 1, d // 2, groups=m, bias=False),
                                              nn.BatchNorm2d(m * (s - 1)))
+        # GhostKit's buffer: output channel c = concat(intrinsic, ghost)[output_index[c]] (a conversion stores a
+        # permutation here; the fixtures use a random one, so gather and slice are both tested).
+        self.register_buffer("output_index", torch.randperm(m * s)[:oup])
 
     def forward(self, x):
         x1 = self.primary_conv(x)
@@ -36,7 +39,7 @@ class GhostModule(nn.Module):
         x2 = self.cheap_operation(x1)
         if self.relu:
             x2 = F.relu(x2)
-        return torch.cat([x1, x2], 1)[:, :self.oup]
+        return torch.cat([x1, x2], 1).index_select(1, self.output_index)
 
 
 class GhostBasicBlock(nn.Module):

@@ -66,6 +66,13 @@ public struct Checkpoint {
         let model = architecture.build()
         let weights = tensors.filter { !$0.0.hasPrefix(Self.optimizerPrefix) }
         let report = try model.load(stateDict: Dictionary(weights, uniquingKeysWith: { a, _ in a }), strict: strict, source: path)
+        for (name, module) in model.namedModules() {
+            guard let g = module as? GhostModule else { continue }
+            let slots = g.intrinsicChannels * g.ratio
+            if let bad = g.outputIndex.value.scalars.first(where: { $0 < 0 || $0 >= Float(slots) || $0 != $0.rounded() }) {
+                throw GhostError.file(path, "\(name).output_index holds \(bad), outside the module's 0..<\(slots) channels")
+            }
+        }
         model.train(false)
         return (model, report)
     }

@@ -12,6 +12,10 @@ public final class GhostModule: Module {
     public let outChannels: Int
     public let ratio: Int
     public let relu: Bool
+    /// Buffer `output_index` (int64, n values): output channel c is channel output_index[c] of
+    /// concat(intrinsic, ghost). 0, 1, …, n−1 is the plain slice; a conversion stores the permutation that
+    /// puts every channel back where the replaced conv had it.
+    public let outputIndex: Parameter
 
     /// Intrinsic channels m = ⌈n/s⌉.
     public var intrinsicChannels: Int { primaryConv.outChannels }
@@ -29,9 +33,14 @@ public final class GhostModule: Module {
         self.outChannels = outChannels
         self.ratio = s
         self.relu = relu
+        outputIndex = Parameter(Tensor(shape: [outChannels], values: (0..<outChannels).map(Float.init)), isBuffer: true, isInteger: true)
     }
 
     public override var children: [(String, Module)] { [("primary_conv", primary), ("cheap_operation", cheap)] }
+    public override var localParameters: [(String, Parameter)] { [("output_index", outputIndex)] }
+
+    /// The output index as integers.
+    public var index: [Int] { outputIndex.value.scalars.map { Int($0) } }
 
     /// Outputs of the two branches saved by a training-mode forward (after their ReLU, if any).
     private var saved: (intrinsic: Tensor, ghost: Tensor)?
@@ -40,17 +49,13 @@ public final class GhostModule: Module {
         let x1 = convBN(primaryConv, primaryBN, x, relu: relu)
         let x2 = convBN(cheapConv, cheapBN, x1, relu: relu)
         if training { saved = (x1, x2) }
-        let all = Elementwise.concatChannels([x1, x2])
-        return all.shape[1] == outChannels ? all : Elementwise.sliceChannels(all, start: 0, count: outChannels)
+        return Elementwise.gatherChannels([x1, x2], index: index)
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {
         guard let (x1, x2) = saved else { preconditionFailure("GhostModule.backward without a training-mode forward") }
         saved = nil
-        let total = x1.shape[1] + x2.shape[1]
-        let gAll = total == outChannels ? gradOutput
-            : ElementwiseBackward.sliceChannels(gradOutput: gradOutput, inputChannels: total, start: 0)
-        let parts = ElementwiseBackward.concatChannels(gradOutput: gAll, channels: [x1.shape[1], x2.shape[1]])
+        let parts = ElementwiseBackward.gatherChannels(gradOutput: gradOutput, channels: [x1.shape[1], x2.shape[1]], index: index)
         var g2 = parts[1]
         if relu { g2 = ElementwiseBackward.relu(output: x2, gradOutput: g2) }
         var g1 = Elementwise.add(parts[0], cheapConv.backward(cheapBN.backward(g2)))

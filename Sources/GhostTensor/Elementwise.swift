@@ -55,6 +55,23 @@ public enum Elementwise {
         return y
     }
 
+    /// Output channel c is channel `index[c]` of the channel-wise concatenation of `parts` (NCHW), without
+    /// materialising the concatenation: concat + slice + permutation in one copy.
+    public static func gatherChannels(_ parts: [Tensor], index: [Int]) -> Tensor {
+        let N = parts[0].shape[0], spatial = Array(parts[0].shape.dropFirst(2)), HW = spatial.reduce(1, *)
+        var source: [(part: Int, channel: Int)] = []
+        for (i, p) in parts.enumerated() { for c in 0..<p.shape[1] { source.append((i, c)) } }
+        precondition(index.allSatisfy { (0..<source.count).contains($0) }, "gather index outside 0..<\(source.count)")
+        let y = Tensor(uninitialized: [N, index.count] + spatial)
+        for n in 0..<N {
+            for (c, k) in index.enumerated() {
+                let (i, ch) = source[k], p = parts[i]
+                (y.pointer + (n * index.count + c) * HW).update(from: p.pointer + (n * p.shape[1] + ch) * HW, count: HW)
+            }
+        }
+        return y
+    }
+
     /// Channels [start, start+count) of an NCHW tensor.
     public static func sliceChannels(_ x: Tensor, start: Int, count: Int) -> Tensor {
         let N = x.shape[0], C = x.shape[1], HW = x.count / max(N * C, 1)

@@ -26,6 +26,23 @@ public enum ElementwiseBackward {
     }
 
     /// dX of `Elementwise.concatChannels`: dY split back into the parts' channel counts.
+    /// Backward of `Elementwise.gatherChannels`: the gradient of each part (channels never gathered get 0,
+    /// channels gathered twice get the sum).
+    public static func gatherChannels(gradOutput gy: Tensor, channels: [Int], index: [Int]) -> [Tensor] {
+        let N = gy.shape[0], spatial = Array(gy.shape.dropFirst(2)), HW = spatial.reduce(1, *)
+        let grads = channels.map { Tensor(zeros: [N, $0] + spatial) }
+        var source: [(part: Int, channel: Int)] = []
+        for (i, c) in channels.enumerated() { for ch in 0..<c { source.append((i, ch)) } }
+        for n in 0..<N {
+            for (c, k) in index.enumerated() {
+                let (i, ch) = source[k]
+                let dst = grads[i].pointer + (n * channels[i] + ch) * HW, src = gy.pointer + (n * index.count + c) * HW
+                for j in 0..<HW { dst[j] += src[j] }
+            }
+        }
+        return grads
+    }
+
     public static func concatChannels(gradOutput gy: Tensor, channels: [Int]) -> [Tensor] {
         var start = 0
         return channels.map { c in defer { start += c }; return Elementwise.sliceChannels(gy, start: start, count: c) }

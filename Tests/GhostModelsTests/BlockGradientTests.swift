@@ -45,6 +45,10 @@ final class BlockGradientTests: XCTestCase {
         // s = 3 with n = 8: m = 3 intrinsic + 6 ghost maps, sliced to 8 (the last ghost map is dropped).
         directional(GhostModule(4, 8, kernel: 3, stride: 2, padding: 1, ratio: 3, dwKernel: 3, relu: true, rng: &rng), input: [2, 4, 7, 7])
         directional(GhostModule(4, 6, kernel: 1, ratio: 2, dwKernel: 5, relu: false, rng: &rng), input: [2, 4, 5, 5])
+        // A permuted output index (as a conversion stores), one intrinsic channel used twice.
+        let permuted = GhostModule(4, 6, kernel: 3, padding: 1, ratio: 2, dwKernel: 3, relu: true, rng: &rng)
+        permuted.outputIndex.value = Tensor(shape: [6], values: [4, 0, 5, 2, 0, 1])
+        directional(permuted, input: [2, 4, 5, 5])
         let g = GhostSettings(s: 2, d: 3)
         directional(GhostBasicBlock(inChannels: 4, planes: 8, stride: 2, shortcut: .projection, ghost: g, rng: &rng), input: [2, 4, 6, 6])
         directional(GhostBasicBlock(inChannels: 4, planes: 8, stride: 2, shortcut: .zeroPad, ghost: g, rng: &rng), input: [2, 4, 6, 6])

@@ -1,4 +1,5 @@
 import Foundation
+import GhostIO
 import GhostModels
 import GhostTensor
 import GhostTestSupport
@@ -41,6 +42,21 @@ final class GhostResNetTests: XCTestCase {
         let r56 = try count("resnet56", size: 32)
         XCTAssertEqual(r56.params / 1e6, 0.43, accuracy: 0.02) // paper 0.43 M
         XCTAssertEqual(r56.macs / 1e6, 63, accuracy: 3)       // paper 63 M
+    }
+
+    /// A hostile output_index (outside the module's channels) is refused at load, not trusted at run time.
+    func testOutOfRangeOutputIndexIsRefused() throws {
+        let src = try SafetensorsFile(path: Fixtures.path("ghost_resnet20_A.weights.safetensors"))
+        var tensors = try src.allTensors()
+        let i = tensors.firstIndex { $0.0 == "layer1.0.conv1.output_index" }!
+        tensors[i].1 = Tensor(shape: [16], values: [Float](repeating: 0, count: 15) + [99])
+        let path = Fixtures.temporaryDirectory() + "/bad.safetensors"
+        try SafetensorsFile.write(path: path, tensors: tensors.map {
+            (name: $0.0, tensor: $0.1, dtype: $0.0.hasSuffix("output_index") || $0.0.hasSuffix("num_batches_tracked") ? SafetensorsDType.I64 : .F32)
+        }, metadata: src.metadata)
+        XCTAssertThrowsError(try Checkpoint(path: path).makeModel()) { error in
+            XCTAssertTrue("\(error)".contains("layer1.0.conv1.output_index holds 99"), "\(error)")
+        }
     }
 
     func testBadGhostSettingsAreRefused() throws {
