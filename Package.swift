@@ -11,7 +11,7 @@ let package = Package(
     name: "GhostKit",
     products: [
         .executable(name: "ghostkit", targets: ["ghostkit"]),
-        .library(name: "GhostKit", targets: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain", "GhostAnalysis"]),
+        .library(name: "GhostKit", targets: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain", "GhostAnalysis", "GhostConvert"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,9 +26,10 @@ let package = Package(
         .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib"], swiftSettings: fastMath),
         .target(name: "GhostTrain", dependencies: ["GhostTensor", "GhostModels", "GhostIO"], swiftSettings: fastMath),
         .target(name: "GhostAnalysis", dependencies: ["GhostTensor", "GhostIO", "GhostModels"], swiftSettings: fastMath),
+        .target(name: "GhostConvert", dependencies: ["GhostTensor", "GhostModels", "GhostAnalysis"], swiftSettings: fastMath),
         .executableTarget(
             name: "ghostkit",
-            dependencies: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain", "GhostAnalysis",
+            dependencies: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain", "GhostAnalysis", "GhostConvert",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath),
         .target(name: "GhostTestSupport", dependencies: ["GhostTensor", "GhostIO"], path: "Tests/GhostTestSupport"),
@@ -36,6 +37,7 @@ let package = Package(
         .testTarget(name: "GhostModelsTests", dependencies: ["GhostModels", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "GhostIOTests", dependencies: ["GhostIO", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "GhostAnalysisTests", dependencies: ["GhostAnalysis", "GhostTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "GhostConvertTests", dependencies: ["GhostConvert", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "GhostTrainTests", dependencies: ["GhostTrain", "GhostTestSupport"], swiftSettings: fastMath),
         .testTarget(name: "ghostkitTests", dependencies: ["GhostTestSupport"], swiftSettings: fastMath),
     ]

@@ -41,67 +41,90 @@ public struct FittedKernel: Codable, Equatable {
     public let mse: Double
     /// 1 − SSE / Σ(target − mean)²: the share of the target's variance the fit explains.
     public let r2: Double
+    /// Mean and variance of K ⊛ source over the fitted pixels (bias excluded; with bias fits only):
+    /// what a BatchNorm after the depthwise conv sees, so it can be initialised to y + b exactly.
+    public var filteredMean: Double?
+    public var filteredVariance: Double?
 
-    public init(d: Int, kernel: [Double], bias: Double, mse: Double, r2: Double) {
+    enum CodingKeys: String, CodingKey { case d, kernel, bias, mse, r2 }
+
+    public init(d: Int, kernel: [Double], bias: Double, mse: Double, r2: Double, filteredMean: Double? = nil, filteredVariance: Double? = nil) {
         self.d = d; self.kernel = kernel; self.bias = bias; self.mse = mse; self.r2 = r2
+        self.filteredMean = filteredMean; self.filteredVariance = filteredVariance
     }
 }
 
-/// Exact least-squares fits of d×d depthwise kernels between two feature maps over several images.
-///
-/// The patch matrix of the largest d is built once (im2col, Double) and its normal equations AᵀA, Aᵀy are
-/// accumulated with dgemm; every smaller d uses a principal sub-block (its patches are a subset of the
-/// larger patches), so the models are nested and the MSE can only fall as d grows. Each system is
-/// solved by Cholesky.
-public enum KernelFit {
-    /// Fits every size in `sizes` (odd, ≥ 1) mapping `source` to `target`, both [images, height, width]
-    /// already normalised.
-    public static func fit(source: [Double], target: [Double], images: Int, height H: Int, width W: Int,
-                           sizes: [Int], bias: Bool = true) -> [FittedKernel] {
-        precondition(sizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 }, "kernel sizes must be odd and ≥ 1")
-        precondition(source.count == images * H * W && target.count == source.count)
-        let D = sizes.max() ?? 1, r = D / 2, taps = D * D
-        let cols = taps + (bias ? 1 : 0)
-        var gram = [Double](repeating: 0, count: cols * cols)
-        var aty = [Double](repeating: 0, count: cols)
-        var yy = 0.0, ySum = 0.0
-        let rowsPerChunk = max(H * W, 4096 / max(H * W, 1) * H * W)
-        var patches = [Double](repeating: 0, count: rowsPerChunk * cols)
-        var ys = [Double](repeating: 0, count: rowsPerChunk)
-        source.withUnsafeBufferPointer { src in target.withUnsafeBufferPointer { tgt in
-            patches.withUnsafeMutableBufferPointer { P in ys.withUnsafeMutableBufferPointer { Y in
-                gram.withUnsafeMutableBufferPointer { G in aty.withUnsafeMutableBufferPointer { B in
-                    var image = 0
-                    while image < images {
-                        let n = min(images - image, rowsPerChunk / (H * W)), rows = n * H * W
-                        for i in 0..<n {
-                            let x = src.baseAddress! + (image + i) * H * W
-                            for y in 0..<H {
-                                for xx in 0..<W {
-                                    let row = P.baseAddress! + ((i * H + y) * W + xx) * cols
-                                    for dy in -r...r {
-                                        let sy = y + dy
-                                        for dx in -r...r {
-                                            let sx = xx + dx
-                                            row[(dy + r) * D + dx + r] = sy >= 0 && sy < H && sx >= 0 && sx < W ? x[sy * W + sx] : 0
-                                        }
-                                    }
-                                    if bias { row[taps] = 1 }
+/// Normal equations of d×d depthwise fits accumulated over any number of image batches, so fits can
+/// stream over a calibration set. The patch matrix of the largest d is built per batch (im2col, Double) and
+/// AᵀA, Aᵀy accumulated with dgemm; every smaller d uses a principal sub-block (its patches are a subset of
+/// the larger ones), so the models are nested and the MSE can only fall as d grows.
+public struct KernelFitAccumulator {
+    public let maxD: Int
+    public let bias: Bool
+    private var gram: [Double]
+    private var aty: [Double]
+    private var yy = 0.0, ySum = 0.0
+    /// Pixels seen (images × H × W).
+    public private(set) var samples = 0
+
+    var taps: Int { maxD * maxD }
+    var cols: Int { taps + (bias ? 1 : 0) }
+
+    public init(maxD: Int, bias: Bool = true) {
+        precondition(maxD >= 1 && maxD % 2 == 1, "kernel sizes must be odd and ≥ 1")
+        self.maxD = maxD
+        self.bias = bias
+        let cols = maxD * maxD + (bias ? 1 : 0)
+        gram = [Double](repeating: 0, count: cols * cols)
+        aty = [Double](repeating: 0, count: cols)
+    }
+
+    /// Adds `images` source/target map pairs, each [images, H, W] (already normalised).
+    public mutating func add(source: UnsafePointer<Double>, target: UnsafePointer<Double>, images: Int, height H: Int, width W: Int) {
+        let D = maxD, r = D / 2, taps = self.taps, cols = self.cols, bias = self.bias
+        let perChunk = max(1, 4096 / max(H * W, 1))
+        var patches = [Double](repeating: 0, count: perChunk * H * W * cols)
+        var image = 0
+        while image < images {
+            let n = min(images - image, perChunk), rows = n * H * W
+            patches.withUnsafeMutableBufferPointer { P in
+                for i in 0..<n {
+                    let x = source + (image + i) * H * W
+                    for y in 0..<H {
+                        for xx in 0..<W {
+                            let row = P.baseAddress! + ((i * H + y) * W + xx) * cols
+                            for dy in -r...r {
+                                let sy = y + dy
+                                for dx in -r...r {
+                                    let sx = xx + dx
+                                    row[(dy + r) * D + dx + r] = sy >= 0 && sy < H && sx >= 0 && sx < W ? x[sy * W + sx] : 0
                                 }
                             }
+                            if bias { row[taps] = 1 }
                         }
-                        let t = tgt.baseAddress! + image * H * W
-                        for i in 0..<rows { Y[i] = t[i]; yy += t[i] * t[i]; ySum += t[i] }
-                        dgemm(transA: true, m: cols, n: cols, k: rows, a: P.baseAddress!, lda: cols, b: P.baseAddress!, ldb: cols,
-                              beta: 1, c: G.baseAddress!, ldc: cols)
-                        dgemm(transA: true, m: cols, n: 1, k: rows, a: P.baseAddress!, lda: cols, b: Y.baseAddress!, ldb: 1,
-                              beta: 1, c: B.baseAddress!, ldc: 1)
-                        image += n
                     }
-                } }
-            } }
-        } }
-        let M = Double(images * H * W)
+                }
+                let t = target + image * H * W
+                for i in 0..<rows { yy += t[i] * t[i]; ySum += t[i] }
+                gram.withUnsafeMutableBufferPointer { G in
+                    dgemm(transA: true, m: cols, n: cols, k: rows, a: P.baseAddress!, lda: cols, b: P.baseAddress!, ldb: cols,
+                          beta: 1, c: G.baseAddress!, ldc: cols)
+                }
+                aty.withUnsafeMutableBufferPointer { B in
+                    dgemm(transA: true, m: cols, n: 1, k: rows, a: P.baseAddress!, lda: cols, b: t, ldb: 1,
+                          beta: 1, c: B.baseAddress!, ldc: 1)
+                }
+            }
+            samples += rows
+            image += n
+        }
+    }
+
+    /// The exact least-squares fit for each size in `sizes` (odd, ≤ maxD).
+    public func solve(sizes: [Int]) -> [FittedKernel] {
+        precondition(sizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 && $0 <= maxD }, "kernel sizes must be odd and ≤ \(maxD)")
+        let D = maxD, r = D / 2, cols = self.cols
+        let M = Double(max(samples, 1))
         let variance = max(yy - ySum * ySum / M, 0)
         return sizes.map { d in
             // Columns of the d×d sub-kernel inside the D×D patch (+ the bias column).
@@ -115,7 +138,7 @@ public enum KernelFit {
                 b[i] = aty[idx[i]]
                 for j in 0..<k { a[i * k + j] = gram[idx[i] * cols + idx[j]] }
             }
-            let w = solveSPD(a, b, n: k)
+            let w = KernelFit.solveSPD(a, b, n: k)
             // SSE = yᵀy − 2 wᵀb + wᵀAw (exact for any w, so a regularised solve is scored honestly).
             var wb = 0.0, waw = 0.0
             for i in 0..<k {
@@ -125,9 +148,31 @@ public enum KernelFit {
                 waw += w[i] * t
             }
             let sse = max(yy - 2 * wb + waw, 0)
+            // Mean and variance of the filtered map K ⊛ x (bias excluded), from the same sums.
+            var mean = 0.0, square = 0.0
+            if bias { for i in 0..<(d * d) { mean += w[i] * a[(d * d) * k + i] } }
+            for i in 0..<(d * d) { for j in 0..<(d * d) { square += w[i] * a[i * k + j] * w[j] } }
+            mean /= M
             return FittedKernel(d: d, kernel: Array(w[0..<(d * d)]), bias: bias ? w[d * d] : 0, mse: sse / M,
-                                r2: variance > 0 ? 1 - sse / variance : (sse == 0 ? 1 : 0))
+                                r2: variance > 0 ? 1 - sse / variance : (sse == 0 ? 1 : 0),
+                                filteredMean: bias ? mean : nil, filteredVariance: bias ? max(square / M - mean * mean, 0) : nil)
         }
+    }
+}
+
+/// Exact least-squares fits of d×d depthwise kernels between two feature maps over several images.
+public enum KernelFit {
+    /// Fits every size in `sizes` (odd, ≥ 1) mapping `source` to `target`, both [images, height, width]
+    /// already normalised.
+    public static func fit(source: [Double], target: [Double], images: Int, height H: Int, width W: Int,
+                           sizes: [Int], bias: Bool = true) -> [FittedKernel] {
+        precondition(sizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 }, "kernel sizes must be odd and ≥ 1")
+        precondition(source.count == images * H * W && target.count == source.count)
+        var acc = KernelFitAccumulator(maxD: sizes.max() ?? 1, bias: bias)
+        source.withUnsafeBufferPointer { s in target.withUnsafeBufferPointer { t in
+            acc.add(source: s.baseAddress!, target: t.baseAddress!, images: images, height: H, width: W)
+        } }
+        return acc.solve(sizes: sizes)
     }
 
     /// Solves A w = b for symmetric positive semi-definite A by Cholesky; a singular system (a map that is

@@ -14,6 +14,11 @@ public final class GhostBasicBlock: Module {
 
     public override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2)] + shortcut.children }
 
+    /// The Ghost modules by the name of the conv each replaces ("downsample": the projection).
+    public var ghostUnits: [(name: String, module: GhostModule)] {
+        [("conv1", conv1), ("conv2", conv2)] + (shortcut.ghostProjection.map { [("downsample", $0)] } ?? [])
+    }
+
     private var saved: Tensor?
 
     public override func forward(_ x: Tensor) -> Tensor {
@@ -49,6 +54,11 @@ public final class GhostBottleneckBlock: Module {
     }
 
     public override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)] + shortcut.children }
+
+    /// The Ghost modules by the name of the conv each replaces ("downsample": the projection).
+    public var ghostUnits: [(name: String, module: GhostModule)] {
+        [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)] + (shortcut.ghostProjection.map { [("downsample", $0)] } ?? [])
+    }
 
     private var saved: Tensor?
 

@@ -112,7 +112,7 @@ public final class ResNet: Module {
         var names = ["stem"]
         for (i, stage) in stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
-                let inner = block is Bottleneck ? Bottleneck.innerLayerNames : block is BasicBlock ? BasicBlock.innerLayerNames : []
+                let inner = (block as? Bottleneck)?.innerLayerNames ?? (block as? BasicBlock)?.innerLayerNames ?? []
                 names += inner.map { "layer\(i + 1).\(j).\($0)" } + ["layer\(i + 1).\(j)"]
             }
         }

@@ -61,6 +61,15 @@ final class ShortcutPath {
 
     var children: [(String, Module)] { projection.map { [("downsample", $0)] } ?? [] }
 
+    /// A conv + BN projection as a conversion unit (empty for identity, option A or a Ghost projection).
+    var projectionUnit: [(name: String, conv: Conv2D, bn: BatchNorm2D, relu: Bool)] {
+        guard let p = projection, let conv = p.layers[0] as? Conv2D, let bn = p.layers[1] as? BatchNorm2D else { return [] }
+        return [("downsample", conv, bn, false)]
+    }
+
+    /// A Ghost projection module, if that is what the shortcut holds.
+    var ghostProjection: GhostModule? { projection?.layers[0] as? GhostModule }
+
     private var inputShape: [Int] = []
 
     func callAsFunction(_ x: Tensor) -> Tensor {
@@ -117,13 +126,27 @@ public final class BasicBlock: Module {
 
     /// Receives the outputs inside the block (names in `innerLayerNames`) during forward when set.
     public var observer: ((String, Tensor) -> Void)?
-    /// conv1, bn1, relu1, conv2, bn2 (the block's own output follows bn2 + shortcut → ReLU).
+    /// conv1, bn1, relu1, conv2, bn2 (the block's own output follows bn2 + shortcut → ReLU), and
+    /// "downsample" (the projection's BN output) in blocks that have one.
     public static let innerLayerNames = ["conv1", "bn1", "relu1", "conv2", "bn2"]
+    public var innerLayerNames: [String] { Self.innerLayerNames + (hasProjection ? ["downsample"] : []) }
+    public var hasProjection: Bool { shortcut.projection != nil }
+
+    /// Every conv + BN of the block with its name and whether a ReLU follows it directly ("downsample": the projection).
+    public var convUnits: [(name: String, conv: Conv2D, bn: BatchNorm2D, relu: Bool)] {
+        [("conv1", conv1, bn1, true), ("conv2", conv2, bn2, false)] + shortcut.projectionUnit
+    }
+
+    private func observedShortcut(_ x: Tensor, _ o: (String, Tensor) -> Void) -> Tensor {
+        let s = shortcut(x)
+        if hasProjection { o("downsample", s) }
+        return s
+    }
 
     public override func forward(_ x: Tensor) -> Tensor {
         if let o = observer, !training {
             let h1 = observedConvBN(conv1, bn1, x, relu: true, index: 1, last: false, o)
-            return observedConvBN(conv2, bn2, h1, residual: shortcut(x), relu: true, index: 2, last: true, o)
+            return observedConvBN(conv2, bn2, h1, residual: observedShortcut(x, o), relu: true, index: 2, last: true, o)
         }
         let h1 = convBN(conv1, bn1, x, relu: true)
         let y = convBN(conv2, bn2, h1, residual: shortcut(x), relu: true)
@@ -171,14 +194,28 @@ public final class Bottleneck: Module {
 
     /// Receives the outputs inside the block (names in `innerLayerNames`) during forward when set.
     public var observer: ((String, Tensor) -> Void)?
-    /// conv1, bn1, relu1, conv2, bn2, relu2, conv3, bn3 (the block's own output follows bn3 + shortcut → ReLU).
+    /// conv1, bn1, relu1, conv2, bn2, relu2, conv3, bn3 (the block's own output follows bn3 + shortcut → ReLU),
+    /// and "downsample" (the projection's BN output) in blocks that have one.
     public static let innerLayerNames = ["conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3", "bn3"]
+    public var innerLayerNames: [String] { Self.innerLayerNames + (hasProjection ? ["downsample"] : []) }
+    public var hasProjection: Bool { shortcut.projection != nil }
+
+    /// Every conv + BN of the block with its name and whether a ReLU follows it directly ("downsample": the projection).
+    public var convUnits: [(name: String, conv: Conv2D, bn: BatchNorm2D, relu: Bool)] {
+        [("conv1", conv1, bn1, true), ("conv2", conv2, bn2, true), ("conv3", conv3, bn3, false)] + shortcut.projectionUnit
+    }
+
+    private func observedShortcut(_ x: Tensor, _ o: (String, Tensor) -> Void) -> Tensor {
+        let s = shortcut(x)
+        if hasProjection { o("downsample", s) }
+        return s
+    }
 
     public override func forward(_ x: Tensor) -> Tensor {
         if let o = observer, !training {
             let h1 = observedConvBN(conv1, bn1, x, relu: true, index: 1, last: false, o)
             let h2 = observedConvBN(conv2, bn2, h1, relu: true, index: 2, last: false, o)
-            return observedConvBN(conv3, bn3, h2, residual: shortcut(x), relu: true, index: 3, last: true, o)
+            return observedConvBN(conv3, bn3, h2, residual: observedShortcut(x, o), relu: true, index: 3, last: true, o)
         }
         let h1 = convBN(conv1, bn1, x, relu: true)
         let h2 = convBN(conv2, bn2, h1, relu: true)

@@ -47,7 +47,7 @@ struct ScanPipeline {
     static func kind(_ name: String) -> String {
         if name == "stem" { return "stem" }
         let last = name.split(separator: ".").last.map(String.init) ?? ""
-        for k in ["conv", "bn", "relu"] where last.hasPrefix(k) && name.split(separator: ".").count == 3 { return k }
+        for k in ["conv", "bn", "relu", "downsample"] where last.hasPrefix(k) && name.split(separator: ".").count == 3 { return k }
         return "block_out"
     }
 

@@ -35,6 +35,30 @@ final class KernelFitTests: XCTestCase {
         }
     }
 
+    /// Streaming over batches gives the one-shot answer, and the reported mean/variance of K ⊛ x match
+    /// the filtered maps computed directly.
+    func testAccumulatorStreamsAndReportsFilteredMoments() {
+        var rng = SplitMix64(seed: 12)
+        let (n, h, w) = (5, 6, 7)
+        let src = (0..<(n * h * w)).map { _ in Double.random(in: 0...2, using: &rng) }
+        let tgt = (0..<(n * h * w)).map { _ in Double.random(in: -1...1, using: &rng) }
+        let oneShot = KernelFit.fit(source: src, target: tgt, images: n, height: h, width: w, sizes: [3])[0]
+        var acc = KernelFitAccumulator(maxD: 3)
+        src.withUnsafeBufferPointer { s in tgt.withUnsafeBufferPointer { t in
+            acc.add(source: s.baseAddress!, target: t.baseAddress!, images: 2, height: h, width: w)
+            acc.add(source: s.baseAddress! + 2 * h * w, target: t.baseAddress! + 2 * h * w, images: 3, height: h, width: w)
+        } }
+        let streamed = acc.solve(sizes: [3])[0]
+        for (a, b) in zip(streamed.kernel, oneShot.kernel) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+        XCTAssertEqual(streamed.mse, oneShot.mse, accuracy: 1e-12)
+        let noBias = FittedKernel(d: 3, kernel: streamed.kernel, bias: 0, mse: 0, r2: 0)
+        let filtered = (0..<n).flatMap { KernelFit.apply(noBias, to: Array(src[($0 * h * w)..<(($0 + 1) * h * w)]), height: h, width: w) }
+        let mean = filtered.reduce(0, +) / Double(filtered.count)
+        let variance = filtered.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(filtered.count)
+        XCTAssertEqual(streamed.filteredMean!, mean, accuracy: 1e-9)
+        XCTAssertEqual(streamed.filteredVariance!, variance, accuracy: 1e-9)
+    }
+
     func testMSEIsNonIncreasingInD() {
         var rng = SplitMix64(seed: 9)
         for trial in 0..<10 {

@@ -7,7 +7,9 @@ public final class BatchNorm2D: Module {
     public let runningVar: Parameter
     public let numBatchesTracked: Parameter
     public let eps: Float
-    public let momentum: Float
+    /// Weight of a new batch in the running statistics (PyTorch's momentum); BN recalibration sets 1/(k+1)
+    /// for batch k, a cumulative average.
+    public var momentum: Float
     /// Saved by a training-mode forward: input, batch mean and 1/std per channel.
     private var saved: (x: Tensor, mean: Tensor, invStd: Tensor)?
 

@@ -1,0 +1,205 @@
+import GhostAnalysis
+import GhostModels
+import GhostTensor
+
+/// How one replaced conv was initialised.
+public struct ConvertedUnit: Codable {
+    /// Dotted name of the replaced conv ("layer1.0.conv1", "layer2.0.downsample").
+    public let name: String
+    public let channels: Int
+    public let intrinsic: Int
+    /// R² of each ghost channel's d×d fit from its intrinsic source (calibration set): mean and minimum.
+    public let meanR2: Double?
+    public let minR2: Double?
+
+    enum CodingKeys: String, CodingKey { case name, channels, intrinsic, meanR2 = "mean_r2", minR2 = "min_r2" }
+}
+
+/// Turns a trained ResNet into the Ghost-ResNet of the same shape, layer by layer:
+///
+/// 1. every conv's BN output (before ReLU) is collected over calibration images, and its channel correlation
+///    matrix picks the intrinsic channels and who regenerates whom (`IntrinsicSelection.greedy`);
+/// 2. the primary conv and BN copy the trained filters and statistics of the intrinsic channels;
+/// 3. each ghost channel's cheap d×d kernel (+ bias) is the exact least-squares fit from its intrinsic map
+///    (after ReLU where the block has one) to its original BN output, and the cheap BN is set so it passes
+///    K ⊛ x + b through unchanged while holding the real statistics of K ⊛ x;
+/// 4. `output_index` puts every channel back where the original conv had it.
+/// The naive variant keeps channels 0..<m and identity cheap kernels (the ablation baseline).
+public enum ResNetToGhost {
+    public struct Settings {
+        public var ghost: GhostSettings
+        public var dataDriven = true
+        public init(ghost: GhostSettings, dataDriven: Bool = true) { self.ghost = ghost; self.dataDriven = dataDriven }
+    }
+
+    /// One conv + BN of the original paired with the Ghost module that replaces it.
+    struct Site {
+        let name: String
+        let conv: Conv2D, bn: BatchNorm2D, relu: Bool
+        let module: GhostModule
+        /// Observer name of the original's BN output for this conv.
+        var observed: String {
+            let parts = name.split(separator: "."), last = String(parts.last!)
+            return parts.dropLast().joined(separator: ".") + "." + (last == "downsample" ? "downsample" : "bn" + last.dropFirst(4))
+        }
+    }
+
+    static func sites(original: ResNet, ghost: ResNet) throws -> [Site] {
+        var out: [Site] = []
+        for (i, (a, b)) in zip(original.stages, ghost.stages).enumerated() {
+            for (j, (blockA, blockB)) in zip(a.layers, b.layers).enumerated() {
+                let units = (blockA as? BasicBlock)?.convUnits ?? (blockA as? Bottleneck)?.convUnits
+                let ghosts = (blockB as? GhostBasicBlock)?.ghostUnits ?? (blockB as? GhostBottleneckBlock)?.ghostUnits
+                guard let units, let ghosts else { throw GhostError("layer\(i + 1).\(j): not a plain ResNet block (already a Ghost model?)") }
+                for u in units {
+                    guard let g = ghosts.first(where: { $0.name == u.name }) else { throw GhostError("layer\(i + 1).\(j).\(u.name) has no Ghost counterpart") }
+                    out.append(Site(name: "layer\(i + 1).\(j).\(u.name)", conv: u.conv, bn: u.bn, relu: u.relu, module: g.module))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Runs the original over the calibration batches (eval mode) and hands each batch's BN outputs to `visit`.
+    static func collect(_ model: ResNet, _ batches: [Tensor], sites: [Site], _ visit: ([String: Tensor]) -> Void) {
+        let wanted = Set(sites.map(\.observed))
+        model.train(false)
+        model.observeInsideBlocks = true
+        defer { model.observeInsideBlocks = false; model.observer = nil }
+        for x in batches {
+            var captured: [String: Tensor] = [:]
+            model.observer = { name, t in if wanted.contains(name) { captured[name] = t } }
+            _ = model(x)
+            visit(captured)
+        }
+    }
+
+    /// Converts `original` (architecture `arch`) using calibration batches [N, C, H, W] (normalised inputs).
+    public static func convert(_ original: ResNet, architecture arch: Architecture, settings: Settings,
+                               calibration batches: [Tensor]) throws -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit]) {
+        guard arch.ghost == nil else { throw GhostError("the checkpoint is already a Ghost-ResNet (\(arch.displayName))") }
+        var ghostArch = arch
+        ghostArch.ghost = settings.ghost
+        try ghostArch.validate()
+        let ghost = ghostArch.build()
+        // Stem, classifier and anything else with the same name and shape: copied as is.
+        let source = Dictionary(original.namedParameters(), uniquingKeysWith: { a, _ in a })
+        for (name, p) in ghost.namedParameters() where source[name]?.value.shape == p.value.shape {
+            p.value = Tensor(shape: p.value.shape, values: source[name]!.value.scalars)
+        }
+        let sites = try Self.sites(original: original, ghost: ghost)
+        let s = settings.ghost.s, d = settings.ghost.d
+
+        // 1. Intrinsic channels per conv.
+        var selections: [String: IntrinsicSelection] = [:]
+        if settings.dataDriven {
+            var corr = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, ChannelCorrelation(channels: $0.conv.outChannels)) })
+            collect(original, batches, sites: sites) { captured in
+                for site in sites { corr[site.name]!.add(captured[site.observed]!) }
+            }
+            for site in sites {
+                selections[site.name] = IntrinsicSelection.greedy(correlation: corr[site.name]!.pearson(), channels: site.conv.outChannels, ratio: s)
+            }
+        } else {
+            for site in sites { selections[site.name] = IntrinsicSelection.naive(channels: site.conv.outChannels, ratio: s) }
+        }
+
+        // 2. Least-squares cheap kernels: one accumulator per (site, ghost channel), streamed over the batches.
+        var fits: [String: [FittedKernel?]] = [:]
+        if settings.dataDriven {
+            var jobs: [(site: Int, k: Int, channel: Int)] = []
+            for (i, site) in sites.enumerated() {
+                for (k, list) in selections[site.name]!.ghosts.enumerated() { for c in list { jobs.append((i, k, c)) } }
+            }
+            var accumulators = [KernelFitAccumulator](repeating: KernelFitAccumulator(maxD: d), count: jobs.count)
+            collect(original, batches, sites: sites) { captured in
+                accumulators.withUnsafeMutableBufferPointer { acc in
+                    let acc = acc
+                    Engine.parallelFor(jobs.count) { j in
+                        let job = jobs[j], site = sites[job.site]
+                        let x = captured[site.observed]!
+                        var src = PairFitting.maps(x, channel: selections[site.name]!.intrinsic[job.k], normalization: .raw)
+                        if site.relu { for i in src.indices where src[i] < 0 { src[i] = 0 } }
+                        let tgt = PairFitting.maps(x, channel: job.channel, normalization: .raw)
+                        src.withUnsafeBufferPointer { sp in tgt.withUnsafeBufferPointer { tp in
+                            acc[j].add(source: sp.baseAddress!, target: tp.baseAddress!, images: x.shape[0], height: x.shape[2], width: x.shape[3])
+                        } }
+                    }
+                }
+            }
+            for (j, job) in jobs.enumerated() {
+                let name = sites[job.site].name
+                if fits[name] == nil { fits[name] = [FittedKernel?](repeating: nil, count: sites[job.site].conv.outChannels) }
+                fits[name]![job.channel] = accumulators[j].solve(sizes: [d])[0]
+            }
+        }
+
+        // 3. Write the Ghost modules.
+        var units: [ConvertedUnit] = []
+        for site in sites {
+            let sel = selections[site.name]!
+            initialise(site, selection: sel, fits: fits[site.name], d: d)
+            let r2 = sel.ghosts.flatMap { $0 }.compactMap { fits[site.name]?[$0]?.r2 }
+            units.append(ConvertedUnit(name: site.name, channels: site.conv.outChannels, intrinsic: sel.intrinsic.count,
+                                       meanR2: r2.isEmpty ? nil : r2.reduce(0, +) / Double(r2.count), minR2: r2.min()))
+        }
+        ghost.train(false)
+        return (ghost, ghostArch, units)
+    }
+
+    /// Fills one Ghost module from the original conv + BN, a selection and (data-driven) the fitted kernels.
+    static func initialise(_ site: Site, selection sel: IntrinsicSelection, fits: [FittedKernel?]?, d: Int) {
+        let g = site.module, s = sel.ratio
+        copyChannels(from: site.conv, site.bn, channels: sel.intrinsic, to: g.primaryConv, g.primaryBN)
+        let slots = g.cheapConv.outChannels
+        var kernel = [Float](repeating: 0, count: slots * d * d)
+        var gamma = [Float](repeating: 1, count: slots), beta = [Float](repeating: 0, count: slots)
+        var mean = [Float](repeating: 0, count: slots), variance = [Float](repeating: 1, count: slots)
+        let eps = Double(g.cheapBN.eps)
+        for (k, list) in sel.ghosts.enumerated() {
+            for (t, c) in list.enumerated() {
+                let q = k * (s - 1) + t
+                if let f = fits?[c] {
+                    for i in 0..<(d * d) { kernel[q * d * d + i] = Float(f.kernel[i]) }
+                    // BN(y) = γ (y − μ)/√(σ² + ε) + β with γ = √(σ² + ε), β = μ + b gives y + b, holding y's real statistics.
+                    let mu = f.filteredMean ?? 0, v = f.filteredVariance ?? 1
+                    mean[q] = Float(mu); variance[q] = Float(v)
+                    gamma[q] = Float((v + eps).squareRoot()); beta[q] = Float(mu + f.bias)
+                } else {
+                    kernel[q * d * d + (d * d) / 2] = 1  // identity: the ghost starts as a copy of its intrinsic map
+                    gamma[q] = Float((1 + eps).squareRoot())
+                }
+            }
+        }
+        g.cheapConv.weight.value = Tensor(shape: g.cheapConv.weight.value.shape, values: kernel)
+        g.cheapBN.weight.value = Tensor(shape: [slots], values: gamma)
+        g.cheapBN.bias.value = Tensor(shape: [slots], values: beta)
+        g.cheapBN.runningMean.value = Tensor(shape: [slots], values: mean)
+        g.cheapBN.runningVar.value = Tensor(shape: [slots], values: variance)
+        g.outputIndex.value = Tensor(shape: [sel.outputIndex.count], values: sel.outputIndex.map(Float.init))
+    }
+
+    /// Output channels `channels` of a conv + BN into a smaller conv + BN (same input channels and kernel).
+    static func copyChannels(from conv: Conv2D, _ bn: BatchNorm2D, channels: [Int], to dst: Conv2D, _ dstBN: BatchNorm2D) {
+        let per = conv.weight.value.count / conv.outChannels
+        let w = Tensor(uninitialized: dst.weight.value.shape)
+        for (k, c) in channels.enumerated() { (w.pointer + k * per).update(from: conv.weight.value.pointer + c * per, count: per) }
+        dst.weight.value = w
+        for (from, to) in [(bn.weight, dstBN.weight), (bn.bias, dstBN.bias), (bn.runningMean, dstBN.runningMean), (bn.runningVar, dstBN.runningVar)] {
+            to.value = Tensor(shape: [channels.count], values: channels.map { from.value.pointer[$0] })
+        }
+    }
+
+    /// AdaBN-style recalibration: the running statistics of every BN inside a Ghost module become the
+    /// cumulative mean/variance of its input over `batches` (weights and biases unchanged).
+    public static func recalibrateBatchNorm(_ model: ResNet, batches: [Tensor]) {
+        let bns = model.namedModules().compactMap { $0.1 as? GhostModule }.flatMap { [$0.primaryBN, $0.cheapBN] }
+        model.train(false)
+        for bn in bns { bn.train(true) }
+        for (k, x) in batches.enumerated() {
+            for bn in bns { bn.momentum = 1 / Float(k + 1) }
+            _ = model(x)
+        }
+        for bn in bns { bn.train(false); bn.momentum = 0.1 }
+    }
+}

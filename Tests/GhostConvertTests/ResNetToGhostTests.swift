@@ -1,0 +1,90 @@
+import GhostConvert
+import GhostModels
+import GhostTensor
+import GhostTestSupport
+import XCTest
+
+final class ResNetToGhostTests: XCTestCase {
+    /// A ResNet-20 whose layer1.0.conv2 has exact ghosts: output channel c + 8 is 3 × channel c (c < 8) with
+    /// BN statistics scaled to match, so its BN output equals channel c's. The data-driven conversion must
+    /// find those pairs and reproduce the original BN output through the Ghost module (intrinsic copies,
+    /// fitted identity kernels, channel order restored).
+    func testExactGhostsAreFoundAndReproduced() throws {
+        let arch = try Architecture(name: "resnet20", inChannels: 1)
+        let model = arch.build(seed: 5)
+        var rng = SplitMix64(seed: 6)
+        let block = model.stages[0].layers[0] as! BasicBlock
+        let w = block.conv2.weight.value, per = w.count / 16
+        for c in 0..<8 { for i in 0..<per { w.pointer[(c + 8) * per + i] = 3 * w.pointer[c * per + i] } }
+        let bn = block.bn2
+        for c in 0..<8 {
+            bn.runningMean.value.pointer[c] = Float.random(in: -0.1...0.1, using: &rng)
+            bn.runningVar.value.pointer[c] = Float.random(in: 0.5...1.5, using: &rng)
+            bn.weight.value.pointer[c] = Float.random(in: 0.5...1.5, using: &rng)
+            bn.bias.value.pointer[c] = Float.random(in: -0.2...0.2, using: &rng)
+            bn.runningMean.value.pointer[c + 8] = 3 * bn.runningMean.value.pointer[c]
+            bn.runningVar.value.pointer[c + 8] = 9 * bn.runningVar.value.pointer[c]
+            bn.weight.value.pointer[c + 8] = bn.weight.value.pointer[c]
+            bn.bias.value.pointer[c + 8] = bn.bias.value.pointer[c]
+        }
+        let batches = (0..<2).map { _ in Tensor(gaussian: [12, 1, 10, 10], std: 1, rng: &rng) }
+        let (ghost, ghostArch, units) = try ResNetToGhost.convert(model, architecture: arch,
+                                                                  settings: .init(ghost: GhostSettings(s: 2, d: 3)), calibration: batches)
+        XCTAssertEqual(ghostArch.ghost, GhostSettings(s: 2, d: 3))
+        let unit = units.first { $0.name == "layer1.0.conv2" }!
+        XCTAssertEqual(unit.intrinsic, 8)
+        XCTAssertGreaterThan(unit.minR2!, 0.9999)
+        XCTAssertEqual(units.count, 9 * 2)  // option A: no projections
+
+        // The module on the original's relu1 output gives the original's bn2 output, channel for channel.
+        var relu1: Tensor?, bn2: Tensor?
+        model.observeInsideBlocks = true
+        model.observer = { name, t in
+            if name == "layer1.0.relu1" { relu1 = t }
+            if name == "layer1.0.bn2" { bn2 = t }
+        }
+        _ = model(batches[0])
+        let module = (ghost.stages[0].layers[0] as! GhostBasicBlock).conv2
+        let selection = module.index
+        XCTAssertEqual(Set(selection.prefix(8) + selection.suffix(8)).count, 16)
+        assertClose(module(relu1!), bn2!, relTol: 1e-3, "reconstructed layer1.0.bn2")
+    }
+
+    func testNaiveConversionKeepsFirstFiltersAndIdentityCheapOps() throws {
+        let arch = try Architecture(name: "resnet18", stem: "cifar", width: 0.125, inChannels: 1, numClasses: 10)
+        let model = arch.build(seed: 2)
+        var rng = SplitMix64(seed: 3)
+        let batches = [Tensor(gaussian: [4, 1, 8, 8], std: 1, rng: &rng)]
+        let (ghost, _, units) = try ResNetToGhost.convert(model, architecture: arch,
+                                                          settings: .init(ghost: GhostSettings(s: 3, d: 3), dataDriven: false), calibration: batches)
+        XCTAssertTrue(units.contains { $0.name == "layer2.0.downsample" })
+        let original = (model.stages[1].layers[0] as! BasicBlock).conv1
+        let module = (ghost.stages[1].layers[0] as! GhostBasicBlock).conv1
+        XCTAssertEqual(module.index, Array(0..<16))          // n = 16, m = 6: plain slice
+        let per = original.weight.value.count / 16
+        XCTAssertEqual(module.primaryConv.weight.value.scalars, Array(original.weight.value.scalars.prefix(6 * per)))
+        let k = module.cheapConv.weight.value.scalars        // identity 3×3 kernels for the 10 ghosts, unused slots zero
+        for q in 0..<12 { XCTAssertEqual(Array(k[(q * 9)..<(q * 9 + 9)]), q < 10 ? [0, 0, 0, 0, 1, 0, 0, 0, 0] : [Float](repeating: 0, count: 9)) }
+        // Converting a Ghost model again is refused.
+        var ghostArch = arch
+        ghostArch.ghost = GhostSettings(s: 2, d: 3)
+        XCTAssertThrowsError(try ResNetToGhost.convert(ghost, architecture: ghostArch, settings: .init(ghost: GhostSettings(s: 2, d: 3)),
+                                                      calibration: batches))
+    }
+
+    func testGreedySelectionRespectsCapacity() {
+        // 7 channels, s = 3: m = 3 intrinsics, ≤ 2 ghosts each; channels 0, 1, 2 near copies, 3 ~ 4, 5 ~ 6.
+        var r = [Float](repeating: 0.1, count: 49)
+        for i in 0..<7 { r[i * 7 + i] = 1 }
+        for (a, b, v) in [(0, 1, Float(0.99)), (0, 2, 0.98), (1, 2, 0.97), (3, 4, 0.9), (5, 6, 0.8)] { r[a * 7 + b] = v; r[b * 7 + a] = v }
+        let sel = IntrinsicSelection.greedy(correlation: r, channels: 7, ratio: 3)
+        XCTAssertEqual(sel.intrinsic.count, 3)
+        XCTAssertTrue(sel.ghosts.allSatisfy { $0.count <= 2 })
+        XCTAssertEqual(Set(sel.intrinsic + sel.ghosts.flatMap { $0 }), Set(0..<7))
+        XCTAssertEqual(sel.intrinsic[0], 0)
+        XCTAssertEqual(Set(sel.ghosts[0]), [1, 2])
+        XCTAssertEqual(Set(sel.outputIndex), Set(sel.outputIndex))
+        XCTAssertEqual(sel.outputIndex.count, 7)
+        XCTAssertFalse(sel.outputIndex.contains(-1))
+    }
+}
