@@ -36,6 +36,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint path (written atomically after every epoch).") var out: String
     @Option(help: "Storage dtype of the checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
     @Option(help: "Resume from this checkpoint (written by ghostkit train).") var resume: String?
+    @Option(name: .customLong("init"), help: "Start from the weights (and architecture) of this checkpoint, e.g. a converted Ghost-ResNet.")
+    var initCheckpoint: String?
     @Option(help: "Behave as if interrupted after this many batches of this run (tests of --resume).") var stopAfter: Int?
 
     func run() throws {
@@ -68,8 +70,15 @@ struct TrainCommand: ParsableCommand {
             (startEpoch, startBatch, history) = (state.epoch, state.batch, state.history)
             commands = state.commands ?? []
             FileHandle.standardError.write("resuming \(resume) at epoch \(startEpoch + 1), batch \(startBatch)\n".data(using: .utf8)!)
+        } else if let initCheckpoint {
+            let ckpt = try Checkpoint(path: initCheckpoint)
+            if let a = arch, a != ckpt.architecture {
+                throw GhostError.file(initCheckpoint, "checkpoint is \(ckpt.architecture.displayName), not \(a.displayName)")
+            }
+            arch = ckpt.architecture
+            model = try ckpt.makeModel().model
         } else {
-            guard let a = arch else { throw ValidationError("--arch is required (or --resume)") }
+            guard let a = arch else { throw ValidationError("--arch is required (or --resume / --init)") }
             model = a.build(seed: seed)
         }
         guard let arch else { throw ValidationError("--arch is required") }
@@ -99,6 +108,7 @@ struct TrainCommand: ParsableCommand {
         AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: out).lastPathComponent)
         let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) momentum=\(momentum) nesterov=\(nesterov) " +
             "wd=\(weightDecay) warmup=\(warmupEpochs) ls=\(labelSmoothing) crop=\(cropPadding) flip=\(flip) seed=\(seed) threads=\(engine.threads)"
+            + (try initCheckpoint.map { " init=\($0) init_sha256=\(try SHA256.hex(file: $0))" } ?? "")
         commands.append((["ghostkit"] + CommandLine.arguments.dropFirst()).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
         func save(epoch: Int, batch: Int) throws {
             let state = TrainState(epoch: epoch, batch: batch, history: history, commands: commands)

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import GhostConvert
+import GhostIO
+import GhostModels
+import GhostTensor
+import GhostTrain
+
+/// `ghostkit convert`: a trained ResNet becomes a Ghost-ResNet, initialised from its own weights and activations.
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a trained ResNet into a Ghost-ResNet (data-driven intrinsic channels and fitted cheap kernels).",
+        discussion: """
+          ghostkit convert                                   # the embedded checkpoint, s=2, d=3
+          ghostkit convert checkpoints/resnet18-fmnist.safetensors --s 3 --d 5 --calibration-images 1024
+          ghostkit convert my.safetensors --arch resnet18 --naive --out outputs/naive/ghost.safetensors
+        Writes the Ghost checkpoint and report.{md,json,csv} (default: outputs/convert-<model>/<model>-ghost-s<s>-d<d>.safetensors).
+        Then: ghostkit finetune <that checkpoint>.
+        """)
+
+    @Argument(help: "Trained ResNet checkpoint (default: the embedded one).") var checkpoint: String?
+    @Option(help: "Expected architecture (resnet18, resnet50, resnet56 …): refuse a checkpoint of another one.") var arch: String?
+    @Option(name: .customLong("s"), help: "Ratio s: m = ⌈n/s⌉ intrinsic channels per conv.") var ratio: Int = 2
+    @Option(name: .customLong("d"), help: "Kernel size d of the depthwise cheap operation (odd).") var kernel: Int = 3
+    @Flag(help: "Naive conversion: first m filters, identity cheap kernels (the ablation baseline).") var naive = false
+    @Option(help: "Fashion-MNIST training images used for calibration.") var calibrationImages: Int = 512
+    @Option(help: "Test images for the accuracy before/after (0 = skip).") var evalImages: Int = 10000
+    @Flag(help: "Keep the BN statistics from the conversion (no AdaBN recalibration).") var noRecalibrate = false
+    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
+    @Option(help: "Storage dtype of the Ghost checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
+    @Option(help: "Output checkpoint path.") var out: String?
+    @OptionGroup var engine: EngineOptions
+
+    func run() throws {
+        try engine.apply()
+        guard ratio >= 2 else { throw ValidationError("--s must be ≥ 2 (got \(ratio))") }
+        guard kernel >= 1, kernel % 2 == 1 else { throw ValidationError("--d must be odd and ≥ 1 (got \(kernel))") }
+        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()), [.F32, .F16, .BF16].contains(storage) else {
+            throw ValidationError("--dtype must be F32, F16 or BF16")
+        }
+        guard calibrationImages >= 32 else { throw ValidationError("--calibration-images must be ≥ 32 (BN statistics and the d×d fits need them)") }
+        let path = try checkpoint ?? ScanPipeline.defaultCheckpoint()
+        let t0 = Date()
+        let ckpt = try Checkpoint(path: path)
+        if let arch {
+            let expected = try Architecture(name: arch)
+            guard expected.family == ckpt.architecture.family, expected.depth == ckpt.architecture.depth, expected.ghost == ckpt.architecture.ghost else {
+                throw GhostError.file(path, "checkpoint is \(ckpt.architecture.displayName), not \(arch)")
+            }
+        }
+        guard ckpt.architecture.ghost == nil else { throw GhostError.file(path, "is already a Ghost-ResNet (\(ckpt.architecture.displayName)); convert a plain ResNet") }
+        let (original, _) = try ckpt.makeModel()
+        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
+        let train = try ImageDataset.fashionMNIST(split: "train", directory: dataDir)
+        guard train.count >= calibrationImages else {
+            throw GhostError.file(dataDir, "has \(train.count) training images; --calibration-images \(calibrationImages) needs more")
+        }
+        guard train.channels == ckpt.architecture.inChannels else {
+            throw GhostError.file(path, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(train.name) has \(train.channels)")
+        }
+        let calib = BatchLoader(dataset: train.prefix(calibrationImages), batchSize: 64, normalization: norm)
+        let order = calib.order(epoch: 0)
+        let batches = (0..<calib.batchesPerEpoch).map { calib.batch($0, order: order, epoch: 0).images }
+
+        FileHandle.standardError.write("converting \(ckpt.architecture.displayName) with s=\(ratio), d=\(kernel) (\(naive ? "naive" : "data-driven"))…\n".data(using: .utf8)!)
+        let (ghost, ghostArch, units) = try ResNetToGhost.convert(original, architecture: ckpt.architecture,
+                                                                   settings: .init(ghost: GhostSettings(s: ratio, d: kernel), dataDriven: !naive),
+                                                                   calibration: batches)
+        var accOriginal: Double?, accConverted: Double?, accRecal: Double?
+        let test = evalImages > 0 ? try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(evalImages) : nil
+        func accuracy(_ m: ResNet, _ label: String) -> Double? {
+            guard let test else { return nil }
+            let loader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
+            let bar = ProgressBar(total: loader.batchesPerEpoch, label: label)
+            let e = Evaluation.run(m, loader: loader, classes: ckpt.architecture.numClasses) { b, _ in bar.update(b, "") }
+            bar.finish()
+            return e.accuracy
+        }
+        accOriginal = accuracy(original, "eval original")
+        accConverted = accuracy(ghost, "eval converted")
+        if !noRecalibrate {
+            ResNetToGhost.recalibrateBatchNorm(ghost, batches: batches)
+            accRecal = accuracy(ghost, "eval recalibrated")
+        }
+
+        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let output = out ?? "outputs/convert-\(stem)/\(stem)-ghost-s\(ratio)-d\(kernel)\(naive ? "-naive" : "").safetensors"
+        let dir = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        try OutputDirectory.create(dir)
+        let sha = try SHA256.hex(file: path)
+        try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: storage, normalization: norm, metadata: [
+            "ghostkit.converted_from": path, "ghostkit.converted_from_sha256": sha,
+            "ghostkit.conversion": "s=\(ratio) d=\(kernel) mode=\(naive ? "naive" : "data-driven") calibration=\(calibrationImages) recalibrated=\(!noRecalibrate)",
+        ])
+        let size = ckpt.architecture.inChannels == 1 ? 28 : ckpt.architecture.defaultInputSize
+        func measure(_ m: ResNet) -> ConversionReport.Size {
+            var p = Profiler()
+            _ = m.profile([1, ckpt.architecture.inChannels, size, size], &p)
+            return .init(params: p.totalParams, macs: p.totalMACs)
+        }
+        let report = ConversionReport(source: path, sourceSHA256: sha, output: output, original: ckpt.architecture.displayName,
+                                      converted: ghostArch.displayName, s: ratio, d: kernel, mode: naive ? "naive" : "data-driven",
+                                      calibrationImages: calibrationImages, recalibrated: !noRecalibrate, inputSize: size,
+                                      sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
+                                      accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
+                                      units: units, seconds: Date().timeIntervalSince(t0))
+        let written = try report.write(to: dir)
+        print(report.summary())
+        print("wrote " + ([output] + written).joined(separator: ", "))
+    }
+}

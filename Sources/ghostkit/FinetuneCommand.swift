@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import GhostTrain
+
+/// `ghostkit finetune`: a short SGD run starting from a checkpoint (typically a converted Ghost-ResNet);
+/// the training engine of `ghostkit train --init` with fine-tuning defaults.
+struct FinetuneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finetune",
+        abstract: "Fine-tune a checkpoint (e.g. a converted Ghost-ResNet) on Fashion-MNIST: train --init with short-run defaults.",
+        discussion: """
+          ghostkit finetune outputs/convert-resnet18-fmnist/resnet18-fmnist-ghost-s2-d3.safetensors --epochs 2
+        Same progress bar, per-epoch atomic checkpoints, --resume, metrics and curve as `ghostkit train`.
+        """)
+
+    @Argument(help: "Checkpoint to start from.") var checkpoint: String
+    @Option(help: "Epochs.") var epochs: Int = 2
+    @Option(help: "Peak learning rate (cosine decay to 0).") var lr: Float = 0.01
+    @Option(help: "Linear warm-up in epochs.") var warmupEpochs: Double = 0.1
+    @Option(help: "Batch size.") var batchSize: Int = 128
+    @Option(help: "Weight decay.") var weightDecay: Float = 5e-4
+    @Option(help: "Label smoothing ε.") var labelSmoothing: Float = 0.1
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Use only the first N training images (0 = all).") var limitTrain: Int = 0
+    @Option(help: "Use only the first N test images (0 = all).") var limitTest: Int = 0
+    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
+    @Option(help: "Storage dtype of the final checkpoint.") var dtype: String = "F32"
+    @Option(help: "Output checkpoint (default: <input stem>-ft.safetensors beside the input).") var out: String?
+    @Option(help: "Resume an interrupted fine-tune from its checkpoint.") var resume: String?
+    @Option(help: "Worker threads.") var threads: Int?
+
+    func run() throws {
+        let stem = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(12)) : checkpoint
+        var args = ["--init", checkpoint, "--epochs", String(epochs), "--lr", String(lr), "--warmup-epochs", String(warmupEpochs),
+                    "--batch-size", String(batchSize), "--weight-decay", String(weightDecay), "--label-smoothing", String(labelSmoothing),
+                    "--nesterov", "--seed", String(seed), "--limit-train", String(limitTrain), "--limit-test", String(limitTest),
+                    "--data-dir", dataDir, "--dtype", dtype, "--out", out ?? stem + "-ft.safetensors"]
+        if let resume { args += ["--resume", resume] }
+        if let threads { args += ["--threads", String(threads)] }
+        var train = try TrainCommand.parse(args)
+        try train.run()
+    }
+}
