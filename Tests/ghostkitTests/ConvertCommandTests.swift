@@ -1,0 +1,59 @@
+import Foundation
+import GhostIO
+import GhostTestSupport
+import XCTest
+
+/// `ghostkit convert` then `ghostkit finetune` on a tiny ResNet-20.
+final class ConvertCommandTests: XCTestCase {
+    var dir = ""
+    var checkpoint = ""
+
+    override func setUpWithError() throws {
+        try CLIFixtures.requireBinaryAndData()
+        dir = Fixtures.temporaryDirectory()
+        checkpoint = try CLIFixtures.tinyCheckpoint(in: dir)
+    }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func testConvertThenFinetune() throws {
+        let ghost = dir + "/conv/ghost.safetensors"
+        let r = try CLI.run(["convert", checkpoint, "--arch", "resnet20", "--s", "2", "--d", "3", "--calibration-images", "64",
+                             "--eval-images", "100", "--threads", "2", "--out", ghost])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/conv/report.json"))) as! [String: Any]
+        let before = json["size_before"] as! [String: Int], after = json["size_after"] as! [String: Int]
+        XCTAssertLessThan(Double(after["params"]!), 0.6 * Double(before["params"]!))
+        XCTAssertLessThan(Double(after["macs"]!), 0.6 * Double(before["macs"]!))
+        XCTAssertEqual((json["units"] as! [Any]).count, 18)
+        XCTAssertNotNil(json["accuracy_recalibrated"] as? Double)
+        // The Ghost checkpoint loads, evaluates to the accuracy the report recorded after recalibration.
+        let info = try CLI.run(["info", ghost])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("ghost-resnet20"), info.stdout)
+        let ev = try CLI.run(["eval", ghost, "--limit-test", "100"])
+        XCTAssertEqual(ev.status, 0, ev.stderr)
+        XCTAssertTrue(ev.stdout.contains(String(format: "accuracy %.2f%%", 100 * (json["accuracy_recalibrated"] as! Double))), ev.stdout)
+
+        let tuned = dir + "/ft.safetensors"
+        let ft = try CLI.run(["finetune", ghost, "--epochs", "1", "--limit-train", "64", "--limit-test", "32", "--batch-size", "32",
+                              "--threads", "2", "--out", tuned])
+        XCTAssertEqual(ft.status, 0, ft.stderr)
+        let provenance = try String(contentsOfFile: dir + "/ft.json", encoding: .utf8)
+        XCTAssertTrue(provenance.contains(try SHA256.hex(file: ghost)), "the init checkpoint's digest is recorded")
+    }
+
+    func testBadInputsGiveOneLineErrors() throws {
+        for (args, needle) in [(["--s", "1"], "--s must be ≥ 2"), (["--d", "4"], "--d must be odd"),
+                               (["--arch", "resnet50"], "not resnet50"), (["--calibration-images", "8"], "calibration-images")] {
+            let r = try CLI.run(["convert", checkpoint, "--out", dir + "/x/g.safetensors"] + args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains(needle), "\(args): \(r.stderr)")
+        }
+        let ghost = dir + "/g.safetensors"
+        XCTAssertEqual(try CLI.run(["convert", checkpoint, "--calibration-images", "32", "--eval-images", "0", "--out", ghost]).status, 0)
+        let again = try CLI.run(["convert", ghost, "--out", dir + "/gg.safetensors"])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("already a Ghost-ResNet"), again.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/gg.safetensors"))
+    }
+}
