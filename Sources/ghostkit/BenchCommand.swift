@@ -18,6 +18,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Only run workloads whose name contains this text.") var only: String?
     @Flag(help: "Print JSON ({\"results\": [...]}) instead of a table.") var json = false
     @Flag(help: "Also time a training step (SGD) of ResNet-18/50 with CIFAR stem, 28×28×1, batch 64.") var train = false
+    @Flag(help: "Also time Ghost-ResNet-18/50 (s=2, d=3) forward passes beside the ResNets they come from (same shapes).")
+    var ghost = false
     @Flag(help: "Also time the analysis kernels: pair search (Gram) on a 256-channel layer of 64 images of 28×28, and d = 1,3,5,7 fits of one pair over them.")
     var analysis = false
 
@@ -28,10 +30,10 @@ struct BenchCommand: ParsableCommand {
         }
         guard iters >= 1, batch >= 1 else { throw ValidationError("--iters and --batch must be ≥ 1") }
         var results: [BenchResult] = []
-        for depth in [18, 50] {
-            let name = "resnet\(depth)-forward-224-b\(batch)"
+        for (depth, isGhost) in [(18, false), (50, false)] + (ghost ? [(18, true), (50, true)] : []) {
+            let name = (isGhost ? "ghost-" : "") + "resnet\(depth)-forward-224-b\(batch)"
             if let only, !name.contains(only) { continue }
-            let model = try Architecture(name: "resnet\(depth)").build(seed: 1)
+            let model = try Architecture(name: (isGhost ? "ghost-" : "") + "resnet\(depth)").build(seed: 1)
             var rng = SplitMix64(seed: 7)
             let x = Tensor(gaussian: [batch, 3, 224, 224], std: 1, rng: &rng)
             for t in threadCounts {
