@@ -16,6 +16,8 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var data: DatasetOptions
     @OptionGroup var engine: EngineOptions
     @Option(help: "Batch size.") var batchSize: Int = 256
+    @Flag(help: "Print one Markdown table row instead: model | params | MACs | accuracy | forward img/s (batch 64), for side-by-side tables.")
+    var tableRow = false
 
     func run() throws {
         try engine.apply()
@@ -34,6 +36,15 @@ struct EvalCommand: ParsableCommand {
             bar.update(done, String(format: "%.1f img/s", Double(done * batchSize) / max(Date().timeIntervalSince(t0), 1e-9)))
         }
         bar.finish()
+        if tableRow {
+            var p = Profiler()
+            _ = model.profile([1, test.channels, test.height, test.width], &p)
+            let x = loader.batch(0, order: Array(0..<test.count), epoch: 0).images
+            let times = BenchTimer.measure(iterations: 3) { _ = model(x) }
+            print(String(format: "| %@ | %.2f M | %.1f M | %.2f %% | %.1f |", ckpt.architecture.displayName, Double(p.totalParams) / 1e6,
+                         Double(p.totalMACs) / 1e6, 100 * e.accuracy, Double(x.shape[0]) / (times.min() ?? .infinity)))
+            return
+        }
         var lines = [String(format: "%@ on %@ (%d images): accuracy %.2f%%, loss %.4f", checkpoint, test.name, e.count,
                             100 * e.accuracy, e.meanLoss), ""]
         var rows = [["class", "accuracy"] + test.classNames.indices.map { "→\($0)" }]
