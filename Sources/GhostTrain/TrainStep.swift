@@ -7,12 +7,15 @@ public struct TrainStep {
     public let optimizer: SGD
     public var labelSmoothing: Float = 0
     public var clipNorm: Float?
+    /// When set, the loss mixes in the teacher's softened predictions.
+    public var distillation: Distillation?
 
-    public init(model: Module, optimizer: SGD, labelSmoothing: Float = 0, clipNorm: Float? = nil) {
+    public init(model: Module, optimizer: SGD, labelSmoothing: Float = 0, clipNorm: Float? = nil, distillation: Distillation? = nil) {
         self.model = model
         self.optimizer = optimizer
         self.labelSmoothing = labelSmoothing
         self.clipNorm = clipNorm
+        self.distillation = distillation
     }
 
     /// Returns the batch loss and the number of correct predictions.
@@ -21,7 +24,8 @@ public struct TrainStep {
         model.train(true)
         model.zeroGradients()
         let logits = model(x)
-        let (loss, grad) = CrossEntropy.lossAndGradient(logits: logits, targets: labels, labelSmoothing: labelSmoothing)
+        let (loss, grad) = distillation?.lossAndGradient(student: logits, input: x, labels: labels, labelSmoothing: labelSmoothing)
+            ?? CrossEntropy.lossAndGradient(logits: logits, targets: labels, labelSmoothing: labelSmoothing)
         _ = model.backward(grad)
         if let c = clipNorm { optimizer.clipGradientNorm(c) }
         optimizer.step()

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import GhostModels
+import GhostTensor
 import GhostTrain
 
 /// `ghostkit finetune`: a short SGD run starting from a checkpoint (typically a converted Ghost-ResNet);
@@ -28,6 +30,11 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Output checkpoint (default: <input stem>-ft.safetensors beside the input).") var out: String?
     @Option(help: "Resume an interrupted fine-tune from its checkpoint.") var resume: String?
     @Option(help: "Worker threads.") var threads: Int?
+    @Flag(help: "Distil from the ResNet the checkpoint was converted from (its metadata names it), or from --teacher.")
+    var distill = false
+    @Option(help: "Teacher checkpoint for distillation (implies --distill).") var teacher: String?
+    @Option(help: "Distillation temperature T.") var kdTemperature: Float = 4
+    @Option(help: "Distillation weight α.") var kdWeight: Float = 0.5
 
     func run() throws {
         let stem = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(12)) : checkpoint
@@ -37,6 +44,12 @@ struct FinetuneCommand: ParsableCommand {
                     "--data-dir", dataDir, "--dtype", dtype, "--out", out ?? stem + "-ft.safetensors"]
         if let resume { args += ["--resume", resume] }
         if let threads { args += ["--threads", String(threads)] }
+        if distill || teacher != nil {
+            guard let t = try teacher ?? Checkpoint(path: checkpoint).metadata["ghostkit.converted_from"] else {
+                throw GhostError.file(checkpoint, "names no source model to distil from (not written by ghostkit convert); pass --teacher")
+            }
+            args += ["--teacher", t, "--kd-temperature", String(kdTemperature), "--kd-weight", String(kdWeight)]
+        }
         var train = try TrainCommand.parse(args)
         try train.run()
     }

@@ -38,6 +38,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Resume from this checkpoint (written by ghostkit train).") var resume: String?
     @Option(name: .customLong("init"), help: "Start from the weights (and architecture) of this checkpoint, e.g. a converted Ghost-ResNet.")
     var initCheckpoint: String?
+    @Option(help: "Distil from this teacher checkpoint (e.g. the ResNet a Ghost model was converted from).") var teacher: String?
+    @Option(help: "Distillation temperature T.") var kdTemperature: Float = 4
+    @Option(help: "Distillation weight α of the soft loss (1 − α on the labels).") var kdWeight: Float = 0.5
     @Option(help: "Behave as if interrupted after this many batches of this run (tests of --resume).") var stopAfter: Int?
 
     func run() throws {
@@ -99,7 +102,17 @@ struct TrainCommand: ParsableCommand {
         let sgd = SGD(parameters: model.trainableParameters(), learningRate: lr, momentum: momentum,
                       weightDecay: weightDecay, nesterov: nesterov)
         sgd.loadMomentum(momentumState)
-        let step = TrainStep(model: model, optimizer: sgd, labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil)
+        var distillation: Distillation?
+        if let teacher {
+            guard kdTemperature > 0, (0...1).contains(kdWeight) else { throw ValidationError("need --kd-temperature > 0 and 0 ≤ --kd-weight ≤ 1") }
+            let t = try Checkpoint(path: teacher)
+            guard t.architecture.numClasses == arch.numClasses, t.architecture.inChannels == arch.inChannels else {
+                throw GhostError.file(teacher, "teacher \(t.architecture.displayName) does not match \(arch.displayName) (classes or input channels)")
+            }
+            distillation = Distillation(teacher: try t.makeModel().model, temperature: kdTemperature, weight: kdWeight)
+        }
+        let step = TrainStep(model: model, optimizer: sgd, labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil,
+                             distillation: distillation)
         let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
         /// Side files share the checkpoint's stem: model.safetensors → model.json, model-metrics.csv, model-curve.png.
         let stem = out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out
@@ -109,6 +122,7 @@ struct TrainCommand: ParsableCommand {
         let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) momentum=\(momentum) nesterov=\(nesterov) " +
             "wd=\(weightDecay) warmup=\(warmupEpochs) ls=\(labelSmoothing) crop=\(cropPadding) flip=\(flip) seed=\(seed) threads=\(engine.threads)"
             + (try initCheckpoint.map { " init=\($0) init_sha256=\(try SHA256.hex(file: $0))" } ?? "")
+            + (try teacher.map { " teacher=\($0) teacher_sha256=\(try SHA256.hex(file: $0)) kd_t=\(kdTemperature) kd_alpha=\(kdWeight)" } ?? "")
         commands.append((["ghostkit"] + CommandLine.arguments.dropFirst()).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " "))
         func save(epoch: Int, batch: Int) throws {
             let state = TrainState(epoch: epoch, batch: batch, history: history, commands: commands)

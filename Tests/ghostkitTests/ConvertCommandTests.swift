@@ -36,10 +36,11 @@ final class ConvertCommandTests: XCTestCase {
 
         let tuned = dir + "/ft.safetensors"
         let ft = try CLI.run(["finetune", ghost, "--epochs", "1", "--limit-train", "64", "--limit-test", "32", "--batch-size", "32",
-                              "--threads", "2", "--out", tuned])
+                              "--threads", "2", "--distill", "--out", tuned])
         XCTAssertEqual(ft.status, 0, ft.stderr)
         let provenance = try String(contentsOfFile: dir + "/ft.json", encoding: .utf8)
         XCTAssertTrue(provenance.contains(try SHA256.hex(file: ghost)), "the init checkpoint's digest is recorded")
+        XCTAssertTrue(provenance.contains("teacher=\(checkpoint)"), "distilled from the source ResNet named in the Ghost checkpoint")
     }
 
     func testBadInputsGiveOneLineErrors() throws {
