@@ -68,3 +68,29 @@ final class DumpGridCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/bad.png"))
     }
 }
+
+/// `ghostkit report` over a folder of runs.
+final class ReportCommandTests: XCTestCase {
+    func testReportGathersRunsAndProvenance() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CLI.binary), "ghostkit binary not built")
+        let dir = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/runs/scan-x", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/ckpts", withIntermediateDirectories: true)
+        try "# Scan\n\n| layer | r |\n|---|---|\n| layer1.0 | 0.9 |\n\n![figure 1](figure1.png)\n".write(toFile: dir + "/runs/scan-x/report.md", atomically: true, encoding: .utf8)
+        try PNGFile.write(RGBImage(width: 4, height: 4), to: dir + "/runs/scan-x/figure1.png")
+        try PNGFile.write(RGBImage(width: 4, height: 4), to: dir + "/runs/scan-x/extra.png")
+        try #"{"sha256": "abc", "test_accuracy": 0.9312, "commands": ["ghostkit train --arch resnet18"]}"#.write(toFile: dir + "/ckpts/m.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["report", dir + "/runs", "--checkpoints", dir + "/ckpts"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let html = try String(contentsOfFile: dir + "/runs/index.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<td>layer1.0</td>"), html)
+        XCTAssertTrue(html.contains("src=\"scan-x/figure1.png\""), html)
+        XCTAssertTrue(html.contains("src=\"scan-x/extra.png\""), "unreferenced PNGs go to the gallery")
+        XCTAssertTrue(html.contains("93.12 %") && html.contains("ghostkit train --arch resnet18"), html)
+        XCTAssertFalse(html.contains("<script"))
+        let missing = try CLI.run(["report", dir + "/nope"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("nope: no such directory"), missing.stderr)
+    }
+}
