@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 01 — redundancy scan and the Figure-1 analogue, for every embedded ResNet.
 #
-# Shows: per layer, how many channels have a near copy (Pearson r ≥ 0.9 over 64 test images), how many are
+# Shows: per layer, how many channels have a near copy (Pearson r ≥ 0.7 over 64 test images), how many are
 # "intrinsic" (greedy cover), the top pairs; the Figure-1 grid of layer1's output with the three best pairs
 # boxed red/green/blue and their close-ups; one HDF5 file of activations per model (readable with h5py).
 # Time on a 2-core machine: ResNet-18 ≈ 10 s, ResNet-50 ≈ 30 s (--quick: seconds).

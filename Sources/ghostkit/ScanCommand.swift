@@ -23,7 +23,7 @@ struct ScanCommand: ParsableCommand {
 
     @OptionGroup var input: ActivationInputOptions
     @OptionGroup var engine: EngineOptions
-    @Option(help: "Correlation at which two channels count as a ghost pair.") var threshold: Float = 0.9
+    @Option(help: "Pearson r at which two channels count as a ghost pair (0.7: a 1×1 affine map of one explains about half of the other's variance).") var threshold: Float = 0.7
     @Option(help: "Pairs reported per layer.") var topK: Int = 16
     @Flag(help: "Allow a channel in several reported pairs (default: pairs are disjoint).") var overlapping = false
     @Option(help: "Layer shown in the Figure-1 grid (default: the last block of layer1, the first residual group's output).")

@@ -14,7 +14,7 @@ struct ScanPipeline {
     var images = 64
     var batchSize = 32
     var layers: String?
-    var threshold: Float = 0.9
+    var threshold: Float = 0.7
     var topK = 16
     var overlapping = false
     var gridLayer: String?
