@@ -86,7 +86,7 @@ struct ConvertCommand: ParsableCommand {
 
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let output = out ?? "outputs/convert-\(stem)/\(stem)-ghost-s\(ratio)-d\(kernel)\(naive ? "-naive" : "").safetensors"
-        let dir = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        let dir = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
         try OutputDirectory.create(dir)
         let sha = try SHA256.hex(file: path)
         try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: storage, normalization: norm, metadata: [
