@@ -61,6 +61,13 @@ final class ShortcutPath {
 
     var children: [(String, Module)] { projection.map { [("downsample", $0)] } ?? [] }
 
+    /// The shortcut's output, reported to `observe` as "downsample" when it is a projection.
+    func observed(_ x: Tensor, _ observe: (String, Tensor) -> Void) -> Tensor {
+        let s = self(x)
+        if projection != nil { observe("downsample", s) }
+        return s
+    }
+
     /// A conv + BN projection as a conversion unit (empty for identity, option A or a Ghost projection).
     var projectionUnit: [(name: String, conv: Conv2D, bn: BatchNorm2D, relu: Bool)] {
         guard let p = projection, let conv = p.layers[0] as? Conv2D, let bn = p.layers[1] as? BatchNorm2D else { return [] }
@@ -137,16 +144,10 @@ public final class BasicBlock: Module {
         [("conv1", conv1, bn1, true), ("conv2", conv2, bn2, false)] + shortcut.projectionUnit
     }
 
-    private func observedShortcut(_ x: Tensor, _ o: (String, Tensor) -> Void) -> Tensor {
-        let s = shortcut(x)
-        if hasProjection { o("downsample", s) }
-        return s
-    }
-
     public override func forward(_ x: Tensor) -> Tensor {
         if let o = observer, !training {
             let h1 = observedConvBN(conv1, bn1, x, relu: true, index: 1, last: false, o)
-            return observedConvBN(conv2, bn2, h1, residual: observedShortcut(x, o), relu: true, index: 2, last: true, o)
+            return observedConvBN(conv2, bn2, h1, residual: shortcut.observed(x, o), relu: true, index: 2, last: true, o)
         }
         let h1 = convBN(conv1, bn1, x, relu: true)
         let y = convBN(conv2, bn2, h1, residual: shortcut(x), relu: true)
@@ -205,17 +206,11 @@ public final class Bottleneck: Module {
         [("conv1", conv1, bn1, true), ("conv2", conv2, bn2, true), ("conv3", conv3, bn3, false)] + shortcut.projectionUnit
     }
 
-    private func observedShortcut(_ x: Tensor, _ o: (String, Tensor) -> Void) -> Tensor {
-        let s = shortcut(x)
-        if hasProjection { o("downsample", s) }
-        return s
-    }
-
     public override func forward(_ x: Tensor) -> Tensor {
         if let o = observer, !training {
             let h1 = observedConvBN(conv1, bn1, x, relu: true, index: 1, last: false, o)
             let h2 = observedConvBN(conv2, bn2, h1, relu: true, index: 2, last: false, o)
-            return observedConvBN(conv3, bn3, h2, residual: observedShortcut(x, o), relu: true, index: 3, last: true, o)
+            return observedConvBN(conv3, bn3, h2, residual: shortcut.observed(x, o), relu: true, index: 3, last: true, o)
         }
         let h1 = convBN(conv1, bn1, x, relu: true)
         let h2 = convBN(conv2, bn2, h1, relu: true)

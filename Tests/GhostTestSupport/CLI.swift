@@ -47,3 +47,17 @@ public enum CLIFixtures {
         return path
     }
 }
+
+/// Base class of CLI tests that need a scratch directory and a tiny trained checkpoint in it.
+open class TinyCheckpointTestCase: XCTestCase {
+    public var dir = ""
+    public var checkpoint = ""
+
+    open override func setUpWithError() throws {
+        try CLIFixtures.requireBinaryAndData()
+        dir = Fixtures.temporaryDirectory()
+        checkpoint = try CLIFixtures.tinyCheckpoint(in: dir)
+    }
+
+    open override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+}

@@ -4,16 +4,7 @@ import GhostTestSupport
 import XCTest
 
 /// `ghostkit convert` then `ghostkit finetune` on a tiny ResNet-20.
-final class ConvertCommandTests: XCTestCase {
-    var dir = ""
-    var checkpoint = ""
-
-    override func setUpWithError() throws {
-        try CLIFixtures.requireBinaryAndData()
-        dir = Fixtures.temporaryDirectory()
-        checkpoint = try CLIFixtures.tinyCheckpoint(in: dir)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class ConvertCommandTests: TinyCheckpointTestCase {
 
     func testConvertThenFinetune() throws {
         let ghost = dir + "/conv/ghost.safetensors"

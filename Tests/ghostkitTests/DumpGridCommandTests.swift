@@ -4,16 +4,7 @@ import GhostTestSupport
 import XCTest
 
 /// `ghostkit dump` (block outputs and layers inside blocks, PNG inputs) and `ghostkit grid`.
-final class DumpGridCommandTests: XCTestCase {
-    var dir = ""
-    var checkpoint = ""
-
-    override func setUpWithError() throws {
-        try CLIFixtures.requireBinaryAndData()
-        dir = Fixtures.temporaryDirectory()
-        checkpoint = try CLIFixtures.tinyCheckpoint(in: dir)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class DumpGridCommandTests: TinyCheckpointTestCase {
 
     func testInsideBlockLayersAreConsistentWithTheFusedBlockOutput() throws {
         let fused = dir + "/fused.h5", inner = dir + "/inner.h5"

@@ -4,19 +4,15 @@ import GhostTestSupport
 import XCTest
 
 /// `ghostkit fit-kernels` on the scan of a tiny CIFAR ResNet-20.
-final class FitKernelsCommandTests: XCTestCase {
-    var dir = ""
+final class FitKernelsCommandTests: TinyCheckpointTestCase {
     var scanDir: String { dir + "/scan" }
 
     override func setUpWithError() throws {
-        try CLIFixtures.requireBinaryAndData()
-        dir = Fixtures.temporaryDirectory()
-        let ckpt = try CLIFixtures.tinyCheckpoint(in: dir)
-        let scan = try CLI.run(["scan", "--checkpoint", ckpt, "--images", "12", "--layers", "layer1.2,layer2.*", "--top-k", "5",
+        try super.setUpWithError()
+        let scan = try CLI.run(["scan", "--checkpoint", checkpoint, "--images", "12", "--layers", "layer1.2,layer2.*", "--top-k", "5",
                                 "--threads", "2", "--out", scanDir])
         XCTAssertEqual(scan.status, 0, scan.stderr)
     }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     func testReportHasTableControlAndNestedFits() throws {
         let out = dir + "/fit"

@@ -4,16 +4,7 @@ import GhostTestSupport
 import XCTest
 
 /// `ghostkit scan` end to end on a tiny CIFAR ResNet-20 trained for one epoch on 64 images.
-final class ScanCommandTests: XCTestCase {
-    var dir = ""
-    var checkpoint = ""
-
-    override func setUpWithError() throws {
-        try CLIFixtures.requireBinaryAndData()
-        dir = Fixtures.temporaryDirectory()
-        checkpoint = try CLIFixtures.tinyCheckpoint(in: dir)
-    }
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+final class ScanCommandTests: TinyCheckpointTestCase {
 
     func scan(_ extra: [String]) throws -> CLI.Result {
         try CLI.run(["scan", "--checkpoint", checkpoint, "--images", "24", "--batch-size", "10", "--threads", "2"] + extra)
