@@ -65,7 +65,6 @@ struct FitKernelsCommand: ParsableCommand {
                                                   seed: seed &+ UInt64(fitted.count))
             let all = ghostPairs + randoms
             let fits = PairFitting.fit(x, pairs: all, sizes: ds, normalization: norm, bias: !noBias)
-            let r = layer.layer == pairsFile.gridLayer ? correlations(x, all) : nil
             for (i, p) in all.enumerated() {
                 let isGhost = i < ghosts.count
                 let label = isGhost && layer.layer == pairsFile.gridLayer && i < 3 ? ScanFigures.pairColors[i].name : nil
@@ -81,7 +80,7 @@ struct FitKernelsCommand: ParsableCommand {
                                          fits[i].last!, (shape[2], shape[3]))
                 }
                 fitted.append(PairFit(layer: layer.layer, a: p.a, b: p.b,
-                                      correlation: isGhost ? ghosts[i].correlation : (r?[i] ?? correlation(x, p.a, p.b)),
+                                      correlation: isGhost ? ghosts[i].correlation : correlation(x, p.a, p.b),
                                       kind: isGhost ? .ghost : .random, label: label, fits: fits[i], otherNormalizations: others))
             }
         }
@@ -142,8 +141,6 @@ struct FitKernelsCommand: ParsableCommand {
         for i in u.indices { suv += (u[i] - mu) * (v[i] - mv); suu += (u[i] - mu) * (u[i] - mu); svv += (v[i] - mv) * (v[i] - mv) }
         return suu > 0 && svv > 0 ? Float(suv / (suu * svv).squareRoot()) : 0
     }
-
-    func correlations(_ x: Tensor, _ pairs: [(a: Int, b: Int)]) -> [Float] { pairs.map { correlation(x, $0.a, $0.b) } }
 }
 
 /// Parses "1,3,5,7" into odd kernel sizes ≥ 1, ascending.
