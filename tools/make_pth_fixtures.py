@@ -5,7 +5,8 @@ Run by hand (never in CI), from anywhere:
 
     /usr/bin/python3 tools/make_pth_fixtures.py
 
-Needs Debian's python3-torch / python3-torchvision (torch 1.13 was used) and numpy. Deterministic (fixed seeds).
+Needs Debian's python3-torch / python3-torchvision (torch 1.13 was used) and numpy. Fixed seeds: the tensors are
+always the same, but legacy-format files name their storages by memory address, so their bytes differ per run.
 
 Writes into Tests/Fixtures/pth/ (all small, ~0.3 MB in total):
   r18.zip.pth          state_dict of a torchvision ResNet-18 at width 1/32 (2/4/8/16 channels, ImageNet stem, 3→10),
@@ -119,7 +120,7 @@ def preprocess(rgb01, size=32):
     x = rgb01[None]
     if (nh, nw) != (h, w):
         x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
-    top, left = (nh - size) // 2, (nw - size) // 2
+    top, left = int(round((nh - size) / 2.0)), int(round((nw - size) / 2.0))  # torchvision's CenterCrop
     x = x[:, :, top:top + size, left:left + size]
     return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
 
@@ -138,12 +139,10 @@ def make_images(model, rng):
     rgb = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
     emit("a_rgb8.png", png_bytes(rgb, 2, 8), rgb.transpose(2, 0, 1) / 255.0)
 
-    # 16-bit RGBA, opaque, not square: resized and cropped. libpng's simplified API reduces 16-bit samples to
-    # 8 bits as round(v * 255 / 65535), so the reference uses the same 8-bit values.
+    # 16-bit RGBA, opaque, not square: resized and cropped. GhostKit reads 16-bit files at 16-bit precision.
     rgba = rng.integers(0, 65536, size=(40, 48, 4), dtype=np.uint16)
     rgba[:, :, 3] = 65535
-    as8 = np.floor(rgba[:, :, :3].astype(np.float64) * 255 / 65535 + 0.5)
-    emit("b_rgba16.png", png_bytes(rgba, 6, 16), as8.transpose(2, 0, 1) / 255.0)
+    emit("b_rgba16.png", png_bytes(rgba, 6, 16), rgba[:, :, :3].transpose(2, 0, 1) / 65535.0)
 
     gray = rng.integers(0, 256, size=(32, 32, 1), dtype=np.uint8)
     emit("c_gray8.png", png_bytes(gray, 0, 8), np.repeat(gray.transpose(2, 0, 1), 3, axis=0) / 255.0)
@@ -195,10 +194,8 @@ EVIL = {
 def evil_zip(name, pickle_bytes, extra=None):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pickle_bytes)
-        z.writestr("archive/version", "3\n")
-        for k, v in (extra or {}).items():
-            z.writestr(k, v)
+        for k, v in [("archive/data.pkl", pickle_bytes), ("archive/version", b"3\n")] + list((extra or {}).items()):
+            z.writestr(zipfile.ZipInfo(k, date_time=(1980, 1, 1, 0, 0, 0)), v)
     with open(os.path.join(OUT, "evil", name), "wb") as f:
         f.write(buf.getvalue())
 

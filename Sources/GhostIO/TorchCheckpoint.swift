@@ -44,10 +44,13 @@ public struct TorchCheckpoint {
     /// Parses in-memory bytes; `name` only names the source in errors. Never traps on any input.
     public static func parse(data: Data, name: String) throws -> TorchCheckpoint {
         let data = data.startIndex == 0 ? data : Data(data)
-        switch format(of: data) {
-        case .zip: return try parseZip(data, name: name)
-        case .legacy: return try parseLegacy(data, name: name)
-        case nil: throw GhostError.file(name, "not a PyTorch checkpoint (neither a torch.save zip nor the legacy pickle format)")
+        guard let f = format(of: data) else {
+            throw GhostError.file(name, "not a PyTorch checkpoint (neither a torch.save zip nor the legacy pickle format)")
+        }
+        do {
+            return f == .zip ? try parseZip(data, name: name) : try parseLegacy(data, name: name)
+        } catch let e as GhostError where e.message.hasPrefix(name + ": ") {
+            throw GhostError.file(name, "\(f.rawValue) checkpoint: " + e.message.dropFirst(name.count + 2))
         }
     }
 
@@ -64,7 +67,7 @@ public struct TorchCheckpoint {
             let order = String(decoding: try zip.contents(of: bo), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard order == "little" else { throw GhostError.file(name, "storages are \(order)-endian; only little-endian files are read") }
         }
-        let value = try Pickle.load(data: try zip.contents(of: pkl), name: name + ":" + pkl.name)
+        let value = try Pickle.load(data: try zip.contents(of: pkl), name: name)
         var storages: [String: StorageBytes] = [:]
         var builder = Builder(name: name) { key, dtype in
             if let s = storages[key] { return s }
@@ -366,4 +369,9 @@ struct Builder {
             }
         }
     }
+}
+
+extension SafetensorsFile {
+    /// A tensor or key name for a one-line message: JSON-quoted, long names shortened.
+    public static func quotedName(_ s: String) -> String { quoted(s) }
 }
