@@ -19,6 +19,9 @@ Writes into Tests/Fixtures/pth/ (all small, ~0.3 MB in total):
                        bn1.weight/bn1.bias are two views into one shared storage (offset 0 and 2)
   r18.f16.pth          the model rounded to float16, stored as float16 (num_batches_tracked stays int64)
   r18.bf16.pth         the model rounded to bfloat16, stored as bfloat16
+  r18.deflated.pth     r18.zip.pth re-zipped with DEFLATE (as another zip tool would)
+  zip64.zip            two small stored entries written with zip64 sizes, offsets and end records (as torch writes
+                       files over 4 GB), built by hand
   r18.io.safetensors   "input" [2, 3, 32, 32] and PyTorch's logits "output" (F32 weights), "output_f16", "output_bf16"
   images/*.png         predict inputs: 32x32 RGB (8-bit), 48x40 RGBA 16-bit, 32x32 gray 8-bit, 32x32 palette
   predict.json         PyTorch's softmax probabilities for each image after GhostKit's preprocessing
@@ -200,6 +203,24 @@ def evil_zip(name, pickle_bytes, extra=None):
         f.write(buf.getvalue())
 
 
+def zip64_archive(files):
+    """A stored zip whose sizes and offsets all live in zip64 extra fields and zip64 end records."""
+    out, central = b"", b""
+    for name, data in files:
+        n, crc, offset = name.encode(), zlib.crc32(data) & 0xFFFFFFFF, len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(n), 20) + n \
+            + struct.pack("<HHQQ", 1, 16, len(data), len(data)) + data
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(n),
+                               28, 0, 0, 0, 0, 0xFFFFFFFF) + n + struct.pack("<HHQQQ", 1, 24, len(data), len(data), offset)
+    cd_offset = len(out)
+    out += central
+    record = len(out)
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(files), len(files), len(central), cd_offset)
+    out += struct.pack("<IIQI", 0x07064B50, 0, record, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return out
+
+
 def huge_claim_pickle(numel, size, stride):
     """data.pkl of {"w": tensor} whose storage "0" claims `numel` float elements viewed as size/stride."""
     def tup(xs):
@@ -241,6 +262,17 @@ def main():
                                for k, v in torch.load(os.path.join(OUT, name)).items()})
         with torch.no_grad():
             assert torch.allclose(check.eval()(x), ref, rtol=0, atol=1e-5), name
+
+    with zipfile.ZipFile(os.path.join(OUT, "r18.zip.pth")) as src, \
+            zipfile.ZipFile(os.path.join(OUT, "r18.deflated.pth"), "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), src.read(info.filename),
+                         compress_type=zipfile.ZIP_DEFLATED)
+    z64 = zip64_archive([("a.txt", b"first\n"), ("b.txt", b"second entry\n")])
+    with open(os.path.join(OUT, "zip64.zip"), "wb") as f:
+        f.write(z64)
+    with zipfile.ZipFile(io.BytesIO(z64)) as z:
+        assert z.read("b.txt") == b"second entry\n" and z.testzip() is None
 
     probs = make_images(model, np.random.default_rng(7))
     with open(os.path.join(OUT, "predict.json"), "w") as f:
