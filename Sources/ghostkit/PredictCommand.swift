@@ -63,7 +63,10 @@ struct PredictCommand: ParsableCommand {
             let x = Tensor(uninitialized: [chunk.count, channels, side, side])
             let per = channels * side * side
             for (i, f) in chunk.enumerated() {
-                let img = Self.preprocess(try PNGFile.read(path: f, channels: channels), side: side, normalization: normalization)
+                let png = try PNGFile.read(path: f, channels: channels)
+                let (h, w) = (png.shape[1], png.shape[2])
+                guard max(h, w) / min(h, w) <= 64 else { throw GhostError.file(f, "\(w)×\(h) pixels: aspect ratio beyond 64:1") }
+                let img = Self.preprocess(png, side: side, normalization: normalization)
                 (x.pointer + i * per).update(from: img.pointer, count: per)
             }
             let probs = CrossEntropy.softmax(model(x))

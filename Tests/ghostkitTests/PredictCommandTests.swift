@@ -30,7 +30,7 @@ final class PredictCommandTests: XCTestCase {
     /// 8-bit RGB, 16-bit RGBA (resized + cropped), gray and palette PNGs give PyTorch's probabilities.
     func testPredictMatchesPyTorch() throws {
         let reference = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("pth/predict.json")))) as? [String: [Double]])
-        let r = try CLI.run(["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/images")] + arch + ["--json", "--threads", "1"])
+        let r = try CLI.run(["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/images")] + arch + ["--input-size", "32", "--json", "--threads", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let got = try predictions(r.stdout)
         XCTAssertEqual(Set(got.keys), Set(reference.keys))
@@ -78,7 +78,7 @@ final class PredictCommandTests: XCTestCase {
     /// Bad input: one line naming the file and the problem, exit ≠ 0, no output file.
     func testBadInputsGiveOneLineErrors() throws {
         let labels = dir + "/labels.txt"
-        FileManager.default.createFile(atPath: labels, contents: Data("a\nb\n".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: labels, contents: Data("a\nb\n".utf8)))
         let out = dir + "/out.safetensors"
         let cases: [([String], String)] = [
             (["convert-checkpoint", Fixtures.path("pth/evil/os_system_in_zip.pth"), out] + arch, "refusing global \"os.system\""),
