@@ -53,11 +53,15 @@ public struct Checkpoint {
             guard let torch = try Self.loadPyTorch(path) else { throw error }
             let (entries, extras) = try StateDictKeys.extract(torch.root, name: path)
             let named = try StateDictKeys.normalise(entries.map { ($0.0, ($0.1, $0.2)) }, renames: renames, name: path)
-            guard let a = override else {
-                throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture; pass --arch (e.g. --arch resnet50)")
+            if let a = override {
+                architecture = a
+                architectureSource = "--arch"
+            } else if let a = Architecture.inferred(from: named.map { ($0.0, $0.1.0) }) {
+                architecture = a
+                architectureSource = "inferred from the tensor shapes"
+            } else {
+                throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and its keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
             }
-            architecture = a
-            architectureSource = "--arch"
             metadata = [:]
             format = torch.format.rawValue
             self.extras = extras
@@ -68,6 +72,7 @@ public struct Checkpoint {
         metadata = file.metadata
         format = "safetensors"
         extras = []
+        let named = try StateDictKeys.normalise(try file.allTensors(), renames: renames, name: path)
         if let a = override {
             architecture = a; architectureSource = "--arch"
         } else if let json = file.metadata[Key.architecture] {
@@ -76,9 +81,13 @@ public struct Checkpoint {
             }
             architectureSource = "file metadata"
         } else {
-            throw GhostError.file(path, "no architecture in the metadata; pass --arch (e.g. --arch resnet50)")
+            guard let a = Architecture.inferred(from: named) else {
+                throw GhostError.file(path, "no architecture in the metadata and the keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
+            }
+            architecture = a
+            architectureSource = "inferred from the tensor shapes"
         }
-        tensors = try StateDictKeys.normalise(try file.allTensors(), renames: renames, name: path)
+        tensors = named
         dtypes = Array(Set(file.names.compactMap { file.entry($0)?.dtype.rawValue })).sorted()
     }
 

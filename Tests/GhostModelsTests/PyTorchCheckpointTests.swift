@@ -44,6 +44,20 @@ final class PyTorchCheckpointTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint(path: path)) { e in XCTAssertTrue("\(e)".contains("pass --arch"), "\(e)") }
     }
 
+    /// Without --arch, a plain ResNet's architecture is read off its keys and shapes (torchvision, CIFAR stem, CIFAR A/B).
+    func testArchitectureInference() throws {
+        let ckpt = try Checkpoint(path: Fixtures.path("pth/r18.zip.pth"))
+        XCTAssertEqual(ckpt.architecture, arch)
+        XCTAssertEqual(ckpt.architectureSource, "inferred from the tensor shapes")
+        for name in ["resnet18_w16", "resnet50_w8", "resnet18_cifar_w16", "cifar_resnet20_A", "cifar_resnet20_B"] {
+            let file = try SafetensorsFile(path: Fixtures.path(name + ".weights.safetensors"))
+            let stored = try Architecture(json: try XCTUnwrap(file.metadata[Checkpoint.Key.architecture]))
+            XCTAssertEqual(Architecture.inferred(from: try file.allTensors()), stored, name)
+        }
+        let ghost = try SafetensorsFile(path: Fixtures.path("ghost_resnet20_A.weights.safetensors"))
+        XCTAssertNil(Architecture.inferred(from: try ghost.allTensors()))
+    }
+
     func testRenameRules() throws {
         XCTAssertEqual(try RenameRule("linear=fc").apply("linear.weight"), "fc.weight")
         XCTAssertNil(try RenameRule("linear=fc").apply("fc.weight"))

@@ -84,7 +84,7 @@ final class PredictCommandTests: XCTestCase {
             (["convert-checkpoint", Fixtures.path("pth/evil/os_system_in_zip.pth"), out] + arch, "refusing global \"os.system\""),
             (["convert-checkpoint", Fixtures.path("pth/evil/huge_tensor_claim.pth"), out] + arch, "claims 1000000000000 elements"),
             (["convert-checkpoint", Fixtures.path("pth/r18.wrapped.pth"), out] + arch, "try --rename linear=fc"),
-            (["convert-checkpoint", Fixtures.path("pth/r18.zip.pth"), out], "pass --arch"),
+            (["convert-checkpoint", Fixtures.path("pth/r18.wrapped.pth"), out], "pass --arch"),
             (["convert-checkpoint", Fixtures.path("pth/evil/truncated_legacy.pth"), out] + arch, "truncated"),
             (["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/r18.io.safetensors")] + arch, "not a readable PNG"),
             (["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/images")] + arch + ["--labels", labels], "has 2 class names"),
