@@ -8,7 +8,7 @@ import GhostTensor
 public struct Checkpoint {
     public let path: String
     public let architecture: Architecture
-    /// Where the architecture came from: "file metadata" or "--arch".
+    /// Where the architecture came from: "file metadata", "--arch" or "the tensor shapes".
     public let architectureSource: String
     public let metadata: [String: String]
     public let tensors: [(String, Tensor)]
@@ -58,7 +58,7 @@ public struct Checkpoint {
                 architectureSource = "--arch"
             } else if let a = Architecture.inferred(from: named.map { ($0.0, $0.1.0) }) {
                 architecture = a
-                architectureSource = "inferred from the tensor shapes"
+                architectureSource = "the tensor shapes"
             } else {
                 throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and its keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
             }
@@ -85,7 +85,7 @@ public struct Checkpoint {
                 throw GhostError.file(path, "no architecture in the metadata and the keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
             }
             architecture = a
-            architectureSource = "inferred from the tensor shapes"
+            architectureSource = "the tensor shapes"
         }
         tensors = named
         dtypes = Array(Set(file.names.compactMap { file.entry($0)?.dtype.rawValue })).sorted()
