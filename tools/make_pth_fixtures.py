@@ -178,9 +178,8 @@ EVIL = {
     "load_from_bytes.pkl": P2 + b"ctorch.storage\n_load_from_bytes\n" + b"C\x01x" + b"\x85R.",
     # a memo index far beyond anything defined
     "huge_memo.pkl": P2 + b"j\xff\xff\xff\xff.",
-    # 100000 nested empty lists: ']' then 'a' on the outer... built as MARK ( ... ) tuples: '(' * n + ')' ... ; here
-    # n times "](" and then n times "a" style is harder, so: n MARKs each closed by TUPLE
-    "deep_nesting.pkl": P2 + b"N" + b"\x85" * 100000 + b".",
+    # 5000 nested 1-tuples (None,),((None,),),… : a recursion bomb for a naive recursive reader
+    "deep_nesting.pkl": P2 + b"N" + b"\x85" * 5000 + b".",
     # a BINUNICODE claiming 4 GB of text in a 20-byte file
     "huge_string.pkl": P2 + b"X\xff\xff\xff\xffabc.",
     # a BINBYTES8 claiming 2^62 bytes
