@@ -11,6 +11,9 @@ public struct Profiler {
     }
 
     public private(set) var rows: [Row] = []
+    /// Output shape of every nested scope ("layer1", "layer1.0", …) as its module returned it: the true
+    /// output of a block even when its last recorded leaf is not (a Ghost module's cheap operation).
+    public private(set) var scopeOutputs: [String: [Int]] = [:]
     private var path: [String] = []
 
     public init() {}
@@ -25,6 +28,15 @@ public struct Profiler {
         path.append(name)
         defer { path.removeLast() }
         return body(&self)
+    }
+
+    /// Runs a module's `profile` with `name` appended to the current path and records the shape it returns.
+    public mutating func nest(_ name: String, _ body: (inout Profiler) -> [Int]) -> [Int] {
+        path.append(name)
+        defer { path.removeLast() }
+        let shape = body(&self)
+        scopeOutputs[path.joined(separator: ".")] = shape
+        return shape
     }
 
     public var totalParams: Int { rows.reduce(0) { $0 + $1.params } }

@@ -62,7 +62,7 @@ struct InfoCommand: ParsableCommand {
         lines.append("")
         var table = [["stage", "params", "MACs", "output"]]
         for stage in profiler.byTopLevel() {
-            let out = profiler.rows.last { $0.path.hasPrefix(stage.name) }?.outputShape ?? []
+            let out = profiler.scopeOutputs[stage.name] ?? profiler.rows.last { $0.path.hasPrefix(stage.name) }?.outputShape ?? []
             table.append([stage.name, Format.count(stage.params), Format.count(stage.macs), out.map(String.init).joined(separator: "×")])
         }
         table.append(["total", Format.count(profiler.totalParams), Format.count(profiler.totalMACs), ""])

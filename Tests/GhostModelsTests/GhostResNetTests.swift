@@ -44,6 +44,15 @@ final class GhostResNetTests: XCTestCase {
         XCTAssertEqual(r56.macs / 1e6, 63, accuracy: 3)       // paper 63 M
     }
 
+    /// Each stage reports the shape its blocks return (not the last leaf inside, a cheap operation's).
+    func testProfiledStageOutputsAreTheBlockOutputs() throws {
+        var p = Profiler()
+        _ = try Architecture(name: "ghost-resnet18").build().profile([1, 3, 64, 64], &p)
+        XCTAssertEqual(p.scopeOutputs["layer1"], [1, 64, 16, 16])
+        XCTAssertEqual(p.scopeOutputs["layer4.1"], [1, 512, 2, 2])
+        XCTAssertEqual(p.rows.last { $0.path.hasPrefix("layer1.") }?.outputShape, [1, 32, 16, 16])  // layer1.1.conv2's cheap op
+    }
+
     /// A hostile output_index (outside the module's channels) is refused at load, not trusted at run time.
     func testOutOfRangeOutputIndexIsRefused() throws {
         let src = try SafetensorsFile(path: Fixtures.path("ghost_resnet20_A.weights.safetensors"))
