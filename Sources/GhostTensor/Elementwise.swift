@@ -63,10 +63,12 @@ public enum Elementwise {
         for (i, p) in parts.enumerated() { for c in 0..<p.shape[1] { source.append((i, c)) } }
         precondition(index.allSatisfy { (0..<source.count).contains($0) }, "gather index outside 0..<\(source.count)")
         let y = Tensor(uninitialized: [N, index.count] + spatial)
-        for n in 0..<N {
-            for (c, k) in index.enumerated() {
-                let (i, ch) = source[k], p = parts[i]
-                (y.pointer + (n * index.count + c) * HW).update(from: p.pointer + (n * p.shape[1] + ch) * HW, count: HW)
+        let C = index.count
+        // Planes are copied in parallel: this runs once per Ghost module per forward.
+        Engine.parallelChunks(N * C, minChunk: max(1, 16_384 / max(HW, 1))) { range in
+            for plane in range {
+                let n = plane / C, (i, ch) = source[index[plane % C]], p = parts[i]
+                (y.pointer + plane * HW).update(from: p.pointer + (n * p.shape[1] + ch) * HW, count: HW)
             }
         }
         return y
