@@ -92,7 +92,7 @@ public struct Checkpoint {
     }
 
     /// Builds the architecture and loads the weights; strict loading throws on any key or shape problem.
-    public func makeModel(strict: Bool = true) throws -> (model: ResNet, report: LoadReport) {
+    public func makeModel(strict: Bool = true) throws -> (model: ImageClassifier, report: LoadReport) {
         let model = architecture.build()
         let weights = tensors.filter { !$0.0.hasPrefix(Self.optimizerPrefix) }
         let report = try model.load(stateDict: Dictionary(weights, uniquingKeysWith: { a, _ in a }), strict: false, source: path)

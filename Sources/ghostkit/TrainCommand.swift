@@ -52,7 +52,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
         var arch = try archOptions.architecture()
-        var model: ResNet
+        var model: ImageClassifier
         var startEpoch = 0, startBatch = 0
         var history: [EpochRecord] = []
         var momentumState: [String: Tensor] = [:]
