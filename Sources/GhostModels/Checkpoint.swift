@@ -70,7 +70,7 @@ public struct Checkpoint {
                 architecture = a
                 architectureSource = "the tensor shapes"
             } else {
-                throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and its keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
+                throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and its keys are not a plain ResNet's or GhostNet's; pass --arch (e.g. --arch resnet50)")
             }
             metadata = [:]
             format = torch.format.rawValue
@@ -92,7 +92,7 @@ public struct Checkpoint {
             architectureSource = "file metadata"
         } else {
             guard let a = Architecture.inferred(from: named) else {
-                throw GhostError.file(path, "no architecture in the metadata and the keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
+                throw GhostError.file(path, "no architecture in the metadata and the keys are not a plain ResNet's or GhostNet's; pass --arch (e.g. --arch resnet50)")
             }
             architecture = a
             architectureSource = "the tensor shapes"

@@ -118,5 +118,7 @@ public final class GhostNet: ImageClassifier {
         stages.enumerated().flatMap { i, s in s.layers.indices.map { "blocks.\(i).\($0)" } }
     }
 
+    public override var headNames: [String] { ["pool", "conv_head", "classifier"] }
+
     public override var layerNames: [String] { ["stem"] + blockNames + ["blocks.9", "pool", "conv_head", "classifier"] }
 }

@@ -13,4 +13,7 @@ public class ImageClassifier: Module {
 
     /// Names of the block outputs (the default layers of dump and scan), in forward order.
     public var blockNames: [String] { [] }
+
+    /// Names of the outputs after global pooling ([N, C], not feature maps; scan skips them).
+    public var headNames: [String] { ["pool", "fc"] }
 }

@@ -147,3 +147,14 @@ extension BlockGradientTests {
         directional(model, input: [2, 1, 16, 16])
     }
 }
+
+extension GhostNetTests {
+    /// Official-name state dicts without metadata: the width is read off `blocks.9.0.conv` and every shape checked.
+    func testArchitectureInferredFromOfficialNames() throws {
+        let ckpt = try Checkpoint(path: Fixtures.path("ghostnet_w025.weights.safetensors"))
+        XCTAssertEqual(Architecture.inferred(from: ckpt.tensors), try Architecture(name: "ghostnet", width: 0.25, numClasses: 10))
+        let full = try Architecture(name: "ghostnet").build().stateDict()
+        XCTAssertEqual(Architecture.inferred(from: full)?.width, 1)
+        XCTAssertNil(Architecture.inferred(from: full.filter { $0.0 != "blocks.3.0.se.conv_reduce.weight" }.map { ($0.0, $0.0 == "conv_head.weight" ? Tensor(zeros: [3]) : $0.1) }))
+    }
+}
