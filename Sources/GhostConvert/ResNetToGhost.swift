@@ -77,13 +77,14 @@ public enum ResNetToGhost {
     }
 
     /// Converts `original` (architecture `arch`) using calibration batches [N, C, H, W] (normalised inputs).
-    public static func convert(_ original: ResNet, architecture arch: Architecture, settings: Settings,
+    public static func convert(_ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
                                calibration batches: [Tensor]) throws -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit]) {
+        guard let original = model as? ResNet else { throw GhostError("convert needs a plain ResNet; \(arch.displayName) is not one") }
         guard arch.ghost == nil else { throw GhostError("the checkpoint is already a Ghost-ResNet (\(arch.displayName))") }
         var ghostArch = arch
         ghostArch.ghost = settings.ghost
         try ghostArch.validate()
-        let ghost = ghostArch.build()
+        let ghost = ghostArch.buildResNet()
         // Stem, classifier and anything else with the same name and shape: copied as is.
         let source = Dictionary(original.namedParameters(), uniquingKeysWith: { a, _ in a })
         for (name, p) in ghost.namedParameters() where source[name]?.value.shape == p.value.shape {
@@ -194,7 +195,7 @@ public enum ResNetToGhost {
 
     /// AdaBN-style recalibration: the running statistics of every BN inside a Ghost module become the
     /// cumulative mean/variance of its input over `batches` (weights and biases unchanged).
-    public static func recalibrateBatchNorm(_ model: ResNet, batches: [Tensor]) {
+    public static func recalibrateBatchNorm(_ model: Module, batches: [Tensor]) {
         let bns = model.namedModules().compactMap { $0.1 as? GhostModule }.flatMap { [$0.primaryBN, $0.cheapBN] }
         model.train(false)
         for bn in bns { bn.train(true) }

@@ -7,6 +7,7 @@ extension Architecture {
     public static func inferred(from tensors: [(String, Tensor)]) -> Architecture? {
         var shapes: [String: [Int]] = [:]
         for (k, t) in tensors { shapes[k] = t.shape }
+        if let a = inferredGhostNet(shapes) { return a }
         guard let stem = shapes["conv1.weight"], stem.count == 4, stem[2] == stem[3],
               let fc = shapes["fc.weight"], fc.count == 2, shapes.keys.allSatisfy({ !$0.contains("primary_conv") }) else { return nil }
         func blocks(_ stage: Int) -> Int {
@@ -27,5 +28,16 @@ extension Architecture {
         guard !bottleneck, counts[2] > 0, counts[0] == counts[1], counts[1] == counts[2], stem[0] == 16, stem[2] == 3 else { return nil }
         let projection = shapes.keys.contains { $0.hasSuffix("downsample.0.weight") }
         return try? Architecture(name: "resnet\(6 * counts[0] + 2)", shortcut: projection ? "B" : "A", inChannels: stem[1], numClasses: fc[0])
+    }
+
+    /// A GhostNet state dict with the official names (conv_stem, blocks.9.0.conv, conv_head, classifier): α from the
+    /// last 1×1 conv's 960·α outputs, checked against every shape. The stem stride is not in the weights: imagenet.
+    static func inferredGhostNet(_ shapes: [String: [Int]]) -> Architecture? {
+        guard let stem = shapes["conv_stem.weight"], stem.count == 4, let last = shapes["blocks.9.0.conv.weight"],
+              let fc = shapes["classifier.weight"], fc.count == 2,
+              let a = try? Architecture(name: "ghostnet", width: Double(last[0]) / Double(GhostNet.finalWidth), inChannels: stem[1],
+                                        numClasses: fc[0]) else { return nil }
+        let ok = a.build().namedParameters().allSatisfy { shapes[$0.0] == $0.1.shape || $0.0.hasSuffix("num_batches_tracked") }
+        return ok ? a : nil
     }
 }

@@ -20,8 +20,18 @@ public struct Checkpoint {
     /// Plain values saved beside a PyTorch state dict (epoch, best_prec1, …), in file order.
     public let extras: [(String, String)]
 
-    /// Tensors under this prefix hold optimiser state (momentum buffers) of a training checkpoint.
+    /// Tensors under this prefix hold optimiser state of a training checkpoint ("optim.momentum.<name>" for SGD,
+    /// "optim.exp_avg.<name>", "optim.exp_avg_sq.<name>", "optim.step.<name>" for Adam/AdamW).
+    public static let optimizerStatePrefix = "optim."
+    /// SGD's momentum buffers.
     public static let optimizerPrefix = "optim.momentum."
+
+    /// Optimiser state stored by `ghostkit train`, by key without the "optim." prefix.
+    public var optimizerState: [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (k, v) in tensors where k.hasPrefix(Self.optimizerStatePrefix) { out[String(k.dropFirst(Self.optimizerStatePrefix.count))] = v }
+        return out
+    }
 
     /// Momentum buffers stored by `ghostkit train`, by parameter name.
     public var momentumBuffers: [String: Tensor] {
@@ -60,7 +70,7 @@ public struct Checkpoint {
                 architecture = a
                 architectureSource = "the tensor shapes"
             } else {
-                throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and its keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
+                throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and its keys are not a plain ResNet's or GhostNet's; pass --arch (e.g. --arch resnet50)")
             }
             metadata = [:]
             format = torch.format.rawValue
@@ -82,7 +92,7 @@ public struct Checkpoint {
             architectureSource = "file metadata"
         } else {
             guard let a = Architecture.inferred(from: named) else {
-                throw GhostError.file(path, "no architecture in the metadata and the keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
+                throw GhostError.file(path, "no architecture in the metadata and the keys are not a plain ResNet's or GhostNet's; pass --arch (e.g. --arch resnet50)")
             }
             architecture = a
             architectureSource = "the tensor shapes"
@@ -92,9 +102,9 @@ public struct Checkpoint {
     }
 
     /// Builds the architecture and loads the weights; strict loading throws on any key or shape problem.
-    public func makeModel(strict: Bool = true) throws -> (model: ResNet, report: LoadReport) {
+    public func makeModel(strict: Bool = true) throws -> (model: ImageClassifier, report: LoadReport) {
         let model = architecture.build()
-        let weights = tensors.filter { !$0.0.hasPrefix(Self.optimizerPrefix) }
+        let weights = tensors.filter { !$0.0.hasPrefix(Self.optimizerStatePrefix) }
         let report = try model.load(stateDict: Dictionary(weights, uniquingKeysWith: { a, _ in a }), strict: false, source: path)
         if strict && !report.isExact {
             throw GhostError.file(path, report.summary + StateDictKeys.suggestion(for: report))
@@ -115,10 +125,12 @@ public struct Checkpoint {
         metadata[Key.normalization].flatMap { Normalization(json: $0) }
     }
 
-    /// Writes a model's state dict with metadata (architecture JSON added automatically), atomically.
+    /// Writes a model's state dict with metadata (architecture JSON added automatically), atomically; `momentum`
+    /// (SGD's buffers, as "optim.momentum.<name>") and `optimizerState` (an optimiser's `state`, as "optim.<key>") beside it.
     public static func save(_ model: Module, architecture: Architecture, to path: String,
                             dtype: SafetensorsDType = .F32, normalization: Normalization? = nil,
-                            metadata extra: [String: String] = [:], momentum: [String: Tensor] = [:]) throws {
+                            metadata extra: [String: String] = [:], momentum: [String: Tensor] = [:],
+                            optimizerState: [String: Tensor] = [:]) throws {
         var meta = extra
         meta[Key.architecture] = architecture.json
         if let n = normalization { meta[Key.normalization] = n.json }
@@ -127,6 +139,9 @@ public struct Checkpoint {
         }
         for (name, t) in momentum.sorted(by: { $0.key < $1.key }) {
             entries.append((name: optimizerPrefix + name, tensor: t, dtype: .F32))
+        }
+        for (key, t) in optimizerState.sorted(by: { $0.key < $1.key }) {
+            entries.append((name: optimizerStatePrefix + key, tensor: t, dtype: .F32))
         }
         try SafetensorsFile.write(path: path, tensors: entries, metadata: meta)
     }

@@ -16,12 +16,15 @@ public final class GhostModule: Module {
     /// concat(intrinsic, ghost). 0, 1, …, n−1 is the plain slice; a conversion stores the permutation that
     /// puts every channel back where the replaced conv had it.
     public let outputIndex: Parameter
+    /// Whether `output_index` is a state-dict entry (GhostKit's Ghost-ResNets) or implied as the plain slice
+    /// 0..<n (GhostNet, whose official modules have no such buffer).
+    public let storesOutputIndex: Bool
 
     /// Intrinsic channels m = ⌈n/s⌉.
     public var intrinsicChannels: Int { primaryConv.outChannels }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                ratio s: Int, dwKernel d: Int, relu: Bool, rng: inout SplitMix64) {
+                ratio s: Int, dwKernel d: Int, relu: Bool, storesOutputIndex: Bool = true, rng: inout SplitMix64) {
         precondition(s >= 2 && d >= 1 && d % 2 == 1, "Ghost module needs s ≥ 2 and an odd d")
         let m = (outChannels + s - 1) / s
         primaryConv = Conv2D(inChannels, m, kernel: kernel, stride: stride, padding: padding, rng: &rng)
@@ -34,10 +37,11 @@ public final class GhostModule: Module {
         self.ratio = s
         self.relu = relu
         outputIndex = Parameter(Tensor(shape: [outChannels], values: (0..<outChannels).map(Float.init)), isBuffer: true, isInteger: true)
+        self.storesOutputIndex = storesOutputIndex
     }
 
     public override var children: [(String, Module)] { [("primary_conv", primary), ("cheap_operation", cheap)] }
-    public override var localParameters: [(String, Parameter)] { [("output_index", outputIndex)] }
+    public override var localParameters: [(String, Parameter)] { storesOutputIndex ? [("output_index", outputIndex)] : [] }
 
     /// The output index as integers.
     public var index: [Int] { outputIndex.value.scalars.map { Int($0) } }

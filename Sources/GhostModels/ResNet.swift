@@ -5,7 +5,7 @@ import GhostTensor
 /// One class covers the ImageNet ResNets (7×7/2 stem + max-pool, four stages), the same with a
 /// "CIFAR stem" (3×3/1, no max-pool), width multipliers, and the CIFAR ResNet-6n+2 family
 /// (three stages of 16/32/64 channels). Build them through `Architecture`.
-public final class ResNet: Module {
+public final class ResNet: ImageClassifier {
     public let conv1: Conv2D
     public let bn1: BatchNorm2D
     public let maxpool: MaxPool2D?
@@ -14,12 +14,9 @@ public final class ResNet: Module {
     public let pool = GlobalAvgPool()
     public let fc: Linear
 
-    /// Called with ("stem", …), ("layer1.0", …) … ("layer4.1", …), ("pool", …), ("fc", …) during forward
-    /// when set: the hook used to dump activations.
-    public var observer: ((String, Tensor) -> Void)?
-    /// Also report the conv, BN and ReLU outputs inside every block ("layer1.0.conv1", …) to `observer`
-    /// (those blocks then run unfused, about twice as slow).
-    public var observeInsideBlocks = false
+    // `observer` receives ("stem", …), ("layer1.0", …) … ("layer4.1", …), ("pool", …), ("fc", …); with
+    // `observeInsideBlocks` also the conv, BN and ReLU outputs inside every block ("layer1.0.conv1", …; those
+    // blocks then run unfused, about twice as slow).
 
     public init(bottleneck: Bool, blocks: [Int], widths: [Int], stemWidth: Int, stemKernel: Int, stemStride: Int,
                 maxPool: Bool, inChannels: Int, numClasses: Int, shortcut: Shortcut, ghost: GhostSettings? = nil, seed: UInt64 = 0) {
@@ -108,7 +105,7 @@ public final class ResNet: Module {
 
     /// Every name `observer` can receive, in forward order: "stem", then per block its inner layers
     /// ("layer1.0.conv1", "layer1.0.bn1", "layer1.0.relu1", …) and its output ("layer1.0"), then "pool", "fc".
-    public var layerNames: [String] {
+    public override var layerNames: [String] {
         var names = ["stem"]
         for (i, stage) in stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
@@ -120,7 +117,7 @@ public final class ResNet: Module {
     }
 
     /// Names of every residual block output ("layer1.0", …), in forward order.
-    public var blockNames: [String] {
+    public override var blockNames: [String] {
         stages.enumerated().flatMap { i, s in s.layers.indices.map { "layer\(i + 1).\($0)" } }
     }
 }

@@ -33,7 +33,8 @@ public struct ConvGeometry: Equatable {
     @inline(__always)
     public func validColumns(kj: Int) -> Range<Int> {
         let lo = kj >= padW ? 0 : (padW - kj + strideW - 1) / strideW
-        let hi = min(outWidth, (width - 1 + padW - kj) / strideW + 1)
+        let last = width - 1 + padW - kj   // ox·strideW ≤ last; negative (tap right of the padded row): none
+        let hi = last < 0 ? 0 : min(outWidth, last / strideW + 1)
         return lo..<max(lo, hi)
     }
 

@@ -42,12 +42,14 @@ public struct Profiler {
     public var totalParams: Int { rows.reduce(0) { $0 + $1.params } }
     public var totalMACs: Int { rows.reduce(0) { $0 + $1.macs } }
 
-    /// Sums params/MACs by the first path component ("conv1", "layer1", "fc", …), in first-seen order.
-    public func byTopLevel() -> [(name: String, params: Int, macs: Int)] {
+    /// Sums params/MACs by the first path component ("conv1", "layer1", "fc", …), in first-seen order; components
+    /// in `expanding` are split one level further ("blocks" → "blocks.0", "blocks.1", …).
+    public func byTopLevel(expanding: Set<String> = []) -> [(name: String, params: Int, macs: Int)] {
         var order: [String] = []
         var sums: [String: (Int, Int)] = [:]
         for r in rows {
-            let top = String(r.path.split(separator: ".").first ?? "")
+            let parts = r.path.split(separator: ".")
+            let top = parts.prefix(parts.first.map { expanding.contains(String($0)) } == true ? 2 : 1).joined(separator: ".")
             if sums[top] == nil { order.append(top); sums[top] = (0, 0) }
             sums[top]!.0 += r.params
             sums[top]!.1 += r.macs

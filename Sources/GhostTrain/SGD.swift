@@ -3,7 +3,7 @@ import GhostTensor
 /// Stochastic gradient descent with PyTorch's `torch.optim.SGD` semantics:
 /// coupled L2 weight decay (d = g + λ·p), momentum buffer b = μ·b + (1 − dampening)·d (b = d on the
 /// first step), Nesterov d + μ·b, then p −= lr·d.
-public final class SGD {
+public final class SGD: Optimizer {
     public var learningRate: Float
     public let momentum: Float
     public let dampening: Float
@@ -63,21 +63,17 @@ public final class SGD {
     /// Restores momentum buffers (from a training checkpoint).
     public func loadMomentum(_ buffers: [String: Tensor]) { momentumBuffers = buffers }
 
-    /// Scales every gradient so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
-    @discardableResult
-    public func clipGradientNorm(_ maxNorm: Float) -> Float {
-        var sq: Double = 0
-        for (_, p) in parameters { if let g = p.grad { for i in 0..<g.count { sq += Double(g.pointer[i] * g.pointer[i]) } } }
-        let norm = Float(sq.squareRoot())
-        if norm > maxNorm && norm > 0 {
-            let s = maxNorm / (norm + 1e-6)
-            for (_, p) in parameters {
-                guard var g = p.grad else { continue }
-                p.grad = nil
-                g.withUnsafeMutableBufferPointer { b in for i in 0..<b.count { b[i] *= s } }
-                p.grad = g
-            }
-        }
-        return norm
+    /// The momentum buffers as "momentum.<name>".
+    public var state: [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: momentumBuffers.map { ("momentum." + $0.key, $0.value) })
+    }
+
+    public func loadState(_ state: [String: Tensor]) throws {
+        try validate(state, kinds: ["momentum": nil])
+        let shapes = Dictionary(parameters.map { ($0.0, $0.1.shape) }, uniquingKeysWith: { a, _ in a })
+        momentumBuffers = Dictionary(uniqueKeysWithValues: state.map { k, t in
+            let name = String(k.dropFirst("momentum.".count))
+            return (name, t.reshaped(shapes[name]!))
+        })
     }
 }

@@ -1,16 +1,16 @@
 import GhostTensor
 
 /// One optimisation step of a classifier: forward (training mode), softmax cross-entropy,
-/// backward, optional gradient clipping, SGD update.
+/// backward, optional gradient clipping, optimiser update (SGD, Adam or AdamW).
 public struct TrainStep {
     public let model: Module
-    public let optimizer: SGD
+    public let optimizer: Optimizer
     public var labelSmoothing: Float = 0
     public var clipNorm: Float?
     /// When set, the loss mixes in the teacher's softened predictions.
     public var distillation: Distillation?
 
-    public init(model: Module, optimizer: SGD, labelSmoothing: Float = 0, clipNorm: Float? = nil, distillation: Distillation? = nil) {
+    public init(model: Module, optimizer: Optimizer, labelSmoothing: Float = 0, clipNorm: Float? = nil, distillation: Distillation? = nil) {
         self.model = model
         self.optimizer = optimizer
         self.labelSmoothing = labelSmoothing

@@ -51,6 +51,9 @@ struct ConvertCommand: ParsableCommand {
                 throw GhostError.file(path, "checkpoint is \(ckpt.architecture.displayName), not \(arch)")
             }
         }
+        guard ckpt.architecture.family != "ghostnet" else {
+            throw GhostError.file(path, "is a GhostNet (\(ckpt.architecture.displayName)); convert turns a plain ResNet into a Ghost-ResNet")
+        }
         guard ckpt.architecture.ghost == nil else { throw GhostError.file(path, "is already a Ghost-ResNet (\(ckpt.architecture.displayName)); convert a plain ResNet") }
         let (original, _) = try ckpt.makeModel()
         let allBlocks = ckpt.architecture.blockNames
@@ -80,7 +83,7 @@ struct ConvertCommand: ParsableCommand {
                                                                    calibration: batches)
         var accOriginal: Double?, accConverted: Double?, accRecal: Double?
         let test = evalImages > 0 ? try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(evalImages) : nil
-        func accuracy(_ m: ResNet, _ label: String) -> Double? {
+        func accuracy(_ m: Module, _ label: String) -> Double? {
             guard let test else { return nil }
             let loader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
             let bar = ProgressBar(total: loader.batchesPerEpoch, label: label)
@@ -105,7 +108,7 @@ struct ConvertCommand: ParsableCommand {
             "ghostkit.conversion": "s=\(ratio) d=\(kernel) mode=\(naive ? "naive" : "data-driven") calibration=\(calibrationImages) recalibrated=\(!noRecalibrate)",
         ])
         let size = ckpt.architecture.inChannels == 1 ? 28 : ckpt.architecture.defaultInputSize
-        func measure(_ m: ResNet) -> ConversionReport.Size {
+        func measure(_ m: Module) -> ConversionReport.Size {
             var p = Profiler()
             _ = m.profile([1, ckpt.architecture.inChannels, size, size], &p)
             return .init(params: p.totalParams, macs: p.totalMACs)

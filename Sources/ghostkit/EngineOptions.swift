@@ -15,11 +15,11 @@ struct EngineOptions: ParsableArguments {
 
 /// Architecture flags shared by commands that build or interpret a model.
 struct ArchitectureOptions: ParsableArguments {
-    @Option(help: "Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2); a 'ghost-' prefix (ghost-resnet50) makes every conv but the stem a Ghost module.")
+    @Option(help: "Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2); a 'ghost-' prefix (ghost-resnet50) makes every conv but the stem a Ghost module; ghostnet (the paper's GhostNet, --width α).")
     var arch: String?
-    @Option(help: "Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool).")
+    @Option(help: "Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool); for ghostnet: imagenet (3×3/2) or cifar (3×3/1).")
     var stem: String?
-    @Option(help: "Width multiplier for resnet18…152 (1.0 = torchvision).")
+    @Option(help: "Width multiplier for resnet18…152 (1.0 = torchvision) and ghostnet (α; channels rounded to multiples of 4).")
     var width: Double?
     @Option(help: "Shortcut for CIFAR ResNets: A (zero-pad) or B (1×1 conv).")
     var shortcut: String?
@@ -31,17 +31,30 @@ struct ArchitectureOptions: ParsableArguments {
     var ghostRatio: Int?
     @Option(name: .customLong("d"), help: "Depthwise kernel d of the Ghost modules' cheap operation (odd; default 3).")
     var ghostKernel: Int?
+    @Option(help: "ghostnet: activation of the stem, last 1×1 conv and head: relu, leaky-relu, gelu, sigmoid, hard-sigmoid, h-swish (default relu).")
+    var activation: String?
+    @Option(help: "ghostnet: attention in the table's SE blocks: se (default) or eca.")
+    var attention: String?
+    @Option(help: "ghostnet: SE reduction ratio (default 0.25; reduced channels rounded to multiples of 4).")
+    var seRatio: Double?
+    @Option(help: "ghostnet: SE gate: hard-sigmoid (default) or sigmoid.")
+    var seGate: String?
 
     /// The architecture described by the flags, or nil when --arch is absent.
     func architecture() throws -> Architecture? {
         guard let arch else {
-            if stem != nil || width != nil || shortcut != nil || inChannels != nil || numClasses != nil || ghostRatio != nil || ghostKernel != nil {
-                throw ValidationError("--stem/--width/--shortcut/--in-channels/--num-classes/--s/--d need --arch")
+            if stem != nil || width != nil || shortcut != nil || inChannels != nil || numClasses != nil || ghostRatio != nil || ghostKernel != nil
+                || activation != nil || attention != nil || seRatio != nil || seGate != nil {
+                throw ValidationError("--stem/--width/--shortcut/--in-channels/--num-classes/--s/--d/--activation/--attention/--se-ratio/--se-gate need --arch")
             }
             return nil
         }
         var a = try Architecture(name: arch, stem: stem, width: width, shortcut: shortcut,
                                  inChannels: inChannels, numClasses: numClasses)
+        if activation != nil || attention != nil || seRatio != nil || seGate != nil {
+            (a.activation, a.attention, a.seRatio, a.seGate) = (activation?.lowercased(), attention?.lowercased(), seRatio, seGate?.lowercased())
+            try a.validate()
+        }
         if ghostRatio != nil || ghostKernel != nil {
             guard let g = a.ghost else { throw ValidationError("--s/--d apply to ghost- architectures (e.g. --arch ghost-\(arch))") }
             a.ghost = GhostSettings(s: ghostRatio ?? g.s, d: ghostKernel ?? g.d)

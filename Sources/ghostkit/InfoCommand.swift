@@ -14,6 +14,7 @@ struct InfoCommand: ParsableCommand {
           ghostkit info checkpoints/resnet50-fmnist.safetensors
           ghostkit info --arch resnet50                 # a fresh torchvision ResNet-50 at 224²
           ghostkit info --arch resnet56 --layers        # CIFAR ResNet-56, every layer
+          ghostkit info --arch ghostnet                 # GhostNet-1.0× at 224² (--width α, --stem cifar)
           ghostkit info model_best.pth.tar --arch resnet56 --rename linear=fc   # a PyTorch checkpoint and its extras
         """)
 
@@ -27,7 +28,7 @@ struct InfoCommand: ParsableCommand {
         let override = try archOptions.architecture()
         var lines: [String] = []
         let arch: Architecture
-        let model: ResNet
+        let model: ImageClassifier
         if let path = checkpoint {
             let ckpt = try Checkpoint(path: path, architecture: override, renames: try keys.rules())
             let (m, report) = try ckpt.makeModel(strict: keys.strict)
@@ -61,8 +62,9 @@ struct InfoCommand: ParsableCommand {
         lines.append("input         \(input.map(String.init).joined(separator: "×")) (N×C×H×W), Float32 compute")
         lines.append("")
         var table = [["stage", "params", "MACs", "output"]]
-        for stage in profiler.byTopLevel() {
-            let out = profiler.scopeOutputs[stage.name] ?? profiler.rows.last { $0.path.hasPrefix(stage.name) }?.outputShape ?? []
+        for stage in profiler.byTopLevel(expanding: ["blocks"]) {
+            let out = profiler.scopeOutputs[stage.name]
+                ?? profiler.rows.last { $0.path == stage.name || $0.path.hasPrefix(stage.name + ".") }?.outputShape ?? []
             table.append([stage.name, Format.count(stage.params), Format.count(stage.macs), out.map(String.init).joined(separator: "×")])
         }
         table.append(["total", Format.count(profiler.totalParams), Format.count(profiler.totalMACs), ""])

@@ -46,7 +46,8 @@ struct ScanPipeline {
     /// The HDF5 "kind" attribute of a layer: stem, block_out, conv, bn or relu.
     static func kind(_ name: String) -> String {
         if name == "stem" || name == "pool" { return name }
-        if name == "fc" { return "logits" }
+        if name == "fc" || name == "classifier" { return "logits" }
+        if name == "conv_head" { return "head" }
         let last = name.split(separator: ".").last.map(String.init) ?? ""
         for k in ["conv", "bn", "relu", "downsample"] where last.hasPrefix(k) && name.split(separator: ".").count == 3 { return k }
         return "block_out"
@@ -60,7 +61,7 @@ struct ScanPipeline {
         let ckpt = try Checkpoint(path: checkpointPath, architecture: architecture)
         let (model, _) = try ckpt.makeModel()
         let modelName = URL(fileURLWithPath: checkpointPath).deletingPathExtension().lastPathComponent
-        let available = dumpOnly ? model.layerNames : model.layerNames.filter { $0 != "pool" && $0 != "fc" }
+        let available = dumpOnly ? model.layerNames : model.layerNames.filter { !model.headNames.contains($0) }
         if listLayers { print(available.joined(separator: "\n")); return nil }
         let chosen = try LayerSelection.resolve(layers, available: available, defaultLayers: model.blockNames)
         model.observeInsideBlocks = chosen.contains { $0.split(separator: ".").count == 3 }

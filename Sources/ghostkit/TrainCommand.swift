@@ -5,15 +5,17 @@ import GhostModels
 import GhostTensor
 import GhostTrain
 
-/// `ghostkit train`: SGD training of a ResNet with per-epoch atomic checkpoints and exact resume.
+/// `ghostkit train`: SGD/Adam/AdamW training of a ResNet or GhostNet with per-epoch atomic checkpoints and exact resume.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a ResNet (SGD, cosine schedule with warm-up) with atomic per-epoch checkpoints and --resume.",
+        abstract: "Train a ResNet or GhostNet (SGD, Adam or AdamW; cosine schedule with warm-up) with atomic per-epoch checkpoints and --resume.",
         discussion: """
         Example (a short run):
           ghostkit train --arch resnet18 --stem cifar --in-channels 1 --num-classes 10 --dataset fashion-mnist \\
                          --epochs 1 --limit-train 2000 --out outputs/train-demo/model.safetensors
+          ghostkit train --arch ghostnet --stem cifar --in-channels 1 --num-classes 10 --optimizer adamw \\
+                         --epochs 1 --limit-train 2000 --out outputs/train-ghostnet/model.safetensors
         Ctrl-C writes a checkpoint at the current batch; --resume continues from it exactly
         (same seed and thread count give bitwise-identical weights).
         """)
@@ -23,10 +25,14 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @Option(help: "Epochs.") var epochs: Int = 10
     @Option(help: "Batch size.") var batchSize: Int = 128
-    @Option(help: "Peak learning rate.") var lr: Float = 0.1
-    @Option(help: "Momentum.") var momentum: Float = 0.9
-    @Flag(help: "Nesterov momentum.") var nesterov = false
-    @Option(help: "Weight decay (coupled L2, as torch.optim.SGD).") var weightDecay: Float = 5e-4
+    @Option(help: "Optimiser: sgd, adam or adamw (PyTorch semantics).") var optimizer: String = "sgd"
+    @Option(help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam and adamw).") var lr: Float?
+    @Option(help: "Momentum (sgd).") var momentum: Float = 0.9
+    @Flag(help: "Nesterov momentum (sgd).") var nesterov = false
+    @Option(help: "Weight decay: coupled L2 for sgd and adam (default 5e-4), decoupled for adamw (default 0.01).") var weightDecay: Float?
+    @Option(help: "Adam's β₁.") var beta1: Float = 0.9
+    @Option(help: "Adam's β₂.") var beta2: Float = 0.999
+    @Option(help: "Adam's ε (added outside the square root).") var eps: Float = 1e-8
     @Option(help: "Linear warm-up length in epochs (fractional allowed).") var warmupEpochs: Double = 1
     @Option(help: "Label smoothing ε.") var labelSmoothing: Float = 0
     @Option(help: "Clip the global gradient norm to this value (0 = off).") var clipNorm: Float = 0
@@ -45,17 +51,22 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try engine.apply()
+        let kind = try OptimizerKind(name: optimizer)
+        let lr = self.lr ?? (kind == .sgd ? 0.1 : 1e-3)
+        let weightDecay = self.weightDecay ?? (kind == .adamw ? 0.01 : 5e-4)
         guard epochs >= 1, batchSize >= 1, lr > 0, (0..<1).contains(momentum), weightDecay >= 0, cropPadding >= 0 else {
             throw ValidationError("need --epochs ≥ 1, --batch-size ≥ 1, --lr > 0, 0 ≤ --momentum < 1, --weight-decay ≥ 0")
         }
+        guard (0..<1).contains(beta1), (0..<1).contains(beta2), eps >= 0 else { throw ValidationError("need 0 ≤ --beta1, --beta2 < 1 and --eps ≥ 0") }
+        guard kind == .sgd || !nesterov else { throw ValidationError("--nesterov applies to --optimizer sgd") }
         guard let storage = SafetensorsDType(rawValue: dtype.uppercased()), [.F32, .F16, .BF16].contains(storage) else {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
         var arch = try archOptions.architecture()
-        var model: ResNet
+        var model: ImageClassifier
         var startEpoch = 0, startBatch = 0
         var history: [EpochRecord] = []
-        var momentumState: [String: Tensor] = [:]
+        var optimizerState: [String: Tensor] = [:]
         var commands: [String] = []
         var checkpointNormalization: Normalization?
         if let resume {
@@ -68,7 +79,7 @@ struct TrainCommand: ParsableCommand {
             }
             arch = ckpt.architecture
             model = try ckpt.makeModel().model
-            momentumState = ckpt.momentumBuffers
+            optimizerState = ckpt.optimizerState
             (startEpoch, startBatch, history) = (state.epoch, state.batch, state.history)
             commands = state.commands ?? []
             checkpointNormalization = ckpt.normalization
@@ -104,9 +115,13 @@ struct TrainCommand: ParsableCommand {
         let steps = loader.batchesPerEpoch
         let schedule = LRSchedule.cosine(baseLR: lr, totalSteps: epochs * steps,
                                          warmupSteps: Int(warmupEpochs * Double(steps)), minLR: 0)
-        let sgd = SGD(parameters: model.trainableParameters(), learningRate: lr, momentum: momentum,
-                      weightDecay: weightDecay, nesterov: nesterov)
-        sgd.loadMomentum(momentumState)
+        let params = model.trainableParameters()
+        let opt: Optimizer = switch kind {
+        case .sgd: SGD(parameters: params, learningRate: lr, momentum: momentum, weightDecay: weightDecay, nesterov: nesterov)
+        case .adam, .adamw: Adam(parameters: params, learningRate: lr, beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay,
+                                 decoupled: kind == .adamw)
+        }
+        do { try opt.loadState(optimizerState) } catch let e as GhostError { throw GhostError.file(resume ?? out, e.message) }
         var distillation: Distillation?
         if let teacher {
             guard kdTemperature > 0, (0...1).contains(kdWeight) else { throw ValidationError("need --kd-temperature > 0 and 0 ≤ --kd-weight ≤ 1") }
@@ -116,7 +131,7 @@ struct TrainCommand: ParsableCommand {
             }
             distillation = Distillation(teacher: try t.makeModel().model, temperature: kdTemperature, weight: kdWeight)
         }
-        let step = TrainStep(model: model, optimizer: sgd, labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil,
+        let step = TrainStep(model: model, optimizer: opt, labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil,
                              distillation: distillation)
         let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
         /// Side files share the checkpoint's stem: model.safetensors → model.json, model-metrics.csv, model-curve.png.
@@ -124,7 +139,9 @@ struct TrainCommand: ParsableCommand {
         let (metricsCSV, metricsJSON, curvePNG) = (stem + "-metrics.csv", stem + "-metrics.json", stem + "-curve.png")
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: out).lastPathComponent)
-        let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) momentum=\(momentum) nesterov=\(nesterov) " +
+        let optimizerConfig = kind == .sgd ? "momentum=\(momentum) nesterov=\(nesterov)"
+            : "optimizer=\(kind.rawValue) beta1=\(beta1) beta2=\(beta2) eps=\(eps)"
+        let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) \(optimizerConfig) " +
             "wd=\(weightDecay) warmup=\(warmupEpochs) ls=\(labelSmoothing) crop=\(cropPadding) flip=\(flip) seed=\(seed) threads=\(engine.threads)"
             + (try initCheckpoint.map { " init=\($0) init_sha256=\(try SHA256.hex(file: $0))" } ?? "")
             + (try teacher.map { " teacher=\($0) teacher_sha256=\(try SHA256.hex(file: $0)) kd_t=\(kdTemperature) kd_alpha=\(kdWeight)" } ?? "")
@@ -134,7 +151,7 @@ struct TrainCommand: ParsableCommand {
             try Checkpoint.save(model, architecture: arch, to: out, dtype: batch == 0 && epoch == epochs ? storage : .F32,
                                 normalization: norm,
                                 metadata: [TrainState.key: state.json, "ghostkit.train_config": config],
-                                momentum: epoch == epochs ? [:] : sgd.momentumBuffers)
+                                optimizerState: epoch == epochs ? [:] : opt.state)
         }
         Interrupt.install()
         var batchesRun = 0
@@ -149,7 +166,7 @@ struct TrainCommand: ParsableCommand {
                     bar.finish()
                     throw GhostError.file(out, "interrupted at epoch \(epoch + 1), batch \(b); checkpoint written, continue with --resume \(out)")
                 }
-                sgd.learningRate = schedule.learningRate(at: epoch * steps + b)
+                opt.learningRate = schedule.learningRate(at: epoch * steps + b)
                 let (x, y) = loader.batch(b, order: order, epoch: epoch)
                 let r = step(x, y)
                 batchesRun += 1
@@ -159,7 +176,7 @@ struct TrainCommand: ParsableCommand {
                 lossSum += Double(r.loss) * Double(y.count); correct += r.correct; seen += y.count
                 let rate = Double(seen) / max(Date().timeIntervalSince(t0), 1e-9)
                 bar.update(b + 1, String(format: "loss %.4f acc %.2f%% lr %.4f %.1f img/s", lossSum / Double(seen),
-                                         100 * Double(correct) / Double(seen), sgd.learningRate, rate))
+                                         100 * Double(correct) / Double(seen), opt.learningRate, rate))
             }
             bar.finish()
             let eval = Evaluation.run(model, loader: testLoader, classes: arch.numClasses)

@@ -11,7 +11,7 @@ final class ResNetToGhostTests: XCTestCase {
     /// fitted identity kernels, channel order restored).
     func testExactGhostsAreFoundAndReproduced() throws {
         let arch = try Architecture(name: "resnet20", inChannels: 1)
-        let model = arch.build(seed: 5)
+        let model = arch.buildResNet(seed: 5)
         var rng = SplitMix64(seed: 6)
         let block = model.stages[0].layers[0] as! BasicBlock
         let w = block.conv2.weight.value, per = w.count / 16
@@ -52,7 +52,7 @@ final class ResNetToGhostTests: XCTestCase {
 
     func testNaiveConversionKeepsFirstFiltersAndIdentityCheapOps() throws {
         let arch = try Architecture(name: "resnet18", stem: "cifar", width: 0.125, inChannels: 1, numClasses: 10)
-        let model = arch.build(seed: 2)
+        let model = arch.buildResNet(seed: 2)
         var rng = SplitMix64(seed: 3)
         let batches = [Tensor(gaussian: [4, 1, 8, 8], std: 1, rng: &rng)]
         let (ghost, _, units) = try ResNetToGhost.convert(model, architecture: arch,

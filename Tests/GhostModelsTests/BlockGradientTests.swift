@@ -89,7 +89,7 @@ final class BlockGradientTests: XCTestCase {
     }
 
     func testWholeResNetInputGradient() throws {
-        let model = try Architecture(name: "resnet20", inChannels: 1).build(seed: 3)
+        let model = try Architecture(name: "resnet20", inChannels: 1).buildResNet(seed: 3)
         model.conv1.needsInputGradient = true
         directional(model, input: [2, 1, 8, 8])
     }

@@ -41,6 +41,8 @@ final class Conv2DKernelTests: XCTestCase {
         Case(n: 2, c: 6, h: 13, w: 12, o: 6, k: 5, stride: 2, pad: 2, groups: 6, bias: true),
         Case(n: 2, c: 6, h: 8, w: 8, o: 12, k: 3, stride: 1, pad: 1, groups: 6, bias: false),   // multiplier 2
         Case(n: 1, c: 4, h: 3, w: 10, o: 4, k: 7, stride: 1, pad: 3, groups: 4, bias: true),   // kernel > map
+        Case(n: 2, c: 4, h: 2, w: 2, o: 4, k: 5, stride: 2, pad: 2, groups: 4, bias: false),   // taps right of the padded row
+        Case(n: 2, c: 3, h: 2, w: 2, o: 5, k: 5, stride: 2, pad: 2, groups: 1, bias: false),   // (GhostNet's 5×5/2 at 2×2)
         Case(n: 2, c: 3, h: 8, w: 8, o: 4, k: 3, stride: 1, pad: 0, groups: 1, bias: false),
     ]
 

@@ -61,6 +61,8 @@ final class GradientCheckTests: XCTestCase {
         check(Conv2D(6, 6, kernel: 5, stride: 2, padding: 2, groups: 6, bias: true, rng: &rng), input: [2, 6, 9, 8])
         check(Conv2D(4, 8, kernel: 3, padding: 1, groups: 4, rng: &rng), input: [2, 4, 6, 6])          // multiplier 2
         check(Conv2D(3, 4, kernel: 7, stride: 2, padding: 3, rng: &rng), input: [1, 3, 20, 20])        // large image tiles
+        check(Conv2D(4, 4, kernel: 5, stride: 2, padding: 2, groups: 4, rng: &rng), input: [2, 4, 2, 2])  // taps past the padded row
+        check(Conv2D(3, 4, kernel: 5, stride: 2, padding: 2, rng: &rng), input: [2, 3, 2, 3])
     }
 
     func testBatchNormTrainingMode() {
