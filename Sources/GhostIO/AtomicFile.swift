@@ -49,7 +49,7 @@ public enum AtomicFile {
     /// Opens a temp file next to `path`, lets `body` fill it, then fsyncs and renames it over `path`.
     /// If `body` or any step throws, the temp file is removed and the destination is left as it was.
     public static func write(to path: String, _ body: (Writer) throws -> Void) throws {
-        let (dir, prefix, base) = split(path)
+        let (dir, _, base) = split(path)
         guard !base.isEmpty, base != ".", base != ".." else { throw GhostError.file(path, "cannot write: not a file name") }
         removeStaleTemps(in: dir, for: base, includingOwn: false)
         let temp = tempPath(for: path)

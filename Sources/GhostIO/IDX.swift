@@ -36,6 +36,10 @@ public enum IDX {
             let (ndim, _) = try checkMagic(head4, path: path)
             let head = head4 + (try stream.read(4 * ndim))
             let (shape, total) = try dimensions(head, path: path)
+            // Deflate expands at most 1032:1, so the claim is checked against the compressed size first.
+            guard total / 1032 <= file.count else {
+                throw GhostError.file(path, "IDX dimensions \(shape) need \(total) bytes, more than \(file.count) bytes of gzip data can hold")
+            }
             let payload = try stream.read(total)
             guard payload.count == total else {
                 throw GhostError.file(path, "IDX dimensions \(shape) need \(total) bytes but the file has \(payload.count)")
@@ -99,14 +103,16 @@ public enum IDX {
 
         deinit { inflateEnd(&z) }
 
-        /// Up to `count` more decompressed bytes (fewer only at the end of the stream).
+        /// Up to `count` more decompressed bytes (fewer only at the end of the stream). Memory grows
+        /// with the bytes actually produced, not with `count`.
         func read(_ count: Int) throws -> [UInt8] {
-            var out = [UInt8](repeating: 0, count: count)
+            var out: [UInt8] = []
             var filled = 0
             while filled < count, !ended {
+                if filled == out.count { out.append(contentsOf: repeatElement(0, count: min(count - filled, max(filled, 1 << 16)))) }
                 filled += try inflateSome(into: &out, from: filled)
             }
-            if filled < count { out.removeLast(count - filled) }
+            if filled < out.count { out.removeLast(out.count - filled) }
             return out
         }
 
@@ -141,6 +147,8 @@ public enum IDX {
                 let rest = input[inputOffset...]
                 if rest.isEmpty || rest.allSatisfy({ $0 == 0 }) {
                     ended = true
+                } else if rest.count < 2 || rest[rest.startIndex] != 0x1F || rest[rest.startIndex + 1] != 0x8B {
+                    throw GhostError.file(path, "\(rest.count) bytes of trailing data after the gzip stream")
                 } else {
                     guard inflateReset(&z) == Z_OK else { throw GhostError.file(path, "corrupt gzip data") }
                 }
