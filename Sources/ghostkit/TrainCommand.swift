@@ -150,7 +150,7 @@ struct TrainCommand: ParsableCommand {
                 batchesRun += 1
                 guard r.loss.isFinite else {
                     let kept = FileManager.default.fileExists(atPath: out) ? "the last good checkpoint is kept" : "no checkpoint was written"
-                    throw GhostError.file(out, "loss became \(r.loss) at epoch \(epoch + 1), batch \(b) (step \(epoch * steps + b)); \(kept)")
+                    throw GhostError.file(out, "loss became \(r.loss.isNaN ? "NaN" : "\(r.loss)") at epoch \(epoch + 1), batch \(b) (step \(epoch * steps + b)); \(kept)")
                 }
                 lossSum += Double(r.loss) * Double(y.count); correct += r.correct; seen += y.count
                 let rate = Double(seen) / max(Date().timeIntervalSince(t0), 1e-9)
