@@ -44,6 +44,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Behave as if interrupted after this many batches of this run (tests of --resume).") var stopAfter: Int?
 
     func run() throws {
+        let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        /// Side files share the checkpoint's stem: model.safetensors → model.json, model-metrics.csv, model-curve.png.
+        let stem = out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out
+        let (metricsCSV, metricsJSON, curvePNG, provenancePath) = (stem + "-metrics.csv", stem + "-metrics.json", stem + "-curve.png", stem + ".json")
+        // First thing: remove what a run killed while writing any of these left behind.
+        for path in [out, metricsCSV, metricsJSON, curvePNG, provenancePath] {
+            AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: path).lastPathComponent)
+        }
         try engine.apply()
         guard epochs >= 1, batchSize >= 1, lr > 0, (0..<1).contains(momentum), weightDecay >= 0, cropPadding >= 0 else {
             throw ValidationError("need --epochs ≥ 1, --batch-size ≥ 1, --lr > 0, 0 ≤ --momentum < 1, --weight-decay ≥ 0")
@@ -113,12 +121,7 @@ struct TrainCommand: ParsableCommand {
         }
         let step = TrainStep(model: model, optimizer: sgd, labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil,
                              distillation: distillation)
-        let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
-        /// Side files share the checkpoint's stem: model.safetensors → model.json, model-metrics.csv, model-curve.png.
-        let stem = out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out
-        let (metricsCSV, metricsJSON, curvePNG) = (stem + "-metrics.csv", stem + "-metrics.json", stem + "-curve.png")
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: out).lastPathComponent)
         let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) momentum=\(momentum) nesterov=\(nesterov) " +
             "wd=\(weightDecay) warmup=\(warmupEpochs) ls=\(labelSmoothing) crop=\(cropPadding) flip=\(flip) seed=\(seed) threads=\(engine.threads)"
             + (try initCheckpoint.map { " init=\($0) init_sha256=\(try SHA256.hex(file: $0))" } ?? "")
@@ -169,7 +172,6 @@ struct TrainCommand: ParsableCommand {
             try EpochRecord.write(history, csv: metricsCSV, json: metricsJSON)
             try PNGFile.write(TrainingCurve.render(history, title: arch.displayName), to: curvePNG)
         }
-        let provenancePath = stem + ".json"
         try Provenance(checkpoint: out, architecture: arch, normalization: norm, dataset: "\(train.name) (\(train.count) images), \(test.name) (\(test.count) images)",
                        config: config, state: TrainState(epoch: epochs, batch: 0, history: history, commands: commands))
             .write(to: provenancePath)
