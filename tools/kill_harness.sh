@@ -96,7 +96,7 @@ D=$W/dump; mkdir -p "$D"; H5=$D/activations.h5
 dump() { exec "$G" dump --checkpoint "$W/src/tiny.safetensors" --images "$1" --layers 'layer1.*,layer2.*' --threads 1 --out "$H5" --overwrite; }
 t0=$(ms); (dump 64) > /dev/null 2>&1 || { echo "kill_harness: unkilled dump failed" >&2; exit 1; }
 span=$(( $(ms) - t0 + 50 ))
-prev_rows=$(h5_rows "$H5")
+prev=$(sha256sum "$H5" | cut -d' ' -f1)
 echo "== dump: $iterations kills at random times in [0, ${span}] ms"
 d_old=0; d_new=0; d_finished=0; d_temps=0; last=""
 for i in $(seq 1 "$iterations"); do
@@ -108,11 +108,12 @@ for i in $(seq 1 "$iterations"); do
   wait "$pid" 2>/dev/null; rc=$?
   [ $rc -eq 137 ] || d_finished=$((d_finished + 1))
   rows=$(h5_rows "$H5")
+  now=$(sha256sum "$H5" | cut -d' ' -f1)
   if [ -z "$rows" ]; then fail "dump $i: $H5 is not a complete activation file after SIGKILL"
-  elif [ "$rows" = "$n" ] && [ "$rows" != "$prev_rows" ]; then d_new=$((d_new + 1))
-  elif [ "$rows" = "$prev_rows" ]; then d_old=$((d_old + 1))
-  else fail "dump $i: $H5 has $rows rows, neither the previous $prev_rows nor the new $n"; fi
-  prev_rows=${rows:-$prev_rows}
+  elif [ "$now" = "$prev" ]; then d_old=$((d_old + 1))
+  elif [ "$rows" = "$n" ]; then d_new=$((d_new + 1))
+  else fail "dump $i: $H5 changed but has $rows rows, not the $n of the new dump"; fi
+  prev=$now
   d_temps=$((d_temps + $(has_temps "$D")))
   left=$(stale_temps "$D" "$pid" "$last"); [ -z "$left" ] || fail "dump $i: temp files of earlier runs remain: $left"
   last=$pid
