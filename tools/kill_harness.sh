@@ -2,7 +2,8 @@
 # SIGKILL harness for GhostKit's atomic outputs (issue 9.3).
 #
 # Starts `ghostkit dump` and a tiny `ghostkit train` again and again, kills each with SIGKILL at a random
-# moment, and checks after every kill that
+# moment (every other train run: the moment its checkpoint temp file appears, i.e. mid-write), and checks
+# after every kill that
 #   - each output path holds either the previous complete file or the new complete file, never a partial one
 #     (activations.h5 read back in full with h5py; the checkpoint read back with `ghostkit info`; the metrics
 #     CSV/JSON, provenance JSON and curve PNG parsed), and
@@ -129,12 +130,19 @@ train() { exec "$G" train --arch resnet20 --in-channels 1 --epochs "$1" --limit-
 t0=$(ms); (train 3 0) > /dev/null 2>&1 || { echo "kill_harness: unkilled train failed" >&2; exit 1; }
 span=$(( $(ms) - t0 + 50 ))
 prev=$(sha256sum "$CK" | cut -d' ' -f1)
-echo "== train: $iterations kills at random times in [0, ${span}] ms"
-t_old=0; t_new=0; t_finished=0; t_temps=0; last=""
+echo "== train: $iterations kills, odd ones at random times in [0, ${span}] ms, even ones as the checkpoint is being written"
+t_old=0; t_new=0; t_finished=0; t_temps=0; t_mid=0; last=""
 for i in $(seq 1 "$iterations"); do
   train 3 "$i" > /dev/null 2>&1 &
   pid=$!
-  sleep "$(awk -v r=$RANDOM -v s="$span" 'BEGIN { printf "%.3f", r / 32768 * s / 1000 }')"
+  if [ $((i % 2)) -eq 0 ]; then
+    # Even iterations: kill the moment the checkpoint's temp file appears, i.e. in the middle of writing it.
+    deadline=$(( $(ms) + span ))
+    until compgen -G "$T/.model.safetensors.tmp-$pid-*" > /dev/null || ! kill -0 "$pid" 2>/dev/null || [ "$(ms)" -gt $deadline ]; do :; done
+    compgen -G "$T/.model.safetensors.tmp-$pid-*" > /dev/null && t_mid=$((t_mid + 1))
+  else
+    sleep "$(awk -v r=$RANDOM -v s="$span" 'BEGIN { printf "%.3f", r / 32768 * s / 1000 }')"
+  fi
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null; rc=$?
   [ $rc -eq 137 ] || t_finished=$((t_finished + 1))
@@ -150,7 +158,8 @@ for i in $(seq 1 "$iterations"); do
 done
 (train 1 0) > /dev/null 2>&1 || fail "final train failed"
 left=$(stale_temps "$T"); [ -z "$left" ] || fail "temp files remain after the final train: $left"
-echo "train: $iterations kills: previous checkpoint kept $t_old, new complete checkpoint $t_new, finished before the kill $t_finished;" \
+echo "train: $iterations kills ($t_mid while the checkpoint temp file was being written): previous checkpoint kept $t_old," \
+     "new complete checkpoint $t_new, finished before the kill $t_finished;" \
      "the killed run left a temp file $t_temps times (all removed by later runs)"
 
 if [ $failures -eq 0 ]; then echo "kill harness: all checks passed"; else echo "kill harness: $failures failures" >&2; exit 1; fi

@@ -53,6 +53,24 @@ final class DumpGridCommandTests: TinyCheckpointTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["acts.h5"])
     }
 
+    /// NaN activations (a checkpoint with one NaN weight) stop the dump at the batch where they appear, with a
+    /// one-line error naming the checkpoint, layer and image; no output file and no temp file are left.
+    func testNonFiniteActivationsStopTheDumpAtTheirBatch() throws {
+        let file = try SafetensorsFile(path: checkpoint)
+        let tensors = try file.allTensors().map { name, t in
+            if name == "layer2.0.conv1.weight" { t.pointer[5] = .nan }
+            return (name: name, tensor: t, dtype: SafetensorsDType.F32)
+        }
+        let bad = dir + "/nan.safetensors", out = dir + "/nan"
+        try SafetensorsFile.write(path: bad, tensors: tensors, metadata: file.metadata)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let r = try CLI.run(["dump", "--checkpoint", bad, "--images", "8", "--layers", "layer1.0,layer2.0.conv1", "--out", out + "/a.h5"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(String(r.stderr.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last ?? ""),
+                       "Error: \(bad): layer layer2.0.conv1 produced nan for image 0 (batch 1); nothing was written (are the weights finite?)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+    }
+
     func testPNGInputsAndGrid() throws {
         // Two class folders with 28×28 and 40×40 PNGs: labels from folder names, all resized to the first image's size.
         for (cls, size) in [("bags", 28), ("shoes", 40)] {
