@@ -9,6 +9,7 @@ let fuzzTargets = [
     "FuzzSafetensors",
     "FuzzIDX",
     "FuzzPairsJSON",
+    "FuzzPNG",
 ]
 
 let package = Package(

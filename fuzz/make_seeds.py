@@ -58,3 +58,21 @@ scan["layers"] = []
 scan["architecture"] = {"family": "resnet", "depth": 50, "stem": "imagenet", "width": 0.5, "in_channels": 3, "num_classes": 1000,
                         "ghost": {"s": 2, "d": 3}}
 put("PairsJSON", "no-layers.json", json.dumps(scan).encode())
+
+import zlib
+
+def png(w, h, bit_depth, color_type, rows, extra=b""):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 0)
+    raw = b"".join(b"\x00" + r for r in rows)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+put("PNG", "gray8-3x2.png", png(3, 2, 8, 0, [b"\x00\x80\xff", b"\x10\x20\x30"]))
+put("PNG", "rgb8-2x2.png", png(2, 2, 8, 2, [b"\xff\x00\x00\x00\xff\x00", b"\x00\x00\xff\xff\xff\xff"]))
+put("PNG", "rgba16-1x1.png", png(1, 1, 16, 6, [b"\x12\x34\x56\x78\x9a\xbc\xde\xf0"]))
+put("PNG", "gray1-8x1.png", png(8, 1, 1, 0, [b"\xa5"]))
+put("PNG", "palette-2x2.png", png(2, 2, 8, 3, [b"\x00\x01", b"\x01\x00"], chunk(b"PLTE", b"\x00\x00\x00\xff\x80\x00")))
