@@ -63,8 +63,11 @@ public struct ScanReport: Codable {
             guard (0...l.channels).contains(l.intrinsicEstimate) else {
                 return "layer \(q): intrinsic_estimate \(l.intrinsicEstimate) is outside 0…\(l.channels)"
             }
-            for p in l.topPairs where !(0..<l.channels).contains(p.a) || !(0..<l.channels).contains(p.b) || p.a == p.b {
-                return "pair \(p.a)~\(p.b) of layer \(q) is not two different channels of its \(l.channels)"
+            for p in l.topPairs {
+                guard (0..<l.channels).contains(p.a), (0..<l.channels).contains(p.b) else {
+                    return "pair \(p.a)~\(p.b) of layer \(q) is outside its \(l.channels) channels"
+                }
+                guard p.a != p.b else { return "pair \(p.a)~\(p.b) of layer \(q) pairs a channel with itself" }
             }
         }
         return nil

@@ -32,9 +32,9 @@ final class ScanReportTests: XCTestCase {
 
     func testInconsistentNumbersAreRefused() throws {
         let cases: [(Data, String)] = [
-            (try variant("top_pairs", [["a": 3, "b": 16, "correlation": 0.9]]), "pair 3~16 of layer 'layer1.0' is not two different channels of its 16"),
-            (try variant("top_pairs", [["a": -1, "b": 2, "correlation": 0.9]]), "pair -1~2 of layer 'layer1.0' is not two different channels of its 16"),
-            (try variant("top_pairs", [["a": 2, "b": 2, "correlation": 0.9]]), "pair 2~2 of layer 'layer1.0' is not two different channels of its 16"),
+            (try variant("top_pairs", [["a": 3, "b": 16, "correlation": 0.9]]), "pair 3~16 of layer 'layer1.0' is outside its 16 channels"),
+            (try variant("top_pairs", [["a": -1, "b": 2, "correlation": 0.9]]), "pair -1~2 of layer 'layer1.0' is outside its 16 channels"),
+            (try variant("top_pairs", [["a": 2, "b": 2, "correlation": 0.9]]), "pair 2~2 of layer 'layer1.0' pairs a channel with itself"),
             (try variant("channels", -5), "layer 'layer1.0' has -5 channels"),
             (try variant("best_partner_quantiles", [0.5]), "layer 'layer1.0': best_partner_quantiles has 1 values, not 7"),
             (try variant("intrinsic_estimate", 17), "layer 'layer1.0': intrinsic_estimate 17 is outside 0…16"),
