@@ -7,7 +7,7 @@
 # Time on a 2-core machine: conversion + 3 evaluations ≈ 5 min, fine-tune ≈ 30 min (--quick: under a minute,
 # on 256 training images — the accuracies are then meaningless).
 # Look at: outputs/convert-resnet18-fmnist/report.md, the fine-tune curve outputs/convert-resnet18-fmnist/*-ft-curve.png,
-# and outputs/convert-resnet18-fmnist/table5.md.
+# outputs/convert-resnet18-fmnist/table5.md and curves-resnet-vs-ghost.png (ResNet-18's training vs the fine-tune).
 source "$(dirname "$0")/_common.sh"
 
 dir=outputs/convert-resnet18-fmnist
@@ -30,4 +30,8 @@ tuned="${ghost%.safetensors}-ft.safetensors"
     "$GK" eval "$m" "${ev[@]}" --table-row
   done
 } | tee "$dir/table5.md"
-echo "wrote $dir/report.md, $dir/table5.md, ${tuned%.safetensors}-curve.png"
+step "training curves: the ResNet-18 from scratch vs its Ghost version's fine-tune"
+"$GK" plot curves "${R18%.safetensors}-metrics.json" "${tuned%.safetensors}-metrics.json" \
+  --names "ResNet-18 (trained from scratch)" "Ghost-ResNet-18 (converted, fine-tuned)" \
+  --title "ResNet-18 vs Ghost-ResNet-18" --out "$dir/curves-resnet-vs-ghost.png" > /dev/null
+echo "wrote $dir/report.md, $dir/table5.md, ${tuned%.safetensors}-curve.png, $dir/curves-resnet-vs-ghost.png"

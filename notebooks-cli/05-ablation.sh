@@ -9,7 +9,7 @@
 # Time on a 2-core machine: each fine-tune epoch of Ghost-ResNet-18 on 60k images ≈ 12–15 min, so the full
 # run (7 models × EPOCHS epochs, default 2) takes about 3.5 hours; EPOCHS=1 LIMIT=20000 makes it ≈ 40 min.
 # --quick: (a), (b), (c) only, on 256 images (about a minute; accuracies meaningless).
-# Look at: outputs/ablation-resnet18-fmnist/ablation.md.
+# Look at: outputs/ablation-resnet18-fmnist/ablation.md and accuracy-vs-macs.png (the paper's Fig. 6 style).
 source "$(dirname "$0")/_common.sh"
 
 dir=outputs/ablation-resnet18-fmnist
@@ -56,4 +56,6 @@ step "table"
     echo "| ${r%%|*} | $("$GK" eval "${r#*|}" "${evalargs[@]}" --table-row | sed 's/^| //')"
   done
 } | tee "$dir/ablation.md"
-echo "wrote $dir/ablation.md"
+"$GK" plot tradeoff "$dir/ablation.md" --title "Ghost-ResNet-18 conversions: accuracy vs MACs" \
+  --out "$dir/accuracy-vs-macs.png" > /dev/null
+echo "wrote $dir/ablation.md, $dir/accuracy-vs-macs.png"

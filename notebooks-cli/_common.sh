@@ -9,7 +9,8 @@ for arg in "$@"; do
     *) echo "$0: unknown argument '$arg' (only --quick)" >&2; exit 2 ;;
   esac
 done
-GK=.build/release/ghostkit
+# GK=/path/to/ghostkit runs another binary (e.g. a copy, so rebuilding during a long run cannot disturb it).
+GK="${GK:-.build/release/ghostkit}"
 if [ ! -x "$GK" ]; then
   echo "building ghostkit (release)…" >&2
   swift build -c release >&2

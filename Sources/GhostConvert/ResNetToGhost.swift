@@ -48,6 +48,8 @@ public enum ResNetToGhost {
         var out: [Site] = []
         for (i, (a, b)) in zip(original.stages, ghost.stages).enumerated() {
             for (j, (blockA, blockB)) in zip(a.layers, b.layers).enumerated() {
+                // A block left plain by the settings keeps the original's weights (copied by name).
+                if blockB is BasicBlock || blockB is Bottleneck { continue }
                 let units = (blockA as? BasicBlock)?.convUnits ?? (blockA as? Bottleneck)?.convUnits
                 let ghosts = (blockB as? GhostBasicBlock)?.ghostUnits ?? (blockB as? GhostBottleneckBlock)?.ghostUnits
                 guard let units, let ghosts else { throw GhostError("layer\(i + 1).\(j): not a plain ResNet block (already a Ghost model?)") }

@@ -6,8 +6,13 @@ public struct LinePlot {
         public var name: String
         public var points: [(x: Double, y: Double)]
         public var color: RGBImage.Color
-        public init(name: String, points: [(x: Double, y: Double)], color: RGBImage.Color) {
-            self.name = name; self.points = points; self.color = color
+        /// Text drawn beside each point (scatter plots of named runs), or nil.
+        public var labels: [String]?
+        /// Join the points with a line (false: markers only).
+        public var connected = true
+        public init(name: String, points: [(x: Double, y: Double)], color: RGBImage.Color,
+                    labels: [String]? = nil, connected: Bool = true) {
+            self.name = name; self.points = points; self.color = color; self.labels = labels; self.connected = connected
         }
     }
 
@@ -19,6 +24,9 @@ public struct LinePlot {
     public var yRange: ClosedRange<Double>?
     /// Draw x ticks only at integer values (epochs, kernel sizes).
     public var integerX = false
+    /// Where the legend goes: inside the axes at the top or bottom right, or under the axes (many entries).
+    public enum LegendPlacement { case topRight, bottomRight, below }
+    public var legend = LegendPlacement.topRight
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
@@ -35,7 +43,10 @@ public struct LinePlot {
     public func draw(into img: inout RGBImage, x: Int, y: Int, width: Int, height: Int) {
         let s = 2  // font scale
         let left = x + 20 + 8 * BitmapFont.advance * s / 2 + 20, right = x + width - 20
-        let top = y + 16 + BitmapFont.lineHeight * s, bottom = y + height - 20 - 2 * BitmapFont.lineHeight * s
+        let legendBelow = legend == .below
+        let legendRows = legendBelow ? series.count : 0
+        let top = y + 16 + BitmapFont.lineHeight * s
+        let bottom = y + height - 20 - 2 * BitmapFont.lineHeight * s - legendRows * (BitmapFont.lineHeight * s + 6) - (legendBelow ? 16 : 0)
         img.text(title, x: x + (width - RGBImage.textWidth(title, scale: s)) / 2, y: y + 8, scale: s)
         let pts = series.flatMap { $0.points }.filter { $0.x.isFinite && $0.y.isFinite }
         guard !pts.isEmpty, right - left > 20, bottom - top > 20 else { return }
@@ -71,13 +82,21 @@ public struct LinePlot {
         // Lines with point markers.
         for sr in series {
             let p = sr.points.filter { $0.x.isFinite && $0.y.isFinite }
-            for (a, b) in zip(p, p.dropFirst()) { img.line(px(a.x), py(a.y), px(b.x), py(b.y), thickness: 3, sr.color) }
-            for q in p { img.fill(x: px(q.x) - 3, y: py(q.y) - 3, w: 7, h: 7, sr.color) }
+            if sr.connected { for (a, b) in zip(p, p.dropFirst()) { img.line(px(a.x), py(a.y), px(b.x), py(b.y), thickness: 3, sr.color) } }
+            let r = sr.connected ? 3 : 5
+            for q in p { img.fill(x: px(q.x) - r, y: py(q.y) - r, w: 2 * r + 1, h: 2 * r + 1, sr.color) }
+            guard let labels = sr.labels else { continue }
+            for (q, label) in zip(sr.points, labels) where q.x.isFinite && q.y.isFinite {
+                // Beside the marker, flipped to the left near the right edge.
+                let tw = RGBImage.textWidth(label, scale: s), xx = px(q.x)
+                img.text(label, x: xx + 10 + tw > right ? xx - 10 - tw : xx + 10, y: py(q.y) - BitmapFont.lineHeight * s / 2, scale: s)
+            }
         }
-        // Legend (top right, inside the axes).
+        // Legend (top right inside the axes, or under them).
         let legendW = (series.map { RGBImage.textWidth($0.name, scale: s) }.max() ?? 0) + 40
-        var ly = top + 8
-        let lx = right - legendW - 8
+        let legendH = series.count * (BitmapFont.lineHeight * s + 6) + 8
+        var ly = legendBelow ? bottom + 24 + 2 * BitmapFont.lineHeight * s : legend == .bottomRight ? bottom - legendH - 2 : top + 8
+        let lx = legendBelow ? left : right - legendW - 8
         img.fill(x: lx - 6, y: ly - 6, w: legendW + 12, h: series.count * (BitmapFont.lineHeight * s + 6) + 8, .white)
         img.outline(x: lx - 6, y: ly - 6, w: legendW + 12, h: series.count * (BitmapFont.lineHeight * s + 6) + 8, .gray)
         for sr in series {

@@ -31,7 +31,8 @@ public enum PNGFile {
     }
 
     /// Reads any PNG (8/16-bit, gray/RGB/RGBA/palette) as Float32 [channels, height, width] in [0, 1],
-    /// with `channels` 1 (luminance) or 3 (RGB).
+    /// with `channels` 1 (luminance) or 3 (RGB). 16-bit files keep their 16-bit precision (read as linear
+    /// 16-bit, which libpng passes through unchanged); alpha is composited by libpng onto black.
     public static func read(path: String, channels: Int) throws -> Tensor {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
@@ -43,7 +44,9 @@ public enum PNGFile {
     /// The claimed size is checked against the data before the pixel buffer is allocated: deflate expands
     /// at most 1032:1 and a pixel takes at least 1 bit, so n bytes of PNG hold at most 8 · 1032 · n pixels.
     public static func decode(_ data: Data, path: String, channels: Int) throws -> Tensor {
-        precondition(channels == 1 || channels == 3)
+        guard channels == 1 || channels == 3 else {
+            throw GhostError.file(path, "cannot convert a PNG to \(channels) channels (only 1 or 3)")
+        }
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
         let began = data.withUnsafeBytes { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }
@@ -57,21 +60,32 @@ public enum PNGFile {
             png_image_free(&png)
             throw GhostError.file(path, "PNG claims \(png.width)×\(png.height) pixels, more than its \(data.count) bytes can hold")
         }
-        png.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
+        let sixteen = png.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
+        png.format = (channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)) | (sixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
         let (w, h) = (Int(png.width), Int(png.height))
-        var buffer = [UInt8](repeating: 0, count: w * h * channels)
-        let ok = data.withUnsafeBytes { _ in
-            buffer.withUnsafeMutableBytes { png_image_finish_read(&png, nil, $0.baseAddress, Int32(w * channels), nil) }
+        let t = Tensor(uninitialized: [channels, h, w])
+        func finish(_ buffer: UnsafeMutableRawPointer) -> Int32 {
+            data.withUnsafeBytes { _ in png_image_finish_read(&png, nil, buffer, Int32(w * channels), nil) }
+        }
+        let ok: Int32
+        if sixteen {
+            var buffer = [UInt16](repeating: 0, count: w * h * channels)
+            ok = buffer.withUnsafeMutableBytes { finish($0.baseAddress!) }
+            for y in 0..<h { for x in 0..<w { for c in 0..<channels {
+                t.pointer[(c * h + y) * w + x] = Float(buffer[(y * w + x) * channels + c]) / 65535
+            } } }
+        } else {
+            var buffer = [UInt8](repeating: 0, count: w * h * channels)
+            ok = buffer.withUnsafeMutableBytes { finish($0.baseAddress!) }
+            for y in 0..<h { for x in 0..<w { for c in 0..<channels {
+                t.pointer[(c * h + y) * w + x] = Float(buffer[(y * w + x) * channels + c]) / 255
+            } } }
         }
         guard ok != 0 else {
             let m = message(&png)
             png_image_free(&png)
             throw GhostError.file(path, "corrupt or truncated PNG: \(m)")
         }
-        let t = Tensor(uninitialized: [channels, h, w])
-        for y in 0..<h { for x in 0..<w { for c in 0..<channels {
-            t.pointer[(c * h + y) * w + x] = Float(buffer[(y * w + x) * channels + c]) / 255
-        } } }
         return t
     }
 

@@ -96,6 +96,13 @@ public struct Architecture: Codable, Equatable {
         if let g = ghost {
             guard (2...16).contains(g.s) else { throw GhostError("Ghost ratio s must be 2…16, got \(g.s)") }
             guard g.d >= 1, g.d % 2 == 1, g.d <= 15 else { throw GhostError("Ghost depthwise kernel d must be odd, 1…15, got \(g.d)") }
+            if let blocks = g.blocks {
+                let known = blockNames
+                guard !blocks.isEmpty else { throw GhostError("the list of Ghost blocks is empty") }
+                if let bad = blocks.first(where: { !known.contains($0) }) {
+                    throw GhostError("'\(bad)' is not a block of resnet\(depth) (\(known.first ?? "")…\(known.last ?? ""))")
+                }
+            }
         }
         guard (1...4096).contains(inChannels) else { throw GhostError("in_channels must be 1…4096, got \(inChannels)") }
         guard (1...100_000).contains(numClasses) else { throw GhostError("num_classes must be 1…100000, got \(numClasses)") }
@@ -118,8 +125,16 @@ public struct Architecture: Codable, Equatable {
             extras.append("option \(shortcut ?? "A")")
         }
         extras.append("\(inChannels)→\(numClasses)")
-        if let g = ghost { extras.insert("s=\(g.s), d=\(g.d)", at: 0) }
+        if let g = ghost {
+            extras.insert("s=\(g.s), d=\(g.d)" + (g.blocks.map { ", \($0.count) of \(blockNames.count) blocks" } ?? ""), at: 0)
+        }
         return (ghost == nil ? "" : "ghost-") + "resnet\(depth) (\(extras.joined(separator: ", ")))"
+    }
+
+    /// Names of the residual blocks in forward order: "layer1.0", "layer1.1", …
+    public var blockNames: [String] {
+        let counts = family == "cifar-resnet" ? [Int](repeating: (depth - 2) / 6, count: 3) : Self.imagenetDepths[depth]?.blocks ?? []
+        return counts.enumerated().flatMap { stage, n in (0..<n).map { "layer\(stage + 1).\($0)" } }
     }
 
     /// Typical input side: 224 for ImageNet stems, 32 for CIFAR-style models.

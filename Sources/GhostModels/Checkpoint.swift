@@ -8,13 +8,17 @@ import GhostTensor
 public struct Checkpoint {
     public let path: String
     public let architecture: Architecture
-    /// Where the architecture came from: "file metadata" or "--arch".
+    /// Where the architecture came from: "file metadata", "--arch" or "the tensor shapes".
     public let architectureSource: String
     public let metadata: [String: String]
     public let tensors: [(String, Tensor)]
     /// Storage dtypes present in the file (F32, F16, …).
     public let dtypes: [String]
     public let fileSize: Int
+    /// "safetensors", "PyTorch zip" or "PyTorch legacy".
+    public let format: String
+    /// Plain values saved beside a PyTorch state dict (epoch, best_prec1, …), in file order.
+    public let extras: [(String, String)]
 
     /// Tensors under this prefix hold optimiser state (momentum buffers) of a training checkpoint.
     public static let optimizerPrefix = "optim.momentum."
@@ -32,21 +36,43 @@ public struct Checkpoint {
         public static let normalization = "ghostkit.normalization"
     }
 
-    /// Reads a checkpoint; `architecture` overrides (or supplies) the one in the metadata.
-    public init(path: String, architecture override: Architecture? = nil) throws {
+    /// Reads a checkpoint: GhostKit safetensors, or a PyTorch `torch.save` file (.pth/.pt/.tar, zip or legacy
+    /// format, recognised by content) whose state dict is found inside any wrapper dict. `architecture`
+    /// overrides (or supplies) the one in the metadata; keys lose DataParallel's "module." prefix and then go
+    /// through `renames` in order.
+    public init(path: String, architecture override: Architecture? = nil, renames: [RenameRule] = []) throws {
         self.path = path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw GhostError.file(path, "no such file")
         }
         guard !isDir.boolValue else { throw GhostError.file(path, "is a directory, not a checkpoint file") }
+        fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let file: SafetensorsFile
         do { file = try SafetensorsFile(path: path) } catch {
-            try Self.rejectForeignFormats(path)
-            throw error
+            guard let torch = try Self.loadPyTorch(path) else { throw error }
+            let (entries, extras) = try StateDictKeys.extract(torch.root, name: path)
+            let named = try StateDictKeys.normalise(entries.map { ($0.0, ($0.1, $0.2)) }, renames: renames, name: path)
+            if let a = override {
+                architecture = a
+                architectureSource = "--arch"
+            } else if let a = Architecture.inferred(from: named.map { ($0.0, $0.1.0) }) {
+                architecture = a
+                architectureSource = "the tensor shapes"
+            } else {
+                throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and its keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
+            }
+            metadata = [:]
+            format = torch.format.rawValue
+            self.extras = extras
+            tensors = named.map { ($0.0, $0.1.0) }
+            dtypes = Array(Set(named.map { $0.1.1.rawValue })).sorted()
+            return
         }
         metadata = file.metadata
-        fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        format = "safetensors"
+        extras = []
+        let named = try StateDictKeys.normalise(try file.allTensors(), renames: renames, name: path)
         if let a = override {
             architecture = a; architectureSource = "--arch"
         } else if let json = file.metadata[Key.architecture] {
@@ -55,9 +81,13 @@ public struct Checkpoint {
             }
             architectureSource = "file metadata"
         } else {
-            throw GhostError.file(path, "no architecture in the metadata; pass --arch (e.g. --arch resnet50)")
+            guard let a = Architecture.inferred(from: named) else {
+                throw GhostError.file(path, "no architecture in the metadata and the keys are not a plain ResNet's; pass --arch (e.g. --arch resnet50)")
+            }
+            architecture = a
+            architectureSource = "the tensor shapes"
         }
-        tensors = try file.allTensors()
+        tensors = named
         dtypes = Array(Set(file.names.compactMap { file.entry($0)?.dtype.rawValue })).sorted()
     }
 
@@ -65,7 +95,10 @@ public struct Checkpoint {
     public func makeModel(strict: Bool = true) throws -> (model: ResNet, report: LoadReport) {
         let model = architecture.build()
         let weights = tensors.filter { !$0.0.hasPrefix(Self.optimizerPrefix) }
-        let report = try model.load(stateDict: Dictionary(weights, uniquingKeysWith: { a, _ in a }), strict: strict, source: path)
+        let report = try model.load(stateDict: Dictionary(weights, uniquingKeysWith: { a, _ in a }), strict: false, source: path)
+        if strict && !report.isExact {
+            throw GhostError.file(path, report.summary + StateDictKeys.suggestion(for: report))
+        }
         for (name, module) in model.namedModules() {
             guard let g = module as? GhostModule else { continue }
             let slots = g.intrinsicChannels * g.ratio
@@ -98,15 +131,14 @@ public struct Checkpoint {
         try SafetensorsFile.write(path: path, tensors: entries, metadata: meta)
     }
 
-    /// For a file that failed to parse as safetensors: PyTorch zips (PK\3\4) and pickles
-    /// (0x80, protocol 2–5) get a clear message instead of the safetensors parse error.
-    static func rejectForeignFormats(_ path: String) throws {
-        guard let h = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? h.close() }
-        let head = [UInt8](h.readData(ofLength: 4))
-        if head == [0x50, 0x4B, 0x03, 0x04] || (head.count >= 2 && head[0] == 0x80 && (2...5).contains(head[1])) {
-            throw GhostError.file(path, "looks like a PyTorch .pth/.pt file; this build reads safetensors checkpoints")
-        }
+    /// The PyTorch checkpoint in a file that failed to parse as safetensors, or nil when its first bytes are
+    /// neither a torch.save zip ("PK\\3\\4") nor the legacy pickle magic.
+    static func loadPyTorch(_ path: String) throws -> TorchCheckpoint? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        let head = h.readData(ofLength: 4)
+        try? h.close()
+        guard TorchCheckpoint.format(of: head) != nil else { return nil }
+        return try TorchCheckpoint(path: path)
     }
 }
 

@@ -72,9 +72,14 @@ public final class GhostModule: Module {
     }
 }
 
-/// Settings of a Ghost-ResNet: ratio s and depthwise kernel d of every Ghost module.
+/// Settings of a Ghost-ResNet: ratio s and depthwise kernel d of every Ghost module, and which residual
+/// blocks are Ghost blocks ("layer3.0", …; nil = all of them — the others stay plain ResNet blocks).
 public struct GhostSettings: Codable, Equatable {
     public var s: Int
     public var d: Int
-    public init(s: Int, d: Int) { self.s = s; self.d = d }
+    public var blocks: [String]?
+    public init(s: Int, d: Int, blocks: [String]? = nil) { self.s = s; self.d = d; self.blocks = blocks }
+
+    /// Whether the block named `name` ("layer2.1") is built from Ghost modules.
+    public func converts(block name: String) -> Bool { blocks?.contains(name) ?? true }
 }

@@ -33,7 +33,7 @@ public final class ResNet: Module {
             var layer: [Module] = []
             for b in 0..<count {
                 let stride = (b == 0 && i > 0) ? 2 : 1
-                if let g = ghost {
+                if let g = ghost, g.converts(block: "layer\(i + 1).\(b)") {
                     layer.append(bottleneck
                         ? GhostBottleneckBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g, rng: &rng)
                         : GhostBasicBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g, rng: &rng))

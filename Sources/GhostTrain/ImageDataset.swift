@@ -38,6 +38,25 @@ public struct ImageDataset {
         return try! ImageDataset(images: t, labels: Array(labels.prefix(n)), classNames: classNames, name: name)
     }
 
+    /// Per-channel mean and standard deviation of the pixels (for datasets without published statistics).
+    public func channelStatistics() -> Normalization {
+        let (n, c, plane) = (count, channels, height * width)
+        var mean = [Float](repeating: 0, count: c), std = [Float](repeating: 1, count: c)
+        guard n > 0, plane > 0 else { return Normalization(mean: mean, std: std) }
+        for ch in 0..<c {
+            var sum: Double = 0, sumSq: Double = 0
+            for i in 0..<n {
+                let p = images.pointer + (i * c + ch) * plane
+                for k in 0..<plane { let v = Double(p[k]); sum += v; sumSq += v * v }
+            }
+            let m = sum / Double(n * plane)
+            mean[ch] = Float(m)
+            let variance = sumSq / Double(n * plane) - m * m
+            std[ch] = variance > 1e-10 ? Float(variance.squareRoot()) : 1   // a constant channel is only centred
+        }
+        return Normalization(mean: mean, std: std)
+    }
+
     /// Fashion-MNIST class names, in label order.
     public static let fashionMNISTClasses = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                              "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]

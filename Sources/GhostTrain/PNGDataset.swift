@@ -7,7 +7,9 @@ extension ImageDataset {
     /// as one class per sub-folder (sorted names, like torchvision's ImageFolder); PNGs directly in a
     /// folder, and files given by name, get class "unlabelled". Every image is converted to `channels`
     /// (1 = luminance, 3 = RGB) and resized (bilinear) to `height`×`width`, or to the first image's size.
-    public static func png(_ paths: [String], channels: Int, height: Int? = nil, width: Int? = nil) throws -> ImageDataset {
+    /// With `classNames` (e.g. the training split's), labels index that list and an unknown class is an error.
+    public static func png(_ paths: [String], channels: Int, height: Int? = nil, width: Int? = nil,
+                           classNames knownClasses: [String]? = nil) throws -> ImageDataset {
         var files: [(path: String, className: String)] = []
         for p in paths {
             var isDir: ObjCBool = false
@@ -22,8 +24,11 @@ extension ImageDataset {
             }
         }
         guard !files.isEmpty else { throw GhostError.file(paths.joined(separator: ", "), "no PNG images found") }
-        var classNames: [String] = []
-        for f in files where !classNames.contains(f.className) { classNames.append(f.className) }
+        var classNames = knownClasses ?? []
+        for f in files where !classNames.contains(f.className) {
+            if knownClasses != nil { throw GhostError.file(f.path, "class '\(f.className)' is not one of \(classNames.count) known classes") }
+            classNames.append(f.className)
+        }
         var images: [Tensor] = []
         for f in files {
             var img = try PNGFile.read(path: f.path, channels: channels)

@@ -50,4 +50,29 @@ public struct EpochRecord: Codable {
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(try enc.encode(history), to: json)
     }
+
+    /// Reads a history written by `write`: the JSON file, or the CSV (by extension).
+    public static func read(_ path: String) throws -> [EpochRecord] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+        }
+        if path.hasSuffix(".csv") {
+            let t = try ResultTable(text: String(decoding: data, as: UTF8.self), source: path)
+            guard t.header.starts(with: ["epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"]) else {
+                throw GhostError.file(path, "not a metrics CSV written by ghostkit train (header \(t.header.joined(separator: ",")))")
+            }
+            return try t.rows.enumerated().map { i, row in
+                let v = row.map(Double.init)
+                guard v.count >= 6, let e = v[0], let a = v[1], let b = v[2], let c = v[3], let d = v[4], let s = v[5] else {
+                    throw GhostError.file(path, "line \(i + 2): expected 6 numbers")
+                }
+                return EpochRecord(epoch: Int(e), trainLoss: a, trainAccuracy: b, testLoss: c, testAccuracy: d, seconds: s)
+            }
+        }
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try dec.decode([EpochRecord].self, from: data) } catch {
+            throw GhostError.file(path, "not a metrics JSON written by ghostkit train")
+        }
+    }
 }

@@ -23,6 +23,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Expected architecture (resnet18, resnet50, resnet56 …): refuse a checkpoint of another one.") var arch: String?
     @Option(name: .customLong("s"), help: "Ratio s: m = ⌈n/s⌉ intrinsic channels per conv.") var ratio: Int = 2
     @Option(name: .customLong("d"), help: "Kernel size d of the depthwise cheap operation (odd).") var kernel: Int = 3
+    @Option(help: "Residual blocks to convert: comma-separated names or globs, a stage name meaning all its blocks (e.g. 'layer3,layer4' or 'layer2.1'; default: all).")
+    var blocks: String?
     @Flag(help: "Naive conversion: first m filters, identity cheap kernels (the ablation baseline).") var naive = false
     @Option(help: "Fashion-MNIST training images used for calibration.") var calibrationImages: Int = 512
     @Option(help: "Test images for the accuracy before/after (0 = skip).") var evalImages: Int = 10000
@@ -51,6 +53,14 @@ struct ConvertCommand: ParsableCommand {
         }
         guard ckpt.architecture.ghost == nil else { throw GhostError.file(path, "is already a Ghost-ResNet (\(ckpt.architecture.displayName)); convert a plain ResNet") }
         let (original, _) = try ckpt.makeModel()
+        let allBlocks = ckpt.architecture.blockNames
+        let chosen: [String]? = try blocks.map { spec in
+            let expanded = spec.split(separator: ",").map { p in
+                let p = p.trimmingCharacters(in: .whitespaces)
+                return p.contains(".") ? p : p + ".*"   // a stage name ("layer3") means all of its blocks
+            }.joined(separator: ",")
+            return try LayerSelection.resolve(expanded, available: allBlocks)
+        }
         let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
         let train = try ImageDataset.fashionMNIST(split: "train", directory: dataDir)
         guard train.count >= calibrationImages else {
@@ -65,7 +75,8 @@ struct ConvertCommand: ParsableCommand {
 
         FileHandle.standardError.write("converting \(ckpt.architecture.displayName) with s=\(ratio), d=\(kernel) (\(naive ? "naive" : "data-driven"))…\n".data(using: .utf8)!)
         let (ghost, ghostArch, units) = try ResNetToGhost.convert(original, architecture: ckpt.architecture,
-                                                                   settings: .init(ghost: GhostSettings(s: ratio, d: kernel), dataDriven: !naive),
+                                                                   settings: .init(ghost: GhostSettings(s: ratio, d: kernel, blocks: chosen == allBlocks ? nil : chosen),
+                                                                                  dataDriven: !naive),
                                                                    calibration: batches)
         var accOriginal: Double?, accConverted: Double?, accRecal: Double?
         let test = evalImages > 0 ? try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(evalImages) : nil
@@ -85,7 +96,7 @@ struct ConvertCommand: ParsableCommand {
         }
 
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let output = out ?? "outputs/convert-\(stem)/\(stem)-ghost-s\(ratio)-d\(kernel)\(naive ? "-naive" : "").safetensors"
+        let output = out ?? "outputs/convert-\(stem)/\(stem)-ghost-s\(ratio)-d\(kernel)\(naive ? "-naive" : "")\(partialTag(chosen, of: allBlocks)).safetensors"
         let dir = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
         try OutputDirectory.create(dir)
         let sha = try SHA256.hex(file: path)
@@ -108,5 +119,14 @@ struct ConvertCommand: ParsableCommand {
         let written = try report.write(to: dir)
         print(report.summary())
         print("wrote " + ([output] + written).joined(separator: ", "))
+    }
+
+    /// File-name tag of a partial conversion: "-layer3-layer4" for whole stages, else "-<n>blocks".
+    func partialTag(_ chosen: [String]?, of all: [String]) -> String {
+        guard let chosen, chosen != all else { return "" }
+        let stages = Set(all.map { String($0.split(separator: ".")[0]) })
+        let whole = stages.filter { st in all.filter { $0.hasPrefix(st + ".") }.allSatisfy(chosen.contains) }.sorted()
+        let covered = all.filter { b in whole.contains(String(b.split(separator: ".")[0])) }
+        return covered == chosen ? "-" + whole.joined(separator: "-") : "-\(chosen.count)blocks"
     }
 }

@@ -24,11 +24,11 @@ struct EvalCommand: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
         let ckpt = try Checkpoint(path: checkpoint, architecture: try archOptions.architecture())
         let (model, _) = try ckpt.makeModel()
-        let test = try data.load(split: "test")
+        let test = try data.load(split: "test", channels: ckpt.architecture.inChannels)
         guard ckpt.architecture.inChannels == test.channels, ckpt.architecture.numClasses == test.classNames.count else {
             throw GhostError.file(checkpoint, "\(ckpt.architecture.displayName) does not fit \(test.name) (\(test.channels) channels, \(test.classNames.count) classes)")
         }
-        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
+        let norm = ckpt.normalization ?? data.normalization(of: test)
         let loader = BatchLoader(dataset: test, batchSize: batchSize, normalization: norm)
         let bar = ProgressBar(total: loader.batchesPerEpoch, label: "eval")
         let t0 = Date()

@@ -50,7 +50,7 @@ struct FinetuneCommand: ParsableCommand {
             }
             args += ["--teacher", t, "--kd-temperature", String(kdTemperature), "--kd-weight", String(kdWeight)]
         }
-        var train = try TrainCommand.parse(args)
+        let train = try TrainCommand.parse(args)
         try train.run()
     }
 }

@@ -14,10 +14,12 @@ struct InfoCommand: ParsableCommand {
           ghostkit info checkpoints/resnet50-fmnist.safetensors
           ghostkit info --arch resnet50                 # a fresh torchvision ResNet-50 at 224²
           ghostkit info --arch resnet56 --layers        # CIFAR ResNet-56, every layer
+          ghostkit info model_best.pth.tar --arch resnet56 --rename linear=fc   # a PyTorch checkpoint and its extras
         """)
 
-    @Argument(help: "A safetensors checkpoint (optional when --arch is given).") var checkpoint: String?
+    @Argument(help: "A checkpoint: safetensors, or PyTorch .pth/.pt/.tar with --arch (optional when --arch is given).") var checkpoint: String?
     @OptionGroup var archOptions: ArchitectureOptions
+    @OptionGroup var keys: KeyOptions
     @Option(help: "Input side length (default: 224 for ImageNet stems, 32 otherwise).") var inputSize: Int?
     @Flag(help: "Also list every layer.") var layers = false
 
@@ -27,11 +29,14 @@ struct InfoCommand: ParsableCommand {
         let arch: Architecture
         let model: ResNet
         if let path = checkpoint {
-            let ckpt = try Checkpoint(path: path, architecture: override)
-            let (m, _) = try ckpt.makeModel(strict: true)
+            let ckpt = try Checkpoint(path: path, architecture: override, renames: try keys.rules())
+            let (m, report) = try ckpt.makeModel(strict: keys.strict)
             arch = ckpt.architecture
             model = m
-            lines.append("checkpoint    \(path) (\(Format.bytes(ckpt.fileSize)), \(ckpt.tensors.count) tensors, dtype \(ckpt.dtypes.joined(separator: "/")))")
+            let format = ckpt.format == "safetensors" ? "" : ", \(ckpt.format) format"
+            lines.append("checkpoint    \(path) (\(Format.bytes(ckpt.fileSize)), \(ckpt.tensors.count) tensors, dtype \(ckpt.dtypes.joined(separator: "/"))\(format))")
+            if !report.isExact { lines.append("not loaded    \(report.summary)") }
+            for (k, v) in ckpt.extras { lines.append("saved with    \(k) = \(v.count > 200 ? String(v.prefix(200)) + "…" : v)") }
             lines.append("architecture  \(arch.displayName)   [from \(ckpt.architectureSource)]")
             if let n = ckpt.normalization { lines.append("normalisation mean \(n.mean) std \(n.std)") }
             for (k, v) in ckpt.metadata.sorted(by: { $0.key < $1.key })

@@ -59,14 +59,13 @@ struct TrainCommand: ParsableCommand {
         guard let storage = SafetensorsDType(rawValue: dtype.uppercased()), [.F32, .F16, .BF16].contains(storage) else {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
-        let train = try data.load(split: "train"), test = try data.load(split: "test")
-        let norm = ImageDataset.fashionMNISTNormalization
         var arch = try archOptions.architecture()
         var model: ResNet
         var startEpoch = 0, startBatch = 0
         var history: [EpochRecord] = []
         var momentumState: [String: Tensor] = [:]
         var commands: [String] = []
+        var checkpointNormalization: Normalization?
         if let resume {
             let ckpt = try Checkpoint(path: resume)
             if let a = arch, a != ckpt.architecture {
@@ -80,6 +79,7 @@ struct TrainCommand: ParsableCommand {
             momentumState = ckpt.momentumBuffers
             (startEpoch, startBatch, history) = (state.epoch, state.batch, state.history)
             commands = state.commands ?? []
+            checkpointNormalization = ckpt.normalization
             FileHandle.standardError.write("resuming \(resume) at epoch \(startEpoch + 1), batch \(startBatch)\n".data(using: .utf8)!)
         } else if let initCheckpoint {
             let ckpt = try Checkpoint(path: initCheckpoint)
@@ -88,11 +88,16 @@ struct TrainCommand: ParsableCommand {
             }
             arch = ckpt.architecture
             model = try ckpt.makeModel().model
+            checkpointNormalization = ckpt.normalization
         } else {
             guard let a = arch else { throw ValidationError("--arch is required (or --resume / --init)") }
             model = a.build(seed: seed)
         }
         guard let arch else { throw ValidationError("--arch is required") }
+        let train = try data.load(split: "train", channels: arch.inChannels)
+        let test = try data.load(split: "test", channels: arch.inChannels, like: train)
+        /// A resumed or fine-tuned model keeps the normalisation it was trained with.
+        let norm = checkpointNormalization ?? data.normalization(of: train)
         guard arch.inChannels == train.channels else {
             throw ValidationError("\(arch.displayName) expects \(arch.inChannels) input channels; \(train.name) has \(train.channels)")
         }

@@ -72,6 +72,34 @@ final class ResNetToGhostTests: XCTestCase {
                                                       calibration: batches))
     }
 
+    /// Converting only layer3: layer1/2 stay plain blocks with the original weights (their outputs are
+    /// identical), layer3's blocks become Ghost blocks, and the architecture round-trips through JSON.
+    func testPartialConversionLeavesOtherBlocksUntouched() throws {
+        let arch = try Architecture(name: "resnet20", inChannels: 1)
+        let model = arch.build(seed: 8)
+        var rng = SplitMix64(seed: 9)
+        let batches = [Tensor(gaussian: [8, 1, 12, 12], std: 1, rng: &rng)]
+        let chosen = ["layer3.0", "layer3.1", "layer3.2"]
+        let (ghost, ghostArch, units) = try ResNetToGhost.convert(model, architecture: arch,
+                                                                  settings: .init(ghost: GhostSettings(s: 2, d: 3, blocks: chosen)),
+                                                                  calibration: batches)
+        XCTAssertEqual(units.map(\.name), chosen.flatMap { ["\($0).conv1", "\($0).conv2"] })
+        XCTAssertTrue(ghost.stages[0].layers.allSatisfy { $0 is BasicBlock } && ghost.stages[1].layers.allSatisfy { $0 is BasicBlock })
+        XCTAssertTrue(ghost.stages[2].layers.allSatisfy { $0 is GhostBasicBlock })
+        XCTAssertEqual(try Architecture(json: ghostArch.json), ghostArch)
+        XCTAssertTrue(ghostArch.displayName.contains("3 of 9 blocks"), ghostArch.displayName)
+        var a: Tensor?, b: Tensor?
+        model.observer = { name, t in if name == "layer2.2" { a = t } }
+        ghost.observer = { name, t in if name == "layer2.2" { b = t } }
+        model.train(false)
+        _ = model(batches[0]); _ = ghost(batches[0])
+        XCTAssertNotNil(a)
+        XCTAssertEqual(a?.scalars, b?.scalars)
+        var bad = ghostArch
+        bad.ghost?.blocks = ["layer4.0"]
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("'layer4.0' is not a block of resnet20"), "\($0)") }
+    }
+
     func testGreedySelectionRespectsCapacity() {
         // 7 channels, s = 3: m = 3 intrinsics, ≤ 2 ghosts each; channels 0, 1, 2 near copies, 3 ~ 4, 5 ~ 6.
         var r = [Float](repeating: 0.1, count: 49)

@@ -34,8 +34,20 @@ final class ConvertCommandTests: TinyCheckpointTestCase {
         XCTAssertTrue(provenance.contains("teacher=\(checkpoint)"), "distilled from the source ResNet named in the Ghost checkpoint")
     }
 
+    /// `--blocks layer3`: only layer3's three blocks are converted; the default file name says which.
+    func testPartialConversionByStage() throws {
+        let r = try CLI.run(["convert", checkpoint, "--blocks", "layer3", "--calibration-images", "32", "--eval-images", "0",
+                             "--out", dir + "/p/g.safetensors"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/p/report.json"))) as! [String: Any]
+        XCTAssertEqual((json["units"] as! [[String: Any]]).map { $0["name"] as! String },
+                       ["layer3.0.conv1", "layer3.0.conv2", "layer3.1.conv1", "layer3.1.conv2", "layer3.2.conv1", "layer3.2.conv2"])
+        let info = try CLI.run(["info", dir + "/p/g.safetensors"])
+        XCTAssertTrue(info.stdout.contains("3 of 9 blocks"), info.stdout)
+    }
+
     func testBadInputsGiveOneLineErrors() throws {
-        for (args, needle) in [(["--s", "1"], "--s must be ≥ 2"), (["--d", "4"], "--d must be odd"),
+        for (args, needle) in [(["--blocks", "layer9"], "unknown layer 'layer9.*'"),(["--s", "1"], "--s must be ≥ 2"), (["--d", "4"], "--d must be odd"),
                                (["--arch", "resnet50"], "not resnet50"), (["--calibration-images", "8"], "calibration-images")] {
             let r = try CLI.run(["convert", checkpoint, "--out", dir + "/x/g.safetensors"] + args)
             XCTAssertNotEqual(r.status, 0, "\(args)")

@@ -1,0 +1,74 @@
+import Foundation
+import GhostIO
+
+/// Figures that compare runs: training curves of several models on shared axes, and the paper's Fig. 6
+/// style accuracy-vs-MACs trade-off of named models.
+public enum ComparisonPlots {
+    /// Test accuracy (top) and test loss (bottom) per epoch, one coloured line per run.
+    public static func curves(_ runs: [(name: String, history: [EpochRecord])], title: String) -> RGBImage {
+        let (w, h) = (900, 1000)
+        var img = RGBImage(width: w, height: h)
+        func series(_ value: (EpochRecord) -> Double) -> [LinePlot.Series] {
+            runs.enumerated().map { i, run in
+                LinePlot.Series(name: run.name, points: run.history.map { (x: Double($0.epoch), y: value($0)) },
+                                color: RGBImage.Color.palette[i % RGBImage.Color.palette.count])
+            }
+        }
+        var acc = LinePlot(title: title + ": test accuracy", xLabel: "epoch", yLabel: "accuracy (%)", series: series { 100 * $0.testAccuracy })
+        var loss = LinePlot(title: title + ": test loss", xLabel: "epoch", yLabel: "cross-entropy", series: series(\.testLoss))
+        acc.integerX = true
+        loss.integerX = true
+        acc.legend = .bottomRight   // accuracy rises towards the top right, where the legend would hide it
+        acc.draw(into: &img, x: 0, y: 0, width: w, height: h / 2)
+        loss.draw(into: &img, x: 0, y: h / 2, width: w, height: h / 2)
+        return img
+    }
+
+    /// One labelled marker per model at (MACs in millions, accuracy in %).
+    public static func tradeoff(_ points: [(label: String, macs: Double, accuracy: Double)], title: String) -> RGBImage {
+        let series = points.enumerated().map { i, p in
+            LinePlot.Series(name: p.label, points: [(x: p.macs / 1e6, y: 100 * p.accuracy)],
+                            color: RGBImage.Color.palette[i % RGBImage.Color.palette.count], connected: false)
+        }
+        var plot = LinePlot(title: title, xLabel: "MACs (millions)", yLabel: "test accuracy (%)", series: series)
+        plot.legend = .below
+        return plot.render(width: 900, height: 560 + 22 * points.count)
+    }
+}
+
+/// A results table read back from a Markdown pipe table or a CSV file: header names and string cells.
+public struct ResultTable {
+    public let header: [String]
+    public let rows: [[String]]
+
+    /// Parses `text`: Markdown if its first table line starts with "|", else comma-separated.
+    public init(text: String, source: String) throws {
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        var cells: [[String]]
+        if let first = lines.firstIndex(where: { $0.hasPrefix("|") }) {
+            cells = lines[first...].prefix { $0.hasPrefix("|") }.map { line in
+                line.dropFirst().split(separator: "|", omittingEmptySubsequences: false).dropLast(line.hasSuffix("|") ? 1 : 0)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }
+            }
+            cells.removeAll { row in row.allSatisfy { $0.allSatisfy { "-: ".contains($0) } } }   // the |---| separator
+        } else {
+            cells = lines.filter { !$0.isEmpty }.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+        }
+        guard let header = cells.first, cells.count >= 2 else { throw GhostError.file(source, "no table with a header and at least one row") }
+        self.header = header
+        self.rows = Array(cells.dropFirst())
+    }
+
+    /// Index of the first column whose header contains `name` (case-insensitive).
+    public func column(_ name: String) -> Int? { header.firstIndex { $0.lowercased().contains(name.lowercased()) } }
+
+    /// A cell as a number: "230.1 M" → 2.301e8, "92.69 %" → 0.9269, "1.2 G" → 1.2e9, plain numbers as they are.
+    public static func number(_ cell: String) -> Double? {
+        var t = cell.replacingOccurrences(of: " ", with: "")
+        var scale = 1.0
+        for (suffix, f) in [("%", 0.01), ("G", 1e9), ("M", 1e6), ("k", 1e3)] where t.hasSuffix(suffix) {
+            t.removeLast(suffix.count); scale = f; break
+        }
+        return Double(t).map { $0 * scale }
+    }
+}
