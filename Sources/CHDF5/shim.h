@@ -14,5 +14,8 @@ static inline hid_t gk_H5S_ALL(void) { return H5S_ALL; }
 static inline hid_t gk_H5E_DEFAULT(void) { return H5E_DEFAULT; }
 static inline hid_t gk_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
 static inline hid_t gk_H5T_NATIVE_UINT8(void) { return H5T_NATIVE_UINT8; }
-/* Silences HDF5's automatic error-stack printing; GhostKit reports its own one-line errors. */
-static inline void gk_H5_silence(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/* Silences HDF5's automatic error-stack printing; GhostKit reports its own one-line errors.
+   Also keeps HDF5 from closing files at exit (H5dont_atexit, effective when this is the first HDF5
+   call): after a failed write (disk full, EFBIG) the library's exit-time close of the broken file
+   crashes, and every file GhostKit finishes is closed explicitly anyway. */
+static inline void gk_H5_silence(void) { H5dont_atexit(); H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

@@ -32,9 +32,52 @@ public struct ScanReport: Codable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file (run ghostkit scan first)")
         }
-        do { return try JSONDecoder().decode(ScanReport.self, from: data) } catch {
+        return try decode(data, path: path)
+    }
+
+    /// Largest pairs.json accepted (a ResNet-152 scan of every layer is a few MB).
+    public static let maxBytes = 256 << 20
+
+    /// Decodes and validates the bytes of a pairs.json; `path` only names the source in errors.
+    public static func decode(_ data: Data, path: String) throws -> ScanReport {
+        guard data.count <= maxBytes else { throw GhostError.file(path, "\(data.count) bytes is too large for a pairs.json") }
+        let report: ScanReport
+        do { report = try JSONDecoder().decode(ScanReport.self, from: data) } catch {
             throw GhostError.file(path, "not a ghostkit pairs.json (\(Self.describe(error)))")
         }
+        if let problem = report.problem { throw GhostError.file(path, problem) }
+        return report
+    }
+
+    /// The first inconsistency a consumer of the numbers would trip on, or nil.
+    var problem: String? {
+        guard images >= 0 else { return "images is \(images), not ≥ 0" }
+        guard imageIndex >= 0 else { return "image_index is \(imageIndex), not ≥ 0" }
+        do { try architecture.validate() } catch let e as GhostError { return "architecture: " + e.message } catch { return "architecture: \(error)" }
+        for l in layers {
+            let q = Self.quoted(l.layer)
+            guard l.channels >= 0, l.channels <= 1 << 20 else { return "layer \(q) has \(l.channels) channels" }
+            guard l.bestPartnerQuantiles.count == 7 else {
+                return "layer \(q): best_partner_quantiles has \(l.bestPartnerQuantiles.count) values, not 7"
+            }
+            guard (0...l.channels).contains(l.intrinsicEstimate) else {
+                return "layer \(q): intrinsic_estimate \(l.intrinsicEstimate) is outside 0…\(l.channels)"
+            }
+            for p in l.topPairs {
+                guard (0..<l.channels).contains(p.a), (0..<l.channels).contains(p.b) else {
+                    return "pair \(p.a)~\(p.b) of layer \(q) is outside its \(l.channels) channels"
+                }
+                guard p.a != p.b else { return "pair \(p.a)~\(p.b) of layer \(q) pairs a channel with itself" }
+            }
+        }
+        return nil
+    }
+
+    /// A layer name for a one-line message: no raw control characters, long names shortened.
+    static func quoted(_ s: String) -> String {
+        var q = "'"
+        for u in s.unicodeScalars.prefix(80) { q += u.value < 0x20 || u.value == 0x7F ? "?" : String(u) }
+        return q + (s.unicodeScalars.count > 80 ? "…'" : "'")
     }
 
     static func describe(_ error: Error) -> String {

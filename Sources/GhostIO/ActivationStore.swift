@@ -11,7 +11,8 @@ import GhostTensor
 ///     /layers/<name>    float32 [N, C, H, W]   chunks [1, min(C, 64), H, W], shuffle + gzip 4; attrs kind, shape
 ///
 /// Every dataset is extendible along N and written batch by batch, so memory does not depend on N.
-/// The file is written under a temporary name and renamed into place by `finish()`.
+/// The file is written under a temporary name (`AtomicFile.tempPath`) and fsync'd and renamed into place
+/// by `finish()`; temp files of a killed earlier run for the same path are removed first.
 public final class ActivationWriter {
     public let path: String
     private let tempPath: String
@@ -27,8 +28,9 @@ public final class ActivationWriter {
         if FileManager.default.fileExists(atPath: path) && !overwrite {
             throw GhostError.file(path, "already exists (pass --overwrite to replace it)")
         }
-        let url = URL(fileURLWithPath: path)
-        tempPath = url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        let (dir, _, base) = AtomicFile.split(path)
+        AtomicFile.removeStaleTemps(in: dir, for: base, includingOwn: false)
+        tempPath = AtomicFile.tempPath(for: path)
         gk_H5_silence()
         file = H5Fcreate(tempPath, gk_H5F_ACC_TRUNC(), gk_H5P_DEFAULT(), gk_H5P_DEFAULT())
         guard file >= 0 else { throw GhostError.file(path, "cannot create HDF5 file (is the directory writable?)") }
@@ -82,13 +84,20 @@ public final class ActivationWriter {
         labels = -1
         guard H5Fclose(file) >= 0 else { abandon(); throw GhostError.file(path, "cannot finish HDF5 file (disk full?)") }
         file = -1
-        let fd = open(tempPath, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
+        let fd = open(tempPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { abandon(); throw AtomicFile.osError(path, "cannot write") }
+        while fsync(fd) != 0 {
+            if errno != EINTR { close(fd); abandon(); throw AtomicFile.osError(path, "cannot write") }
+        }
+        close(fd)
         guard rename(tempPath, path) == 0 else {
+            let e = AtomicFile.osError(path, "cannot replace")
             unlink(tempPath)
-            throw GhostError.file(path, "cannot write: \(String(cString: strerror(errno)))")
+            finished = true
+            throw e
         }
         finished = true
+        AtomicFile.syncDirectory(AtomicFile.split(path).dir)
     }
 
     private func abandon() {

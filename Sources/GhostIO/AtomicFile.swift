@@ -8,6 +8,8 @@ import Darwin
 /// Crash-safe file output: write a temp file in the destination's directory, fsync it, rename it over
 /// the destination, fsync the directory. Readers see the old file or the new one, never a mix; a
 /// failed write (ENOSPC, EACCES, …) leaves the old file untouched and no temp file behind.
+/// Temp files are named `.<basename>.tmp-<pid>-<random>`; those of a killed writer (SIGKILL, power
+/// loss) are removed by the next write of the same destination.
 public enum AtomicFile {
     /// Sequential writer handed to `AtomicFile.write(to:_:)`; every error names the destination path.
     public struct Writer {
@@ -47,9 +49,10 @@ public enum AtomicFile {
     /// Opens a temp file next to `path`, lets `body` fill it, then fsyncs and renames it over `path`.
     /// If `body` or any step throws, the temp file is removed and the destination is left as it was.
     public static func write(to path: String, _ body: (Writer) throws -> Void) throws {
-        let (dir, prefix, base) = split(path)
+        let (dir, _, base) = split(path)
         guard !base.isEmpty, base != ".", base != ".." else { throw GhostError.file(path, "cannot write: not a file name") }
-        let temp = prefix + "." + base + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        removeStaleTemps(in: dir, for: base, includingOwn: false)
+        let temp = tempPath(for: path)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw osError(path, "cannot write") }
         var committed = false
@@ -69,6 +72,17 @@ public enum AtomicFile {
         guard close(fd) == 0 else { throw osError(path, "cannot write") }
         guard rename(temp, path) == 0 else { throw osError(path, "cannot replace") }
         committed = true
+        syncDirectory(dir)
+    }
+
+    /// A fresh temp name `.<basename>.tmp-<pid>-<random>` next to `path` (the name `removeStaleTemps` recognises).
+    public static func tempPath(for path: String) -> String {
+        let (_, prefix, base) = split(path)
+        return prefix + "." + base + ".tmp-\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
+    /// fsyncs a directory so that a rename inside it is durable (best effort).
+    public static func syncDirectory(_ dir: String) {
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             _ = fsync(dfd)
@@ -77,15 +91,16 @@ public enum AtomicFile {
     }
 
     /// Removes temp files `.<basename>.tmp-<pid>-<random>` left in `directory` by a killed writer.
-    /// Temps of another live process (a concurrent writer) are kept; call this before writing, not during.
-    public static func removeStaleTemps(in directory: String, for basename: String) {
+    /// Temps of another live process (a concurrent writer) are kept; with `includingOwn` false, so are
+    /// this process's own (another thread may be writing them). Every `write` does this for its destination.
+    public static func removeStaleTemps(in directory: String, for basename: String, includingOwn: Bool = true) {
         let prefix = "." + basename + ".tmp-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         let me = getpid()
         for name in names where name.hasPrefix(prefix) {
             let rest = name.dropFirst(prefix.count)
-            if let pidText = rest.split(separator: "-", maxSplits: 1).first, let pid = Int32(pidText), pid > 0, pid != me,
-               kill(pid, 0) == 0 || errno == EPERM {
+            if let pidText = rest.split(separator: "-", maxSplits: 1).first, let pid = Int32(pidText), pid > 0,
+               pid == me ? !includingOwn : (kill(pid, 0) == 0 || errno == EPERM) {
                 continue  // its writer may still be running
             }
             unlink((directory.hasSuffix("/") ? directory : directory + "/") + name)

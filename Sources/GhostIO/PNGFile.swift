@@ -34,19 +34,31 @@ public enum PNGFile {
     /// with `channels` 1 (luminance) or 3 (RGB). 16-bit files keep their 16-bit precision (read as linear
     /// 16-bit, which libpng passes through unchanged); alpha is composited by libpng onto black.
     public static func read(path: String, channels: Int) throws -> Tensor {
-        guard channels == 1 || channels == 3 else {
-            throw GhostError.file(path, "cannot convert a PNG to \(channels) channels (only 1 or 3)")
-        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+        }
+        return try decode(data, path: path, channels: channels)
+    }
+
+    /// Decodes PNG bytes as `read(path:channels:)` does; `path` only names the source in errors.
+    /// The claimed size is checked against the data before the pixel buffer is allocated: deflate expands
+    /// at most 1032:1 and a pixel takes at least 1 bit, so n bytes of PNG hold at most 8 · 1032 · n pixels.
+    public static func decode(_ data: Data, path: String, channels: Int) throws -> Tensor {
+        guard channels == 1 || channels == 3 else {
+            throw GhostError.file(path, "cannot convert a PNG to \(channels) channels (only 1 or 3)")
         }
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
         let began = data.withUnsafeBytes { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }
         guard began != 0 else { throw GhostError.file(path, "not a readable PNG: \(message(&png))") }
-        guard png.width > 0, png.height > 0, UInt64(png.width) * UInt64(png.height) <= 1 << 28 else {
+        let pixels = UInt64(png.width) * UInt64(png.height)
+        guard png.width > 0, png.height > 0, pixels <= 1 << 28 else {
             png_image_free(&png)
             throw GhostError.file(path, "PNG of \(png.width)×\(png.height) pixels is empty or too large")
+        }
+        guard pixels <= 8 * 1032 * UInt64(data.count) else {
+            png_image_free(&png)
+            throw GhostError.file(path, "PNG claims \(png.width)×\(png.height) pixels, more than its \(data.count) bytes can hold")
         }
         let sixteen = png.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
         png.format = (channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)) | (sixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)

@@ -37,6 +37,9 @@ public struct Architecture: Codable, Equatable {
         101: (true, [3, 4, 23, 3]), 152: (true, [3, 8, 36, 3]),
     ]
     public static let cifarDepths = [20, 32, 44, 56, 110]
+    /// Deepest CIFAR ResNet accepted from a file (the ResNet paper's deepest, 1202): a bound on what a
+    /// hostile "depth" can make `build()` allocate.
+    public static let maxCIFARDepth = 1202
     /// Every name `--arch` accepts.
     public static var knownNames: [String] {
         let plain = (imagenetDepths.keys.sorted() + cifarDepths).map { "resnet\($0)" }
@@ -99,7 +102,9 @@ public struct Architecture: Codable, Equatable {
             guard stem == "imagenet" || stem == "cifar" else { throw GhostError("stem must be 'imagenet' or 'cifar', got '\(stem ?? "")'") }
             guard let w = width, w > 0, w <= 16 else { throw GhostError("width multiplier must be in (0, 16]") }
         case "cifar-resnet":
-            guard depth >= 8, (depth - 2) % 6 == 0 else { throw GhostError("CIFAR ResNet depth must be 6n+2, got \(depth)") }
+            guard depth >= 8, (depth - 2) % 6 == 0, depth <= Self.maxCIFARDepth else {
+                throw GhostError("CIFAR ResNet depth must be 6n+2 and at most \(Self.maxCIFARDepth), got \(depth)")
+            }
             guard shortcut == "A" || shortcut == "B" else { throw GhostError("shortcut must be A or B, got '\(shortcut ?? "")'") }
         case "ghostnet":
             guard stem == "imagenet" || stem == "cifar" else { throw GhostError("stem must be 'imagenet' or 'cifar', got '\(stem ?? "")'") }

@@ -122,6 +122,15 @@ public struct Tensor {
     public var maxAbs: Float {
         withUnsafeBufferPointer { b in b.reduce(0) { max($0, abs($1)) } }
     }
+
+    /// Index of the first NaN or ±Inf element, or nil when all are finite (one branch-free pass when they are).
+    public var firstNonFiniteIndex: Int? {
+        withUnsafeBufferPointer { b in
+            var probe: Float = 0  // x * 0 is NaN exactly when x is NaN or ±Inf
+            for v in b { probe += v * 0 }
+            return probe.isNaN ? b.firstIndex { !$0.isFinite } : nil
+        }
+    }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -27,7 +27,10 @@ struct DumpCommand: ParsableCommand {
         var dump = try input.pipeline()
         dump.overwrite = overwrite
         dump.dumpOnly = true
-        dump.h5Path = out ?? ScanPipeline.defaultOutput("dump", checkpoint: dump.checkpointPath) + "/activations.h5"
+        let h5 = out ?? ScanPipeline.defaultOutput("dump", checkpoint: dump.checkpointPath) + "/activations.h5"
+        dump.h5Path = h5
+        let dir = URL(fileURLWithPath: h5).deletingLastPathComponent().path
+        AtomicFile.removeStaleTemps(in: dir, for: URL(fileURLWithPath: h5).lastPathComponent)  // of a dump killed earlier
         guard let result = try dump.run(listLayers: input.listLayers) else { return }
         let reader = try ActivationReader(path: result.written[0])
         for name in reader.layerNames { print("\(name)  \(try reader.shape("layers/" + name))") }

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct GhostKitCommand: ParsableCommand {
@@ -8,4 +11,16 @@ struct GhostKitCommand: ParsableCommand {
         subcommands: [ScanCommand.self, FitKernelsCommand.self, ConvertCommand.self, FinetuneCommand.self, DumpCommand.self, GridCommand.self,
                       ReportCommand.self, PlotCommand.self, InfoCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
                       ConvertCheckpointCommand.self, BenchCommand.self])
+
+    /// Ignores SIGXFSZ first, so that a write past a file-size limit (RLIMIT_FSIZE) fails with EFBIG and
+    /// becomes a one-line error naming the file instead of killing the process; then parses and runs.
+    static func main() {
+        signal(SIGXFSZ, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

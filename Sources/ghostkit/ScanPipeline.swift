@@ -102,6 +102,12 @@ struct ScanPipeline {
             var captured: [(name: String, kind: String, tensor: Tensor)] = []
             model.observer = { name, t in if chosen.contains(name) { captured.append((name, Self.kind(name), t)) } }
             _ = model(x)
+            for c in captured {  // NaN/Inf activations (e.g. non-finite weights) stop the run at this batch
+                guard let bad = c.tensor.firstNonFiniteIndex else { continue }
+                let image = b * batchSize + bad / (c.tensor.count / c.tensor.shape[0])
+                throw GhostError.file(checkpointPath, "layer \(c.name) produced \(c.tensor.pointer[bad]) for image \(image) (batch \(b + 1));"
+                                      + " nothing was written (are the weights finite?)")
+            }
             try writer.append(inputs: x, labels: y, layers: captured)
             let t0 = Date()
             for c in captured where !dumpOnly {

@@ -50,6 +50,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Behave as if interrupted after this many batches of this run (tests of --resume).") var stopAfter: Int?
 
     func run() throws {
+        let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
+        /// Side files share the checkpoint's stem: model.safetensors → model.json, model-metrics.csv, model-curve.png.
+        let stem = out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out
+        let (metricsCSV, metricsJSON, curvePNG, provenancePath) = (stem + "-metrics.csv", stem + "-metrics.json", stem + "-curve.png", stem + ".json")
+        // First thing: remove what a run killed while writing any of these left behind.
+        for path in [out, metricsCSV, metricsJSON, curvePNG, provenancePath] {
+            AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: path).lastPathComponent)
+        }
         try engine.apply()
         let kind = try OptimizerKind(name: optimizer)
         let lr = self.lr ?? (kind == .sgd ? 0.1 : 1e-3)
@@ -133,12 +141,7 @@ struct TrainCommand: ParsableCommand {
         }
         let step = TrainStep(model: model, optimizer: opt, labelSmoothing: labelSmoothing, clipNorm: clipNorm > 0 ? clipNorm : nil,
                              distillation: distillation)
-        let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
-        /// Side files share the checkpoint's stem: model.safetensors → model.json, model-metrics.csv, model-curve.png.
-        let stem = out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out
-        let (metricsCSV, metricsJSON, curvePNG) = (stem + "-metrics.csv", stem + "-metrics.json", stem + "-curve.png")
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: out).lastPathComponent)
         let optimizerConfig = kind == .sgd ? "momentum=\(momentum) nesterov=\(nesterov)"
             : "optimizer=\(kind.rawValue) beta1=\(beta1) beta2=\(beta2) eps=\(eps)"
         let config = "arch=\(arch.json) epochs=\(epochs) batch=\(batchSize) lr=\(lr) \(optimizerConfig) " +
@@ -171,7 +174,8 @@ struct TrainCommand: ParsableCommand {
                 let r = step(x, y)
                 batchesRun += 1
                 guard r.loss.isFinite else {
-                    throw GhostError.file(out, "loss became \(r.loss) at epoch \(epoch + 1), batch \(b) (step \(epoch * steps + b)); the last good checkpoint is kept")
+                    let kept = FileManager.default.fileExists(atPath: out) ? "the last good checkpoint is kept" : "no checkpoint was written"
+                    throw GhostError.file(out, "loss became \(r.loss.isNaN ? "NaN" : "\(r.loss)") at epoch \(epoch + 1), batch \(b) (step \(epoch * steps + b)); \(kept)")
                 }
                 lossSum += Double(r.loss) * Double(y.count); correct += r.correct; seen += y.count
                 let rate = Double(seen) / max(Date().timeIntervalSince(t0), 1e-9)
@@ -190,7 +194,6 @@ struct TrainCommand: ParsableCommand {
             try EpochRecord.write(history, csv: metricsCSV, json: metricsJSON)
             try PNGFile.write(TrainingCurve.render(history, title: arch.displayName), to: curvePNG)
         }
-        let provenancePath = stem + ".json"
         try Provenance(checkpoint: out, architecture: arch, normalization: norm, dataset: "\(train.name) (\(train.count) images), \(test.name) (\(test.count) images)",
                        config: config, state: TrainState(epoch: epochs, batch: 0, history: history, commands: commands))
             .write(to: provenancePath)

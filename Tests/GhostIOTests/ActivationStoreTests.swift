@@ -54,6 +54,20 @@ final class ActivationStoreTests: XCTestCase {
         XCTAssertThrowsError(try ActivationReader(path: dir + "/junk.h5")) { e in XCTAssertTrue("\(e)".hasPrefix(dir + "/junk.h5:"), "\(e)") }
     }
 
+    /// The temp file of a dump killed before `finish()` is removed by the next writer of the same path.
+    func testNewWriterRemovesTempsOfAKilledWriter() throws {
+        let path = dir + "/acts.h5"
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "exit 0"]
+        try child.run()
+        child.waitUntilExit()
+        let stale = ".acts.h5.tmp-\(child.processIdentifier)-1f"
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + stale, contents: Data("partial".utf8)))
+        _ = try writeSample(path)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["acts.h5"])
+    }
+
     /// A real client: h5py (Debian python3-h5py) reads shape, dtype, chunks, attributes and values.
     func testH5pyReadsTheFile() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"))

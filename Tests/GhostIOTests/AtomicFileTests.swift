@@ -147,4 +147,21 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(listing(), [live, other, "a.bin"].sorted())
         AtomicFile.removeStaleTemps(in: dir + "/does-not-exist", for: "a.bin")  // no crash
     }
+
+    /// A writer killed mid-write (SIGKILL) leaves its temp file; the next write of the same destination
+    /// removes it (and leaves the temps of other destinations and of live writers alone).
+    func testNextWriteRemovesTempsOfAKilledWriter() throws {
+        let path = dir + "/ckpt.bin"
+        try AtomicFile.write(Data([1]), to: path)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "exit 0"]
+        try child.run()
+        child.waitUntilExit()  // a pid that is no longer running
+        let stale = ".ckpt.bin.tmp-\(child.processIdentifier)-5eed", live = ".ckpt.bin.tmp-1-2", other = ".x.bin.tmp-\(child.processIdentifier)-1"
+        for name in [stale, live, other] { XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + name, contents: Data([0, 0]))) }
+        try AtomicFile.write(Data([2]), to: path)
+        XCTAssertEqual(contents(path), Data([2]))
+        XCTAssertEqual(listing(), [live, other, "ckpt.bin"].sorted())
+    }
 }

@@ -38,6 +38,32 @@ final class PNGTests: XCTestCase {
         XCTAssertThrowsError(try PNGFile.read(path: dir + "/none.png", channels: 3))
     }
 
+    /// A small PNG whose header claims 16000×16000 pixels is refused before a 768 MB buffer is allocated.
+    func testTinyPNGClaimingHugeDimensionsIsRefusedInstantly() throws {
+        var bytes = [UInt8](try PNGFile.encode(RGBImage(width: 2, height: 2)))
+        // IHDR data starts at byte 16 (8 signature + 4 length + 4 type); its CRC covers type + data (17 bytes).
+        for (offset, value) in [(16, UInt32(16000)), (20, UInt32(16000))] {
+            for k in 0..<4 { bytes[offset + k] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(k))) }
+        }
+        let crc = Self.crc32(bytes[12..<29])
+        for k in 0..<4 { bytes[29 + k] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * UInt32(k))) }
+        let start = Date()
+        XCTAssertThrowsError(try PNGFile.decode(Data(bytes), path: "big.png", channels: 3)) { e in
+            XCTAssertEqual((e as? GhostError)?.message, "big.png: PNG claims 16000×16000 pixels, more than its \(bytes.count) bytes can hold")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
+    }
+
+    /// CRC-32 (ISO 3309, as PNG chunks use).
+    static func crc32<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes {
+            c ^= UInt32(b)
+            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        }
+        return c ^ 0xFFFF_FFFF
+    }
+
     func testPlotRendersAxesAndSeries() throws {
         var plot = LinePlot(title: "MSE vs d", xLabel: "d", yLabel: "MSE",
                             series: [.init(name: "red", points: [(1, 4.0), (3, 3.3), (5, 3.3), (7, 3.2)], color: .red)])

@@ -75,5 +75,10 @@ final class ArchitectureCountTests: XCTestCase {
         XCTAssertThrowsError(try Architecture(name: "resnet56", shortcut: "C"))
         XCTAssertThrowsError(try Architecture(json: "{\"family\": \"resnet\"}"))
         XCTAssertThrowsError(try Architecture(json: "not json"))
+        // A hostile depth would make build() allocate without bound.
+        XCTAssertNoThrow(try Architecture(json: "{\"family\":\"cifar-resnet\",\"depth\":1202,\"shortcut\":\"A\",\"in_channels\":1,\"num_classes\":10}"))
+        XCTAssertThrowsError(try Architecture(json: "{\"family\":\"cifar-resnet\",\"depth\":6000000002,\"shortcut\":\"A\",\"in_channels\":1,\"num_classes\":10}")) { e in
+            XCTAssertEqual((e as? GhostError)?.message, "CIFAR ResNet depth must be 6n+2 and at most 1202, got 6000000002")
+        }
     }
 }

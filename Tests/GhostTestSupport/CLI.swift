@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs the built `ghostkit` binary (next to the test bundle) and captures its output.
 public enum CLI {
@@ -11,10 +14,12 @@ public enum CLI {
         return dir + "/ghostkit"
     }
 
-    public static func run(_ args: [String], cwd: String = Fixtures.repoRoot) throws -> Result {
+    /// Runs ghostkit with `args`; with a `wrapper` (a command line that ends by exec-ing its arguments, see
+    /// `fileSizeLimit` and `unprivileged`) the binary runs under it.
+    public static func run(_ args: [String], cwd: String = Fixtures.repoRoot, wrapper: [String] = []) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
+        p.executableURL = URL(fileURLWithPath: wrapper.first ?? binary)
+        p.arguments = wrapper.isEmpty ? args : Array(wrapper.dropFirst()) + [binary] + args
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
@@ -24,6 +29,29 @@ public enum CLI {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Wrapper: RLIMIT_FSIZE of `kib` KiB in the child (a stand-in for a full disk: writes past it fail with EFBIG,
+    /// or kill the process with SIGXFSZ if it does not ignore that signal).
+    public static func fileSizeLimit(kib: Int) -> [String] { ["/bin/bash", "-c", "ulimit -f \(kib) && exec \"$0\" \"$@\""] }
+
+    /// Wrapper: run as user nobody (so that directory permissions apply even when the tests run as root),
+    /// or nil when that is impossible here.
+    public static func unprivileged() -> [String]? {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return nil }
+        return ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    }
+
+    /// Starts ghostkit in the background (output discarded); the caller waits for or kills it.
+    public static func start(_ args: [String], cwd: String = Fixtures.repoRoot) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
     }
 }
 

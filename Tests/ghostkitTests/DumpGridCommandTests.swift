@@ -2,6 +2,9 @@ import Foundation
 import GhostIO
 import GhostTestSupport
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `ghostkit dump` (block outputs and layers inside blocks, PNG inputs) and `ghostkit grid`.
 final class DumpGridCommandTests: TinyCheckpointTestCase {
@@ -20,6 +23,52 @@ final class DumpGridCommandTests: TinyCheckpointTestCase {
         XCTAssertEqual(bn1.shape, [5, 32, 14, 14])
         for i in 0..<bn1.count { XCTAssertEqual(relu1.pointer[i], max(0, bn1.pointer[i])) }
         XCTAssertTrue(bn1.scalars.contains { $0 < 0 }, "BN output is taken before the ReLU")
+    }
+
+    /// A dump that hits a full disk (stand-in: RLIMIT_FSIZE of 64 KiB) or a read-only directory: one-line error
+    /// naming the file, exit status 1, the previous dump intact and no temp file left.
+    func testFullDiskAndReadOnlyDirectoryKeepThePreviousDump() throws {
+        let out = dir + "/dump", h5 = out + "/acts.h5"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        XCTAssertEqual(try CLI.run(["dump", "--checkpoint", checkpoint, "--images", "4", "--out", h5]).status, 0)
+        let before = try SHA256.hex(file: h5)
+        let args = ["dump", "--checkpoint", checkpoint, "--images", "64", "--out", h5, "--overwrite"]
+        let lastLine = { (r: CLI.Result) in String(r.stderr.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last ?? "") }
+        let full = try CLI.run(args, wrapper: CLI.fileSizeLimit(kib: 64))
+        XCTAssertEqual(full.status, 1, full.stderr)
+        XCTAssertTrue(lastLine(full).hasPrefix("Error: \(h5): cannot ") && lastLine(full).hasSuffix("(disk full?)"), full.stderr)
+        XCTAssertEqual(try SHA256.hex(file: h5), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["acts.h5"])
+        var wrapper: [String] = []
+        if geteuid() == 0 {
+            guard let w = CLI.unprivileged() else { throw XCTSkip("running as root without setpriv: directory permissions are not enforced") }
+            wrapper = w
+        }
+        XCTAssertEqual(chmod(out, 0o555), 0)
+        defer { chmod(out, 0o755) }
+        let ro = try CLI.run(args, wrapper: wrapper)
+        XCTAssertEqual(ro.status, 1, ro.stderr)
+        XCTAssertEqual(lastLine(ro), "Error: \(out): output directory is not writable")
+        XCTAssertEqual(try SHA256.hex(file: h5), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), ["acts.h5"])
+    }
+
+    /// NaN activations (a checkpoint with one NaN weight) stop the dump at the batch where they appear, with a
+    /// one-line error naming the checkpoint, layer and image; no output file and no temp file are left.
+    func testNonFiniteActivationsStopTheDumpAtTheirBatch() throws {
+        let file = try SafetensorsFile(path: checkpoint)
+        let tensors = try file.allTensors().map { name, t in
+            if name == "layer2.0.conv1.weight" { t.pointer[5] = .nan }
+            return (name: name, tensor: t, dtype: SafetensorsDType.F32)
+        }
+        let bad = dir + "/nan.safetensors", out = dir + "/nan"
+        try SafetensorsFile.write(path: bad, tensors: tensors, metadata: file.metadata)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let r = try CLI.run(["dump", "--checkpoint", bad, "--images", "8", "--layers", "layer1.0,layer2.0.conv1", "--out", out + "/a.h5"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(String(r.stderr.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last ?? ""),
+                       "Error: \(bad): layer layer2.0.conv1 produced nan for image 0 (batch 1); nothing was written (are the weights finite?)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
     }
 
     func testPNGInputsAndGrid() throws {

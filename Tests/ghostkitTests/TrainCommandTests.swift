@@ -3,6 +3,9 @@ import GhostIO
 import GhostTensor
 import GhostTestSupport
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `ghostkit train` / `eval` on a few hundred Fashion-MNIST images with a tiny CIFAR ResNet-20.
 final class TrainCommandTests: XCTestCase {
@@ -17,9 +20,93 @@ final class TrainCommandTests: XCTestCase {
     }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
-    func trainArgs(_ out: String, threads: Int = 2) -> [String] {
-        ["train", "--arch", "resnet20", "--in-channels", "1", "--epochs", "2", "--limit-train", "256", "--limit-test", "200",
-         "--batch-size", "32", "--lr", "0.05", "--seed", "3", "--threads", String(threads), "--out", out]
+    func trainArgs(_ out: String, threads: Int = 2, epochs: Int = 2, lr: String = "0.05") -> [String] {
+        ["train", "--arch", "resnet20", "--in-channels", "1", "--epochs", String(epochs), "--limit-train", "256", "--limit-test", "200",
+         "--batch-size", "32", "--lr", lr, "--seed", "3", "--threads", String(threads), "--out", out]
+    }
+
+    /// Temp files (`.<name>.tmp-<pid>-<random>`) left in a directory.
+    func temps(_ d: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: d)) ?? []).filter { $0.contains(".tmp-") } }
+
+    /// The last non-empty line of a command's stderr (after the progress bars).
+    func lastLine(_ text: String) -> String {
+        String(text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last ?? "")
+    }
+
+    func assertSameTensors(_ a: String, _ b: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let fa = try SafetensorsFile(path: a), fb = try SafetensorsFile(path: b)
+        XCTAssertEqual(fa.names, fb.names, file: file, line: line)
+        for name in fa.names { XCTAssertEqual(try fa.tensor(name).scalars, try fb.tensor(name).scalars, name, file: file, line: line) }
+    }
+
+    /// Killed with SIGKILL once epoch 1's checkpoint is on disk, then resumed with --resume: the final weights are
+    /// bitwise equal to an uninterrupted run (same seed, --threads 1), and no temp file is left behind.
+    func testSIGKILLAfterTheFirstCheckpointThenResumeIsExact() throws {
+        let a = dir + "/a/model.safetensors", b = dir + "/b/model.safetensors"
+        let full = try CLI.run(trainArgs(a, threads: 1))
+        XCTAssertEqual(full.status, 0, full.stderr)
+        let run = try CLI.start(trainArgs(b, threads: 1))
+        let deadline = Date().addingTimeInterval(600)
+        while !FileManager.default.fileExists(atPath: b), run.isRunning, Date() < deadline { usleep(1000) }
+        kill(run.processIdentifier, SIGKILL)
+        run.waitUntilExit()
+        XCTAssertEqual(run.terminationReason, .uncaughtSignal, "the run ended before it could be killed")
+        let state = try SafetensorsFile(path: b).metadata["ghostkit.train_state"] ?? ""
+        XCTAssertTrue(state.contains("\"epoch\":1") && state.contains("\"batch\":0"), state)
+        let resumed = try CLI.run(trainArgs(b, threads: 1) + ["--resume", b])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming \(b) at epoch 2, batch 0"), resumed.stderr)
+        try assertSameTensors(a, b)
+        XCTAssertEqual(temps(dir + "/b"), [])
+    }
+
+    /// A loss that becomes NaN/Inf (here: --lr 1e30 after a good first epoch) stops the run at that step with a
+    /// one-line error saying where; the checkpoint of the last good epoch is left as it was.
+    func testNonFiniteLossStopsAtItsStepAndKeepsTheLastGoodCheckpoint() throws {
+        let out = dir + "/nan/model.safetensors"
+        XCTAssertEqual(try CLI.run(trainArgs(out, epochs: 1)).status, 0)
+        let good = try SHA256.hex(file: out)
+        let r = try CLI.run(trainArgs(out, lr: "1e30") + ["--resume", out])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let line = lastLine(r.stderr)
+        XCTAssertNotNil(line.range(of: #"^Error: \#(out): loss became (NaN|inf|-inf) at epoch 2, batch [1-7] \(step (9|1[0-5])\); the last good checkpoint is kept$"#,
+                                   options: .regularExpression), line)
+        XCTAssertEqual(try SHA256.hex(file: out), good)
+        XCTAssertEqual(temps(dir + "/nan"), [])
+        XCTAssertEqual(try CLI.run(["info", out]).status, 0)
+    }
+
+    /// A full disk (stand-in: RLIMIT_FSIZE of 64 KiB, SIGXFSZ ignored by ghostkit) while writing a checkpoint: one-line
+    /// error naming the file, exit status 1, the previous checkpoint intact, no temp file.
+    func testFileSizeLimitIsAnErrorNamingTheCheckpointAndKeepsThePreviousOne() throws {
+        let out = dir + "/full/model.safetensors"
+        XCTAssertEqual(try CLI.run(trainArgs(out, epochs: 1)).status, 0)
+        let before = try SHA256.hex(file: out)
+        let r = try CLI.run(trainArgs(out) + ["--resume", out], wrapper: CLI.fileSizeLimit(kib: 64))
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(lastLine(r.stderr), "Error: \(out): cannot write: File too large")
+        XCTAssertEqual(try SHA256.hex(file: out), before)
+        XCTAssertEqual(temps(dir + "/full"), [])
+    }
+
+    /// A read-only output directory: one-line error naming the checkpoint, exit status 1, the previous one intact.
+    /// As root the child runs as user nobody (root ignores directory permissions).
+    func testReadOnlyOutputDirectoryIsAnErrorAndKeepsThePreviousCheckpoint() throws {
+        let ro = dir + "/ro", out = ro + "/model.safetensors"
+        XCTAssertEqual(try CLI.run(trainArgs(out, epochs: 1)).status, 0)
+        let before = try SHA256.hex(file: out)
+        var wrapper: [String] = []
+        if geteuid() == 0 {
+            guard let w = CLI.unprivileged() else { throw XCTSkip("running as root without setpriv: directory permissions are not enforced") }
+            wrapper = w
+        }
+        XCTAssertEqual(chmod(ro, 0o555), 0)
+        defer { chmod(ro, 0o755) }
+        let r = try CLI.run(trainArgs(out) + ["--resume", out], wrapper: wrapper)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertEqual(lastLine(r.stderr), "Error: \(out): cannot write: Permission denied")
+        XCTAssertEqual(try SHA256.hex(file: out), before)
+        XCTAssertEqual(temps(ro), [])
     }
 
     /// Interrupted after 11 batches and resumed: final weights bitwise equal to an uninterrupted run.
