@@ -10,6 +10,9 @@ let fuzzTargets = [
     "FuzzIDX",
     "FuzzPairsJSON",
     "FuzzPNG",
+    "FuzzTorchCheckpoint",
+    "FuzzPickle",
+    "FuzzCIFAR",
 ]
 
 let package = Package(

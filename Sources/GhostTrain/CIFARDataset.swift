@@ -10,7 +10,7 @@ extension ImageDataset {
 
         /// Bytes of label before the 3×32×32 pixels: CIFAR-10 has one label, CIFAR-100 a coarse and a fine one.
         var labelBytes: Int { self == .cifar10 ? 1 : 2 }
-        var recordBytes: Int { labelBytes + 3 * 32 * 32 }
+        public var recordBytes: Int { labelBytes + 3 * 32 * 32 }
         var classCount: Int { self == .cifar10 ? 10 : 100 }
         /// File names of a split, as in the official binary archives.
         func files(split: String) -> [String] {
@@ -58,25 +58,35 @@ extension ImageDataset {
         let images = Tensor(uninitialized: [n, 3, 32, 32])
         var labels: [Int] = []
         labels.reserveCapacity(n)
-        var i = 0
         for chunk in chunks {
-            try chunk.data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                for r in 0..<(bytes.count / record) {
-                    let base = r * record
-                    let label = Int(bytes[base + variant.labelBytes - 1])
-                    guard label < variant.classCount else {
-                        throw GhostError.file(chunk.path, "record \(r): label \(label) outside 0..<\(variant.classCount)")
-                    }
-                    labels.append(label)
-                    let dst = images.pointer + i * pixels
-                    for p in 0..<pixels { dst[p] = Float(bytes[base + variant.labelBytes + p]) / 255 }
-                    i += 1
-                }
-            }
+            try decodeCIFARRecords(chunk.data, variant: variant, path: chunk.path, pixels: images.pointer + labels.count * pixels, labels: &labels)
         }
         return try ImageDataset(images: images, labels: labels, classNames: cifarClassNames(variant, directory: directory),
                                 name: "\(variant.rawValue)/\(split)")
+    }
+
+    /// Decodes the records of one CIFAR binary file: pixels (scaled to [0, 1], planar RGB) to `pixels`, which
+    /// must have room for `data.count / recordBytes` images, labels appended to `labels`. A size that is not
+    /// a whole number of records or a label out of range is an error naming `path`.
+    public static func decodeCIFARRecords(_ data: Data, variant: CIFARVariant, path: String,
+                                          pixels: UnsafeMutablePointer<Float>, labels: inout [Int]) throws {
+        let record = variant.recordBytes, plane = 3 * 32 * 32
+        guard data.count % record == 0 else {
+            throw GhostError.file(path, "\(data.count) bytes is not a whole number of \(record)-byte \(variant.rawValue) records (truncated?)")
+        }
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            for r in 0..<(bytes.count / record) {
+                let base = r * record
+                let label = Int(bytes[base + variant.labelBytes - 1])
+                guard label < variant.classCount else {
+                    throw GhostError.file(path, "record \(r): label \(label) outside 0..<\(variant.classCount)")
+                }
+                labels.append(label)
+                let dst = pixels + r * plane
+                for p in 0..<plane { dst[p] = Float(bytes[base + variant.labelBytes + p]) / 255 }
+            }
+        }
     }
 
     /// Class names from the names file (one per line) if it lists exactly the right number, else defaults.
