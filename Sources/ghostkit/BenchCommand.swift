@@ -62,7 +62,11 @@ struct BenchCommand: ParsableCommand {
             }
         }
         if analysis && (only.map { "analysis-".contains($0) || $0.hasPrefix("analysis") } ?? true) { results += analysisWorkloads(threadCounts) }
-        if json { print(BenchResult.json(results)) } else { print(BenchResult.markdown(results)) }
+        if json { print(BenchResult.json(results)) } else {
+            print("OpenBLAS kernels: \(BLASKernelSelection.coreName)")
+            print(BenchResult.markdown(results))
+        }
+        if let hint = BLASKernelSelection.avx512Hint { FileHandle.standardError.write("note: \(hint)\n".data(using: .utf8)!) }
     }
 }
 
