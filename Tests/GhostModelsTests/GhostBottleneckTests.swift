@@ -47,28 +47,6 @@ extension BlockGradientTests {
         var rng = SplitMix64(seed: 9)
         let block = GhostBottleneck(inChannels: 4, midChannels: 12, outChannels: 8, kernel: 3, stride: 2, attention: .officialSE, rng: &rng)
         let x = Tensor(gaussian: [2, 4, 6, 6], std: 1, rng: &rng)
-        block.train(true)
-        let r = Tensor(gaussian: block(x).shape, std: 1, rng: &rng)
-        block.zeroGradients()
-        _ = block.backward(r)
-        let grads = Dictionary(uniqueKeysWithValues: block.trainableParameters().map { ($0.0, $0.1.grad!.scalars) })
-        XCTAssertEqual(grads.count, block.trainableParameters().count)
-        for (name, p) in block.trainableParameters() {
-            let w0 = p.value.scalars, grad = grads[name]!
-            let v = (0..<w0.count).map { _ in Float.random(in: -1...1, using: &rng) }
-            func loss(_ t: Float) -> Double {
-                p.value = Tensor(shape: p.value.shape, values: zip(w0, v).map { $0 + t * $1 })
-                let y = block(x)
-                _ = block.backward(r)
-                var s = 0.0
-                for i in 0..<y.count { s += Double(y.pointer[i]) * Double(r.pointer[i]) }
-                return s
-            }
-            let eps: Float = 1e-4
-            let numeric = (loss(eps) - loss(-eps)) / Double(2 * eps)
-            p.value = Tensor(shape: p.value.shape, values: w0)
-            let analytic = zip(grad, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            XCTAssertEqual(analytic, numeric, accuracy: 3e-2 * max(1, abs(numeric)), name)
-        }
+        assertParameterGradientsMatchFiniteDifferences(block, input: x, rng: &rng, eps: 1e-4, tolerance: 3e-2)
     }
 }

@@ -1,0 +1,33 @@
+import GhostTensor
+import XCTest
+
+/// For every trainable tensor θ of `module`: ⟨∂L/∂θ, V⟩ against the central difference
+/// (L(θ + εV) − L(θ − εV)) / 2ε along a random V, with L = Σ r ⊙ module(x) for a fixed random r.
+/// Training mode; `tolerance` is relative to max(1, |numeric|).
+public func assertParameterGradientsMatchFiniteDifferences(_ module: Module, input x: Tensor, rng: inout SplitMix64,
+                                                           eps: Float = 1e-4, tolerance: Double,
+                                                           file: StaticString = #filePath, line: UInt = #line) {
+    module.train(true)
+    let r = Tensor(gaussian: module(x).shape, std: 1, rng: &rng)
+    module.zeroGradients()
+    _ = module.backward(r)
+    let parameters = module.trainableParameters()
+    let grads = Dictionary(uniqueKeysWithValues: parameters.map { ($0.0, $0.1.grad!.scalars) })
+    XCTAssertEqual(grads.count, parameters.count, "parameter names are unique", file: file, line: line)
+    for (name, p) in parameters {
+        let w0 = p.value.scalars, grad = grads[name]!
+        let v = (0..<w0.count).map { _ in Float.random(in: -1...1, using: &rng) }
+        func loss(_ t: Float) -> Double {
+            p.value = Tensor(shape: p.value.shape, values: zip(w0, v).map { $0 + t * $1 })
+            let y = module(x)
+            _ = module.backward(r)
+            var s = 0.0
+            for i in 0..<y.count { s += Double(y.pointer[i]) * Double(r.pointer[i]) }
+            return s
+        }
+        let numeric = (loss(eps) - loss(-eps)) / Double(2 * eps)
+        p.value = Tensor(shape: p.value.shape, values: w0)
+        let analytic = zip(grad, v).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        XCTAssertEqual(analytic, numeric, accuracy: tolerance * max(1, abs(numeric)), name, file: file, line: line)
+    }
+}
