@@ -18,10 +18,10 @@ public enum BLASKernelSelection {
         var line: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(line) }
-        var flags: Substring?
-        while getline(&line, &capacity, f) > 0, let l = line {
+        var flags: String?
+        while flags == nil, getline(&line, &capacity, f) > 0, let l = line {
             let text = String(cString: l)
-            if text.hasPrefix("flags") { flags = Substring(text); break }
+            if text.hasPrefix("flags") { flags = text }
         }
         guard let flags else { return false }
         let set = Set(flags.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))

@@ -38,23 +38,17 @@ extension ImageDataset {
     /// (red, green, blue planes of 32×32). CIFAR-100 uses the fine label. Class names come from the names
     /// file beside the batches when present.
     public static func cifar(_ variant: CIFARVariant, split: String, directory: String) throws -> ImageDataset {
-        let record = variant.recordBytes, pixels = 3 * 32 * 32
+        let pixels = 3 * 32 * 32
         var chunks: [(path: String, data: Data)] = []
         for file in variant.files(split: split) {
             let path = directory + "/" + file
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                  let size = (attributes[.size] as? NSNumber)?.intValue else {
-                throw GhostError.file(path, "no such file (expected the \(variant.rawValue) binary version in --data-dir)")
-            }
-            guard size > 0, size % record == 0 else {
-                throw GhostError.file(path, "\(size) bytes is not a whole number of \(record)-byte \(variant.rawValue) records (truncated?)")
-            }
-            guard let data = FileManager.default.contents(atPath: path), data.count == size else {
-                throw GhostError.file(path, "cannot read")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read"
+                                      : "no such file (expected the \(variant.rawValue) binary version in --data-dir)")
             }
             chunks.append((path, data))
         }
-        let n = chunks.reduce(0) { $0 + $1.data.count / record }
+        let n = chunks.reduce(0) { $0 + $1.data.count / variant.recordBytes }
         let images = Tensor(uninitialized: [n, 3, 32, 32])
         var labels: [Int] = []
         labels.reserveCapacity(n)
@@ -71,7 +65,7 @@ extension ImageDataset {
     public static func decodeCIFARRecords(_ data: Data, variant: CIFARVariant, path: String,
                                           pixels: UnsafeMutablePointer<Float>, labels: inout [Int]) throws {
         let record = variant.recordBytes, plane = 3 * 32 * 32
-        guard data.count % record == 0 else {
+        guard !data.isEmpty, data.count % record == 0 else {
             throw GhostError.file(path, "\(data.count) bytes is not a whole number of \(record)-byte \(variant.rawValue) records (truncated?)")
         }
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
