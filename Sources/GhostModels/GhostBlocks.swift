@@ -22,7 +22,7 @@ public final class GhostBasicBlock: Module {
     private var saved: Tensor?
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let y = Elementwise.add(conv2(conv1(x)), shortcut(x), relu: true)
+        let y = conv2.forward(conv1(x), residual: shortcut(x), reluAfterResidual: true)
         if training { saved = y }
         return y
     }
@@ -63,7 +63,7 @@ public final class GhostBottleneckBlock: Module {
     private var saved: Tensor?
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let y = Elementwise.add(conv3(conv2(conv1(x))), shortcut(x), relu: true)
+        let y = conv3.forward(conv2(conv1(x)), residual: shortcut(x), reluAfterResidual: true)
         if training { saved = y }
         return y
     }

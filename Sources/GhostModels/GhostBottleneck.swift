@@ -74,7 +74,7 @@ public final class GhostBottleneck: Module {
         var y = ghost1(x)
         if let c = convDW, let b = bnDW { y = convBN(c, b, y, relu: false) }
         if let a = attention { y = a(y) }
-        return Elementwise.add(ghost2(y), shortcutPath(x))
+        return ghost2.forward(y, residual: shortcutPath(x), reluAfterResidual: false)
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {

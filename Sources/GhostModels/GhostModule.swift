@@ -49,11 +49,54 @@ public final class GhostModule: Module {
     /// Outputs of the two branches saved by a training-mode forward (after their ReLU, if any).
     private var saved: (intrinsic: Tensor, ghost: Tensor)?
 
-    public override func forward(_ x: Tensor) -> Tensor {
+    public override func forward(_ x: Tensor) -> Tensor { forward(x, residual: nil, reluAfterResidual: false) }
+
+    /// relu?(module(x) + residual): what a residual block computes after its last Ghost module. In eval mode
+    /// both branches are written straight into the output in `output_index` order (no concat, no gather)
+    /// and the residual is added in their epilogues.
+    public func forward(_ x: Tensor, residual: Tensor?, reluAfterResidual: Bool) -> Tensor {
+        if !training, let routes = outputRoutes() {
+            return routedForward(x, routes, residual: residual, reluAfterResidual: reluAfterResidual)
+        }
         let x1 = convBN(primaryConv, primaryBN, x, relu: relu)
         let x2 = convBN(cheapConv, cheapBN, x1, relu: relu)
         if training { saved = (x1, x2) }
-        return Elementwise.gatherChannels([x1, x2], index: index)
+        let y = Elementwise.gatherChannels([x1, x2], index: index)
+        return residual.map { Elementwise.add(y, $0, relu: reluAfterResidual) } ?? y
+    }
+
+    /// The output channel of each intrinsic and each ghost channel (−1: cut), or nil when `output_index`
+    /// repeats a channel or leaves an intrinsic one out (then the gather path runs).
+    private func outputRoutes() -> (primary: [Int], cheap: [Int])? {
+        let m = intrinsicChannels, total = m + cheapConv.outChannels
+        var destination = [Int](repeating: -1, count: total)
+        for (c, j) in index.enumerated() {
+            guard j >= 0 && j < total && destination[j] < 0 else { return nil }
+            destination[j] = c
+        }
+        let primary = Array(destination[..<m])
+        guard !primary.contains(-1) else { return nil }
+        return (primary, Array(destination[m...]))
+    }
+
+    private func routedForward(_ x: Tensor, _ routes: (primary: [Int], cheap: [Int]), residual: Tensor?,
+                               reluAfterResidual: Bool) -> Tensor {
+        let g = primaryConv.geometry(for: x.shape)
+        let y = Tensor(uninitialized: [g.batch, outChannels, g.outHeight, g.outWidth])
+        let (s1, b1) = primaryBN.inferenceScaleShift()
+        primaryConv.forward(x, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.primary),
+                            scale: s1, shift: b1, relu: relu)
+        // The residual can join the cheap branch's epilogue only when no ReLU of the module's own comes first.
+        let fused = residual != nil && !relu
+        let (s2, b2) = cheapBN.inferenceScaleShift()
+        cheapConv.forward(y, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.cheap,
+                                                              input: (outChannels, routes.primary)),
+                          scale: s2, shift: b2, residual: fused ? residual : nil, relu: fused ? reluAfterResidual : relu)
+        guard let r = residual else { return y }
+        if !fused { return Elementwise.add(y, r, relu: reluAfterResidual) }
+        // The intrinsic planes were read by the cheap branch; now they get their residual too.
+        Elementwise.addInPlace(y, r, channels: routes.primary, relu: reluAfterResidual)
+        return y
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {

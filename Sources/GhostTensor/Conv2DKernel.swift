@@ -27,6 +27,46 @@ public enum Conv2DKernel {
         return y
     }
 
+    /// Forward convolution written into channels of `y` chosen by `routing` (see ChannelRouting): output
+    /// channel c lands in channel `routing.outputMap[c]` of `y` [N, routing.outputChannels, OH, OW]. A depthwise
+    /// convolution may also read its input channels from `routing.input` and skip outputs mapped to −1.
+    public static func forward(_ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int), groups: Int = 1,
+                               epilogue: Epilogue = .none, into y: Tensor, routing: ChannelRouting) {
+        precondition(x.rank == 4 && weight.rank == 4 && y.rank == 4, "conv2d expects NCHW tensors and an OIHW weight")
+        let inChannels = routing.input?.map.count ?? x.shape[1]
+        let g = ConvGeometry(batch: x.shape[0], inChannels: inChannels, height: x.shape[2], width: x.shape[3],
+                             outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
+                             stride: stride, padding: padding, groups: groups)
+        precondition(weight.shape[1] == g.groupInChannels && g.outChannels % groups == 0, "weight \(weight.shape) vs input")
+        precondition(y.shape == [g.batch, routing.outputChannels, g.outHeight, g.outWidth], "routed output shape \(y.shape)")
+        precondition(routing.outputMap.count == g.outChannels
+                     && routing.outputMap.allSatisfy { $0 < routing.outputChannels && $0 >= -1 }, "output routing out of range")
+        if let input = routing.input {
+            precondition(input.channels == x.shape[1] && input.map.allSatisfy { (0..<input.channels).contains($0) },
+                         "input routing out of range")
+        }
+        if g.isDepthwise && g.patchSize == g.kernelH * g.kernelW {
+            routing.outputMap.withUnsafeBufferPointer { outMap in
+                (routing.input?.map ?? []).withUnsafeBufferPointer { inMap in
+                    DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
+                                            xChannels: x.shape[1], inputMap: routing.input == nil ? nil : inMap.baseAddress,
+                                            yChannels: routing.outputChannels, outputMap: outMap.baseAddress)
+                }
+            }
+            return
+        }
+        precondition(routing.input == nil && routing.outputMap.allSatisfy { $0 >= 0 }, "a GEMM convolution routes outputs only")
+        if let base = routing.contiguousOutputBase {
+            gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer + base * g.outPixels, g: g, epilogue: epilogue,
+                        yChannels: routing.outputChannels, residualBase: base * g.outPixels)
+        } else {
+            routing.outputMap.withUnsafeBufferPointer { map in
+                gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
+                            yChannels: routing.outputChannels, outputMap: map.baseAddress)
+            }
+        }
+    }
+
     /// A unit of work: output pixels [p0, p0+count) of image n (inImage), or images [n, n+count) whole.
     struct Tile { var n: Int; var p0: Int; var count: Int; var wholeImages: Bool }
 
@@ -53,24 +93,37 @@ public enum Conv2DKernel {
         return (tiles, per * P)
     }
 
+    /// im2col + sgemm. `y` holds `yChannels` channels per image (default: the conv's own); output channel c goes to
+    /// channel `outputMap[c]` of it (nil: channel c). The epilogue's residual has `y`'s layout, offset by
+    /// `residualBase` floats (the same offset `y` was given).
     static func gemmForward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                            g: ConvGeometry, epilogue: Epilogue) {
+                            g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
+                            residualBase: Int = 0) {
         let (tiles, width) = tiles(g)
         let P = g.outPixels, K = g.patchSize, G = g.groups
         let cinG = g.groupInChannels, coutG = g.groupOutChannels
-        let inImage = g.inChannels * g.height * g.width, outImage = g.outChannels * P
+        let inImage = g.inChannels * g.height * g.width, outImage = (yChannels ?? g.outChannels) * P
         let workers = min(Engine.threads, tiles.count)
         let needCols = !(g.isPointwise && G == 1)
+        let wholeImages = tiles.first!.wholeImages
+        /// Row `c` of a finished tile (at `src`) into output channel c of image `n`, pixels [p0, p0+count).
+        @inline(__always) func finishRow(_ src: UnsafePointer<Float>, channel c: Int, image n: Int, p0: Int, count: Int) {
+            let offset = n * outImage + (outputMap?[c] ?? c) * P + p0
+            epilogue.applyRow(from: src, to: y + offset, count: count, channel: c,
+                              residual: epilogue.residual.map { $0 + residualBase + offset })
+        }
         Engine.parallelFor(workers) { w in
-            let cols = Scratch(needCols || tiles.first!.wholeImages ? K * width : 0)
-            let tmp = Scratch(tiles.first!.wholeImages ? g.outChannels * width : 0)
+            let cols = Scratch(needCols || wholeImages ? K * width : 0)
+            let tmp = Scratch(wholeImages || outputMap != nil ? g.outChannels * width : 0)
             var t = w
             while t < tiles.count {
                 let tile = tiles[t]
                 t += workers
                 if !tile.wholeImages {
                     let xn = x + tile.n * inImage
-                    let yn = y + tile.n * outImage + tile.p0
+                    // In place when channels stay in order; through `tmp` when they are routed.
+                    let c0 = outputMap == nil ? y + tile.n * outImage + tile.p0 : tmp.pointer
+                    let ldc = outputMap == nil ? P : tile.count
                     for gi in 0..<G {
                         let b: UnsafePointer<Float>, ldb: Int
                         if needCols {
@@ -81,10 +134,16 @@ public enum Conv2DKernel {
                             b = xn + tile.p0; ldb = P
                         }
                         sgemm(m: coutG, n: tile.count, k: K, a: weight + gi * coutG * K, lda: K,
-                              b: b, ldb: ldb, c: yn + gi * coutG * P, ldc: P)
+                              b: b, ldb: ldb, c: c0 + gi * coutG * ldc, ldc: ldc)
                     }
-                    epilogue.apply(yn, rows: g.outChannels, cols: tile.count, ld: P, channel0: 0,
-                                   residualOffset: tile.n * outImage + tile.p0)
+                    if outputMap == nil {
+                        epilogue.apply(c0, rows: g.outChannels, cols: tile.count, ld: P, channel0: 0,
+                                       residualOffset: residualBase + tile.n * outImage + tile.p0)
+                    } else {
+                        for c in 0..<g.outChannels {
+                            finishRow(tmp.pointer + c * ldc, channel: c, image: tile.n, p0: tile.p0, count: tile.count)
+                        }
+                    }
                 } else {
                     let ld = tile.count * P
                     for gi in 0..<G {
@@ -100,11 +159,11 @@ public enum Conv2DKernel {
                         sgemm(m: coutG, n: ld, k: K, a: weight + gi * coutG * K, lda: K,
                               b: cols.pointer, ldb: ld, c: tmp.pointer + gi * coutG * ld, ldc: ld)
                     }
+                    // The epilogue moves each image's rows out of the shared GEMM result.
                     for i in 0..<tile.count {
-                        let yn = y + (tile.n + i) * outImage
-                        for c in 0..<g.outChannels { (yn + c * P).update(from: tmp.pointer + c * ld + i * P, count: P) }
-                        epilogue.apply(yn, rows: g.outChannels, cols: P, ld: P, channel0: 0,
-                                       residualOffset: (tile.n + i) * outImage)
+                        for c in 0..<g.outChannels {
+                            finishRow(tmp.pointer + c * ld + i * P, channel: c, image: tile.n + i, p0: 0, count: P)
+                        }
                     }
                 }
             }

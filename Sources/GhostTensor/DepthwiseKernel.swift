@@ -1,57 +1,82 @@
 /// Direct depthwise convolution (groups == input channels, any channel multiplier):
 /// each output plane is a sum of kh·kw shifted, scaled copies of one input plane.
 enum DepthwiseKernel {
+    /// `x` holds `xChannels` channels per image (default: the conv's input channels); input channel ci is plane
+    /// `inputMap[ci]` of an image (nil: ci). `y` holds `yChannels` per image; output channel co goes to plane
+    /// `outputMap[co]` (nil: co; −1: not computed). The epilogue's residual has `y`'s layout.
     static func forward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        g: ConvGeometry, epilogue: Epilogue) {
+                        g: ConvGeometry, epilogue: Epilogue, xChannels: Int? = nil, inputMap: UnsafePointer<Int>? = nil,
+                        yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil) {
         let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth
-        let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
+        let kh = g.kernelH, kw = g.kernelW
         let mult = g.outChannels / g.inChannels
+        let xC = xChannels ?? g.inChannels, yC = yChannels ?? g.outChannels
         let planes = g.batch * g.outChannels
-        Engine.parallelChunks(planes, minChunk: 4) { range in
+        let same3x3 = kh == 3 && kw == 3 && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1 && W >= 2
+        Engine.parallelChunks(planes, minChunk: max(1, 4096 / max(OH * OW, 1))) { range in
             for plane in range {
                 let n = plane / g.outChannels, co = plane % g.outChannels, ci = co / mult
-                let src = x + (n * g.inChannels + ci) * H * W
-                let dst = y + plane * OH * OW
+                let yPlane = outputMap?[co] ?? co
+                if yPlane < 0 { continue }
+                let src = x + (n * xC + (inputMap?[ci] ?? ci)) * H * W
+                let offset = (n * yC + yPlane) * OH * OW
+                let dst = y + offset
                 let wk = weight + co * kh * kw
-                dst.update(repeating: 0, count: OH * OW)
-                if kw == 3 && sw == 1 && pw == 1 && OW == W && W >= 2 {
-                    // The common 3×3 / stride-1 / same-padding case: the three taps of a kernel row in one
-                    // pass over the output row (one load and store of the row instead of three).
-                    for ki in 0..<kh {
-                        let w0 = wk[ki * 3], w1 = wk[ki * 3 + 1], w2 = wk[ki * 3 + 2]
-                        for oy in 0..<OH {
-                            let iy = oy * sh - ph + ki
-                            if iy < 0 || iy >= H { continue }
-                            let s = src + iy * W, d = dst + oy * OW
-                            d[0] += w1 * s[0] + w2 * s[1]
-                            for ox in 1..<(W - 1) { d[ox] += w0 * s[ox - 1] + w1 * s[ox] + w2 * s[ox + 1] }
-                            d[W - 1] += w0 * s[W - 2] + w1 * s[W - 1]
-                        }
-                    }
-                    epilogue.apply(dst, rows: 1, cols: OH * OW, ld: OH * OW, channel0: co, residualOffset: plane * OH * OW)
-                    continue
+                if same3x3 {
+                    same3x3Plane(src, wk, dst, height: H, width: W)
+                } else {
+                    generalPlane(src, wk, dst, g)
                 }
-                for kj in 0..<kw {
-                    let valid = g.validColumns(kj: kj)
-                    let oxLo = valid.lowerBound, oxHi = valid.upperBound
-                    if oxHi <= oxLo { continue }
-                    for ki in 0..<kh {
-                        let wv = wk[ki * kw + kj]
-                        for oy in 0..<OH {
-                            let iy = oy * sh - ph + ki
-                            if iy < 0 || iy >= H { continue }
-                            let srow = src + iy * W - pw + kj
-                            let drow = dst + oy * OW
-                            if sw == 1 {
-                                for ox in oxLo..<oxHi { drow[ox] += wv * srow[ox] }
-                            } else {
-                                for ox in oxLo..<oxHi { drow[ox] += wv * srow[ox * sw] }
-                            }
-                        }
+                epilogue.applyRow(from: dst, to: dst, count: OH * OW, channel: co, residual: epilogue.residual.map { $0 + offset })
+            }
+        }
+    }
+
+    /// 3×3, stride 1, padding 1: each output row is written once from its three input rows (nine taps per pixel;
+    /// a missing row above or below contributes zero weights).
+    @inline(__always)
+    private static func same3x3Plane(_ src: UnsafePointer<Float>, _ wk: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                     height H: Int, width W: Int) {
+        for oy in 0..<H {
+            let hasUp = oy > 0, hasDown = oy < H - 1
+            let u = hasUp ? src + (oy - 1) * W : src, m = src + oy * W, l = hasDown ? src + (oy + 1) * W : src
+            let a0 = hasUp ? wk[0] : 0, a1 = hasUp ? wk[1] : 0, a2 = hasUp ? wk[2] : 0
+            let b0 = wk[3], b1 = wk[4], b2 = wk[5]
+            let c0 = hasDown ? wk[6] : 0, c1 = hasDown ? wk[7] : 0, c2 = hasDown ? wk[8] : 0
+            let d = dst + oy * W
+            d[0] = a1 * u[0] + a2 * u[1] + b1 * m[0] + b2 * m[1] + c1 * l[0] + c2 * l[1]
+            for ox in 1..<(W - 1) {  // fused multiply-adds (the release build targets a CPU with FMA)
+                var s = (a0 * u[ox - 1]).addingProduct(a1, u[ox]).addingProduct(a2, u[ox + 1])
+                s = s.addingProduct(b0, m[ox - 1]).addingProduct(b1, m[ox]).addingProduct(b2, m[ox + 1])
+                d[ox] = s.addingProduct(c0, l[ox - 1]).addingProduct(c1, l[ox]).addingProduct(c2, l[ox + 1])
+            }
+            d[W - 1] = a0 * u[W - 2] + a1 * u[W - 1] + b0 * m[W - 2] + b1 * m[W - 1] + c0 * l[W - 2] + c1 * l[W - 1]
+        }
+    }
+
+    /// Any kernel, stride and padding: accumulate one tap at a time over the columns where it is valid.
+    private static func generalPlane(_ src: UnsafePointer<Float>, _ wk: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                     _ g: ConvGeometry) {
+        let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth
+        let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
+        dst.update(repeating: 0, count: OH * OW)
+        for kj in 0..<kw {
+            let valid = g.validColumns(kj: kj)
+            let oxLo = valid.lowerBound, oxHi = valid.upperBound
+            if oxHi <= oxLo { continue }
+            for ki in 0..<kh {
+                let wv = wk[ki * kw + kj]
+                for oy in 0..<OH {
+                    let iy = oy * sh - ph + ki
+                    if iy < 0 || iy >= H { continue }
+                    let srow = src + iy * W - pw + kj
+                    let drow = dst + oy * OW
+                    if sw == 1 {
+                        for ox in oxLo..<oxHi { drow[ox] += wv * srow[ox] }
+                    } else {
+                        for ox in oxLo..<oxHi { drow[ox] += wv * srow[ox * sw] }
                     }
                 }
-                epilogue.apply(dst, rows: 1, cols: OH * OW, ld: OH * OW, channel0: co,
-                               residualOffset: plane * OH * OW)
             }
         }
     }

@@ -74,6 +74,23 @@ public enum Elementwise {
         return y
     }
 
+    /// y[:, c] = relu?(y[:, c] + r[:, c]) for the listed channels c of NCHW tensors of one shape, in place.
+    public static func addInPlace(_ y: Tensor, _ r: Tensor, channels: [Int], relu: Bool) {
+        precondition(y.shape == r.shape && y.rank >= 2, "addInPlace: shapes \(y.shape) and \(r.shape) differ")
+        let N = y.shape[0], C = y.shape[1], HW = y.count / max(N * C, 1), K = channels.count
+        precondition(channels.allSatisfy { (0..<C).contains($0) }, "addInPlace: channel outside 0..<\(C)")
+        let e = Epilogue(residual: UnsafePointer(r.pointer), relu: relu)
+        channels.withUnsafeBufferPointer { list in
+            Engine.parallelChunks(N * K, minChunk: max(1, 16_384 / max(HW, 1))) { range in
+                for item in range {
+                    let offset = ((item / K) * C + list[item % K]) * HW
+                    e.applyRow(from: y.pointer + offset, to: y.pointer + offset, count: HW, channel: 0, residual: r.pointer + offset)
+                }
+            }
+        }
+        withExtendedLifetime(r) {}
+    }
+
     /// Channels [start, start+count) of an NCHW tensor.
     public static func sliceChannels(_ x: Tensor, start: Int, count: Int) -> Tensor {
         let N = x.shape[0], C = x.shape[1], HW = x.count / max(N * C, 1)

@@ -22,18 +22,27 @@ public struct Epilogue {
     func apply(_ data: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int, channel0: Int, residualOffset: Int) {
         if isIdentity { return }
         for r in 0..<rows {
-            let row = data + r * ld
-            let s = scale?[channel0 + r] ?? 1
-            let b = shift?[channel0 + r] ?? 0
-            if let res = residual {
-                let rr = res + residualOffset + r * ld
-                if relu { for i in 0..<cols { row[i] = max(row[i] * s + b + rr[i], 0) } }
-                else { for i in 0..<cols { row[i] = row[i] * s + b + rr[i] } }
-            } else if relu {
-                for i in 0..<cols { row[i] = max(row[i] * s + b, 0) }
-            } else {
-                for i in 0..<cols { row[i] = row[i] * s + b }
-            }
+            applyRow(from: data + r * ld, to: data + r * ld, count: cols, channel: channel0 + r,
+                     residual: residual.map { $0 + residualOffset + r * ld })
+        }
+    }
+
+    /// One channel row: `to[i] = relu?(from[i] · scale[channel] + shift[channel] + residualRow[i])`.
+    /// `from` and `to` may be the same row; with an identity epilogue a different `to` gets a copy.
+    @inline(__always)
+    func applyRow(from src: UnsafePointer<Float>, to row: UnsafeMutablePointer<Float>, count cols: Int, channel: Int,
+                  residual rr: UnsafePointer<Float>?) {
+        let s = scale?[channel] ?? 1
+        let b = shift?[channel] ?? 0
+        if let rr = rr {
+            if relu { for i in 0..<cols { row[i] = max(src[i] * s + b + rr[i], 0) } }
+            else { for i in 0..<cols { row[i] = src[i] * s + b + rr[i] } }
+        } else if relu {
+            for i in 0..<cols { row[i] = max(src[i] * s + b, 0) }
+        } else if scale != nil || shift != nil {
+            for i in 0..<cols { row[i] = src[i] * s + b }
+        } else if src != UnsafePointer(row) {
+            row.update(from: src, count: cols)
         }
     }
 }
