@@ -9,7 +9,8 @@
 # Time on a 2-core machine: each fine-tune epoch of Ghost-ResNet-18 on 60k images ≈ 12–15 min, so the full
 # run (7 models × EPOCHS epochs, default 2) takes about 3.5 hours; EPOCHS=1 LIMIT=20000 makes it ≈ 40 min.
 # --quick: (a), (b), (c) only, on 256 images (about a minute; accuracies meaningless).
-# Look at: outputs/ablation-resnet18-fmnist/ablation.md and accuracy-vs-macs.png (the paper's Fig. 6 style).
+# Look at: outputs/ablation-resnet18-fmnist/ablation.md (also .csv, .json) and ablation-accuracy-vs-macs.png
+# (the paper's Fig. 6 style).
 source "$(dirname "$0")/_common.sh"
 
 dir=outputs/ablation-resnet18-fmnist
@@ -46,16 +47,10 @@ if [ "$QUICK" = 0 ]; then  # the s and d sweeps (skipped by --quick)
 fi
 
 step "table"
-{
-  echo "Fine-tune budget: $epochs epoch(s)$([ "$limit" != 0 ] && echo " on the first $limit training images"), same for every row."
-  echo
-  echo "| run | model | params | MACs (28²) | test accuracy | forward img/s |"
-  echo "|---|---|---|---|---|---|"
-  echo "| original | $("$GK" eval "$R18" "${evalargs[@]}" --table-row | sed 's/^| //')"
-  for r in "${rows[@]}"; do
-    echo "| ${r%%|*} | $("$GK" eval "${r#*|}" "${evalargs[@]}" --table-row | sed 's/^| //')"
-  done
-} | tee "$dir/ablation.md"
-"$GK" plot tradeoff "$dir/ablation.md" --title "Ghost-ResNet-18 conversions: accuracy vs MACs" \
-  --out "$dir/accuracy-vs-macs.png" > /dev/null
-echo "wrote $dir/ablation.md, $dir/accuracy-vs-macs.png"
+names=(original); ckpts=("$R18")
+for r in "${rows[@]}"; do names+=("${r%%|*}"); ckpts+=("${r#*|}"); done
+budget_text="fine-tune budget $epochs epoch(s)$([ "$limit" != 0 ] && echo " on the first $limit training images"), same for every row"
+"$GK" compare "${ckpts[@]}" --names "${names[@]}" "${evalargs[@]}" --out "$dir/ablation" \
+  --title "Ghost-ResNet-18 conversions: accuracy vs MACs" | grep -v '^wrote'
+echo "$budget_text" | tee "$dir/budget.txt"
+echo "wrote $dir/ablation.md, $dir/ablation.csv, $dir/ablation.json, $dir/ablation-accuracy-vs-macs.png, $dir/budget.txt"

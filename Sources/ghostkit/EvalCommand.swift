@@ -22,29 +22,13 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try engine.apply()
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
-        let ckpt = try Checkpoint(path: checkpoint, architecture: try archOptions.architecture())
-        let (model, _) = try ckpt.makeModel()
-        let test = try data.load(split: "test", channels: ckpt.architecture.inChannels)
-        guard ckpt.architecture.inChannels == test.channels, ckpt.architecture.numClasses == test.classNames.count else {
-            throw GhostError.file(checkpoint, "\(ckpt.architecture.displayName) does not fit \(test.name) (\(test.channels) channels, \(test.classNames.count) classes)")
-        }
-        let norm = ckpt.normalization ?? data.normalization(of: test)
-        let loader = BatchLoader(dataset: test, batchSize: batchSize, normalization: norm)
-        let bar = ProgressBar(total: loader.batchesPerEpoch, label: "eval")
-        let t0 = Date()
-        let e = Evaluation.run(model, loader: loader, classes: ckpt.architecture.numClasses) { done, _ in
-            bar.update(done, String(format: "%.1f img/s", Double(done * batchSize) / max(Date().timeIntervalSince(t0), 1e-9)))
-        }
-        bar.finish()
+        let ev = try CheckpointEvaluation(path: checkpoint, architecture: try archOptions.architecture(), data: data,
+                                          batchSize: batchSize)
         if tableRow {
-            var p = Profiler()
-            _ = model.profile([1, test.channels, test.height, test.width], &p)
-            let x = loader.batch(0, order: Array(0..<test.count), epoch: 0).images
-            let times = BenchTimer.measure(iterations: 3) { _ = model(x) }
-            print(String(format: "| %@ | %.2f M | %.1f M | %.2f %% | %.1f |", ckpt.architecture.displayName, Double(p.totalParams) / 1e6,
-                         Double(p.totalMACs) / 1e6, 100 * e.accuracy, Double(x.shape[0]) / (times.min() ?? .infinity)))
+            print(ev.summary(path: checkpoint, batch: 64).markdownRow)
             return
         }
+        let e = ev.result, test = ev.test
         var lines = [String(format: "%@ on %@ (%d images): accuracy %.2f%%, loss %.4f", checkpoint, test.name, e.count,
                             100 * e.accuracy, e.meanLoss), ""]
         var rows = [["class", "accuracy"] + test.classNames.indices.map { "→\($0)" }]
