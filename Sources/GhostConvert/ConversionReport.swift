@@ -57,7 +57,8 @@ public struct ConversionReport: Codable {
     }
 
     /// Writes report.md, report.json and report.csv (per converted conv) into `dir`.
-    public func write(to dir: String) throws -> [String] {
+    /// `grids`: the converted conv drawn by ConversionGrids, its two PNG file names (in `dir`) and its ghost count.
+    public func write(to dir: String, grids: (unit: String, files: [String], ghosts: Int)? = nil) throws -> [String] {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try enc.encode(self), to: dir + "/report.json")
@@ -78,6 +79,12 @@ public struct ConversionReport: Codable {
         md += "## Per conv\n\n| conv | n | m | mean R² of ghost fits | min R² |\n|---|---|---|---|---|\n"
         for u in units {
             md += "| \(u.name) | \(u.channels) | \(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
+        }
+        if let g = grids, g.files.count == 2 {
+            md += "\n## Intrinsic vs ghost maps\n\n`\(g.unit)` for one test image: the original ResNet's maps (first) and the Ghost model's "
+            md += "(second), in the same channel order. The \(g.ghosts) channels outlined in red are the ghosts the Ghost model regenerates "
+            md += "from its intrinsic maps with the \(d)×\(d) cheap operation; the others come from its primary conv.\n\n"
+            md += "![original](\(g.files[0])) ![ghost](\(g.files[1]))\n"
         }
         try AtomicFile.write(Data(md.utf8), to: dir + "/report.md")
         return ["report.md", "report.json", "report.csv"].map { dir + "/" + $0 }

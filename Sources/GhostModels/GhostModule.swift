@@ -55,15 +55,28 @@ public final class GhostModule: Module {
     /// both branches are written straight into the output in `output_index` order (no concat, no gather)
     /// and the residual is added in their epilogues.
     public func forward(_ x: Tensor, residual: Tensor?, reluAfterResidual: Bool) -> Tensor {
-        if !training, let routes = outputRoutes() {
-            return routedForward(x, routes, residual: residual, reluAfterResidual: reluAfterResidual)
+        if observer != nil, let r = residual {  // the observer sees the module's own output, before the residual
+            return Elementwise.add(forward(x, residual: nil, reluAfterResidual: false), r, relu: reluAfterResidual)
         }
-        let x1 = convBN(primaryConv, primaryBN, x, relu: relu)
-        let x2 = convBN(cheapConv, cheapBN, x1, relu: relu)
-        if training { saved = (x1, x2) }
-        let y = Elementwise.gatherChannels([x1, x2], index: index)
-        return residual.map { Elementwise.add(y, $0, relu: reluAfterResidual) } ?? y
+        let y: Tensor
+        if !training, let routes = outputRoutes() {
+            y = routedForward(x, routes, residual: residual, reluAfterResidual: reluAfterResidual)
+        } else {
+            let x1 = convBN(primaryConv, primaryBN, x, relu: relu)
+            let x2 = convBN(cheapConv, cheapBN, x1, relu: relu)
+            if training { saved = (x1, x2) }
+            let gathered = Elementwise.gatherChannels([x1, x2], index: index)
+            y = residual.map { Elementwise.add(gathered, $0, relu: reluAfterResidual) } ?? gathered
+        }
+        observer?(y)
+        return y
     }
+
+    /// Receives the module's output (before any residual) during forward when set.
+    public var observer: ((Tensor) -> Void)?
+
+    /// Output channels that come from the cheap operation (ghosts), as opposed to the primary conv (intrinsic).
+    public var ghostChannels: [Int] { index.enumerated().filter { $0.element >= intrinsicChannels }.map(\.offset) }
 
     /// The output channel of each intrinsic and each ghost channel (−1: cut), or nil when `output_index`
     /// repeats a channel or leaves an intrinsic one out (then the gather path runs).

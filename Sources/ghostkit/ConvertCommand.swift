@@ -32,6 +32,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
     @Option(help: "Storage dtype of the Ghost checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
     @Option(help: "Output checkpoint path.") var out: String?
+    @Option(help: "Converted conv whose maps are drawn in the original and in the Ghost model, ghosts outlined (default: the first, e.g. layer1.0.conv1).")
+    var gridUnit: String?
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
@@ -98,6 +100,11 @@ struct ConvertCommand: ParsableCommand {
             accRecal = accuracy(ghost, "eval recalibrated")
         }
 
+        // One image's maps of one converted conv, original vs Ghost (computed before anything is written).
+        let image = BatchLoader(dataset: (test ?? train).prefix(1), batchSize: 1, normalization: norm).batch(0, order: [0], epoch: 0).images
+        guard let resnet = original as? ResNet else { throw GhostError.file(path, "is not a plain ResNet") }
+        let grids = try ConversionGrids(original: resnet, ghost: ghost, unit: gridUnit, image: image)
+
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let output = out ?? "outputs/convert-\(stem)/\(stem)-ghost-s\(ratio)-d\(kernel)\(naive ? "-naive" : "")\(partialTag(chosen, of: allBlocks)).safetensors"
         let dir = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
@@ -119,9 +126,13 @@ struct ConvertCommand: ParsableCommand {
                                       sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
                                       accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
                                       units: units, seconds: Date().timeIntervalSince(t0))
-        let written = try report.write(to: dir)
+        let pictures = grids.render()
+        let gridFiles = ["grid-\(grids.unit)-resnet.png", "grid-\(grids.unit)-ghost.png"]
+        try PNGFile.write(pictures.original, to: dir + "/" + gridFiles[0])
+        try PNGFile.write(pictures.ghost, to: dir + "/" + gridFiles[1])
+        let written = try report.write(to: dir, grids: (grids.unit, gridFiles, grids.ghostChannels.count))
         print(report.summary())
-        print("wrote " + ([output] + written).joined(separator: ", "))
+        print("wrote " + ([output] + written + gridFiles.map { dir + "/" + $0 }).joined(separator: ", "))
     }
 
     /// File-name tag of a partial conversion: "-layer3-layer4" for whole stages, else "-<n>blocks".

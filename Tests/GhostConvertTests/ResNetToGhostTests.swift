@@ -48,6 +48,20 @@ final class ResNetToGhostTests: XCTestCase {
         let selection = module.index
         XCTAssertEqual(Set(selection.prefix(8) + selection.suffix(8)).count, 16)
         assertClose(module(relu1!), bn2!, relTol: 1e-3, "reconstructed layer1.0.bn2")
+
+        // The "intrinsic vs ghost" figure of layer1.0.conv1 (its input, the stem's output, is the same in both
+        // models): the intrinsic channels are the original's maps exactly, the ghosts are the outlined rest.
+        let grids = try ConversionGrids(original: model, ghost: ghost, unit: "layer1.0.conv1", image: Tensor(gaussian: [1, 1, 10, 10], std: 1, rng: &rng))
+        XCTAssertEqual(grids.unit, "layer1.0.conv1")
+        XCTAssertEqual(grids.original.shape, [16, 10, 10])
+        XCTAssertEqual(grids.ghost.shape, [16, 10, 10])
+        XCTAssertEqual(grids.ghostChannels.count, 8)
+        for c in 0..<16 where !grids.ghostChannels.contains(c) {
+            for i in 0..<100 { XCTAssertEqual(grids.original.pointer[c * 100 + i], grids.ghost.pointer[c * 100 + i], accuracy: 1e-4) }
+        }
+        let pictures = grids.render()
+        XCTAssertEqual(pictures.original.width, pictures.ghost.width)
+        XCTAssertThrowsError(try ConversionGrids(original: model, ghost: ghost, unit: "layer9.0.conv1", image: Tensor(zeros: [1, 1, 10, 10])))
     }
 
     func testNaiveConversionKeepsFirstFiltersAndIdentityCheapOps() throws {

@@ -17,6 +17,12 @@ final class ConvertCommandTests: TinyCheckpointTestCase {
         XCTAssertLessThan(Double(after["macs"]!), 0.6 * Double(before["macs"]!))
         XCTAssertEqual((json["units"] as! [Any]).count, 18)
         XCTAssertNotNil(json["accuracy_recalibrated"] as? Double)
+        // The intrinsic-vs-ghost figure of the first converted conv, linked from the report.
+        let md = try String(contentsOfFile: dir + "/conv/report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("![ghost](grid-layer1.0.conv1-ghost.png)"), md)
+        for kind in ["resnet", "ghost"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/conv/grid-layer1.0.conv1-\(kind).png"))
+        }
         // The Ghost checkpoint loads, evaluates to the accuracy the report recorded after recalibration.
         let info = try CLI.run(["info", ghost])
         XCTAssertEqual(info.status, 0, info.stderr)
