@@ -2,11 +2,12 @@
 # 03 — convert the embedded ResNet-18 into a Ghost-ResNet-18 (s=2, d=3) and fine-tune it: the headline.
 #
 # Shows: params and MACs halve; accuracy right after the data-driven conversion (and after AdaBN
-# recalibration of the Ghost modules' BatchNorms); accuracy after a 2-epoch fine-tune; a Table-5 style
-# side-by-side of ResNet-18 and its Ghost version (params, MACs, accuracy, measured img/s).
+# recalibration of the Ghost modules' BatchNorms); accuracy after one epoch of fine-tune distilled from the
+# ResNet-18 (the recipe of checkpoints/ghost-resnet18-fmnist); a Table-5 style side-by-side of ResNet-18 and its
+# Ghost version (params, MACs, accuracy, measured img/s); the intrinsic-vs-ghost maps of layer1.0.conv1.
 # Time on a 2-core machine: conversion + 3 evaluations ≈ 5 min, fine-tune ≈ 30 min (--quick: under a minute,
 # on 256 training images — the accuracies are then meaningless).
-# Look at: outputs/convert-resnet18-fmnist/report.md, the fine-tune curve outputs/convert-resnet18-fmnist/*-ft-curve.png,
+# Look at: outputs/convert-resnet18-fmnist/report.md (with grid-layer1.0.conv1-{resnet,ghost}.png), the fine-tune curve outputs/convert-resnet18-fmnist/*-ft-curve.png,
 # outputs/convert-resnet18-fmnist/table5.md and curves-resnet-vs-ghost.png (ResNet-18's training vs the fine-tune).
 source "$(dirname "$0")/_common.sh"
 
@@ -15,7 +16,7 @@ ghost="$dir/resnet18-fmnist-ghost-s2-d3.safetensors"
 if [ "$QUICK" = 1 ]; then
   calib=(--calibration-images 64 --eval-images 200); ft=(--epochs 1 --limit-train 256 --limit-test 200); ev=(--limit-test 200)
 else
-  calib=(--calibration-images 512); ft=(--epochs 2); ev=()
+  calib=(--calibration-images 512); ft=(--epochs 1 --distill); ev=()
 fi
 step "convert (data-driven, s=2, d=3)"
 "$GK" convert "$R18" --s 2 --d 3 "${calib[@]}" --out "$ghost"
