@@ -105,7 +105,7 @@ public enum Conv2DBackwardKernel {
     static func depthwise(x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
                           gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry) {
         let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth
-        let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
+        let kh = g.kernelH, kw = g.kernelW, sw = g.strideW, pw = g.padW
         let mult = g.outChannels / g.inChannels
         let planes = g.batch * g.inChannels
         let workers = max(1, min(Engine.threads, planes))
@@ -122,25 +122,15 @@ public enum Conv2DBackwardKernel {
                     let co = ci * mult + m
                     let dout = gy + (n * g.outChannels + co) * OH * OW
                     let wk = w + co * kh * kw, gwk = gwLocal + co * kh * kw
-                    for kj in 0..<kw {
-                        let valid = g.validColumns(kj: kj)
-                        let oxLo = valid.lowerBound, oxHi = valid.upperBound
-                        if oxHi <= oxLo { continue }
-                        for ki in 0..<kh {
-                            let wv = wk[ki * kw + kj]
-                            var acc: Float = 0
-                            for oy in 0..<OH {
-                                let iy = oy * sh - ph + ki
-                                if iy < 0 || iy >= H { continue }
-                                let srow = src + iy * W - pw + kj
-                                let drow = dout + oy * OW
-                                for ox in oxLo..<oxHi { acc += drow[ox] * srow[ox * sw] }
-                                if let d = dsrc {
-                                    let dr = d + iy * W - pw + kj
-                                    for ox in oxLo..<oxHi { dr[ox * sw] += wv * drow[ox] }
-                                }
-                            }
-                            gwk[ki * kw + kj] += acc
+                    g.forEachTapRow { ki, kj, oy, iy, columns in
+                        let wv = wk[ki * kw + kj]
+                        let srow = src + iy * W - pw + kj, drow = dout + oy * OW
+                        var acc: Float = 0
+                        for ox in columns { acc += drow[ox] * srow[ox * sw] }
+                        gwk[ki * kw + kj] += acc
+                        if let d = dsrc {
+                            let dr = d + iy * W - pw + kj
+                            for ox in columns { dr[ox * sw] += wv * drow[ox] }
                         }
                     }
                 }

@@ -38,6 +38,23 @@ public struct ConvGeometry: Equatable {
         return lo..<max(lo, hi)
     }
 
+    /// Visits every kernel tap (ki, kj) and output row oy whose input row iy = oy·strideH − padH + ki lies inside
+    /// the input, with the output columns where the tap lands inside that row (kj outermost): the loop nest of
+    /// the direct (depthwise) kernels.
+    @inline(__always)
+    func forEachTapRow(_ body: (_ ki: Int, _ kj: Int, _ oy: Int, _ iy: Int, _ columns: Range<Int>) -> Void) {
+        for kj in 0..<kernelW {
+            let columns = validColumns(kj: kj)
+            if columns.isEmpty { continue }
+            for ki in 0..<kernelH {
+                for oy in 0..<outHeight {
+                    let iy = oy * strideH - padH + ki
+                    if iy >= 0 && iy < height { body(ki, kj, oy, iy, columns) }
+                }
+            }
+        }
+    }
+
     /// Output shape [N, Cout, OH, OW].
     public var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
 

@@ -57,26 +57,15 @@ enum DepthwiseKernel {
     /// Any kernel, stride and padding: accumulate one tap at a time over the columns where it is valid.
     private static func generalPlane(_ src: UnsafePointer<Float>, _ wk: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                      _ g: ConvGeometry) {
-        let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth
-        let kh = g.kernelH, kw = g.kernelW, sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
-        dst.update(repeating: 0, count: OH * OW)
-        for kj in 0..<kw {
-            let valid = g.validColumns(kj: kj)
-            let oxLo = valid.lowerBound, oxHi = valid.upperBound
-            if oxHi <= oxLo { continue }
-            for ki in 0..<kh {
-                let wv = wk[ki * kw + kj]
-                for oy in 0..<OH {
-                    let iy = oy * sh - ph + ki
-                    if iy < 0 || iy >= H { continue }
-                    let srow = src + iy * W - pw + kj
-                    let drow = dst + oy * OW
-                    if sw == 1 {
-                        for ox in oxLo..<oxHi { drow[ox] += wv * srow[ox] }
-                    } else {
-                        for ox in oxLo..<oxHi { drow[ox] += wv * srow[ox * sw] }
-                    }
-                }
+        let W = g.width, OW = g.outWidth, kw = g.kernelW, sw = g.strideW, pw = g.padW
+        dst.update(repeating: 0, count: g.outHeight * OW)
+        g.forEachTapRow { ki, kj, oy, iy, columns in
+            let wv = wk[ki * kw + kj]
+            let srow = src + iy * W - pw + kj, drow = dst + oy * OW
+            if sw == 1 {
+                for ox in columns { drow[ox] += wv * srow[ox] }
+            } else {
+                for ox in columns { drow[ox] += wv * srow[ox * sw] }
             }
         }
     }
