@@ -59,7 +59,7 @@ public final class GhostModule: Module {
             return Elementwise.add(forward(x, residual: nil, reluAfterResidual: false), r, relu: reluAfterResidual)
         }
         let y: Tensor
-        if !training, let routes = outputRoutes() {
+        if !anyTraining, let routes = outputRoutes() {
             y = routedForward(x, routes, residual: residual, reluAfterResidual: reluAfterResidual)
         } else {
             let x1 = convBN(primaryConv, primaryBN, x, relu: relu)
@@ -77,6 +77,12 @@ public final class GhostModule: Module {
 
     /// Output channels that come from the cheap operation (ghosts), as opposed to the primary conv (intrinsic).
     public var ghostChannels: [Int] { index.enumerated().filter { $0.element >= intrinsicChannels }.map(\.offset) }
+
+    /// Whether any part runs in training mode: then the layers run one by one (a BN being recalibrated on its
+    /// own, AdaBN, needs its batch statistics; the routed path folds eval-mode BNs into the convs).
+    private var anyTraining: Bool {
+        training || primaryConv.training || primaryBN.training || cheapConv.training || cheapBN.training
+    }
 
     /// The output channel of each intrinsic and each ghost channel (−1: cut), or nil when `output_index`
     /// repeats a channel or leaves an intrinsic one out (then the gather path runs).

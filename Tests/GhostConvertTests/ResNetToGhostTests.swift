@@ -86,6 +86,31 @@ final class ResNetToGhostTests: XCTestCase {
                                                       calibration: batches))
     }
 
+    /// AdaBN: after recalibration on one batch, a Ghost module's BN running mean is the batch mean of its
+    /// input (the module itself stays in eval mode while its BNs gather statistics).
+    func testRecalibrationSetsTheGhostBatchNormStatistics() throws {
+        let arch = try Architecture(name: "resnet20", inChannels: 1)
+        let model = arch.buildResNet(seed: 2)
+        var rng = SplitMix64(seed: 3)
+        let x = Tensor(gaussian: [16, 1, 8, 8], std: 1, rng: &rng)
+        let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch, settings: .init(ghost: GhostSettings(s: 2, d: 3)),
+                                                    calibration: [x])
+        let module = (ghost.stages[0].layers[0] as! GhostBasicBlock).conv1
+        var stem: Tensor?
+        ghost.observer = { name, t in if name == "stem" { stem = t } }
+        ghost.train(false)
+        _ = ghost(x)
+        ghost.observer = nil
+        let primary = module.primaryConv(try XCTUnwrap(stem))
+        ResNetToGhost.recalibrateBatchNorm(ghost, batches: [x])
+        let C = primary.shape[1], HW = primary.shape[2] * primary.shape[3]
+        for c in 0..<C {
+            var sum: Double = 0
+            for n in 0..<16 { for i in 0..<HW { sum += Double(primary.pointer[(n * C + c) * HW + i]) } }
+            XCTAssertEqual(module.primaryBN.runningMean.value.pointer[c], Float(sum / Double(16 * HW)), accuracy: 1e-4, "channel \(c)")
+        }
+    }
+
     /// Converting only layer3: layer1/2 stay plain blocks with the original weights (their outputs are
     /// identical), layer3's blocks become Ghost blocks, and the architecture round-trips through JSON.
     func testPartialConversionLeavesOtherBlocksUntouched() throws {
