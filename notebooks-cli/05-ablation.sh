@@ -6,8 +6,10 @@
 #
 # Shows: whether starting from the trained ResNet's own filters and fitted cheap kernels beats both the
 # naive start and training from scratch, and what s and d cost in accuracy.
-# Time on a 2-core machine: each fine-tune epoch of Ghost-ResNet-18 on 60k images ≈ 12–15 min, so the full
-# run (7 models × EPOCHS epochs, default 2) takes about 3.5 hours; EPOCHS=1 LIMIT=20000 makes it ≈ 40 min.
+# Time on a 2-core machine: measured with EPOCHS=1 LIMIT=20000 (one epoch over the first 20 000 training images
+# per model): 44 min for the seven runs (2643 s on 2026-11-25, the first 20 min beside another fine-tune);
+# a fine-tune epoch over all 60 000 images is ≈ 15 min, so the default full run (EPOCHS=2, all images, 7 models)
+# takes about 3.5 hours.
 # --quick: (a), (b), (c) only, on 256 images (about a minute; accuracies meaningless).
 # Look at: outputs/ablation-resnet18-fmnist/ablation.md (also .csv, .json) and ablation-accuracy-vs-macs.png
 # (the paper's Fig. 6 style).

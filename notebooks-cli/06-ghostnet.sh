@@ -8,7 +8,8 @@
 #      GhostNet's most redundant layer.
 #
 # Shows: whether a network designed around cheap operations still has ghost pairs, and where.
-# Time on a 2-core machine: about 3 minutes (five 10k-image evaluations, three 64-image scans and fits).
+# Time on a 2-core machine: 2 minutes (118 s measured on 2026-11-25: five 10k-image evaluations, three 64-image
+# scans and fits).
 # --quick: 200 test images, 8 scan images (seconds).
 # Look at: outputs/ghostnet-fmnist/comparison.md and comparison-accuracy-vs-macs.png, outputs/ghostnet-fmnist/redundancy.md,
 #          outputs/scan-ghostnet-fmnist/figure1.png (the most redundant layer) and report.md.
