@@ -5,8 +5,9 @@
 # recalibration of the Ghost modules' BatchNorms); accuracy after one epoch of fine-tune distilled from the
 # ResNet-18 (the recipe of checkpoints/ghost-resnet18-fmnist); a Table-5 style side-by-side of ResNet-18 and its
 # Ghost version (params, MACs, accuracy, measured img/s); the intrinsic-vs-ghost maps of layer1.0.conv1.
-# Time on a 2-core machine: conversion + 3 evaluations ≈ 5 min, fine-tune ≈ 30 min (--quick: under a minute,
-# on 256 training images — the accuracies are then meaningless).
+# Time on a 2-core machine: 21 min measured on 2026-11-25 (1246 s: conversion + 3 evaluations ≈ 2 min, the distilled
+# fine-tune epoch ≈ 15 min alone, here slowed by a CI run beside it; it reached 92.70 %). --quick: under a minute, on
+# 256 training images (the accuracies are then meaningless).
 # Look at: outputs/convert-resnet18-fmnist/report.md (with grid-layer1.0.conv1-{resnet,ghost}.png), the fine-tune curve outputs/convert-resnet18-fmnist/*-ft-curve.png,
 # outputs/convert-resnet18-fmnist/table5.md and curves-resnet-vs-ghost.png (ResNet-18's training vs the fine-tune).
 source "$(dirname "$0")/_common.sh"
