@@ -6,10 +6,10 @@
 #
 # Shows: whether starting from the trained ResNet's own filters and fitted cheap kernels beats both the
 # naive start and training from scratch, and what s and d cost in accuracy.
-# Time on a 2-core machine: measured with EPOCHS=1 LIMIT=20000 (one epoch over the first 20 000 training images
-# per model): 44 min for the seven runs (2643 s on 2026-11-25, the first 20 min beside another fine-tune);
-# a fine-tune epoch over all 60 000 images is ≈ 15 min, so the default full run (EPOCHS=2, all images, 7 models)
-# takes about 3.5 hours.
+# Budget (the same for every run): EPOCHS (default 1) epochs over the first LIMIT (default 20000; 0 = all 60 000)
+# training images. Time on a 2-core machine with the defaults: 44 min for the seven runs (2643 s measured on
+# 2026-11-25, the first 20 min beside another fine-tune). EPOCHS=2 LIMIT=0 (a fine-tune epoch over all images is
+# ≈ 15 min) takes about 3.5 hours.
 # --quick: (a), (b), (c) only, on 256 images (about a minute; accuracies meaningless).
 # Look at: outputs/ablation-resnet18-fmnist/ablation.md (also .csv, .json) and ablation-accuracy-vs-macs.png
 # (the paper's Fig. 6 style).
@@ -17,7 +17,7 @@ source "$(dirname "$0")/_common.sh"
 
 dir=outputs/ablation-resnet18-fmnist
 mkdir -p "$dir"
-epochs="${EPOCHS:-2}"; limit="${LIMIT:-0}"; evalargs=()
+epochs="${EPOCHS:-1}"; limit="${LIMIT:-20000}"; evalargs=()
 calib=(--calibration-images 512 --eval-images 2000)
 if [ "$QUICK" = 1 ]; then
   epochs=1; limit=256; evalargs=(--limit-test 200); calib=(--calibration-images 64 --eval-images 0)
