@@ -27,7 +27,7 @@ budget=(--epochs "$epochs" --limit-train "$limit" "${evalargs[@]}")
 rows=()
 run_converted() {  # label, convert options…
   local label="$1"; shift
-  local out="$dir/$label.safetensors"
+  local out="$dir/$label/$label.safetensors"   # its own directory: each conversion writes report.md and grids
   step "$label: convert $*"
   "$GK" convert "$R18" "$@" "${calib[@]}" --out "$out" > /dev/null
   step "$label: fine-tune"
@@ -39,8 +39,8 @@ run_converted b-naive-s2-d3 --s 2 --d 3 --naive
 step "c-scratch-s2-d3: train from random initialisation"
 "$GK" train --arch ghost-resnet18 --stem cifar --in-channels 1 --num-classes 10 --s 2 --d 3 --lr 0.1 --nesterov \
   --warmup-epochs 0.3 --label-smoothing 0.1 --epochs "$epochs" --limit-train "$limit" "${evalargs[@]}" \
-  --out "$dir/c-scratch-s2-d3.safetensors" > /dev/null
-rows+=("c-scratch-s2-d3|$dir/c-scratch-s2-d3.safetensors")
+  --out "$dir/c-scratch-s2-d3/c-scratch-s2-d3.safetensors" > /dev/null
+rows+=("c-scratch-s2-d3|$dir/c-scratch-s2-d3/c-scratch-s2-d3.safetensors")
 if [ "$QUICK" = 0 ]; then  # the s and d sweeps (skipped by --quick)
   run_converted a-data-driven-s3-d3 --s 3 --d 3
   run_converted a-data-driven-s4-d3 --s 4 --d 3
