@@ -16,9 +16,8 @@ public struct ConversionGrids {
     /// Runs `image` [1, C, H, W] (normalised) through both models and captures `unit` (nil: the first converted conv).
     public init(original: ResNet, ghost: ResNet, unit: String?, image: Tensor) throws {
         let sites = try ResNetToGhost.sites(original: original, ghost: ghost)
-        guard let site = unit.map({ u in sites.first { $0.name == u } }) ?? sites.first else {
-            throw GhostError("no converted conv named '\(unit ?? "")' (converted: \(sites.prefix(4).map(\.name).joined(separator: ", "))…)")
-        }
+        let name = try Self.unit(unit, among: sites.map(\.name))
+        let site = sites.first { $0.name == name }!
         var captured: Tensor?
         ResNetToGhost.collect(original, [image], sites: [site]) { captured = $0[site.observed] }
         guard var a = captured else { throw GhostError("\(site.observed) was not observed") }
@@ -33,6 +32,14 @@ public struct ConversionGrids {
         self.original = a.reshaped(Array(a.shape.dropFirst()))
         self.ghost = b.reshaped(Array(b.shape.dropFirst()))
         ghostChannels = site.module.ghostChannels
+    }
+
+    /// The converted conv to draw: `requested`, or the first of `converted`; an unknown name is an error.
+    public static func unit(_ requested: String?, among converted: [String]) throws -> String {
+        guard let name = requested ?? converted.first, converted.contains(name) else {
+            throw GhostError("no converted conv named '\(requested ?? "")' (converted: \(converted.prefix(4).joined(separator: ", "))…)")
+        }
+        return name
     }
 
     /// The two PNG grids (gray, per-map scaling), ghost channels outlined in red.

@@ -1,7 +1,7 @@
 /// Where a convolution reads its input planes and writes its output planes inside larger NCHW tensors.
 /// A Ghost module in eval mode uses it to write its primary and cheap branches straight into the module's
 /// output in the order its `output_index` asks for, instead of concatenating and gathering afterwards.
-public struct ChannelRouting: Equatable {
+public struct ChannelRouting {
     /// Channels per image of the tensor written.
     public var outputChannels: Int
     /// Destination channel of each output channel of the convolution; −1: not computed (depthwise only).
@@ -12,11 +12,6 @@ public struct ChannelRouting: Equatable {
 
     public init(outputChannels: Int, outputMap: [Int], input: (channels: Int, map: [Int])? = nil) {
         self.outputChannels = outputChannels; self.outputMap = outputMap; self.input = input
-    }
-
-    public static func == (a: ChannelRouting, b: ChannelRouting) -> Bool {
-        a.outputChannels == b.outputChannels && a.outputMap == b.outputMap
-            && a.input?.channels == b.input?.channels && a.input?.map == b.input?.map
     }
 
     /// Whether the output map is `base, base+1, …` (then a GEMM writes its result in place).

@@ -12,7 +12,7 @@ public enum Conv2DBackwardKernel {
         let gx = needInput ? Tensor(zeros: x.shape) : nil
         let gw = Tensor(zeros: weight.shape)
         let gb = biasGradient(gy)
-        if g.isDepthwise && g.patchSize == g.kernelH * g.kernelW {
+        if g.isDepthwise {
             depthwise(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else {
             gemm(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)

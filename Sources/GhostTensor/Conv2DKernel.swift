@@ -19,7 +19,7 @@ public enum Conv2DKernel {
                      "weight expects \(weight.shape[1] * groups) input channels, input has \(g.inChannels)")
         precondition(g.outHeight > 0 && g.outWidth > 0, "convolution output would be empty for input \(x.shape)")
         let y = Tensor(uninitialized: g.outputShape)
-        if g.isDepthwise && g.patchSize == g.kernelH * g.kernelW {
+        if g.isDepthwise {
             DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
         } else {
             gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
@@ -45,7 +45,7 @@ public enum Conv2DKernel {
             precondition(input.channels == x.shape[1] && input.map.allSatisfy { (0..<input.channels).contains($0) },
                          "input routing out of range")
         }
-        if g.isDepthwise && g.patchSize == g.kernelH * g.kernelW {
+        if g.isDepthwise {
             routing.outputMap.withUnsafeBufferPointer { outMap in
                 (routing.input?.map ?? []).withUnsafeBufferPointer { inMap in
                     DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,

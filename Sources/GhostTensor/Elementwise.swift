@@ -79,7 +79,7 @@ public enum Elementwise {
         precondition(y.shape == r.shape && y.rank >= 2, "addInPlace: shapes \(y.shape) and \(r.shape) differ")
         let N = y.shape[0], C = y.shape[1], HW = y.count / max(N * C, 1), K = channels.count
         precondition(channels.allSatisfy { (0..<C).contains($0) }, "addInPlace: channel outside 0..<\(C)")
-        let e = Epilogue(residual: UnsafePointer(r.pointer), relu: relu)
+        let e = Epilogue(relu: relu)
         channels.withUnsafeBufferPointer { list in
             Engine.parallelChunks(N * K, minChunk: max(1, 16_384 / max(HW, 1))) { range in
                 for item in range {
@@ -88,7 +88,6 @@ public enum Elementwise {
                 }
             }
         }
-        withExtendedLifetime(r) {}
     }
 
     /// Channels [start, start+count) of an NCHW tensor.

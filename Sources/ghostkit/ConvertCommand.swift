@@ -83,6 +83,7 @@ struct ConvertCommand: ParsableCommand {
                                                                    settings: .init(ghost: GhostSettings(s: ratio, d: kernel, blocks: chosen == allBlocks ? nil : chosen),
                                                                                   dataDriven: !naive),
                                                                    calibration: batches)
+        _ = try ConversionGrids.unit(gridUnit, among: units.map(\.name))   // before minutes of evaluation
         var accOriginal: Double?, accConverted: Double?, accRecal: Double?
         let test = evalImages > 0 ? try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(evalImages) : nil
         func accuracy(_ m: Module, _ label: String) -> Double? {

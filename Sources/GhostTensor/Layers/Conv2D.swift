@@ -49,11 +49,8 @@ public final class Conv2D: Module {
     public func forward(_ x: Tensor, scale: Tensor? = nil, shift: Tensor? = nil, residual: Tensor? = nil,
                         relu: Bool = false) -> Tensor {
         if let r = residual { precondition(r.shape == outputShape(for: x.shape), "residual shape \(r.shape) mismatch") }
-        let shift = shiftIncludingBias(scale: scale, shift: shift)
-        return forward(x, epilogue: Epilogue(scale: scale.map { UnsafePointer($0.pointer) },
-                                             shift: shift.map { UnsafePointer($0.pointer) },
-                                             residual: residual.map { UnsafePointer($0.pointer) }, relu: relu))
-            .keeping(scale, shift, residual)
+        let (e, shift) = fusedEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
+        return forward(x, epilogue: e).keeping(scale, shift, residual)
     }
 
     /// Eval-mode forward written into the channels of `y` that `routing` names (a Ghost module's output), with
@@ -63,20 +60,24 @@ public final class Conv2D: Module {
         precondition(x.rank == 4 && x.shape[1] == (routing.input?.channels ?? inChannels),
                      "conv expects [N, \(inChannels), H, W] input, got \(x.shape)")
         if let r = residual { precondition(r.shape == y.shape, "residual shape \(r.shape) mismatch") }
-        let shift = shiftIncludingBias(scale: scale, shift: shift)
-        let e = Epilogue(scale: scale.map { UnsafePointer($0.pointer) }, shift: shift.map { UnsafePointer($0.pointer) },
-                         residual: residual.map { UnsafePointer($0.pointer) }, relu: relu)
+        let (e, shift) = fusedEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
         withExtendedLifetime((scale, shift, residual)) {
             Conv2DKernel.forward(x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e,
                                  into: y, routing: routing)
         }
     }
 
-    /// The epilogue's shift with the conv's bias folded in (scaled when BN follows).
-    private func shiftIncludingBias(scale: Tensor?, shift: Tensor?) -> Tensor? {
-        guard let b = bias?.value else { return shift }
-        if let s = shift { return Elementwise.add(s, scale.map { Self.multiply(b, $0) } ?? b) }
-        return scale.map { Self.multiply(b, $0) } ?? b
+    /// The epilogue of a fused forward, its shift with the conv's bias folded in (scaled when BN follows); the
+    /// epilogue borrows the tensors' pointers, so the caller keeps `scale`, the returned shift and `residual` alive.
+    private func fusedEpilogue(scale: Tensor?, shift: Tensor?, residual: Tensor?, relu: Bool) -> (Epilogue, shift: Tensor?) {
+        var shift = shift
+        if let b = bias?.value {
+            if let s = shift { shift = Elementwise.add(s, scale.map { Self.multiply(b, $0) } ?? b) }
+            else { shift = scale.map { Self.multiply(b, $0) } ?? b }
+        }
+        let e = Epilogue(scale: scale.map { UnsafePointer($0.pointer) }, shift: shift.map { UnsafePointer($0.pointer) },
+                         residual: residual.map { UnsafePointer($0.pointer) }, relu: relu)
+        return (e, shift)
     }
 
     private func forward(_ x: Tensor, epilogue: Epilogue) -> Tensor {
