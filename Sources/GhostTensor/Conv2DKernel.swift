@@ -1,5 +1,5 @@
-/// Forward convolution kernels: im2col + OpenBLAS sgemm for dense and grouped convolutions,
-/// a direct loop for depthwise ones. All take NCHW input and write NCHW output.
+/// Forward convolution kernels: im2col + OpenBLAS sgemm for dense and grouped convolutions (per-tap GEMMs over a
+/// padded input for stride-1 "same" ones, see TapGEMMKernel), a direct loop for depthwise ones. All take NCHW input and write NCHW output.
 public enum Conv2DKernel {
     /// Minimum GEMM width (output pixels per tile) that keeps sgemm efficient.
     static let minTile = 256
@@ -93,12 +93,17 @@ public enum Conv2DKernel {
         return (tiles, per * P)
     }
 
-    /// im2col + sgemm. `y` holds `yChannels` channels per image (default: the conv's own); output channel c goes to
+    /// im2col + sgemm (stride-1 "same" convolutions on larger maps: TapGEMMKernel, no im2col). `y` holds `yChannels` channels per image (default: the conv's own); output channel c goes to
     /// channel `outputMap[c]` of it (nil: channel c). The epilogue's residual has `y`'s layout, offset by
     /// `residualBase` floats (the same offset `y` was given).
     static func gemmForward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                             g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
                             residualBase: Int = 0) {
+        if TapGEMMKernel.applies(to: g) {
+            TapGEMMKernel.forward(x: x, weight: weight, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
+                                  outputMap: outputMap, residualBase: residualBase)
+            return
+        }
         let (tiles, width) = tiles(g)
         let P = g.outPixels, K = g.patchSize, G = g.groups
         let cinG = g.groupInChannels, coutG = g.groupOutChannels

@@ -12,45 +12,62 @@ enum DepthwiseKernel {
         let mult = g.outChannels / g.inChannels
         let xC = xChannels ?? g.inChannels, yC = yChannels ?? g.outChannels
         let planes = g.batch * g.outChannels
-        let same3x3 = kh == 3 && kw == 3 && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1 && W >= 2
+        let same3x3 = kh == 3 && kw == 3 && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1
+        let rowStride = W + 1
         Engine.parallelChunks(planes, minChunk: max(1, 4096 / max(OH * OW, 1))) { range in
+            let padded = Scratch(same3x3 ? (H + 3) * rowStride : 0), sums = Scratch(same3x3 ? H * rowStride : 0)
+            var paddedSource = -1
             for plane in range {
                 let n = plane / g.outChannels, co = plane % g.outChannels, ci = co / mult
                 let yPlane = outputMap?[co] ?? co
                 if yPlane < 0 { continue }
-                let src = x + (n * xC + (inputMap?[ci] ?? ci)) * H * W
+                let source = n * xC + (inputMap?[ci] ?? ci)
+                let src = x + source * H * W
                 let offset = (n * yC + yPlane) * OH * OW
                 let dst = y + offset
                 let wk = weight + co * kh * kw
                 if same3x3 {
-                    same3x3Plane(src, wk, dst, height: H, width: W)
+                    if source != paddedSource { pad3x3(src, into: padded.pointer, height: H, width: W); paddedSource = source }
+                    same3x3Sums(padded.pointer, wk, into: sums.pointer, count: (H - 1) * rowStride + W, rowStride: rowStride)
+                    for oy in 0..<H {
+                        epilogue.applyRow(from: sums.pointer + oy * rowStride, to: dst + oy * W, count: W, channel: co,
+                                          residual: epilogue.residual.map { $0 + offset + oy * W })
+                    }
                 } else {
                     generalPlane(src, wk, dst, g)
+                    epilogue.applyRow(from: dst, to: dst, count: OH * OW, channel: co, residual: epilogue.residual.map { $0 + offset })
                 }
-                epilogue.applyRow(from: dst, to: dst, count: OH * OW, channel: co, residual: epilogue.residual.map { $0 + offset })
             }
         }
     }
 
-    /// 3×3, stride 1, padding 1: each output row is written once from its three input rows (nine taps per pixel;
-    /// a missing row above or below contributes zero weights).
+    /// Copies an H×W plane into rows W + 1 floats apart, each led by a zero (also the right padding of the row above),
+    /// with a zero row above and two below (the last read only past the final row's end): (H + 3)·(W + 1) floats.
     @inline(__always)
-    private static func same3x3Plane(_ src: UnsafePointer<Float>, _ wk: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                                     height H: Int, width W: Int) {
-        for oy in 0..<H {
-            let hasUp = oy > 0, hasDown = oy < H - 1
-            let u = hasUp ? src + (oy - 1) * W : src, m = src + oy * W, l = hasDown ? src + (oy + 1) * W : src
-            let a0 = hasUp ? wk[0] : 0, a1 = hasUp ? wk[1] : 0, a2 = hasUp ? wk[2] : 0
-            let b0 = wk[3], b1 = wk[4], b2 = wk[5]
-            let c0 = hasDown ? wk[6] : 0, c1 = hasDown ? wk[7] : 0, c2 = hasDown ? wk[8] : 0
-            let d = dst + oy * W
-            d[0] = a1 * u[0] + a2 * u[1] + b1 * m[0] + b2 * m[1] + c1 * l[0] + c2 * l[1]
-            for ox in 1..<(W - 1) {  // fused multiply-adds (the release build targets a CPU with FMA)
-                var s = (a0 * u[ox - 1]).addingProduct(a1, u[ox]).addingProduct(a2, u[ox + 1])
-                s = s.addingProduct(b0, m[ox - 1]).addingProduct(b1, m[ox]).addingProduct(b2, m[ox + 1])
-                d[ox] = s.addingProduct(c0, l[ox - 1]).addingProduct(c1, l[ox]).addingProduct(c2, l[ox + 1])
-            }
-            d[W - 1] = a0 * u[W - 2] + a1 * u[W - 1] + b0 * m[W - 2] + b1 * m[W - 1] + c0 * l[W - 2] + c1 * l[W - 1]
+    private static func pad3x3(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, height H: Int, width W: Int) {
+        let rowStride = W + 1
+        dst.update(repeating: 0, count: rowStride)
+        for iy in 0..<H {
+            let row = dst + (iy + 1) * rowStride
+            row[0] = 0
+            (row + 1).update(from: src + iy * W, count: W)
+        }
+        (dst + (H + 1) * rowStride).update(repeating: 0, count: 2 * rowStride)
+    }
+
+    /// 3×3, stride 1, padding 1 over a `pad3x3` plane: column q = oy·(W + 1) + ox of `sums` is output pixel (oy, ox)
+    /// (ox = W is junk), every column the same nine-tap sum with no border case (one flat loop the compiler vectorises).
+    @inline(__always)
+    private static func same3x3Sums(_ padded: UnsafePointer<Float>, _ wk: UnsafePointer<Float>,
+                                    into sums: UnsafeMutablePointer<Float>, count: Int, rowStride: Int) {
+        let p0 = padded, p1 = padded + 1, p2 = padded + 2
+        let p3 = p0 + rowStride, p4 = p1 + rowStride, p5 = p2 + rowStride
+        let p6 = p3 + rowStride, p7 = p4 + rowStride, p8 = p5 + rowStride
+        let w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5], w6 = wk[6], w7 = wk[7], w8 = wk[8]
+        for q in 0..<count {
+            var s = p0[q] * w0
+            s = s.addingProduct(w1, p1[q]).addingProduct(w2, p2[q]).addingProduct(w3, p3[q]).addingProduct(w4, p4[q])
+            sums[q] = s.addingProduct(w5, p5[q]).addingProduct(w6, p6[q]).addingProduct(w7, p7[q]).addingProduct(w8, p8[q])
         }
     }
 
