@@ -28,7 +28,7 @@ final class Conv2DKernelTests: XCTestCase {
 
     struct Case { var n, c, h, w, o, k, stride, pad, groups: Int; var bias: Bool }
 
-    let cases: [Case] = [
+    static let cases: [Case] = [
         Case(n: 2, c: 5, h: 11, w: 9, o: 7, k: 3, stride: 2, pad: 1, groups: 1, bias: true),
         Case(n: 2, c: 16, h: 7, w: 7, o: 8, k: 1, stride: 1, pad: 0, groups: 1, bias: false),   // pointwise, small maps
         Case(n: 3, c: 16, h: 20, w: 20, o: 8, k: 1, stride: 1, pad: 0, groups: 1, bias: true),  // pointwise, tiled
@@ -44,13 +44,19 @@ final class Conv2DKernelTests: XCTestCase {
         Case(n: 2, c: 4, h: 2, w: 2, o: 4, k: 5, stride: 2, pad: 2, groups: 4, bias: false),   // taps right of the padded row
         Case(n: 2, c: 3, h: 2, w: 2, o: 5, k: 5, stride: 2, pad: 2, groups: 1, bias: false),   // (GhostNet's 5×5/2 at 2×2)
         Case(n: 2, c: 3, h: 8, w: 8, o: 4, k: 3, stride: 1, pad: 0, groups: 1, bias: false),
+        // Stride 1, "same" padding, ≥ 256 pixels: TapGEMMKernel (no im2col).
+        Case(n: 2, c: 5, h: 17, w: 19, o: 7, k: 3, stride: 1, pad: 1, groups: 1, bias: true),
+        Case(n: 1, c: 3, h: 16, w: 18, o: 4, k: 5, stride: 1, pad: 2, groups: 1, bias: false),  // two shared zero columns
+        Case(n: 2, c: 64, h: 40, w: 16, o: 64, k: 3, stride: 1, pad: 1, groups: 1, bias: true), // tiles, the last shorter
+        Case(n: 3, c: 2, h: 23, w: 12, o: 3, k: 3, stride: 1, pad: 1, groups: 1, bias: true),   // 3 images, 2 workers
+        Case(n: 1, c: 4, h: 256, w: 1, o: 2, k: 3, stride: 1, pad: 1, groups: 1, bias: false),  // one-column map
     ]
 
     func testAgainstDirectReference() {
         var rng = SplitMix64(seed: 42)
         for threads in [1, 2] {
             Engine.threads = threads
-            for c in cases {
+            for c in Self.cases {
                 let x = Tensor(gaussian: [c.n, c.c, c.h, c.w], std: 1, rng: &rng)
                 let w = Tensor(gaussian: [c.o, c.c / c.groups, c.k, c.k], std: 0.5, rng: &rng)
                 let b = c.bias ? Tensor(gaussian: [c.o], std: 1, rng: &rng) : nil

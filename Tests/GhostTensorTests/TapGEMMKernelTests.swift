@@ -4,45 +4,26 @@ import GhostTestSupport
 
 /// The im2col-free path for stride-1 "same" convolutions on maps of ≥ 256 pixels, against the direct reference.
 final class TapGEMMKernelTests: XCTestCase {
-    struct Case { var n, c, h, w, o, k: Int }
-
-    let cases: [Case] = [
-        Case(n: 2, c: 5, h: 17, w: 19, o: 7, k: 3),
-        Case(n: 1, c: 3, h: 16, w: 18, o: 4, k: 5),    // padding 2: two shared zero columns per row
-        Case(n: 2, c: 64, h: 40, w: 16, o: 64, k: 3),  // several tiles per image, the last one shorter
-        Case(n: 3, c: 2, h: 23, w: 12, o: 3, k: 3),    // three images over two workers
-        Case(n: 1, c: 4, h: 256, w: 1, o: 2, k: 3),    // one-column map: every tap but the middle column is padding
-    ]
-
-    func testTakesTheCasesAndNotTheOthers() {
-        for c in cases {
-            let g = ConvGeometry(batch: c.n, inChannels: c.c, height: c.h, width: c.w, outChannels: c.o,
-                                 kernel: (c.k, c.k), padding: (c.k / 2, c.k / 2))
-            XCTAssertTrue(TapGEMMKernel.applies(to: g), "\(c)")
+    /// Conv2DKernelTests checks these cases (and the rest) against the direct reference at 1 and 2 threads.
+    func testConv2DKernelTestsCoverThisPath() {
+        let cases = Conv2DKernelTests.cases.filter {
+            TapGEMMKernel.applies(to: ConvGeometry(batch: $0.n, inChannels: $0.c, height: $0.h, width: $0.w, outChannels: $0.o,
+                                                   kernel: ($0.k, $0.k), stride: ($0.stride, $0.stride),
+                                                   padding: ($0.pad, $0.pad), groups: $0.groups))
         }
+        XCTAssertEqual(cases.count, 5)
+        XCTAssertEqual(Set(cases.map(\.k)), [3, 5])
+    }
+
+    func testTakesOnlyStrideOneSamePaddingOnLargerMaps() {
         let base = ConvGeometry(batch: 1, inChannels: 4, height: 16, width: 16, outChannels: 4, kernel: (3, 3), padding: (1, 1))
+        XCTAssertTrue(TapGEMMKernel.applies(to: base))
         var strided = base; strided.strideH = 2; strided.strideW = 2
         var grouped = base; grouped.groups = 2
         var unpadded = base; unpadded.padH = 0; unpadded.padW = 0
         var small = base; small.height = 15
         var pointwise = base; pointwise.kernelH = 1; pointwise.kernelW = 1; pointwise.padH = 0; pointwise.padW = 0
         for g in [strided, grouped, unpadded, small, pointwise] { XCTAssertFalse(TapGEMMKernel.applies(to: g), "\(g)") }
-    }
-
-    func testMatchesTheDirectConvolution() {
-        var rng = SplitMix64(seed: 11)
-        for threads in [1, 2] {
-            Engine.threads = threads
-            for c in cases {
-                let x = Tensor(gaussian: [c.n, c.c, c.h, c.w], std: 1, rng: &rng)
-                let w = Tensor(gaussian: [c.o, c.c, c.k, c.k], std: 0.5, rng: &rng)
-                let b = Tensor(gaussian: [c.o], std: 1, rng: &rng)
-                let conv = Conv2D(weight: w, bias: b, stride: (1, 1), padding: (c.k / 2, c.k / 2))
-                let ref = Conv2DKernelTests.referenceConv(x, w, bias: b, stride: 1, padding: c.k / 2, groups: 1)
-                assertClose(conv(x), ref, relTol: 1e-4, "\(c) threads \(threads)")
-            }
-        }
-        Engine.threads = Engine.defaultThreads
     }
 
     /// Routed into a wider output (a Ghost module's primary conv) with BN scale/shift, residual and ReLU fused.
