@@ -5,11 +5,16 @@
 /// the padded input itself: OpenBLAS packs it as it would pack an im2col matrix, but the k²-times larger patch
 /// matrix is never written. Rows of a padded plane are W + p floats apart and start with their p zeros, which
 /// are also the right padding of the row above; output pixel (oy, ox) is GEMM column oy·(W + p) + ox, so only p
-/// columns per output row are wasted work. Worth it on maps of at least `minPixels` pixels (measured: on 14×14 and
-/// 7×7 maps im2col is as fast); the weights are regrouped tap by tap on every call, little next to the GEMMs there.
+/// columns per output row are wasted work; small maps are stacked image after image, with p shared zero rows between
+/// them. Worth it on maps of at least `minPixels` pixels, and on smaller ones only for few output channels (see
+/// `smallMapBudget`); the weights are regrouped tap by tap on every call, little next to the GEMMs.
 public enum TapGEMMKernel {
     /// Smallest output map (pixels per image) this kernel is used for.
     public static let minPixels = 256
+    /// Largest Cout × (wasted fraction of GEMM columns) for which a map under `minPixels` still runs here. Measured
+    /// on 14×14 maps (waste 0.15): faster than im2col for Cout = 128 (Ghost-ResNet's 3×3 primaries, +3–5 % on the
+    /// whole Ghost-ResNet-18), no gain for Cout = 256 (ResNet's), none on 7×7 maps.
+    static let smallMapBudget = 20.0
     /// GEMM columns of a tile (runs of whole output rows), unless the small-GEMM rule below applies.
     static let tileColumns = 1024
     /// Tiles whose GEMMs have M·N·K at most this take OpenBLAS's small-matrix kernel (no packing) where the
@@ -17,11 +22,16 @@ public enum TapGEMMKernel {
     /// Ghost version's 56×56 convs) as long as a tile keeps ≥ 4 rows; elsewhere the tile size hardly matters.
     static let smallGEMM = 1_000_000
 
-    /// Whether `g` runs here: one group, stride 1, odd square kernel > 1 with "same" padding, a map of at least
-    /// `minPixels` pixels.
+    /// Whether `g` runs here: one group, stride 1, odd square kernel > 1 with "same" padding, and either a map of
+    /// at least `minPixels` pixels or a smaller one where the padding columns and rows computed in vain
+    /// (Cout × waste) cost less than the im2col they replace.
     public static func applies(to g: ConvGeometry, minPixels: Int = minPixels) -> Bool {
-        g.groups == 1 && g.strideH == 1 && g.strideW == 1 && g.kernelH == g.kernelW && g.kernelH > 1
-            && g.kernelH % 2 == 1 && g.padH == g.kernelH / 2 && g.padW == g.padH && g.outPixels >= minPixels
+        guard g.groups == 1 && g.strideH == 1 && g.strideW == 1 && g.kernelH == g.kernelW && g.kernelH > 1
+                && g.kernelH % 2 == 1 && g.padH == g.kernelH / 2 && g.padW == g.padH else { return false }
+        if g.outPixels >= minPixels { return true }
+        let p = g.padH, P = Double(g.outPixels)
+        let waste = (Double((g.height + p) * (g.width + p)) - P) / P
+        return Double(g.outChannels) * waste <= smallMapBudget
     }
 
     /// Same contract as `Conv2DKernel.gemmForward`: `y` holds `yChannels` channels per image, output channel c
@@ -42,33 +52,46 @@ public enum TapGEMMKernel {
             }
         }
 
-        // Tiles: runs of output rows of one image, at least one tile per worker.
+        // GEMM rows run over the images stacked: output row o = n·(H + p) + oy, where oy ≥ H are the p padding rows
+        // between two images (computed when a tile spans them, never stored). Tiles: runs of rows that start and end
+        // on an image row, at least one per worker.
         let workers = Engine.threads
+        let imageRows = H + p, stackedRows = N * imageRows
         let small = smallGEMM / (cout * cin)
         let columns = small >= 4 * rowStride ? small : tileColumns
-        let rowsPerTile = max(1, min(H, columns / rowStride, (N * H + workers - 1) / workers))
-        var tiles: [(n: Int, row0: Int, rows: Int)] = []
+        let rowsPerTile = max(1, min(columns / rowStride, (stackedRows + workers - 1) / workers))
+        var tiles: [(row0: Int, rows: Int)] = []
+        var first = -1, last = -1
         for n in 0..<N {
-            var r = 0
-            while r < H { tiles.append((n, r, min(rowsPerTile, H - r))); r += rowsPerTile }
+            for oy in 0..<H {
+                let o = n * imageRows + oy
+                if first >= 0 && o - first >= rowsPerTile { tiles.append((first, last - first + 1)); first = -1 }
+                if first < 0 { first = o }
+                last = o
+            }
         }
-        // A tile's input, padded: per input channel its rows row0 − p ..< row0 + rows + p (zero outside the image),
-        // each led by p zeros, and one more row that only taps running past the last row's end read.
-        let plane = (rowsPerTile + 2 * p + 1) * rowStride
+        tiles.append((first, last - first + 1))
+        let maxRows = tiles.map(\.rows).max()!
+        // A tile's input, padded: per input channel the stacked rows row0 − p ..< row0 + rows + p + 1 (zero rows
+        // above the first image, between images and below the last), each led by p zeros; the final row is read
+        // only by taps that run past the last row's end.
+        let plane = (maxRows + 2 * p + 1) * rowStride
         Engine.parallelFor(min(workers, tiles.count)) { w in
             let padded = Scratch(cin * plane)
-            let result = Scratch(cout * ((rowsPerTile - 1) * rowStride + W))
+            let result = Scratch(cout * ((maxRows - 1) * rowStride + W))
             var t = w
             while t < tiles.count {
                 let tile = tiles[t]
                 t += workers
-                for c in 0..<cin {
-                    let src = x + (tile.n * cin + c) * P, dst = padded.pointer + c * plane
-                    for r in 0..<(tile.rows + 2 * p + 1) {
-                        let iy = tile.row0 - p + r, row = dst + r * rowStride
-                        if iy >= 0 && iy < H {
+                for r in 0..<(tile.rows + 2 * p + 1) {
+                    let s = tile.row0 - p + r
+                    let (n, iy) = s.quotientAndRemainder(dividingBy: imageRows)
+                    let inside = s >= 0 && s < stackedRows && iy < H
+                    for c in 0..<cin {
+                        let row = padded.pointer + c * plane + r * rowStride
+                        if inside {
                             row.update(repeating: 0, count: p)
-                            (row + p).update(from: src + iy * W, count: W)
+                            (row + p).update(from: x + (n * cin + c) * P + iy * W, count: W)
                         } else {
                             row.update(repeating: 0, count: rowStride)
                         }
@@ -82,10 +105,11 @@ public enum TapGEMMKernel {
                           b: padded.pointer + ki * rowStride + kj, ldb: plane, beta: tap == 0 ? 0 : 1,
                           c: result.pointer, ldc: columns)
                 }
-                for c in 0..<cout {
-                    let channel = tile.n * outImage + (outputMap?[c] ?? c) * P + tile.row0 * W
-                    for r in 0..<tile.rows {
-                        let offset = channel + r * W
+                for r in 0..<tile.rows {
+                    let (n, oy) = (tile.row0 + r).quotientAndRemainder(dividingBy: imageRows)
+                    if oy >= H { continue }
+                    for c in 0..<cout {
+                        let offset = n * outImage + (outputMap?[c] ?? c) * P + oy * W
                         epilogue.applyRow(from: result.pointer + c * columns + r * rowStride, to: y + offset, count: W,
                                           channel: c, residual: epilogue.residual.map { $0 + residualBase + offset })
                     }

@@ -50,6 +50,9 @@ final class Conv2DKernelTests: XCTestCase {
         Case(n: 2, c: 64, h: 40, w: 16, o: 64, k: 3, stride: 1, pad: 1, groups: 1, bias: true), // tiles, the last shorter
         Case(n: 3, c: 2, h: 23, w: 12, o: 3, k: 3, stride: 1, pad: 1, groups: 1, bias: true),   // 3 images, 2 workers
         Case(n: 1, c: 4, h: 256, w: 1, o: 2, k: 3, stride: 1, pad: 1, groups: 1, bias: false),  // one-column map
+        // Smaller maps with few output channels: TapGEMMKernel with the images stacked (tiles span images).
+        Case(n: 5, c: 64, h: 6, w: 7, o: 24, k: 3, stride: 1, pad: 1, groups: 1, bias: true),
+        Case(n: 3, c: 4, h: 9, w: 9, o: 3, k: 5, stride: 1, pad: 2, groups: 1, bias: false),
     ]
 
     func testAgainstDirectReference() {

@@ -11,17 +11,20 @@ final class TapGEMMKernelTests: XCTestCase {
                                                    kernel: ($0.k, $0.k), stride: ($0.stride, $0.stride),
                                                    padding: ($0.pad, $0.pad), groups: $0.groups))
         }
-        XCTAssertEqual(cases.count, 5)
+        XCTAssertEqual(cases.filter { $0.h * $0.w >= TapGEMMKernel.minPixels }.count, 5)
+        XCTAssertEqual(cases.filter { $0.h * $0.w < TapGEMMKernel.minPixels }.count, 3)  // with the 5×5 "many small images"
         XCTAssertEqual(Set(cases.map(\.k)), [3, 5])
     }
 
-    func testTakesOnlyStrideOneSamePaddingOnLargerMaps() {
+    func testTakesStrideOneSamePaddingOnLargerMapsOrFewChannels() {
         let base = ConvGeometry(batch: 1, inChannels: 4, height: 16, width: 16, outChannels: 4, kernel: (3, 3), padding: (1, 1))
         XCTAssertTrue(TapGEMMKernel.applies(to: base))
         var strided = base; strided.strideH = 2; strided.strideW = 2
         var grouped = base; grouped.groups = 2
         var unpadded = base; unpadded.padH = 0; unpadded.padW = 0
-        var small = base; small.height = 15
+        var small = base; small.height = 15; small.outChannels = 256  // under 256 pixels, many output channels
+        var smallFewChannels = small; smallFewChannels.outChannels = 2
+        XCTAssertTrue(TapGEMMKernel.applies(to: smallFewChannels))
         var pointwise = base; pointwise.kernelH = 1; pointwise.kernelW = 1; pointwise.padH = 0; pointwise.padW = 0
         for g in [strided, grouped, unpadded, small, pointwise] { XCTAssertFalse(TapGEMMKernel.applies(to: g), "\(g)") }
     }
