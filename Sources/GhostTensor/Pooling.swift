@@ -2,11 +2,39 @@
 public enum Pooling {
     /// Max pooling; padded positions never win (PyTorch semantics).
     public static func maxPool(_ x: Tensor, kernel: Int, stride: Int, padding: Int = 0) -> Tensor {
-        window(x, kernel: kernel, stride: stride, padding: padding) { src, W, iy0, iy1, ix0, ix1, _ in
-            var m = -Float.infinity
-            for iy in iy0..<iy1 { for ix in ix0..<ix1 { m = max(m, src[iy * W + ix]) } }
-            return m
+        precondition(x.rank == 4, "pooling expects NCHW input")
+        let (N, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let OH = outputSize(H, kernel: kernel, stride: stride, padding: padding)
+        let OW = outputSize(W, kernel: kernel, stride: stride, padding: padding)
+        precondition(OH > 0 && OW > 0, "pooling window larger than input \(x.shape)")
+        let y = Tensor(uninitialized: [N, C, OH, OW])
+        let xp = x.pointer, yp = y.pointer
+        // Separable: the maximum over the window's rows, column by column (a vectorised pass over whole rows),
+        // then over the window's columns of that row of maxima. Padding never wins (PyTorch pads with −∞).
+        Engine.parallelChunks(N * C, minChunk: 16) { range in
+            let columnMax = Scratch(W)
+            let m = columnMax.pointer
+            for plane in range {
+                let src = xp + plane * H * W, dst = yp + plane * OH * OW
+                for oy in 0..<OH {
+                    let ys = oy * stride - padding
+                    let iy0 = max(ys, 0), iy1 = min(ys + kernel, H)
+                    m.update(from: src + iy0 * W, count: W)
+                    for iy in (iy0 + 1)..<max(iy0 + 1, iy1) {
+                        let row = src + iy * W
+                        for i in 0..<W { m[i] = Swift.max(m[i], row[i]) }
+                    }
+                    for ox in 0..<OW {
+                        let xs = ox * stride - padding
+                        let ix0 = max(xs, 0), ix1 = min(xs + kernel, W)
+                        var v = m[ix0]
+                        for ix in (ix0 + 1)..<max(ix0 + 1, ix1) { v = Swift.max(v, m[ix]) }
+                        dst[oy * OW + ox] = v
+                    }
+                }
+            }
         }
+        return y
     }
 
     /// Average pooling; `countIncludePad` divides by kernel² (PyTorch default) rather than valid taps.
