@@ -1,5 +1,6 @@
 /// Backward convolution: gradients with respect to the weight (and bias) and to the input.
-/// Dense/grouped convolutions use the forward's tiling with sgemm; depthwise ones a direct loop.
+/// Dense/grouped convolutions use the forward's tiling with sgemm (stride-1 "same" ones TapGEMMKernel's padded
+/// layout, no im2col/col2im); depthwise ones a direct loop.
 public enum Conv2DBackwardKernel {
     /// Returns (dX or nil, dW, dB) for y = conv(x, w) given dY. `needInput` = false skips dX
     /// (first layer of a network).
@@ -14,6 +15,8 @@ public enum Conv2DBackwardKernel {
         let gb = biasGradient(gy)
         if g.isDepthwise {
             depthwise(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
+        } else if TapGEMMKernel.applies(to: g) {
+            TapGEMMKernel.backward(x: x.pointer, weight: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else {
             gemm(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         }

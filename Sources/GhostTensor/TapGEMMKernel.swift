@@ -13,7 +13,8 @@ public enum TapGEMMKernel {
     public static let minPixels = 256
     /// Largest Cout × (wasted fraction of GEMM columns) for which a map under `minPixels` still runs here. Measured
     /// on 14×14 maps (waste 0.15): faster than im2col for Cout = 128 (Ghost-ResNet's 3×3 primaries, +3–5 % on the
-    /// whole Ghost-ResNet-18), no gain for Cout = 256 (ResNet's), none on 7×7 maps.
+    /// whole Ghost-ResNet-18), no gain for Cout = 256 (ResNet's), none on 7×7 maps; a larger budget did not speed up
+    /// the training step's backward either (ResNet-18/50 at 28², budgets 100 and 400).
     static let smallMapBudget = 20.0
     /// GEMM columns of a tile (runs of whole output rows), unless the small-GEMM rule below applies.
     static let tileColumns = 1024
@@ -43,14 +44,7 @@ public enum TapGEMMKernel {
         let cin = g.inChannels, cout = g.outChannels, P = H * W, N = g.batch
         let rowStride = W + p, outImage = (yChannels ?? cout) * P
 
-        // Weights regrouped by tap: [k·k][Cout][Cin].
-        let tapWeights = Scratch(taps * cout * cin)
-        for co in 0..<cout {
-            for ci in 0..<cin {
-                let src = weight + (co * cin + ci) * taps
-                for t in 0..<taps { tapWeights.pointer[(t * cout + co) * cin + ci] = src[t] }
-            }
-        }
+        let tapWeights = regroupedByTap(weight, g)
 
         // GEMM rows run over the images stacked: output row o = n·(H + p) + oy, where oy ≥ H are the p padding rows
         // between two images (computed when a tile spans them, never stored). Tiles: runs of rows that start and end
@@ -83,20 +77,7 @@ public enum TapGEMMKernel {
             while t < tiles.count {
                 let tile = tiles[t]
                 t += workers
-                for r in 0..<(tile.rows + 2 * p + 1) {
-                    let s = tile.row0 - p + r
-                    let (n, iy) = s.quotientAndRemainder(dividingBy: imageRows)
-                    let inside = s >= 0 && s < stackedRows && iy < H
-                    for c in 0..<cin {
-                        let row = padded.pointer + c * plane + r * rowStride
-                        if inside {
-                            row.update(repeating: 0, count: p)
-                            (row + p).update(from: x + (n * cin + c) * P + iy * W, count: W)
-                        } else {
-                            row.update(repeating: 0, count: rowStride)
-                        }
-                    }
-                }
+                padRows(x, g, from: tile.row0 - p, count: tile.rows + 2 * p + 1, into: padded.pointer, plane: plane)
                 // GEMM column j = r·(W + p) + ox is output pixel (row0 + r, ox); ox ≥ W is padding, skipped.
                 let columns = (tile.rows - 1) * rowStride + W
                 for tap in 0..<taps {
@@ -113,6 +94,42 @@ public enum TapGEMMKernel {
                         epilogue.applyRow(from: result.pointer + c * columns + r * rowStride, to: y + offset, count: W,
                                           channel: c, residual: epilogue.residual.map { $0 + residualBase + offset })
                     }
+                }
+            }
+        }
+    }
+
+    /// The weights [Cout][Cin][k][k] regrouped by tap: [k·k][Cout][Cin].
+    static func regroupedByTap(_ weight: UnsafePointer<Float>, _ g: ConvGeometry) -> Scratch {
+        let cin = g.inChannels, cout = g.outChannels, taps = g.kernelH * g.kernelW
+        let regrouped = Scratch(taps * cout * cin)
+        for co in 0..<cout {
+            for ci in 0..<cin {
+                let src = weight + (co * cin + ci) * taps
+                for t in 0..<taps { regrouped.pointer[(t * cout + co) * cin + ci] = src[t] }
+            }
+        }
+        return regrouped
+    }
+
+    /// Stacked input rows first ..< first + count of `x` (row s = n·(H + p) + iy; rows outside the images, between
+    /// them or with iy ≥ H are zero), each led by p zeros, into `padded` [Cin][plane].
+    @inline(__always)
+    static func padRows(_ x: UnsafePointer<Float>, _ g: ConvGeometry, from first: Int, count: Int,
+                        into padded: UnsafeMutablePointer<Float>, plane: Int) {
+        let H = g.height, W = g.width, p = g.padH, cin = g.inChannels, P = H * W
+        let rowStride = W + p, imageRows = H + p, stackedRows = g.batch * imageRows
+        for r in 0..<count {
+            let s = first + r
+            let (n, iy) = s.quotientAndRemainder(dividingBy: imageRows)
+            let inside = s >= 0 && s < stackedRows && iy < H
+            for c in 0..<cin {
+                let row = padded + c * plane + r * rowStride
+                if inside {
+                    row.update(repeating: 0, count: p)
+                    (row + p).update(from: x + (n * cin + c) * P + iy * W, count: W)
+                } else {
+                    row.update(repeating: 0, count: rowStride)
                 }
             }
         }

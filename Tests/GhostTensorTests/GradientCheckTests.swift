@@ -63,6 +63,9 @@ final class GradientCheckTests: XCTestCase {
         check(Conv2D(3, 4, kernel: 7, stride: 2, padding: 3, rng: &rng), input: [1, 3, 20, 20])        // large image tiles
         check(Conv2D(4, 4, kernel: 5, stride: 2, padding: 2, groups: 4, rng: &rng), input: [2, 4, 2, 2])  // taps past the padded row
         check(Conv2D(3, 4, kernel: 5, stride: 2, padding: 2, rng: &rng), input: [2, 3, 2, 3])
+        // TapGEMMKernel's backward: several stacked images per tile (5×5), a map of ≥ 256 pixels.
+        check(Conv2D(3, 4, kernel: 5, padding: 2, bias: true, rng: &rng), input: [3, 3, 6, 5])
+        check(Conv2D(2, 3, kernel: 3, padding: 1, rng: &rng), input: [1, 2, 17, 16])
     }
 
     func testBatchNormTrainingMode() {
