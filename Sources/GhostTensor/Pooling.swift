@@ -2,12 +2,7 @@
 public enum Pooling {
     /// Max pooling; padded positions never win (PyTorch semantics).
     public static func maxPool(_ x: Tensor, kernel: Int, stride: Int, padding: Int = 0) -> Tensor {
-        precondition(x.rank == 4, "pooling expects NCHW input")
-        let (N, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let OH = outputSize(H, kernel: kernel, stride: stride, padding: padding)
-        let OW = outputSize(W, kernel: kernel, stride: stride, padding: padding)
-        precondition(OH > 0 && OW > 0, "pooling window larger than input \(x.shape)")
-        let y = Tensor(uninitialized: [N, C, OH, OW])
+        let (y, N, C, H, W, OH, OW) = windowOutput(x, kernel: kernel, stride: stride, padding: padding)
         let xp = x.pointer, yp = y.pointer
         // Separable: the maximum over the window's rows, column by column (a vectorised pass over whole rows),
         // then over the window's columns of that row of maxima. Padding never wins (PyTorch pads with −∞).
@@ -97,15 +92,21 @@ public enum Pooling {
         (size + 2 * padding - kernel) / stride + 1
     }
 
-    /// Shared sliding-window driver: `reduce(plane, W, iy0, iy1, ix0, ix1, paddedArea)` gives one output.
-    private static func window(_ x: Tensor, kernel: Int, stride: Int, padding: Int,
-                               _ reduce: (UnsafePointer<Float>, Int, Int, Int, Int, Int, Int) -> Float) -> Tensor {
+    /// The output of a pooling window over NCHW `x`, with the input and output sizes.
+    private static func windowOutput(_ x: Tensor, kernel: Int, stride: Int, padding: Int)
+        -> (y: Tensor, n: Int, c: Int, h: Int, w: Int, oh: Int, ow: Int) {
         precondition(x.rank == 4, "pooling expects NCHW input")
         let (N, C, H, W) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let OH = outputSize(H, kernel: kernel, stride: stride, padding: padding)
         let OW = outputSize(W, kernel: kernel, stride: stride, padding: padding)
         precondition(OH > 0 && OW > 0, "pooling window larger than input \(x.shape)")
-        let y = Tensor(uninitialized: [N, C, OH, OW])
+        return (Tensor(uninitialized: [N, C, OH, OW]), N, C, H, W, OH, OW)
+    }
+
+    /// Shared sliding-window driver: `reduce(plane, W, iy0, iy1, ix0, ix1, paddedArea)` gives one output.
+    private static func window(_ x: Tensor, kernel: Int, stride: Int, padding: Int,
+                               _ reduce: (UnsafePointer<Float>, Int, Int, Int, Int, Int, Int) -> Float) -> Tensor {
+        let (y, N, C, H, W, OH, OW) = windowOutput(x, kernel: kernel, stride: stride, padding: padding)
         let xp = x.pointer, yp = y.pointer
         withoutActuallyEscaping(reduce) { reduce in
             Engine.parallelChunks(N * C, minChunk: 16) { range in
