@@ -56,7 +56,8 @@ enum DepthwiseKernel {
     }
 
     /// 3×3, stride 1, padding 1 over a `pad3x3` plane: column q = oy·(W + 1) + ox of `sums` is output pixel (oy, ox)
-    /// (ox = W is junk), every column the same nine-tap sum with no border case (one flat loop the compiler vectorises).
+    /// (ox = W is junk), every column the same nine-tap sum with no border case (one flat loop the compiler vectorises;
+    /// three partial sums keep the dependency chains short).
     @inline(__always)
     private static func same3x3Sums(_ padded: UnsafePointer<Float>, _ wk: UnsafePointer<Float>,
                                     into sums: UnsafeMutablePointer<Float>, count: Int, rowStride: Int) {
@@ -65,9 +66,10 @@ enum DepthwiseKernel {
         let p6 = p3 + rowStride, p7 = p4 + rowStride, p8 = p5 + rowStride
         let w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5], w6 = wk[6], w7 = wk[7], w8 = wk[8]
         for q in 0..<count {
-            var s = p0[q] * w0
-            s = s.addingProduct(w1, p1[q]).addingProduct(w2, p2[q]).addingProduct(w3, p3[q]).addingProduct(w4, p4[q])
-            sums[q] = s.addingProduct(w5, p5[q]).addingProduct(w6, p6[q]).addingProduct(w7, p7[q]).addingProduct(w8, p8[q])
+            let a = (p0[q] * w0).addingProduct(w1, p1[q]).addingProduct(w2, p2[q])
+            let b = (p3[q] * w3).addingProduct(w4, p4[q]).addingProduct(w5, p5[q])
+            let c = (p6[q] * w6).addingProduct(w7, p7[q]).addingProduct(w8, p8[q])
+            sums[q] = a + b + c
         }
     }
 
