@@ -1,6 +1,6 @@
 /// Backward convolution: gradients with respect to the weight (and bias) and to the input.
 /// Dense/grouped convolutions use the forward's tiling with sgemm (stride-1 "same" ones TapGEMMKernel's padded
-/// layout, no im2col/col2im); depthwise ones a direct loop.
+/// layout, no im2col/col2im); depthwise ones a direct loop (3×3/1 ones over padded planes, see DepthwiseKernel).
 public enum Conv2DBackwardKernel {
     /// Returns (dX or nil, dW, dB) for y = conv(x, w) given dY. `needInput` = false skips dX
     /// (first layer of a network).
@@ -13,7 +13,9 @@ public enum Conv2DBackwardKernel {
         let gx = needInput ? Tensor(zeros: x.shape) : nil
         let gw = Tensor(zeros: weight.shape)
         let gb = biasGradient(gy)
-        if g.isDepthwise {
+        if g.isDepthwise && DepthwiseKernel.isSame3x3(g) {
+            DepthwiseKernel.backward3x3(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
+        } else if g.isDepthwise {
             depthwise(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else if TapGEMMKernel.applies(to: g) {
             TapGEMMKernel.backward(x: x.pointer, weight: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)

@@ -1,3 +1,4 @@
+import CBLAS
 /// Direct depthwise convolution (groups == input channels, any channel multiplier):
 /// each output plane is a sum of kh·kw shifted, scaled copies of one input plane.
 enum DepthwiseKernel {
@@ -12,7 +13,7 @@ enum DepthwiseKernel {
         let mult = g.outChannels / g.inChannels
         let xC = xChannels ?? g.inChannels, yC = yChannels ?? g.outChannels
         let planes = g.batch * g.outChannels
-        let same3x3 = kh == 3 && kw == 3 && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1
+        let same3x3 = isSame3x3(g)
         let rowStride = W + 1
         Engine.parallelChunks(planes, minChunk: max(1, 4096 / max(OH * OW, 1))) { range in
             let padded = Scratch(same3x3 ? (H + 3) * rowStride : 0), sums = Scratch(same3x3 ? H * rowStride : 0)
@@ -41,10 +42,15 @@ enum DepthwiseKernel {
         }
     }
 
+    /// 3×3, stride 1, padding 1: the cheap operation of a Ghost module with d = 3 (the padded-plane kernels).
+    static func isSame3x3(_ g: ConvGeometry) -> Bool {
+        g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1
+    }
+
     /// Copies an H×W plane into rows W + 1 floats apart, each led by a zero (also the right padding of the row above),
     /// with a zero row above and two below (the last read only past the final row's end): (H + 3)·(W + 1) floats.
     @inline(__always)
-    private static func pad3x3(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, height H: Int, width W: Int) {
+    static func pad3x3(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, height H: Int, width W: Int) {
         let rowStride = W + 1
         dst.update(repeating: 0, count: rowStride)
         for iy in 0..<H {
@@ -59,7 +65,7 @@ enum DepthwiseKernel {
     /// (ox = W is junk), every column the same nine-tap sum with no border case (one flat loop the compiler vectorises;
     /// three partial sums keep the dependency chains short).
     @inline(__always)
-    private static func same3x3Sums(_ padded: UnsafePointer<Float>, _ wk: UnsafePointer<Float>,
+    static func same3x3Sums(_ padded: UnsafePointer<Float>, _ wk: UnsafePointer<Float>,
                                     into sums: UnsafeMutablePointer<Float>, count: Int, rowStride: Int) {
         let p0 = padded, p1 = padded + 1, p2 = padded + 2
         let p3 = p0 + rowStride, p4 = p1 + rowStride, p5 = p2 + rowStride
@@ -71,6 +77,53 @@ enum DepthwiseKernel {
             let c = (p6[q] * w6).addingProduct(w7, p7[q]).addingProduct(w8, p8[q])
             sums[q] = a + b + c
         }
+    }
+
+    /// Backward of a 3×3, stride-1, padding-1 depthwise convolution over `pad3x3` planes: dW_t is the dot product of
+    /// dY (as columns, the junk one zero) with the padded input shifted by tap t, and dX is the same 3×3 sum run on
+    /// the padded dY with the kernel turned by 180°. Adds into `gx` (nil: not needed) and `gw`; planes are split
+    /// over workers by input channel, each with its own dW.
+    static func backward3x3(x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
+                            gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry) {
+        let H = g.height, W = g.width, P = H * W, rowStride = W + 1
+        let mult = g.outChannels / g.inChannels
+        let planes = g.batch * g.inChannels
+        let count = (H - 1) * rowStride + W, paddedCount = (H + 3) * rowStride
+        let workers = max(1, min(Engine.threads, planes))
+        let per = (planes + workers - 1) / workers
+        let partial = (0..<workers).map { _ in Scratch(g.outChannels * 9) }
+        Engine.parallelFor(workers) { wk in
+            let gwLocal = partial[wk].pointer
+            gwLocal.update(repeating: 0, count: g.outChannels * 9)
+            let xPadded = Scratch(paddedCount), dyPadded = Scratch(paddedCount), sums = Scratch(H * rowStride)
+            var turned = [Float](repeating: 0, count: 9)
+            for plane in (wk * per)..<min(planes, (wk + 1) * per) {
+                let n = plane / g.inChannels, ci = plane % g.inChannels
+                pad3x3(x + plane * P, into: xPadded.pointer, height: H, width: W)
+                for m in 0..<mult {
+                    let co = ci * mult + m
+                    pad3x3(gy + (n * g.outChannels + co) * P, into: dyPadded.pointer, height: H, width: W)
+                    // dY as columns q = oy·(W + 1) + ox starts one padded row and one column in; its junk column is
+                    // the next padded row's leading zero.
+                    let columns = UnsafePointer(dyPadded.pointer + rowStride + 1)
+                    for t in 0..<9 {
+                        gwLocal[co * 9 + t] += cblas_sdot(blasint(count), columns, 1,
+                                                          xPadded.pointer + (t / 3) * rowStride + t % 3, 1)
+                    }
+                    guard let gx else { continue }
+                    for t in 0..<9 { turned[t] = w[co * 9 + 8 - t] }
+                    turned.withUnsafeBufferPointer {
+                        same3x3Sums(dyPadded.pointer, $0.baseAddress!, into: sums.pointer, count: count, rowStride: rowStride)
+                    }
+                    let dst = gx + plane * P
+                    for iy in 0..<H {
+                        let s = sums.pointer + iy * rowStride, d = dst + iy * W
+                        for ix in 0..<W { d[ix] += s[ix] }
+                    }
+                }
+            }
+        }
+        for p in partial { for i in 0..<(g.outChannels * 9) { gw[i] += p.pointer[i] } }
     }
 
     /// Any kernel, stride and padding: accumulate one tap at a time over the columns where it is valid.
