@@ -8,8 +8,11 @@ import Foundation
 enum BufferPool {
     /// Buffers smaller than this go straight to malloc.
     static let minBytes = 64 * 1024
-    /// Upper bound on idle pooled memory; beyond it freed buffers are released.
-    static let maxIdleBytes = 1 << 30
+    /// Upper bound on idle pooled memory, a quarter of the machine's (at least 1 GiB); beyond it freed buffers are
+    /// released. A training step of Ghost-ResNet-50 with its teacher at batch 64 cycles through ≈ 3 GiB: with the
+    /// earlier fixed 1 GiB the buffers above it went back to glibc and came back as fresh pages every step
+    /// (15 % of the fine-tune's time zeroing pages; 78 → 94 img/s, and a lower peak RSS, with the larger pool).
+    static let maxIdleBytes = max(1 << 30, Int(ProcessInfo.processInfo.physicalMemory / 4))
 
     nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawPointer]] = [:]
     nonisolated(unsafe) private static var idleBytes = 0

@@ -62,20 +62,10 @@ public final class BatchNorm2D: Module {
             for c in range {
                 // Two passes (mean, then centred squares) in Float with Double accumulation per row.
                 var s: Double = 0
-                for n in 0..<N {
-                    let p = xp + (n * C + c) * HW
-                    var r: Float = 0
-                    for i in 0..<HW { r += p[i] }
-                    s += Double(r)
-                }
+                for n in 0..<N { s += Double(Reduction.sum(xp + (n * C + c) * HW, count: HW)) }
                 let mu = Float(s / Double(M))
                 var s2: Double = 0
-                for n in 0..<N {
-                    let p = xp + (n * C + c) * HW
-                    var r: Float = 0
-                    for i in 0..<HW { let d = p[i] - mu; r += d * d }
-                    s2 += Double(r)
-                }
+                for n in 0..<N { s2 += Double(Reduction.squaredDeviations(xp + (n * C + c) * HW, count: HW, mean: mu)) }
                 let variance = s2 / Double(M)
                 mean.pointer[c] = mu
                 invStd.pointer[c] = Float(1 / (variance + eps).squareRoot())
@@ -109,7 +99,9 @@ public final class BatchNorm2D: Module {
                 var sdy: Float = 0, sdyx: Float = 0
                 for n in 0..<N {
                     let o = (n * C + c) * HW
-                    for i in 0..<HW { let d = gyp[o + i]; sdy += d; sdyx += d * (xp[o + i] - mu) * inv }
+                    let (s, d) = Reduction.sumAndCentredDot(gyp + o, xp + o, count: HW, mean: mu)
+                    sdy += s
+                    sdyx += d * inv
                 }
                 gGamma.pointer[c] = sdyx
                 gBeta.pointer[c] = sdy
