@@ -30,12 +30,7 @@ public enum Conv2DBackwardKernel {
         let N = gy.shape[0], C = gy.shape[1], P = gy.count / max(N * C, 1)
         let gb = Tensor(zeros: [C])
         for n in 0..<N {
-            for c in 0..<C {
-                let p = gy.pointer + (n * C + c) * P
-                var s: Float = 0
-                for i in 0..<P { s += p[i] }
-                gb.pointer[c] += s
-            }
+            for c in 0..<C { gb.pointer[c] += Reduction.sum(gy.pointer + (n * C + c) * P, count: P) }
         }
         return gb
     }

@@ -70,12 +70,7 @@ public enum Pooling {
         let y = Tensor(uninitialized: [N, C])
         let xp = x.pointer, yp = y.pointer
         let inv = 1 / Float(HW)
-        for plane in 0..<(N * C) {
-            let src = xp + plane * HW
-            var s: Float = 0
-            for i in 0..<HW { s += src[i] }
-            yp[plane] = s * inv
-        }
+        for plane in 0..<(N * C) { yp[plane] = Reduction.sum(xp + plane * HW, count: HW) * inv }
         return y
     }
 
