@@ -1,5 +1,6 @@
 /// Forward convolution kernels: im2col + OpenBLAS sgemm for dense and grouped convolutions (per-tap GEMMs over a
-/// padded input for stride-1 "same" ones, see TapGEMMKernel), a direct loop for depthwise ones. All take NCHW input and write NCHW output.
+/// padded input for stride-1 "same" ones, see TapGEMMKernel), a direct loop for depthwise ones. All take NCHW input
+/// and write NCHW output.
 public enum Conv2DKernel {
     /// Minimum GEMM width (output pixels per tile) that keeps sgemm efficient.
     static let minTile = 256
@@ -93,9 +94,10 @@ public enum Conv2DKernel {
         return (tiles, per * P)
     }
 
-    /// im2col + sgemm (stride-1 "same" convolutions on larger maps: TapGEMMKernel, no im2col). `y` holds `yChannels` channels per image (default: the conv's own); output channel c goes to
-    /// channel `outputMap[c]` of it (nil: channel c). The epilogue's residual has `y`'s layout, offset by
-    /// `residualBase` floats (the same offset `y` was given).
+    /// im2col + sgemm (stride-1 "same" convolutions on larger maps: TapGEMMKernel, no im2col). `y` holds `yChannels`
+    /// channels per image (default: the conv's own); output channel c goes to channel `outputMap[c]` of it (nil:
+    /// channel c). The epilogue's residual has `y`'s layout, offset by `residualBase` floats (the same offset `y` was
+    /// given).
     static func gemmForward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                             g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
                             residualBase: Int = 0) {

@@ -51,14 +51,8 @@ enum DepthwiseKernel {
     /// with a zero row above and two below (the last read only past the final row's end): (H + 3)·(W + 1) floats.
     @inline(__always)
     static func pad3x3(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, height H: Int, width W: Int) {
-        let rowStride = W + 1
-        dst.update(repeating: 0, count: rowStride)
-        for iy in 0..<H {
-            let row = dst + (iy + 1) * rowStride
-            row[0] = 0
-            (row + 1).update(from: src + iy * W, count: W)
-        }
-        (dst + (H + 1) * rowStride).update(repeating: 0, count: 2 * rowStride)
+        let plane = ConvGeometry(batch: 1, inChannels: 1, height: H, width: W, outChannels: 1, kernel: (3, 3), padding: (1, 1))
+        plane.copyPaddedRows(of: src, from: -1, count: H + 3, into: dst, plane: (H + 3) * (W + 1))
     }
 
     /// 3×3, stride 1, padding 1 over a `pad3x3` plane: column q = oy·(W + 1) + ox of `sums` is output pixel (oy, ox)
@@ -66,7 +60,7 @@ enum DepthwiseKernel {
     /// three partial sums keep the dependency chains short).
     @inline(__always)
     static func same3x3Sums(_ padded: UnsafePointer<Float>, _ wk: UnsafePointer<Float>,
-                                    into sums: UnsafeMutablePointer<Float>, count: Int, rowStride: Int) {
+                            into sums: UnsafeMutablePointer<Float>, count: Int, rowStride: Int) {
         let p0 = padded, p1 = padded + 1, p2 = padded + 2
         let p3 = p0 + rowStride, p4 = p1 + rowStride, p5 = p2 + rowStride
         let p6 = p3 + rowStride, p7 = p4 + rowStride, p8 = p5 + rowStride

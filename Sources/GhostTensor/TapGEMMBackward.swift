@@ -30,7 +30,7 @@ extension TapGEMMKernel {
                 t += workers
                 let row0 = n0 * imageRows, rows = images * imageRows - p
                 let columns = (rows - 1) * rowStride + W
-                padRows(x, g, from: row0 - p, count: rows + 2 * p + 1, into: padded.pointer, plane: plane)
+                g.copyPaddedRows(of: x, from: row0 - p, count: rows + 2 * p + 1, into: padded.pointer, plane: plane)
                 // dY as GEMM columns: row r = i·(H + p) + oy holds image n0 + i's output row oy, zeros elsewhere.
                 for c in 0..<cout {
                     let dst = dy.pointer + c * columns

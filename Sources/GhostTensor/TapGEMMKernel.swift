@@ -77,7 +77,7 @@ public enum TapGEMMKernel {
             while t < tiles.count {
                 let tile = tiles[t]
                 t += workers
-                padRows(x, g, from: tile.row0 - p, count: tile.rows + 2 * p + 1, into: padded.pointer, plane: plane)
+                g.copyPaddedRows(of: x, from: tile.row0 - p, count: tile.rows + 2 * p + 1, into: padded.pointer, plane: plane)
                 // GEMM column j = r·(W + p) + ox is output pixel (row0 + r, ox); ox ≥ W is padding, skipped.
                 let columns = (tile.rows - 1) * rowStride + W
                 for tap in 0..<taps {
@@ -110,28 +110,5 @@ public enum TapGEMMKernel {
             }
         }
         return regrouped
-    }
-
-    /// Stacked input rows first ..< first + count of `x` (row s = n·(H + p) + iy; rows outside the images, between
-    /// them or with iy ≥ H are zero), each led by p zeros, into `padded` [Cin][plane].
-    @inline(__always)
-    static func padRows(_ x: UnsafePointer<Float>, _ g: ConvGeometry, from first: Int, count: Int,
-                        into padded: UnsafeMutablePointer<Float>, plane: Int) {
-        let H = g.height, W = g.width, p = g.padH, cin = g.inChannels, P = H * W
-        let rowStride = W + p, imageRows = H + p, stackedRows = g.batch * imageRows
-        for r in 0..<count {
-            let s = first + r
-            let (n, iy) = s.quotientAndRemainder(dividingBy: imageRows)
-            let inside = s >= 0 && s < stackedRows && iy < H
-            for c in 0..<cin {
-                let row = padded + c * plane + r * rowStride
-                if inside {
-                    row.update(repeating: 0, count: p)
-                    (row + p).update(from: x + (n * cin + c) * P + iy * W, count: W)
-                } else {
-                    row.update(repeating: 0, count: rowStride)
-                }
-            }
-        }
     }
 }
