@@ -1,17 +1,24 @@
 // swift-tools-version:5.9
 import PackageDescription
 
-/// Release builds: -Ounchecked plus an explicit CPU so hand-written SIMD loops compile to AVX2/FMA.
+/// Kernels only: -Ounchecked plus an explicit CPU so the hand-written SIMD loops compile to AVX2/FMA.
 /// `haswell` keeps the binary portable to any x86-64 CPU with AVX2+FMA.
-let fastMath: [SwiftSetting] = [
+let kernelSettings: [SwiftSetting] = [
     .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
 ]
+/// Everything else, the parsers of outside files included, keeps Swift's bounds and overflow checks.
+let checkedSettings: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release)),
+]
+
+let libraries = ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint", "GhostTrain",
+                 "GhostAnalysis", "GhostConvert", "GhostReport"]
 
 let package = Package(
     name: "GhostKit",
     products: [
         .executable(name: "ghostkit", targets: ["ghostkit"]),
-        .library(name: "GhostKit", targets: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain", "GhostAnalysis", "GhostConvert"]),
+        .library(name: "GhostKit", targets: libraries),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,24 +28,57 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
-        .target(name: "GhostModels", dependencies: ["GhostTensor", "GhostIO"], swiftSettings: fastMath),
-        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib"], swiftSettings: fastMath),
-        .target(name: "GhostTrain", dependencies: ["GhostTensor", "GhostModels", "GhostIO"], swiftSettings: fastMath),
-        .target(name: "GhostAnalysis", dependencies: ["GhostTensor", "GhostIO", "GhostModels"], swiftSettings: fastMath),
-        .target(name: "GhostConvert", dependencies: ["GhostTensor", "GhostModels", "GhostAnalysis"], swiftSettings: fastMath),
+        // Tensors, kernels and layers: the only code built with -Ounchecked.
+        .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        // File formats only.
+        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib"],
+                swiftSettings: checkedSettings),
+        // Datasets, transforms, batches, normalisation.
+        .target(name: "GhostData", dependencies: ["GhostTensor", "GhostIO"], swiftSettings: checkedSettings),
+        // Architectures: ResNet, Ghost-ResNet, GhostNet.
+        .target(name: "GhostModels", dependencies: ["GhostTensor"], swiftSettings: checkedSettings),
+        // Checkpoint files <-> models: load/save, key matching, architecture inference.
+        .target(name: "GhostCheckpoint", dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels"],
+                swiftSettings: checkedSettings),
+        .target(name: "GhostTrain",
+                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint"],
+                swiftSettings: checkedSettings),
+        .target(name: "GhostAnalysis",
+                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint"],
+                swiftSettings: checkedSettings),
+        .target(name: "GhostConvert",
+                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
+                               "GhostTrain", "GhostAnalysis"],
+                swiftSettings: checkedSettings),
+        // Every figure and report writer.
+        .target(name: "GhostReport",
+                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
+                               "GhostTrain", "GhostAnalysis", "GhostConvert"],
+                swiftSettings: checkedSettings),
         .executableTarget(
             name: "ghostkit",
-            dependencies: ["GhostTensor", "GhostModels", "GhostIO", "GhostTrain", "GhostAnalysis", "GhostConvert",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: fastMath),
+            dependencies: libraries.map { .byName(name: $0) }
+                + [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: checkedSettings),
         .target(name: "GhostTestSupport", dependencies: ["GhostTensor", "GhostIO"], path: "Tests/GhostTestSupport"),
-        .testTarget(name: "GhostTensorTests", dependencies: ["GhostTensor", "GhostTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "GhostModelsTests", dependencies: ["GhostModels", "GhostTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "GhostIOTests", dependencies: ["GhostIO", "GhostTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "GhostAnalysisTests", dependencies: ["GhostAnalysis", "GhostTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "GhostConvertTests", dependencies: ["GhostConvert", "GhostTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "GhostTrainTests", dependencies: ["GhostTrain", "GhostTestSupport"], swiftSettings: fastMath),
-        .testTarget(name: "ghostkitTests", dependencies: ["GhostTestSupport"], swiftSettings: fastMath),
+        .testTarget(name: "GhostTensorTests", dependencies: ["GhostTensor", "GhostIO", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostIOTests", dependencies: ["GhostIO", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostDataTests", dependencies: ["GhostData", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostModelsTests", dependencies: ["GhostModels", "GhostCheckpoint", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostCheckpointTests", dependencies: ["GhostCheckpoint", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostTrainTests", dependencies: ["GhostTrain", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostAnalysisTests", dependencies: ["GhostAnalysis", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostConvertTests", dependencies: ["GhostConvert", "GhostReport", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostReportTests", dependencies: ["GhostReport", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "ghostkitTests", dependencies: ["GhostTestSupport", "GhostReport"], swiftSettings: checkedSettings),
     ]
 )

@@ -1,5 +1,7 @@
 import Foundation
+import GhostCheckpoint
 import GhostIO
+import GhostModels
 import GhostTensor
 
 /// The Table-2 analogue and its aggregates: report.md, report.csv, report.json and the MSE-vs-d plot.
@@ -43,7 +45,7 @@ public struct FitKernelsReport: Codable {
         }
     }
 
-    var labelled: [PairFit] { ["red", "green", "blue"].compactMap { l in pairs.first { $0.label == l } } }
+    public var labelled: [PairFit] { ["red", "green", "blue"].compactMap { l in pairs.first { $0.label == l } } }
     var layers: [String] { pairs.reduce(into: [String]()) { if !$0.contains($1.layer) { $0.append($1.layer) } } }
 
     /// The paper-style table as plain text (MSE × 10⁻³).
@@ -61,7 +63,7 @@ public struct FitKernelsReport: Codable {
         return s
     }
 
-    /// Writes report.md, report.csv, report.json and mse-vs-d.png into `dir`; returns the paths.
+    /// Writes report.md, report.csv and report.json into `dir` (mse-vs-d.png: GhostReport's FitKernelsFigures); returns the paths.
     public func write(to dir: String) throws -> [String] {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -76,25 +78,7 @@ public struct FitKernelsReport: Codable {
         }
         try AtomicFile.write(Data(csv.utf8), to: dir + "/report.csv")
         try AtomicFile.write(Data(markdown().utf8), to: dir + "/report.md")
-        try PNGFile.write(plot().render(width: 900, height: 560), to: dir + "/mse-vs-d.png")
-        return ["report.md", "report.csv", "report.json", "mse-vs-d.png"].map { dir + "/" + $0 }
-    }
-
-    /// MSE (× 10⁻³) against d: the three Figure-1 pairs, and the median ghost and random pairs.
-    public func plot() -> LinePlot {
-        var series: [LinePlot.Series] = []
-        let colors: [String: RGBImage.Color] = ["red": .red, "green": .green, "blue": .blue]
-        for p in labelled {
-            series.append(.init(name: "\(p.label!) \(p.a)→\(p.b)", points: p.fits.map { (Double($0.d), $0.mse * 1e3) },
-                                color: colors[p.label!] ?? .black))
-        }
-        series.append(.init(name: "median ghost pairs", points: zip(sizes, quartiles(.ghost)).map { (Double($0), $1[1] * 1e3) }, color: .black))
-        series.append(.init(name: "median random pairs", points: zip(sizes, quartiles(.random)).map { (Double($0), $1[1] * 1e3) },
-                            color: RGBImage.Color(150, 150, 150)))
-        var plot = LinePlot(title: "\(model): MSE of d×d depthwise fits (\(normalization.rawValue) maps)", xLabel: "kernel size d",
-                            yLabel: "MSE × 1e-3", series: series)
-        plot.integerX = true
-        return plot
+        return ["report.md", "report.csv", "report.json"].map { dir + "/" + $0 }
     }
 
     func markdown() -> String {

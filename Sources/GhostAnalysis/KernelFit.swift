@@ -1,3 +1,4 @@
+import GhostIO
 import GhostTensor
 
 /// How each feature map is scaled before a fit (per image, per channel).

@@ -1,4 +1,5 @@
 import Foundation
+import GhostCheckpoint
 import GhostIO
 import GhostModels
 import GhostTensor
@@ -90,7 +91,7 @@ public struct ScanReport: Codable {
         }
     }
 
-    /// Writes pairs.json, report.csv, report.md and redundancy.png into `dir`; returns the paths.
+    /// Writes pairs.json, report.csv and report.md into `dir` (the figures: GhostReport's ScanFigures); returns the paths.
     public func write(to dir: String) throws -> [String] {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -103,11 +104,7 @@ public struct ScanReport: Codable {
         }
         try AtomicFile.write(Data(csv.utf8), to: dir + "/report.csv")
         try AtomicFile.write(Data(markdown().utf8), to: dir + "/report.md")
-        let chart = BarChart(title: "\(model): channels with a ghost partner (r ≥ \(f2(Double(threshold))))",
-                             valueLabel: "fraction of channels",
-                             bars: layers.map { (label: $0.layer, value: $0.fractionWithPartner) }, valueRange: 0...1)
-        try PNGFile.write(chart.render(), to: dir + "/redundancy.png")
-        return ["pairs.json", "report.csv", "report.md", "redundancy.png"].map { dir + "/" + $0 }
+        return ["pairs.json", "report.csv", "report.md"].map { dir + "/" + $0 }
     }
 
     /// The per-layer table as plain text.
@@ -141,43 +138,6 @@ public struct ScanReport: Codable {
         return md
     }
 
-    func f2(_ x: Double) -> String { String(format: "%.2f", x) }
+    public func f2(_ x: Double) -> String { String(format: "%.2f", x) }
     func f4(_ x: Double) -> String { String(format: "%.4f", x) }
-}
-
-/// The Figure-1 grid and the pair close-ups.
-public enum ScanFigures {
-    public static let pairColors: [(name: String, color: RGBImage.Color)] = [("red", .red), ("green", .green), ("blue", .blue)]
-
-    /// Writes figure1.png and pair-<colour>.png for the first three pairs of `layer`; returns the paths.
-    public static func write(maps: GhostTensor.Tensor, layer: LayerRedundancy, to dir: String) throws -> [String] {
-        var grid = FeatureMapGrid()
-        let pairs = Array(layer.topPairs.prefix(3))
-        for (p, c) in zip(pairs, pairColors) { grid.highlights += [(p.a, c.color), (p.b, c.color)] }
-        try PNGFile.write(grid.render(maps), to: dir + "/figure1.png")
-        var paths = [dir + "/figure1.png"]
-        let (H, W) = (maps.shape[1], maps.shape[2])
-        for (p, c) in zip(pairs, pairColors) {
-            let two = GhostTensor.Tensor(uninitialized: [2, H, W])
-            two.pointer.update(from: maps.pointer + p.a * H * W, count: H * W)
-            (two.pointer + H * W).update(from: maps.pointer + p.b * H * W, count: H * W)
-            var g = FeatureMapGrid()
-            g.columns = 2
-            g.scale = max(1, 160 / max(W, 1))
-            g.padding = 8
-            g.highlights = [(0, c.color), (1, c.color)]
-            let caption = "\(layer.layer) ch \(p.a) ~ ch \(p.b), r = \(String(format: "%.3f", p.correlation))"
-            try PNGFile.write(captioned(g.render(two), caption), to: dir + "/pair-\(c.name).png")
-            paths.append(dir + "/pair-\(c.name).png")
-        }
-        return paths
-    }
-
-    /// `img` below a one-line caption.
-    public static func captioned(_ img: RGBImage, _ caption: String) -> RGBImage {
-        var framed = RGBImage(width: max(img.width, RGBImage.textWidth(caption, scale: 2) + 16), height: img.height + 30)
-        framed.text(caption, x: 8, y: 6, scale: 2)
-        for y in 0..<img.height { for x in 0..<img.width { framed.set(x, y + 30, img.get(x, y)) } }
-        return framed
-    }
 }

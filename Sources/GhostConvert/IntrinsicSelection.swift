@@ -1,3 +1,5 @@
+import GhostIO
+
 /// Which output channels of a conv a Ghost module keeps as intrinsic (computed by the primary conv) and
 /// which intrinsic channel regenerates each of the others, under the depthwise layout's capacity of
 /// s − 1 ghost channels per intrinsic channel.

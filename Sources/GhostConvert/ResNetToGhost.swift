@@ -33,18 +33,18 @@ public enum ResNetToGhost {
     }
 
     /// One conv + BN of the original paired with the Ghost module that replaces it.
-    struct Site {
-        let name: String
-        let conv: Conv2D, bn: BatchNorm2D, relu: Bool
-        let module: GhostModule
+    public struct Site {
+        public let name: String
+        public let conv: Conv2D, bn: BatchNorm2D, relu: Bool
+        public let module: GhostModule
         /// Observer name of the original's BN output for this conv.
-        var observed: String {
+        public var observed: String {
             let parts = name.split(separator: "."), last = String(parts.last!)
             return parts.dropLast().joined(separator: ".") + "." + (last == "downsample" ? "downsample" : "bn" + last.dropFirst(4))
         }
     }
 
-    static func sites(original: ResNet, ghost: ResNet) throws -> [Site] {
+    public static func sites(original: ResNet, ghost: ResNet) throws -> [Site] {
         var out: [Site] = []
         for (i, (a, b)) in zip(original.stages, ghost.stages).enumerated() {
             for (j, (blockA, blockB)) in zip(a.layers, b.layers).enumerated() {
@@ -63,7 +63,7 @@ public enum ResNetToGhost {
     }
 
     /// Runs the original over the calibration batches (eval mode) and hands each batch's BN outputs to `visit`.
-    static func collect(_ model: ResNet, _ batches: [Tensor], sites: [Site], _ visit: ([String: Tensor]) -> Void) {
+    public static func collect(_ model: ResNet, _ batches: [Tensor], sites: [Site], _ visit: ([String: Tensor]) -> Void) {
         let wanted = Set(sites.map(\.observed))
         model.train(false)
         model.observeInsideBlocks = true

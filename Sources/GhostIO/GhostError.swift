@@ -1,3 +1,5 @@
+import GhostTensor
+
 // `GhostError` is declared in GhostTensor (Sources/GhostTensor/GhostError.swift) because GhostTensor
 // itself throws it and cannot depend on GhostIO. Declaring a second type here would make the name
 // ambiguous in every file that imports both modules, so GhostIO re-exports the one type instead:

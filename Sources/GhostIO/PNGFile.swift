@@ -5,13 +5,15 @@ import GhostTensor
 /// PNG encoding and decoding through libpng's simplified API (errors come back as values, so a
 /// corrupt file never longjmps through Swift).
 public enum PNGFile {
-    /// Writes an RGB image atomically.
-    public static func write(_ image: RGBImage, to path: String) throws {
-        try AtomicFile.write(try encode(image, path: path), to: path)
+    /// Writes 8-bit RGB pixels (row-major, 3 bytes per pixel) atomically.
+    public static func write(width: Int, height: Int, rgb pixels: [UInt8], to path: String) throws {
+        try AtomicFile.write(try encode(width: width, height: height, rgb: pixels, path: path), to: path)
     }
 
-    /// PNG bytes of an RGB image.
-    public static func encode(_ image: RGBImage, path: String = "<memory>") throws -> Data {
+    /// PNG bytes of 8-bit RGB pixels (row-major, 3 bytes per pixel).
+    public static func encode(width: Int, height: Int, rgb pixels: [UInt8], path: String = "<memory>") throws -> Data {
+        let image = (width: width, height: height, pixels: pixels)
+        precondition(pixels.count == width * height * 3, "RGB pixel count does not match \(width)×\(height)")
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
         png.width = UInt32(image.width)

@@ -1,4 +1,5 @@
 import Foundation
+import GhostTensor
 
 /// A restricted unpickler for PyTorch state dicts: the binary opcodes of pickle protocols 2–5 that
 /// `torch.save` emits, and only allow-listed globals. Nothing is ever imported or called: REDUCE and

@@ -1,3 +1,5 @@
+
+
 /// A value built by the restricted unpickler (`Pickle`). Nothing in it was ever executed: calls of
 /// allow-listed globals (REDUCE, NEWOBJ) are recorded as `PickleObject`s for the caller to interpret.
 public enum PickleValue {

@@ -1,4 +1,5 @@
 import Foundation
+import GhostTensor
 
 /// SHA-256 (FIPS 180-4) of files and bytes, for checkpoint provenance.
 public struct SHA256 {

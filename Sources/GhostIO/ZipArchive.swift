@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import GhostTensor
 
 /// A read-only zip archive in memory (as `torch.save` writes them): end-of-central-directory record
 /// (zip64 too), central directory, local headers; STORED and DEFLATE entries. Every offset, length and

@@ -1,4 +1,5 @@
-import GhostModels
+import GhostData
+import GhostIO
 import GhostTensor
 
 /// Accuracy, per-class accuracy and the confusion matrix of a classifier on a dataset.

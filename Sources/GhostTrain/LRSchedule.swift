@@ -1,4 +1,5 @@
 import Foundation
+import GhostTensor
 
 /// Learning rate as a function of the optimisation step.
 public enum LRSchedule: Equatable {

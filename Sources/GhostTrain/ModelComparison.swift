@@ -1,5 +1,4 @@
 import Foundation
-import GhostIO
 
 /// One model of a side-by-side comparison: size, cost, accuracy and measured speed.
 public struct ModelSummary: Codable, Equatable {
@@ -75,11 +74,6 @@ public struct ModelComparison: Codable, Equatable {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try e.encode(self)
-    }
-
-    /// The accuracy-vs-MACs figure of these models.
-    public func tradeoffPlot(title: String) -> RGBImage {
-        ComparisonPlots.tradeoff(models.map { (label: $0.name, macs: Double($0.macs), accuracy: $0.accuracy) }, title: title)
     }
 
     /// A CSV cell, quoted when it holds a comma or a quote.

@@ -1,4 +1,5 @@
 import Foundation
+import GhostData
 import GhostIO
 import GhostModels
 

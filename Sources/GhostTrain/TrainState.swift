@@ -1,5 +1,6 @@
 import Foundation
 import GhostIO
+import GhostTensor
 
 /// Where a training run stands, stored in the checkpoint metadata ("ghostkit.train_state").
 public struct TrainState: Codable {

@@ -1,5 +1,8 @@
 import ArgumentParser
-import GhostTrain
+import GhostCheckpoint
+import GhostData
+import GhostIO
+import GhostModels
 
 /// What `scan` and `dump` run and record: checkpoint, inputs, batch size and layers.
 struct ActivationInputOptions: ParsableArguments {

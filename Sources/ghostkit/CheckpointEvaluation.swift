@@ -1,4 +1,7 @@
 import Foundation
+import GhostCheckpoint
+import GhostData
+import GhostIO
 import GhostModels
 import GhostTensor
 import GhostTrain

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
+import GhostCheckpoint
 import GhostIO
-import GhostModels
-import GhostTensor
 
 /// `ghostkit convert-checkpoint`: any supported checkpoint (PyTorch .pth zip/legacy, safetensors) → GhostKit safetensors.
 struct ConvertCheckpointCommand: ParsableCommand {

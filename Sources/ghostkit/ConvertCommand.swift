@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
+import GhostCheckpoint
 import GhostConvert
+import GhostData
 import GhostIO
 import GhostModels
+import GhostReport
 import GhostTensor
 import GhostTrain
 

@@ -1,6 +1,7 @@
 import ArgumentParser
-import GhostModels
-import GhostTrain
+import GhostData
+import GhostIO
+import GhostReport
 
 /// Which dataset to read, shared by train and eval.
 struct DatasetOptions: ParsableArguments {

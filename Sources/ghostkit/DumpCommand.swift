@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import GhostIO
-import GhostTensor
-import GhostTrain
 
 /// `ghostkit dump`: activations of chosen layers over many inputs, streamed into one HDF5 file.
 struct DumpCommand: ParsableCommand {

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import GhostModels
-import GhostTensor
-import GhostTrain
+import GhostCheckpoint
+import GhostIO
 
 /// `ghostkit eval`: test accuracy, per-class accuracy and the confusion matrix of a checkpoint.
 struct EvalCommand: ParsableCommand {

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import GhostCheckpoint
+import GhostData
+import GhostIO
 import GhostModels
 import GhostTensor
 import GhostTrain

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import GhostAnalysis
+import GhostCheckpoint
 import GhostIO
+import GhostReport
 import GhostTensor
 
 /// `ghostkit fit-kernels`: d×d depthwise fits between the scan's ghost pairs (and random control pairs),
@@ -91,6 +93,7 @@ struct FitKernelsCommand: ParsableCommand {
         let dir = out ?? "outputs/fit-kernels-\(pairsFile.model)"
         try OutputDirectory.create(dir)
         var written = try report.write(to: dir)
+        written += try FitKernelsFigures.write(report, to: dir)
         for (label, m) in tableMaps.sorted(by: { $0.key < $1.key }) {
             let (H, W) = m.shape
             let fittedMap = KernelFit.apply(m.fit, to: m.source, height: H, width: W)

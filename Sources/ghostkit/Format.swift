@@ -1,4 +1,5 @@
 import Foundation
+import GhostIO
 
 /// Human-readable numbers and plain-text tables for terminal output.
 enum Format {

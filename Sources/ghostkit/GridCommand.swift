@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import GhostCheckpoint
+import GhostData
 import GhostIO
-import GhostModels
+import GhostReport
 import GhostTensor
-import GhostTrain
 
 /// `ghostkit grid`: PNG grid of one layer's feature maps for one image, from a dump or a checkpoint.
 struct GridCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostCheckpoint
 import GhostIO
 import GhostModels
 import GhostTensor

@@ -1,6 +1,6 @@
 import ArgumentParser
-import GhostIO
-import GhostModels
+import GhostCheckpoint
+import GhostTensor
 
 /// State-dict key options of commands that read checkpoints made elsewhere (PyTorch .pth, timm safetensors).
 struct KeyOptions: ParsableArguments {

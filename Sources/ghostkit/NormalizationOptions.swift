@@ -1,5 +1,7 @@
 import ArgumentParser
-import GhostModels
+import GhostData
+import GhostIO
+import GhostReport
 
 /// `--mean`/`--std` for commands that normalise images.
 struct NormalizationOptions: ParsableArguments {

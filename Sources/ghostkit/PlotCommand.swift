@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import GhostIO
+import GhostModels
+import GhostReport
+import GhostTensor
 import GhostTrain
 
 /// `ghostkit plot`: comparison figures from files other commands wrote.

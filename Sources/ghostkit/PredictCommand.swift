@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import GhostCheckpoint
+import GhostData
 import GhostIO
 import GhostModels
+import GhostReport
 import GhostTensor
-import GhostTrain
 
 /// `ghostkit predict`: top-k classes with probabilities for PNG images.
 struct PredictCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GhostIO
+import GhostReport
 import GhostTensor
 
 /// `ghostkit report`: one static HTML page gathering every run under outputs/ and the checkpoints' provenance.

@@ -1,10 +1,5 @@
 import ArgumentParser
 import Foundation
-import GhostAnalysis
-import GhostIO
-import GhostModels
-import GhostTensor
-import GhostTrain
 
 /// `ghostkit scan`: dump activations to HDF5, find similar channel pairs per layer, write the
 /// redundancy report and the Figure-1 analogue.

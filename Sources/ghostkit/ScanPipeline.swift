@@ -1,9 +1,11 @@
 import Foundation
 import GhostAnalysis
+import GhostCheckpoint
+import GhostData
 import GhostIO
 import GhostModels
+import GhostReport
 import GhostTensor
-import GhostTrain
 
 /// The redundancy scan as a reusable step (used by `scan`, and by `fit-kernels` when no scan exists yet):
 /// forward passes streamed into HDF5 and into per-layer correlation accumulators, then the report.
@@ -138,6 +140,7 @@ struct ScanPipeline {
                                 threshold: threshold, gridLayer: gridName, imageIndex: imageIndex, layers: results)
         var written = [h5]
         written += try report.write(to: dir)
+        written += try ScanFigures.writeRedundancy(report, to: dir)
         if let maps = gridMaps, let layer = results.first(where: { $0.layer == gridName }) {
             written += try ScanFigures.write(maps: maps, layer: layer, to: dir)
         }

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
+import GhostCheckpoint
+import GhostData
 import GhostIO
 import GhostModels
+import GhostReport
 import GhostTensor
 import GhostTrain
 

@@ -1,4 +1,5 @@
 import GhostAnalysis
+import GhostIO
 import GhostTensor
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import GhostAnalysis
+import GhostIO
 import GhostTensor
 import GhostTestSupport
 import XCTest

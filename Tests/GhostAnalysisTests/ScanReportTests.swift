@@ -1,6 +1,8 @@
 import Foundation
 import GhostAnalysis
 import GhostIO
+import GhostModels
+import GhostTensor
 import GhostTestSupport
 import XCTest
 

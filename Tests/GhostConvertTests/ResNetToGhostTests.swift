@@ -1,5 +1,7 @@
 import GhostConvert
+import GhostIO
 import GhostModels
+import GhostReport
 import GhostTensor
 import GhostTestSupport
 import XCTest

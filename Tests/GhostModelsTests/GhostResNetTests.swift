@@ -1,4 +1,5 @@
 import Foundation
+import GhostCheckpoint
 import GhostIO
 import GhostModels
 import GhostTensor

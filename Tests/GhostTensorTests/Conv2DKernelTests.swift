@@ -1,6 +1,6 @@
-import XCTest
 import GhostTensor
 import GhostTestSupport
+import XCTest
 
 /// Checks the GEMM and depthwise convolution paths against a direct six-loop reference.
 final class Conv2DKernelTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+import GhostModels
 import GhostTrain
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import GhostIO
+import GhostReport
 import GhostTestSupport
 import XCTest
 

@@ -1,9 +1,12 @@
 import Foundation
 import GhostIO
+import GhostReport
+import GhostTensor
 import GhostTestSupport
-import XCTest
-#if canImport(Glibc)
 import Glibc
+import XCTest
+
+#if canImport(Glibc)
 #endif
 
 /// `ghostkit dump` (block outputs and layers inside blocks, PNG inputs) and `ghostkit grid`.

@@ -1,6 +1,8 @@
 import Foundation
 import GhostIO
+import GhostModels
 import GhostTestSupport
+import GhostTrain
 import XCTest
 
 /// `ghostkit info/train/eval/convert` with `--arch ghostnet`, and the optimiser flags of `train`.

@@ -1,5 +1,6 @@
 import Foundation
 import GhostIO
+import GhostModels
 import GhostTestSupport
 import XCTest
 

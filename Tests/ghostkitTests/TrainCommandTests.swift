@@ -1,10 +1,13 @@
 import Foundation
 import GhostIO
+import GhostModels
 import GhostTensor
 import GhostTestSupport
-import XCTest
-#if canImport(Glibc)
+import GhostTrain
 import Glibc
+import XCTest
+
+#if canImport(Glibc)
 #endif
 
 /// `ghostkit train` / `eval` on a few hundred Fashion-MNIST images with a tiny CIFAR ResNet-20.

@@ -1,3 +1,4 @@
+import GhostConvert
 import GhostIO
 import GhostModels
 import GhostTensor

@@ -1,3 +1,4 @@
+import GhostData
 import GhostTensor
 
 /// Feature maps of one image laid out as a grid of small images (torchvision's make_grid for

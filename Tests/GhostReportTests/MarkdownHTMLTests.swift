@@ -1,4 +1,5 @@
 import GhostIO
+import GhostReport
 import XCTest
 
 final class MarkdownHTMLTests: XCTestCase {

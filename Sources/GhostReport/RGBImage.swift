@@ -1,3 +1,6 @@
+import GhostModels
+import GhostTensor
+
 /// An 8-bit RGB raster with simple drawing primitives (rectangles, lines, text), the canvas for
 /// every PNG figure GhostKit writes.
 public struct RGBImage {

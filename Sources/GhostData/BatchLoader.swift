@@ -1,4 +1,4 @@
-import GhostModels
+import GhostIO
 import GhostTensor
 
 /// Augmentation applied to training batches.

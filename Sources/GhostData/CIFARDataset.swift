@@ -1,6 +1,4 @@
 import Foundation
-import GhostIO
-import GhostModels
 import GhostTensor
 
 extension ImageDataset {

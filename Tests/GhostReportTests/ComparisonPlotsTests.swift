@@ -1,5 +1,7 @@
 import Foundation
 import GhostIO
+import GhostModels
+import GhostReport
 import GhostTestSupport
 import GhostTrain
 import XCTest

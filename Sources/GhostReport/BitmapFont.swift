@@ -1,3 +1,5 @@
+
+
 /// A 5×8 bitmap font for printable ASCII: each glyph is 5 column bytes, bit 0 = top row
 /// (bit 7 holds descenders). Characters outside ASCII draw as a hollow box.
 enum BitmapFont {

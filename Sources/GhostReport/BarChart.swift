@@ -1,3 +1,5 @@
+
+
 /// A vertical bar chart with value axis, grid, rotated category labels and a title.
 public struct BarChart {
     public var title: String

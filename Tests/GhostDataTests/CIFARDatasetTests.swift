@@ -1,6 +1,6 @@
 import Foundation
+import GhostData
 import GhostTestSupport
-import GhostTrain
 import XCTest
 
 /// The CIFAR-10/100 binary reader on small files written here in the official record layout.

@@ -1,3 +1,4 @@
+import GhostModels
 import GhostTensor
 
 extension Architecture {

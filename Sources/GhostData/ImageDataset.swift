@@ -1,6 +1,5 @@
 import Foundation
 import GhostIO
-import GhostModels
 import GhostTensor
 
 /// An in-memory labelled image set, stored as raw [0, 1] pixels; normalisation is applied per batch.

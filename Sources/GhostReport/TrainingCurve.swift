@@ -1,4 +1,5 @@
 import GhostIO
+import GhostTrain
 
 /// The training-curve figure: loss (train, test) above accuracy (train, test), per epoch.
 public enum TrainingCurve {
