@@ -1,4 +1,5 @@
 import ArgumentParser
+import GhostAnalysis
 import GhostCheckpoint
 import GhostData
 import GhostIO
@@ -18,9 +19,10 @@ struct ActivationInputOptions: ParsableArguments {
 
     var listLayers: Bool { layers == "list" }
 
-    /// A pipeline configured with these options.
-    func pipeline() throws -> ScanPipeline {
-        var p = ScanPipeline(checkpointPath: try checkpoint ?? ScanPipeline.defaultCheckpoint(), architecture: try archOptions.architecture())
+    /// A scan configured with these options.
+    func config() throws -> ScanConfig {
+        var p = ScanConfig(checkpointPath: try checkpoint ?? EmbeddedCheckpoint.path(),
+                           architecture: try archOptions.architecture())
         p.dataDir = dataDir; p.images = images; p.inputs = inputs; p.batchSize = batchSize
         p.layers = listLayers ? nil : layers
         return p

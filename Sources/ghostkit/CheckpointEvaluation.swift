@@ -22,7 +22,7 @@ struct CheckpointEvaluation {
         guard ckpt.architecture.inChannels == test.channels, ckpt.architecture.numClasses == test.classNames.count else {
             throw GhostError.file(path, "\(ckpt.architecture.displayName) does not fit \(test.name) (\(test.channels) channels, \(test.classNames.count) classes)")
         }
-        let norm = ckpt.normalization ?? data.normalization(of: test)
+        let norm = try ckpt.normalization ?? data.normalization(of: test)
         let loader = BatchLoader(dataset: test, batchSize: batchSize, normalization: norm)
         let bar = ProgressBar(total: loader.batchesPerEpoch, label: "eval")
         let t0 = Date()

@@ -47,7 +47,7 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
         guard calibrationImages >= 32 else { throw ValidationError("--calibration-images must be ≥ 32 (BN statistics and the d×d fits need them)") }
-        let path = try checkpoint ?? ScanPipeline.defaultCheckpoint()
+        let path = try checkpoint ?? EmbeddedCheckpoint.path()
         let t0 = Date()
         let ckpt = try Checkpoint(path: path)
         if let arch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostAnalysis
 import GhostIO
 
 /// `ghostkit dump`: activations of chosen layers over many inputs, streamed into one HDF5 file.
@@ -22,14 +23,14 @@ struct DumpCommand: ParsableCommand {
 
     func run() throws {
         try engine.apply()
-        var dump = try input.pipeline()
+        var dump = try input.config()
         dump.overwrite = overwrite
         dump.dumpOnly = true
-        let h5 = out ?? ScanPipeline.defaultOutput("dump", checkpoint: dump.checkpointPath) + "/activations.h5"
+        let h5 = out ?? ScanConfig.defaultOutput("dump", checkpoint: dump.checkpointPath) + "/activations.h5"
         dump.h5Path = h5
         let dir = URL(fileURLWithPath: h5).deletingLastPathComponent().path
         AtomicFile.removeStaleTemps(in: dir, for: URL(fileURLWithPath: h5).lastPathComponent)  // of a dump killed earlier
-        guard let result = try dump.run(listLayers: input.listLayers) else { return }
+        guard let result = try ScanRunner.run(dump, listLayers: input.listLayers) else { return }
         let reader = try ActivationReader(path: result.written[0])
         for name in reader.layerNames { print("\(name)  \(try reader.shape("layers/" + name))") }
         print("wrote " + result.written[0])

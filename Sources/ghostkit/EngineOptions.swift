@@ -7,8 +7,13 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Worker threads for the engine (default: number of cores).")
     var threads: Int = Engine.defaultThreads
 
-    func apply() throws {
-        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+    func apply() throws { try Self.apply(threads: threads) }
+
+    /// Checks a thread count and hands it to the engine.
+    static func apply(threads: Int) throws {
+        guard (1...1024).contains(threads) else {
+            throw ValidationError("--threads must be between 1 and 1024, got \(threads)")
+        }
         Engine.threads = threads
     }
 }

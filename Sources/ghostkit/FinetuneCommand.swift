@@ -41,19 +41,28 @@ struct FinetuneCommand: ParsableCommand {
 
     func run() throws {
         let stem = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(12)) : checkpoint
-        var args = ["--init", checkpoint, "--epochs", String(epochs), "--lr", String(lr), "--warmup-epochs", String(warmupEpochs),
-                    "--batch-size", String(batchSize), "--weight-decay", String(weightDecay), "--label-smoothing", String(labelSmoothing),
-                    "--nesterov", "--seed", String(seed), "--limit-train", String(limitTrain), "--limit-test", String(limitTest),
-                    "--data-dir", dataDir, "--dtype", dtype, "--out", out ?? stem + "-ft.safetensors"]
-        if let resume { args += ["--resume", resume] }
-        if let threads { args += ["--threads", String(threads)] }
+        var config = TrainConfig(start: resume.map { .resume($0) } ?? .initialise(from: checkpoint),
+                                 out: out ?? stem + "-ft.safetensors")
+        for path in Trainer.Outputs(checkpoint: config.out).all {
+            AtomicFile.removeStaleTemps(in: directory(of: path), for: fileName(of: path))
+        }
+        let threads = self.threads ?? Engine.defaultThreads
+        try EngineOptions.apply(threads: threads)
+        (config.epochs, config.learningRate, config.warmupEpochs, config.batchSize) = (epochs, lr, warmupEpochs, batchSize)
+        (config.weightDecay, config.labelSmoothing, config.nesterov, config.seed) = (weightDecay, labelSmoothing, true, seed)
+        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()) else {
+            throw ValidationError("--dtype must be F32, F16 or BF16")
+        }
+        (config.dtype, config.threads, config.commandLine) = (storage, threads, CommandLine.recorded)
         if distill || teacher != nil {
             guard let t = try teacher ?? Checkpoint(path: checkpoint).metadata["ghostkit.converted_from"] else {
-                throw GhostError.file(checkpoint, "names no source model to distil from (not written by ghostkit convert); pass --teacher")
+                throw GhostError.file(checkpoint, "names no source model to distil from (not written by ghostkit "
+                    + "convert); pass --teacher")
             }
-            args += ["--teacher", t, "--kd-temperature", String(kdTemperature), "--kd-weight", String(kdWeight)]
+            FileHandle.standardError.write(Data("distilling from \(t) (T = \(kdTemperature), α = \(kdWeight))\n".utf8))
+            config.distillation = DistillationConfig(teacher: t, temperature: kdTemperature, weight: kdWeight)
         }
-        let train = try TrainCommand.parse(args)
-        try train.run()
+        let data = DatasetSpec(kind: .fashionMNIST, directory: dataDir, limitTrain: limitTrain, limitTest: limitTest)
+        try TrainCommand.train(config, expected: nil, data: data)
     }
 }

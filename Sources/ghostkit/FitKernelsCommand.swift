@@ -121,17 +121,17 @@ struct FitKernelsCommand: ParsableCommand {
             }
             return scan
         }
-        let ckpt = try checkpoint ?? ScanPipeline.defaultCheckpoint()
-        let dir = ScanPipeline.defaultOutput("scan", checkpoint: ckpt)
+        let ckpt = try checkpoint ?? EmbeddedCheckpoint.path()
+        let dir = ScanConfig.defaultOutput("scan", checkpoint: ckpt)
         if FileManager.default.fileExists(atPath: dir + "/pairs.json") {
             let previous = try ScanReport.read(dir + "/pairs.json")
             if previous.sha256 == (try SHA256.hex(file: ckpt)) { return dir }
         }
         FileHandle.standardError.write("no scan of \(ckpt) in \(dir): scanning first\n".data(using: .utf8)!)
-        var pipeline = ScanPipeline(checkpointPath: ckpt, architecture: nil)
+        var pipeline = ScanConfig(checkpointPath: ckpt)
         pipeline.outDir = dir
         pipeline.overwrite = true
-        _ = try pipeline.run()
+        _ = try ScanRunner.run(pipeline)
         return dir
     }
 

@@ -67,7 +67,7 @@ struct GridCommand: ParsableCommand {
     }
 
     func mapsFromCheckpoint() throws -> Tensor {
-        let path = try checkpoint ?? ScanPipeline.defaultCheckpoint()
+        let path = try checkpoint ?? EmbeddedCheckpoint.path()
         let ckpt = try Checkpoint(path: path)
         let (model, _) = try ckpt.makeModel()
         let names = model.layerNames

@@ -29,10 +29,10 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         try engine.apply()
-        var scan = try input.pipeline()
+        var scan = try input.config()
         scan.threshold = threshold; scan.topK = topK; scan.overlapping = overlapping; scan.gridLayer = gridLayer
         scan.imageIndex = imageIndex; scan.outDir = out; scan.overwrite = overwrite
-        guard let result = try scan.run(listLayers: input.listLayers) else { return }
+        guard let result = try ScanRunner.run(scan, listLayers: input.listLayers) else { return }
         print(result.report.summaryTable())
         print("wrote " + result.written.joined(separator: ", "))
     }

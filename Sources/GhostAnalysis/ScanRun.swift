@@ -1,0 +1,177 @@
+import Foundation
+import GhostCheckpoint
+import GhostData
+import GhostIO
+import GhostModels
+import GhostTensor
+
+/// What a redundancy scan (or a plain activation dump) runs over and where it writes.
+public struct ScanConfig {
+    public var checkpointPath: String
+    /// Overrides (or supplies) the checkpoint's architecture.
+    public var architecture: Architecture?
+    public var dataDir = ImageDataset.fashionMNISTDirectory
+    /// Number of Fashion-MNIST test images (ignored with `inputs`).
+    public var images = 64
+    public var batchSize = 32
+    /// `--layers`: names or globs (nil: every block output).
+    public var layers: String?
+    /// Pearson r at which two channels count as a ghost pair.
+    public var threshold: Float = 0.7
+    public var topK = 16
+    public var overlapping = false
+    /// Layer whose maps the Figure-1 grid shows (nil: the last block of layer1).
+    public var gridLayer: String?
+    public var imageIndex = 0
+    /// Output directory (nil: outputs/scan-<checkpoint stem>).
+    public var outDir: String?
+    public var overwrite = false
+    /// PNG files or folders to run instead of the Fashion-MNIST test images.
+    public var inputs: [String] = []
+    /// Only write the HDF5 file (to `h5Path`), no pair search or report: `ghostkit dump`.
+    public var dumpOnly = false
+    /// HDF5 path (default: <outDir>/activations.h5).
+    public var h5Path: String?
+
+    public init(checkpointPath: String, architecture: Architecture? = nil) {
+        self.checkpointPath = checkpointPath
+        self.architecture = architecture
+    }
+
+    /// outputs/<verb>-<checkpoint stem>.
+    public static func defaultOutput(_ verb: String, checkpoint: String) -> String {
+        "outputs/\(verb)-" + URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
+    }
+
+    /// The first problem with these settings, as a message naming the flag, or nil.
+    public func problem() -> String? {
+        guard images >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
+            return "need --images ≥ 1, --batch-size ≥ 1, --top-k ≥ 1, -1 ≤ --threshold ≤ 1"
+        }
+        return nil
+    }
+}
+
+/// What a scan produced: the report, where it went, and the maps of the Figure-1 layer for the chosen image.
+public struct ScanResult {
+    public let report: ScanReport
+    public let dir: String
+    /// Every path written (the HDF5 file first).
+    public var written: [String]
+    /// [C, H, W] maps of `report.gridLayer` for `report.imageIndex` (nil for a dump).
+    public let gridMaps: Tensor?
+    /// Time spent in the pair search's accumulators, and its floating-point work.
+    public let analysisSeconds: Double, analysisFLOPs: Double
+}
+
+/// The redundancy scan: forward passes streamed into HDF5 and into per-layer correlation accumulators, then the
+/// pair search and the report's data files.
+public enum ScanRun {
+    /// The HDF5 "kind" attribute of a layer: stem, block_out, conv, bn or relu.
+    public static func kind(_ name: String) -> String {
+        if name == "stem" || name == "pool" { return name }
+        if name == "fc" || name == "classifier" { return "logits" }
+        if name == "conv_head" { return "head" }
+        let parts = name.split(separator: ".")
+        let last = parts.last.map(String.init) ?? ""
+        for k in ["conv", "bn", "relu", "downsample"] where last.hasPrefix(k) && parts.count == 3 { return k }
+        return "block_out"
+    }
+
+    /// The layers a scan of `model` can record (a dump also records the head).
+    public static func availableLayers(_ model: ImageClassifier, dumpOnly: Bool) -> [String] {
+        dumpOnly ? model.layerNames : model.layerNames.filter { !model.headNames.contains($0) }
+    }
+
+    /// Runs the scan; `progress(done, total)` after every batch. Writes the HDF5 file and the report's data files
+    /// (the figures are GhostReport's ScanFigures).
+    public static func run(_ config: ScanConfig, progress: (Int, Int) -> Void = { _, _ in }) throws -> ScanResult {
+        if let p = config.problem() { throw GhostError(p) }
+        let cfg = config
+        let ckpt = try Checkpoint(path: cfg.checkpointPath, architecture: cfg.architecture)
+        let arch = ckpt.architecture
+        let (model, _) = try ckpt.makeModel()
+        let modelName = URL(fileURLWithPath: cfg.checkpointPath).deletingPathExtension().lastPathComponent
+        let available = availableLayers(model, dumpOnly: cfg.dumpOnly)
+        let chosen = try LayerSelection.resolve(cfg.layers, available: available, defaultLayers: model.blockNames)
+        model.observeInsideBlocks = chosen.contains { $0.split(separator: ".").count == 3 }
+        let firstGroupOutput = model.blockNames.last { $0.hasPrefix("layer1.") }
+        let gridName = cfg.gridLayer ?? firstGroupOutput.flatMap { chosen.contains($0) ? $0 : nil } ?? chosen[0]
+        guard chosen.contains(gridName) else {
+            throw GhostError("--grid-layer \(gridName) is not among the scanned layers "
+                + "(\(chosen.joined(separator: ", ")))")
+        }
+        guard cfg.imageIndex >= 0 && (cfg.imageIndex < cfg.images || !cfg.inputs.isEmpty) else {
+            throw GhostError("--image-index must be in 0..<\(cfg.images)")
+        }
+        let data = cfg.inputs.isEmpty
+            ? try ImageDataset.fashionMNIST(split: "test", directory: cfg.dataDir).prefix(cfg.images)
+            : try ImageDataset.png(cfg.inputs, channels: arch.inChannels)
+        guard cfg.imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
+        guard data.channels == arch.inChannels else {
+            throw GhostError.file(cfg.checkpointPath, "\(arch.displayName) expects \(arch.inChannels) input "
+                + "channels; \(data.name) has \(data.channels)")
+        }
+        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
+        let dir = cfg.outDir ?? ScanConfig.defaultOutput("scan", checkpoint: cfg.checkpointPath)
+        let h5 = cfg.h5Path ?? dir + "/activations.h5"
+        try OutputDirectory.create(URL(fileURLWithPath: h5).deletingLastPathComponent().path)
+        if !cfg.dumpOnly { try OutputDirectory.create(dir) }
+        let sha = try SHA256.hex(file: cfg.checkpointPath)
+        let source = cfg.inputs.isEmpty ? "\(data.name) first \(data.count) images"
+            : "\(data.name): \(cfg.inputs.joined(separator: ", ")), converted to \(data.channels) channel(s), "
+                + "resized to \(data.height)×\(data.width)"
+        let writer = try ActivationWriter(path: h5, attributes: [
+            "model": arch.json, "checkpoint": cfg.checkpointPath, "checkpoint_sha256": sha,
+            "created": ISO8601DateFormatter().string(from: Date()),
+            "input_shape": "[N, \(data.channels), \(data.height), \(data.width)]",
+            "preprocessing": source + ", pixels/255, normalised mean \(norm.mean) std \(norm.std)",
+        ], overwrite: cfg.overwrite)
+
+        var correlations: [String: ChannelCorrelation] = [:]
+        var gridMaps: Tensor?
+        let loader = BatchLoader(dataset: data, batchSize: cfg.batchSize, normalization: norm)
+        let order = loader.order(epoch: 0)
+        var analysisSeconds = 0.0
+        for b in 0..<loader.batchesPerEpoch {
+            let (x, y) = loader.batch(b, order: order, epoch: 0)
+            var captured: [(name: String, kind: String, tensor: Tensor)] = []
+            model.observer = { name, t in if chosen.contains(name) { captured.append((name, Self.kind(name), t)) } }
+            _ = model(x)
+            for c in captured {  // NaN/Inf activations (e.g. non-finite weights) stop the run at this batch
+                guard let bad = c.tensor.firstNonFiniteIndex else { continue }
+                let image = b * cfg.batchSize + bad / (c.tensor.count / c.tensor.shape[0])
+                throw GhostError.file(cfg.checkpointPath, "layer \(c.name) produced \(c.tensor.pointer[bad]) for "
+                    + "image \(image) (batch \(b + 1)); nothing was written (are the weights finite?)")
+            }
+            try writer.append(inputs: x, labels: y, layers: captured)
+            let t0 = Date()
+            for c in captured where !cfg.dumpOnly {
+                correlations[c.name, default: ChannelCorrelation(channels: c.tensor.shape[1])].add(c.tensor)
+                let first = b * cfg.batchSize
+                if c.name == gridName, cfg.imageIndex >= first, cfg.imageIndex < first + y.count {
+                    let per = c.tensor.count / c.tensor.shape[0]
+                    let m = Tensor(uninitialized: Array(c.tensor.shape.dropFirst()))
+                    m.pointer.update(from: c.tensor.pointer + (cfg.imageIndex - first) * per, count: per)
+                    gridMaps = m
+                }
+            }
+            analysisSeconds += Date().timeIntervalSince(t0)
+            progress(b + 1, loader.batchesPerEpoch)
+        }
+        model.observer = nil
+        try writer.finish()
+        let results = cfg.dumpOnly ? [] : chosen.map { name in
+            LayerRedundancy(layer: name, correlation: correlations[name]!.pearson(),
+                            channels: correlations[name]!.channels, threshold: cfg.threshold, topK: cfg.topK,
+                            nonOverlapping: !cfg.overlapping)
+        }
+        let report = ScanReport(model: modelName, checkpoint: cfg.checkpointPath, sha256: sha, architecture: arch,
+                                images: data.count, threshold: cfg.threshold, gridLayer: gridName,
+                                imageIndex: cfg.imageIndex, layers: results)
+        let written = cfg.dumpOnly ? [h5] : [h5] + (try report.write(to: dir))
+        return ScanResult(report: report, dir: dir, written: written, gridMaps: cfg.dumpOnly ? nil : gridMaps,
+                          analysisSeconds: analysisSeconds,
+                          analysisFLOPs: correlations.values.reduce(0) { $0 + $1.flops })
+    }
+}
