@@ -25,20 +25,11 @@ public struct Checkpoint {
     /// Tensors under this prefix hold optimiser state of a training checkpoint ("optim.momentum.<name>" for SGD,
     /// "optim.exp_avg.<name>", "optim.exp_avg_sq.<name>", "optim.step.<name>" for Adam/AdamW).
     public static let optimizerStatePrefix = "optim."
-    /// SGD's momentum buffers.
-    public static let optimizerPrefix = "optim.momentum."
 
     /// Optimiser state stored by `ghostkit train`, by key without the "optim." prefix.
     public var optimizerState: [String: Tensor] {
         var out: [String: Tensor] = [:]
         for (k, v) in tensors where k.hasPrefix(Self.optimizerStatePrefix) { out[String(k.dropFirst(Self.optimizerStatePrefix.count))] = v }
-        return out
-    }
-
-    /// Momentum buffers stored by `ghostkit train`, by parameter name.
-    public var momentumBuffers: [String: Tensor] {
-        var out: [String: Tensor] = [:]
-        for (k, v) in tensors where k.hasPrefix(Self.optimizerPrefix) { out[String(k.dropFirst(Self.optimizerPrefix.count))] = v }
         return out
     }
 
@@ -127,20 +118,17 @@ public struct Checkpoint {
         metadata[Key.normalization].flatMap { Normalization(json: $0) }
     }
 
-    /// Writes a model's state dict with metadata (architecture JSON added automatically), atomically; `momentum`
-    /// (SGD's buffers, as "optim.momentum.<name>") and `optimizerState` (an optimiser's `state`, as "optim.<key>") beside it.
+    /// Writes a model's state dict with metadata (architecture JSON added automatically), atomically;
+    /// `optimizerState` (an optimiser's `state`, as "optim.<key>") beside it.
     public static func save(_ model: Module, architecture: Architecture, to path: String,
                             dtype: SafetensorsDType = .F32, normalization: Normalization? = nil,
-                            metadata extra: [String: String] = [:], momentum: [String: Tensor] = [:],
+                            metadata extra: [String: String] = [:],
                             optimizerState: [String: Tensor] = [:]) throws {
         var meta = extra
         meta[Key.architecture] = architecture.json
         if let n = normalization { meta[Key.normalization] = n.json }
         var entries = model.namedParameters().map { name, p in
             (name: name, tensor: p.value, dtype: p.isInteger ? SafetensorsDType.I64 : dtype)
-        }
-        for (name, t) in momentum.sorted(by: { $0.key < $1.key }) {
-            entries.append((name: optimizerPrefix + name, tensor: t, dtype: .F32))
         }
         for (key, t) in optimizerState.sorted(by: { $0.key < $1.key }) {
             entries.append((name: optimizerStatePrefix + key, tensor: t, dtype: .F32))

@@ -13,7 +13,7 @@ public struct ConversionReport: Codable {
     public let converted: String
     public let s: Int
     public let d: Int
-    public let mode: String
+    public let mode: ConversionMode
     public let calibrationImages: Int
     public let recalibrated: Bool
     public let inputSize: Int
@@ -34,7 +34,7 @@ public struct ConversionReport: Codable {
         case accuracyOriginal = "accuracy_original", accuracyConverted = "accuracy_converted", accuracyRecalibrated = "accuracy_recalibrated"
     }
 
-    public init(source: String, sourceSHA256: String, output: String, original: String, converted: String, s: Int, d: Int, mode: String,
+    public init(source: String, sourceSHA256: String, output: String, original: String, converted: String, s: Int, d: Int, mode: ConversionMode,
                 calibrationImages: Int, recalibrated: Bool, inputSize: Int, sizeBefore: Size, sizeAfter: Size, evalImages: Int,
                 accuracyOriginal: Double?, accuracyConverted: Double?, accuracyRecalibrated: Double?, units: [ConvertedUnit], seconds: Double) {
         self.source = source; self.sourceSHA256 = sourceSHA256; self.output = output; self.original = original; self.converted = converted
@@ -50,7 +50,7 @@ public struct ConversionReport: Codable {
     public func summary() -> String {
         let p = Double(sizeAfter.params) / Double(sizeBefore.params), m = Double(sizeAfter.macs) / Double(sizeBefore.macs)
         return """
-        \(original) → \(converted) (\(mode), calibration \(calibrationImages) images)
+        \(original) → \(converted) (\(mode.rawValue), calibration \(calibrationImages) images)
         params \(sizeBefore.params) → \(sizeAfter.params) (\(String(format: "%.1f", 100 * p)) %), MACs at \(inputSize)² \(sizeBefore.macs) → \(sizeAfter.macs) (\(String(format: "%.1f", 100 * m)) %)
         test accuracy (\(evalImages) images): original \(pct(accuracyOriginal)), converted \(pct(accuracyConverted)), after BN recalibration \(pct(accuracyRecalibrated))
         """
@@ -69,7 +69,7 @@ public struct ConversionReport: Codable {
         try AtomicFile.write(Data(csv.utf8), to: dir + "/report.csv")
         var md = "# Conversion: \(original) → \(converted)\n\n"
         md += "Source `\(source)` (sha256 `\(sourceSHA256.prefix(16))…`), written to `\(output)` in \(String(format: "%.1f", seconds)) s.\n\n"
-        md += mode == "data-driven"
+        md += mode == .dataDriven
             ? "Data-driven: per conv, the channel correlation of its BN outputs over \(calibrationImages) calibration images picks m = ⌈n/\(s)⌉ intrinsic channels (greedy cover on r², ≤ \(s - 1) ghosts each); the primary conv copies their trained filters and BN; each ghost channel's \(d)×\(d) cheap kernel + bias is the least-squares fit from its intrinsic map to its original BN output; `output_index` restores the channel order.\n\n"
             : "Naive: the first m = ⌈n/\(s)⌉ filters are kept, every cheap \(d)×\(d) kernel starts as the identity (each ghost copies its intrinsic map).\n\n"
         md += "| | params | MACs at \(inputSize)² | test accuracy (\(evalImages) images) |\n|---|---|---|---|\n"

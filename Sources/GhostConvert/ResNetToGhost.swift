@@ -49,9 +49,9 @@ public enum ResNetToGhost {
         for (i, (a, b)) in zip(original.stages, ghost.stages).enumerated() {
             for (j, (blockA, blockB)) in zip(a.layers, b.layers).enumerated() {
                 // A block left plain by the settings keeps the original's weights (copied by name).
-                if blockB is BasicBlock || blockB is Bottleneck { continue }
-                let units = (blockA as? BasicBlock)?.convUnits ?? (blockA as? Bottleneck)?.convUnits
-                let ghosts = (blockB as? GhostBasicBlock)?.ghostUnits ?? (blockB as? GhostBottleneckBlock)?.ghostUnits
+                if blockB is PlainResidualBlock { continue }
+                let units = (blockA as? PlainResidualBlock)?.convUnits
+                let ghosts = (blockB as? GhostResidualBlock)?.ghostUnits
                 guard let units, let ghosts else { throw GhostError("layer\(i + 1).\(j): not a plain ResNet block (already a Ghost model?)") }
                 for u in units {
                     guard let g = ghosts.first(where: { $0.name == u.name }) else { throw GhostError("layer\(i + 1).\(j).\(u.name) has no Ghost counterpart") }
@@ -197,12 +197,13 @@ public enum ResNetToGhost {
     /// cumulative mean/variance of its input over `batches` (weights and biases unchanged).
     public static func recalibrateBatchNorm(_ model: Module, batches: [Tensor]) {
         let bns = model.namedModules().compactMap { $0.1 as? GhostModule }.flatMap { [$0.primaryBN, $0.cheapBN] }
+        let momenta = bns.map(\.momentum)
         model.train(false)
         for bn in bns { bn.train(true) }
         for (k, x) in batches.enumerated() {
             for bn in bns { bn.momentum = 1 / Float(k + 1) }
             _ = model(x)
         }
-        for bn in bns { bn.train(false); bn.momentum = 0.1 }
+        for (bn, m) in zip(bns, momenta) { bn.train(false); bn.momentum = m }
     }
 }

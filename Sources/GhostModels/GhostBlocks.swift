@@ -2,7 +2,7 @@ import GhostTensor
 
 /// BasicBlock with both convs (and a projection shortcut) replaced by Ghost modules:
 /// ghost 3×3 (stride, BN, ReLU) → ghost 3×3 (BN), + shortcut, ReLU. Names: conv1.*, conv2.*, downsample.0.*.
-public final class GhostBasicBlock: Module {
+public final class GhostBasicBlock: Module, GhostResidualBlock {
     public let conv1: GhostModule, conv2: GhostModule
     let shortcut: ShortcutPath
 
@@ -41,7 +41,7 @@ public final class GhostBasicBlock: Module {
 
 /// Bottleneck with its three convs (and a projection shortcut) replaced by Ghost modules:
 /// ghost 1×1 (ReLU) → ghost 3×3 (stride, ReLU) → ghost 1×1 (×4, no ReLU), + shortcut, ReLU.
-public final class GhostBottleneckBlock: Module {
+public final class GhostBottleneckBlock: Module, GhostResidualBlock {
     public let conv1: GhostModule, conv2: GhostModule, conv3: GhostModule
     let shortcut: ShortcutPath
 

@@ -80,9 +80,9 @@ public final class ResNet: ImageClassifier {
         observer?("stem", y)
         for (i, stage) in stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
-                let inner: ((String, Tensor) -> Void)? = observeInsideBlocks ? observer.map { o in { o("layer\(i + 1).\(j).\($0)", $1) } } : nil
-                (block as? BasicBlock)?.observer = inner
-                (block as? Bottleneck)?.observer = inner
+                if let plain = block as? PlainResidualBlock {
+                    plain.observer = observeInsideBlocks ? observer.map { o in { o("layer\(i + 1).\(j).\($0)", $1) } } : nil
+                }
                 y = block(y)
                 observer?("layer\(i + 1).\(j)", y)
             }
@@ -109,7 +109,7 @@ public final class ResNet: ImageClassifier {
         var names = ["stem"]
         for (i, stage) in stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
-                let inner = (block as? Bottleneck)?.innerLayerNames ?? (block as? BasicBlock)?.innerLayerNames ?? []
+                let inner = (block as? PlainResidualBlock)?.innerLayerNames ?? []
                 names += inner.map { "layer\(i + 1).\(j).\($0)" } + ["layer\(i + 1).\(j)"]
             }
         }

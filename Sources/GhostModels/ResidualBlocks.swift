@@ -111,7 +111,7 @@ final class ShortcutPath {
 }
 
 /// torchvision's BasicBlock: 3×3 conv (stride) → BN → ReLU → 3×3 conv → BN, + shortcut, ReLU.
-public final class BasicBlock: Module {
+public final class BasicBlock: Module, PlainResidualBlock {
     public static let expansion = 1
     public let conv1: Conv2D, bn1: BatchNorm2D, conv2: Conv2D, bn2: BatchNorm2D
     let shortcut: ShortcutPath
@@ -170,7 +170,7 @@ public final class BasicBlock: Module {
 }
 
 /// torchvision's Bottleneck (v1.5, stride on the 3×3): 1×1 → 3×3 (stride) → 1×1 (×4), + shortcut, ReLU.
-public final class Bottleneck: Module {
+public final class Bottleneck: Module, PlainResidualBlock {
     public static let expansion = 4
     public let conv1: Conv2D, bn1: BatchNorm2D, conv2: Conv2D, bn2: BatchNorm2D, conv3: Conv2D, bn3: BatchNorm2D
     let shortcut: ShortcutPath

@@ -60,9 +60,6 @@ public final class SGD: Optimizer {
         }
     }
 
-    /// Restores momentum buffers (from a training checkpoint).
-    public func loadMomentum(_ buffers: [String: Tensor]) { momentumBuffers = buffers }
-
     /// The momentum buffers as "momentum.<name>".
     public var state: [String: Tensor] {
         Dictionary(uniqueKeysWithValues: momentumBuffers.map { ("momentum." + $0.key, $0.value) })

@@ -41,110 +41,30 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try engine.apply()
-        guard ratio >= 2 else { throw ValidationError("--s must be ≥ 2 (got \(ratio))") }
-        guard kernel >= 1, kernel % 2 == 1 else { throw ValidationError("--d must be odd and ≥ 1 (got \(kernel))") }
-        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()), [.F32, .F16, .BF16].contains(storage) else {
+        var c = ConversionConfig(checkpoint: try checkpoint ?? EmbeddedCheckpoint.path())
+        (c.expectedArchitecture, c.ratio, c.kernel, c.blocks) = (arch, ratio, kernel, blocks)
+        (c.mode, c.calibrationImages, c.evalImages) = (naive ? .naive : .dataDriven, calibrationImages, evalImages)
+        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()) else {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
-        guard calibrationImages >= 32 else { throw ValidationError("--calibration-images must be ≥ 32 (BN statistics and the d×d fits need them)") }
-        let path = try checkpoint ?? EmbeddedCheckpoint.path()
-        let t0 = Date()
-        let ckpt = try Checkpoint(path: path)
-        if let arch {
-            let expected = try Architecture(name: arch)
-            guard expected.family == ckpt.architecture.family, expected.depth == ckpt.architecture.depth, expected.ghost == ckpt.architecture.ghost else {
-                throw GhostError.file(path, "checkpoint is \(ckpt.architecture.displayName), not \(arch)")
-            }
-        }
-        guard ckpt.architecture.family != "ghostnet" else {
-            throw GhostError.file(path, "is a GhostNet (\(ckpt.architecture.displayName)); convert turns a plain ResNet into a Ghost-ResNet")
-        }
-        guard ckpt.architecture.ghost == nil else { throw GhostError.file(path, "is already a Ghost-ResNet (\(ckpt.architecture.displayName)); convert a plain ResNet") }
-        let (original, _) = try ckpt.makeModel()
-        let allBlocks = ckpt.architecture.blockNames
-        let chosen: [String]? = try blocks.map { spec in
-            let expanded = spec.split(separator: ",").map { p in
-                let p = p.trimmingCharacters(in: .whitespaces)
-                return p.contains(".") ? p : p + ".*"   // a stage name ("layer3") means all of its blocks
-            }.joined(separator: ",")
-            return try LayerSelection.resolve(expanded, available: allBlocks)
-        }
-        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
-        let train = try ImageDataset.fashionMNIST(split: "train", directory: dataDir)
-        guard train.count >= calibrationImages else {
-            throw GhostError.file(dataDir, "has \(train.count) training images; --calibration-images \(calibrationImages) needs more")
-        }
-        guard train.channels == ckpt.architecture.inChannels else {
-            throw GhostError.file(path, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(train.name) has \(train.channels)")
-        }
-        let calib = BatchLoader(dataset: train.prefix(calibrationImages), batchSize: 64, normalization: norm)
-        let order = calib.order(epoch: 0)
-        let batches = (0..<calib.batchesPerEpoch).map { calib.batch($0, order: order, epoch: 0).images }
-
-        FileHandle.standardError.write("converting \(ckpt.architecture.displayName) with s=\(ratio), d=\(kernel) (\(naive ? "naive" : "data-driven"))…\n".data(using: .utf8)!)
-        let (ghost, ghostArch, units) = try ResNetToGhost.convert(original, architecture: ckpt.architecture,
-                                                                   settings: .init(ghost: GhostSettings(s: ratio, d: kernel, blocks: chosen == allBlocks ? nil : chosen),
-                                                                                  dataDriven: !naive),
-                                                                   calibration: batches)
-        _ = try ConversionGrids.unit(gridUnit, among: units.map(\.name))   // before minutes of evaluation
-        var accOriginal: Double?, accConverted: Double?, accRecal: Double?
-        let test = evalImages > 0 ? try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(evalImages) : nil
-        func accuracy(_ m: Module, _ label: String) -> Double? {
-            guard let test else { return nil }
-            let loader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
-            let bar = ProgressBar(total: loader.batchesPerEpoch, label: label)
-            let e = Evaluation.run(m, loader: loader, classes: ckpt.architecture.numClasses) { b, _ in bar.update(b, "") }
-            bar.finish()
-            return e.accuracy
-        }
-        accOriginal = accuracy(original, "eval original")
-        accConverted = accuracy(ghost, "eval converted")
-        if !noRecalibrate {
-            ResNetToGhost.recalibrateBatchNorm(ghost, batches: batches)
-            accRecal = accuracy(ghost, "eval recalibrated")
-        }
-
-        // One image's maps of one converted conv, original vs Ghost (computed before anything is written).
-        let image = BatchLoader(dataset: (test ?? train).prefix(1), batchSize: 1, normalization: norm).batch(0, order: [0], epoch: 0).images
-        guard let resnet = original as? ResNet else { throw GhostError.file(path, "is not a plain ResNet") }
-        let grids = try ConversionGrids(original: resnet, ghost: ghost, unit: gridUnit, image: image)
-
-        let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let output = out ?? "outputs/convert-\(stem)/\(stem)-ghost-s\(ratio)-d\(kernel)\(naive ? "-naive" : "")\(partialTag(chosen, of: allBlocks)).safetensors"
-        let dir = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
-        try OutputDirectory.create(dir)
-        let sha = try SHA256.hex(file: path)
-        try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: storage, normalization: norm, metadata: [
-            "ghostkit.converted_from": path, "ghostkit.converted_from_sha256": sha,
-            "ghostkit.conversion": "s=\(ratio) d=\(kernel) mode=\(naive ? "naive" : "data-driven") calibration=\(calibrationImages) recalibrated=\(!noRecalibrate)",
-        ])
-        let size = ckpt.architecture.inChannels == 1 ? 28 : ckpt.architecture.defaultInputSize
-        func measure(_ m: Module) -> ConversionReport.Size {
-            var p = Profiler()
-            _ = m.profile([1, ckpt.architecture.inChannels, size, size], &p)
-            return .init(params: p.totalParams, macs: p.totalMACs)
-        }
-        let report = ConversionReport(source: path, sourceSHA256: sha, output: output, original: ckpt.architecture.displayName,
-                                      converted: ghostArch.displayName, s: ratio, d: kernel, mode: naive ? "naive" : "data-driven",
-                                      calibrationImages: calibrationImages, recalibrated: !noRecalibrate, inputSize: size,
-                                      sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
-                                      accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
-                                      units: units, seconds: Date().timeIntervalSince(t0))
+        (c.recalibrate, c.dataDir, c.dtype, c.out) = (!noRecalibrate, dataDir, storage, out)
+        if let p = c.problem() { throw ValidationError(p) }
+        var bar: ProgressBar?
+        let done = try ConversionRun.run(c, checkUnits: { _ = try ConversionGrids.unit(gridUnit, among: $0) },
+            progress: { label, b, total in
+                if bar?.label != label { bar?.finish(); bar = ProgressBar(total: total, label: label) }
+                bar?.update(b, "")
+            }, note: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        bar?.finish()
+        // One image's maps of one converted conv, original vs Ghost.
+        let grids = try ConversionGrids(original: done.original, ghost: done.ghost, unit: gridUnit,
+                                        image: done.sampleImage)
         let pictures = grids.render()
         let gridFiles = ["grid-\(grids.unit)-resnet.png", "grid-\(grids.unit)-ghost.png"]
-        try PNGFile.write(pictures.original, to: dir + "/" + gridFiles[0])
-        try PNGFile.write(pictures.ghost, to: dir + "/" + gridFiles[1])
-        let written = try report.write(to: dir, grids: (grids.unit, gridFiles, grids.ghostChannels.count))
-        print(report.summary())
-        print("wrote " + ([output] + written + gridFiles.map { dir + "/" + $0 }).joined(separator: ", "))
-    }
-
-    /// File-name tag of a partial conversion: "-layer3-layer4" for whole stages, else "-<n>blocks".
-    func partialTag(_ chosen: [String]?, of all: [String]) -> String {
-        guard let chosen, chosen != all else { return "" }
-        let stages = Set(all.map { String($0.split(separator: ".")[0]) })
-        let whole = stages.filter { st in all.filter { $0.hasPrefix(st + ".") }.allSatisfy(chosen.contains) }.sorted()
-        let covered = all.filter { b in whole.contains(String(b.split(separator: ".")[0])) }
-        return covered == chosen ? "-" + whole.joined(separator: "-") : "-\(chosen.count)blocks"
+        try PNGFile.write(pictures.original, to: done.dir + "/" + gridFiles[0])
+        try PNGFile.write(pictures.ghost, to: done.dir + "/" + gridFiles[1])
+        let written = try done.report.write(to: done.dir, grids: (grids.unit, gridFiles, grids.ghostChannels.count))
+        print(done.report.summary())
+        print("wrote " + ([done.output] + written + gridFiles.map { done.dir + "/" + $0 }).joined(separator: ", "))
     }
 }

@@ -1,0 +1,132 @@
+import Foundation
+import GhostIO
+import GhostTensor
+
+/// What `ghostkit fit-kernels` fits: the typed form of its flags.
+public struct FitKernelsConfig {
+    /// Scan directory holding pairs.json and activations.h5.
+    public var scanDir: String
+    /// Kernel sizes d (odd, ascending).
+    public var sizes = [1, 3, 5, 7]
+    public var normalization = MapNormalization.minmax
+    public var bias = true
+    /// Ghost pairs per layer taken from pairs.json (0 = all listed).
+    public var topK = 0
+    /// Random control pairs per layer, and their seed.
+    public var randomPairs = 16, seed: UInt64 = 0
+    /// Fit over the first N images of the dump (0 = all).
+    public var images = 0
+    /// Image shown in the triplets (nil: the scan's Figure-1 image).
+    public var imageIndex: Int?
+
+    public init(scanDir: String) { self.scanDir = scanDir }
+}
+
+/// One labelled pair's maps for one image: source, target and the fit's reconstruction of the target.
+public struct FitTriplet {
+    public let label: String
+    public let pair: PairFit
+    public let source: [Double], target: [Double], fitted: [Double]
+    public let height: Int, width: Int
+    /// The largest-d fit drawn.
+    public let fit: FittedKernel
+}
+
+/// The Table-2 analogue: exact least-squares d×d depthwise fits from each pair's source map to its target map over
+/// every scanned image, for the scan's ghost pairs and a control of random pairs.
+public enum FitKernelsRun {
+    /// Labels of the three best pairs of the Figure-1 layer, as in the paper's Figure 1.
+    public static let pairLabels = ["red", "green", "blue"]
+
+    /// Runs the fits; returns the report and the labelled pairs' maps for the triplet figures.
+    public static func run(_ c: FitKernelsConfig) throws -> (report: FitKernelsReport, triplets: [FitTriplet]) {
+        guard c.topK >= 0, c.randomPairs >= 0, c.images >= 0 else {
+            throw GhostError("--top-k, --random-pairs and --images must be ≥ 0")
+        }
+        let scanDir = c.scanDir
+        let pairsFile = try ScanReport.read(scanDir + "/pairs.json")
+        let h5 = try ActivationReader(path: scanDir + "/activations.h5")
+        let t0 = Date()
+        var fitted: [PairFit] = []
+        var triplets: [FitTriplet] = []
+        let shown = c.imageIndex ?? pairsFile.imageIndex
+        for layer in pairsFile.layers {
+            guard h5.layerNames.contains(layer.layer) else {
+                throw GhostError.file(h5.path, "has no layer '\(layer.layer)' (listed in \(scanDir)/pairs.json; the "
+                    + "file has \(h5.layerNames.joined(separator: ", ")))")
+            }
+            let shape = try h5.shape("layers/" + layer.layer)
+            guard shape.count == 4, shape[1] == layer.channels else {
+                throw GhostError.file(h5.path, "layer '\(layer.layer)' has shape \(shape), pairs.json says "
+                    + "\(layer.channels) channels")
+            }
+            let n = c.images > 0 ? min(c.images, shape[0]) : shape[0]
+            guard shown >= 0 && shown < n else {
+                throw GhostError("--image-index \(shown) is outside the \(n) images used")
+            }
+            let x = try h5.read("layers/" + layer.layer, count: n)
+            let ghosts = Array(c.topK > 0 ? layer.topPairs.prefix(c.topK) : layer.topPairs[...])
+            for p in ghosts where !(0..<layer.channels).contains(p.a) || !(0..<layer.channels).contains(p.b) {
+                throw GhostError.file(scanDir + "/pairs.json", "pair \(p.a)~\(p.b) of '\(layer.layer)' is outside "
+                    + "its \(layer.channels) channels")
+            }
+            let ghostPairs = ghosts.map { (a: $0.a, b: $0.b) }
+            let randoms = PairFitting.randomPairs(channels: layer.channels, count: c.randomPairs,
+                                                  excluding: ghostPairs, seed: c.seed &+ UInt64(fitted.count))
+            let all = ghostPairs + randoms
+            let fits = PairFitting.fit(x, pairs: all, sizes: c.sizes, normalization: c.normalization, bias: c.bias)
+            for (i, p) in all.enumerated() {
+                let isGhost = i < ghosts.count
+                let label = isGhost && layer.layer == pairsFile.gridLayer && i < 3 ? pairLabels[i] : nil
+                var others: [String: [Double]]?
+                if label != nil {
+                    others = [:]
+                    for mode in MapNormalization.allCases where mode != c.normalization {
+                        others![mode.rawValue] = PairFitting.fit(x, pairs: [p], sizes: c.sizes, normalization: mode,
+                                                                 bias: c.bias)[0].map(\.mse)
+                    }
+                }
+                let fit = PairFit(layer: layer.layer, a: p.a, b: p.b,
+                                  correlation: isGhost ? ghosts[i].correlation : correlation(x, p.a, p.b),
+                                  kind: isGhost ? .ghost : .random, label: label, fits: fits[i],
+                                  otherNormalizations: others)
+                fitted.append(fit)
+                if let label {
+                    triplets.append(triplet(x, fit, label: label, image: shown, normalization: c.normalization,
+                                            height: shape[2], width: shape[3]))
+                }
+            }
+        }
+        let report = FitKernelsReport(
+            model: pairsFile.model, checkpoint: pairsFile.checkpoint, scan: scanDir, sizes: c.sizes,
+            normalization: c.normalization, bias: c.bias,
+            images: c.images > 0 ? min(c.images, pairsFile.images) : pairsFile.images,
+            tableLayer: pairsFile.gridLayer, pairs: fitted, seconds: Date().timeIntervalSince(t0))
+        return (report, triplets.sorted { $0.label < $1.label })
+    }
+
+    static func triplet(_ x: Tensor, _ p: PairFit, label: String, image: Int, normalization: MapNormalization,
+                        height: Int, width: Int) -> FitTriplet {
+        let hw = height * width
+        let src = PairFitting.maps(x, channel: p.a, normalization: normalization)
+        let tgt = PairFitting.maps(x, channel: p.b, normalization: normalization)
+        let source = Array(src[(image * hw)..<((image + 1) * hw)])
+        let fit = p.fits.last!
+        return FitTriplet(label: label, pair: p, source: source, target: Array(tgt[(image * hw)..<((image + 1) * hw)]),
+                          fitted: KernelFit.apply(fit, to: source, height: height, width: width),
+                          height: height, width: width, fit: fit)
+    }
+
+    /// Pearson r between channels a and b over every pixel of every image.
+    static func correlation(_ x: Tensor, _ a: Int, _ b: Int) -> Float {
+        let u = PairFitting.maps(x, channel: a, normalization: .raw)
+        let v = PairFitting.maps(x, channel: b, normalization: .raw)
+        let n = Double(u.count)
+        let mu = u.reduce(0, +) / n, mv = v.reduce(0, +) / n
+        var suv = 0.0, suu = 0.0, svv = 0.0
+        for i in u.indices {
+            suv += (u[i] - mu) * (v[i] - mv); suu += (u[i] - mu) * (u[i] - mu); svv += (v[i] - mv) * (v[i] - mv)
+        }
+        return suu > 0 && svv > 0 ? Float(suv / (suu * svv).squareRoot()) : 0
+    }
+}

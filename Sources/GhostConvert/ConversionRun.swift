@@ -1,0 +1,188 @@
+import Foundation
+import GhostCheckpoint
+import GhostData
+import GhostIO
+import GhostModels
+import GhostTensor
+import GhostTrain
+
+/// How a conversion initialises the Ghost modules.
+public enum ConversionMode: String, Codable {
+    /// Intrinsic channels picked from the calibration correlations, cheap kernels fitted by least squares.
+    case dataDriven = "data-driven"
+    /// The first m filters and identity cheap kernels (the ablation baseline).
+    case naive
+}
+
+/// What `ghostkit convert` does: the typed form of its flags.
+public struct ConversionConfig {
+    public var checkpoint: String
+    /// Refuse a checkpoint of another architecture (e.g. "resnet18").
+    public var expectedArchitecture: String?
+    /// Ratio s (m = ⌈n/s⌉ intrinsic channels per conv) and cheap kernel size d.
+    public var ratio = 2, kernel = 3
+    /// `--blocks`: residual blocks to convert (names or globs, a stage name meaning all its blocks); nil: all.
+    public var blocks: String?
+    public var mode = ConversionMode.dataDriven
+    public var calibrationImages = 512
+    /// Test images for the accuracy before / after (0 = skip).
+    public var evalImages = 10000
+    /// AdaBN: re-estimate the Ghost modules' BN statistics on the calibration images.
+    public var recalibrate = true
+    public var dataDir = ImageDataset.fashionMNISTDirectory
+    public var dtype = SafetensorsDType.F32
+    /// Output checkpoint (nil: outputs/convert-<model>/<model>-ghost-s<s>-d<d>….safetensors).
+    public var out: String?
+
+    public init(checkpoint: String) { self.checkpoint = checkpoint }
+
+    /// The first problem with these settings, as a message naming the flag, or nil.
+    public func problem() -> String? {
+        guard ratio >= 2 else { return "--s must be ≥ 2 (got \(ratio))" }
+        guard kernel >= 1, kernel % 2 == 1 else { return "--d must be odd and ≥ 1 (got \(kernel))" }
+        guard [.F32, .F16, .BF16].contains(dtype) else { return "--dtype must be F32, F16 or BF16" }
+        guard calibrationImages >= 32 else {
+            return "--calibration-images must be ≥ 32 (BN statistics and the d×d fits need them)"
+        }
+        return nil
+    }
+}
+
+/// A finished conversion: both models, the saved checkpoint and the report's data.
+public struct ConversionOutcome {
+    public let original: ResNet
+    public let ghost: ResNet
+    public let report: ConversionReport
+    /// The Ghost checkpoint written, and its directory (where the report goes).
+    public let output: String, dir: String
+    /// One normalised input image (test set, else training set) for the original-vs-Ghost grids.
+    public let sampleImage: Tensor
+}
+
+/// Turns a trained ResNet checkpoint into a Ghost-ResNet checkpoint: calibration, conversion, optional AdaBN,
+/// accuracy before / right after / after recalibration, params and MACs.
+public enum ConversionRun {
+    /// `checkUnits` sees the converted units' names before minutes of evaluation (e.g. to validate a grid unit);
+    /// `progress(label, done, total)` reports evaluation batches.
+    public static func run(_ c: ConversionConfig, checkUnits: ([String]) throws -> Void = { _ in },
+                           progress: @escaping (String, Int, Int) -> Void = { _, _, _ in },
+                           note: (String) -> Void = { _ in }) throws -> ConversionOutcome {
+        if let p = c.problem() { throw GhostError(p) }
+        let path = c.checkpoint
+        let t0 = Date()
+        let ckpt = try Checkpoint(path: path)
+        let arch = ckpt.architecture
+        try check(arch, path: path, expected: c.expectedArchitecture)
+        let (model, _) = try ckpt.makeModel()
+        guard let original = model as? ResNet else { throw GhostError.file(path, "is not a plain ResNet") }
+        let allBlocks = arch.blockNames
+        let chosen = try c.blocks.map { try selectBlocks($0, among: allBlocks) }
+        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
+        let train = try ImageDataset.fashionMNIST(split: "train", directory: c.dataDir)
+        guard train.count >= c.calibrationImages else {
+            throw GhostError.file(c.dataDir, "has \(train.count) training images; --calibration-images "
+                + "\(c.calibrationImages) needs more")
+        }
+        guard train.channels == arch.inChannels else {
+            throw GhostError.file(path, "\(arch.displayName) expects \(arch.inChannels) input channels; "
+                + "\(train.name) has \(train.channels)")
+        }
+        let calib = BatchLoader(dataset: train.prefix(c.calibrationImages), batchSize: 64, normalization: norm)
+        let order = calib.order(epoch: 0)
+        let batches = (0..<calib.batchesPerEpoch).map { calib.batch($0, order: order, epoch: 0).images }
+
+        note("converting \(arch.displayName) with s=\(c.ratio), d=\(c.kernel) (\(c.mode.rawValue))…")
+        let ghostSettings = GhostSettings(s: c.ratio, d: c.kernel, blocks: chosen == allBlocks ? nil : chosen)
+        let (ghost, ghostArch, units) = try ResNetToGhost.convert(
+            original, architecture: arch, settings: .init(ghost: ghostSettings, dataDriven: c.mode == .dataDriven),
+            calibration: batches)
+        try checkUnits(units.map(\.name))
+        let test = c.evalImages > 0
+            ? try ImageDataset.fashionMNIST(split: "test", directory: c.dataDir).prefix(c.evalImages) : nil
+        func accuracy(_ m: Module, _ label: String) -> Double? {
+            guard let test else { return nil }
+            let loader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
+            let total = loader.batchesPerEpoch
+            return Evaluation.run(m, loader: loader, classes: arch.numClasses) { b, _ in progress(label, b, total) }
+                .accuracy
+        }
+        let accOriginal = accuracy(original, "eval original")
+        let accConverted = accuracy(ghost, "eval converted")
+        var accRecal: Double?
+        if c.recalibrate {
+            ResNetToGhost.recalibrateBatchNorm(ghost, batches: batches)
+            accRecal = accuracy(ghost, "eval recalibrated")
+        }
+        let sample = BatchLoader(dataset: (test ?? train).prefix(1), batchSize: 1, normalization: norm)
+            .batch(0, order: [0], epoch: 0).images
+
+        let output = c.out ?? defaultOutput(c, chosen: chosen, of: allBlocks)
+        let dir = (output as NSString).deletingLastPathComponent.isEmpty ? "."
+            : (output as NSString).deletingLastPathComponent
+        try OutputDirectory.create(dir)
+        let sha = try SHA256.hex(file: path)
+        let conversion = "s=\(c.ratio) d=\(c.kernel) mode=\(c.mode.rawValue) calibration=\(c.calibrationImages) "
+            + "recalibrated=\(c.recalibrate)"
+        try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: c.dtype, normalization: norm, metadata: [
+            "ghostkit.converted_from": path, "ghostkit.converted_from_sha256": sha, "ghostkit.conversion": conversion,
+        ])
+        let size = arch.inChannels == 1 ? 28 : arch.defaultInputSize
+        func measure(_ m: Module) -> ConversionReport.Size {
+            var p = Profiler()
+            _ = m.profile([1, arch.inChannels, size, size], &p)
+            return .init(params: p.totalParams, macs: p.totalMACs)
+        }
+        let report = ConversionReport(
+            source: path, sourceSHA256: sha, output: output, original: arch.displayName,
+            converted: ghostArch.displayName, s: c.ratio, d: c.kernel, mode: c.mode,
+            calibrationImages: c.calibrationImages, recalibrated: c.recalibrate, inputSize: size,
+            sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
+            accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
+            units: units, seconds: Date().timeIntervalSince(t0))
+        return ConversionOutcome(original: original, ghost: ghost, report: report, output: output, dir: dir,
+                                 sampleImage: sample)
+    }
+
+    /// Refuses what convert cannot take: another architecture than expected, a GhostNet, a Ghost-ResNet.
+    static func check(_ arch: Architecture, path: String, expected: String?) throws {
+        if let expected {
+            let e = try Architecture(name: expected)
+            guard e.family == arch.family, e.depth == arch.depth, e.ghost == arch.ghost else {
+                throw GhostError.file(path, "checkpoint is \(arch.displayName), not \(expected)")
+            }
+        }
+        guard arch.family != "ghostnet" else {
+            throw GhostError.file(path, "is a GhostNet (\(arch.displayName)); convert turns a plain ResNet into a "
+                + "Ghost-ResNet")
+        }
+        guard arch.ghost == nil else {
+            throw GhostError.file(path, "is already a Ghost-ResNet (\(arch.displayName)); convert a plain ResNet")
+        }
+    }
+
+    /// Resolves `--blocks`: names or globs, a stage name ("layer3") meaning all of its blocks.
+    public static func selectBlocks(_ spec: String, among all: [String]) throws -> [String] {
+        let expanded = spec.split(separator: ",").map { p in
+            let p = p.trimmingCharacters(in: .whitespaces)
+            return p.contains(".") ? p : p + ".*"
+        }.joined(separator: ",")
+        return try LayerSelection.resolve(expanded, available: all)
+    }
+
+    /// outputs/convert-<model>/<model>-ghost-s<s>-d<d>[-naive][partial tag].safetensors
+    static func defaultOutput(_ c: ConversionConfig, chosen: [String]?, of all: [String]) -> String {
+        let stem = URL(fileURLWithPath: c.checkpoint).deletingPathExtension().lastPathComponent
+        let naive = c.mode == .naive ? "-naive" : ""
+        return "outputs/convert-\(stem)/\(stem)-ghost-s\(c.ratio)-d\(c.kernel)\(naive)"
+            + "\(partialTag(chosen, of: all)).safetensors"
+    }
+
+    /// File-name tag of a partial conversion: "-layer3-layer4" for whole stages, else "-<n>blocks".
+    static func partialTag(_ chosen: [String]?, of all: [String]) -> String {
+        guard let chosen, chosen != all else { return "" }
+        let stages = Set(all.map { String($0.split(separator: ".")[0]) })
+        let whole = stages.filter { st in all.filter { $0.hasPrefix(st + ".") }.allSatisfy(chosen.contains) }.sorted()
+        let covered = all.filter { b in whole.contains(String(b.split(separator: ".")[0])) }
+        return covered == chosen ? "-" + whole.joined(separator: "-") : "-\(chosen.count)blocks"
+    }
+}
