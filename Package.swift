@@ -12,7 +12,7 @@ let checkedSettings: [SwiftSetting] = [
 ]
 
 let libraries = ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint", "GhostTrain",
-                 "GhostAnalysis", "GhostConvert", "GhostReport"]
+                 "GhostAnalysis", "GhostConvert", "GhostReport", "GhostExport"]
 
 let package = Package(
     name: "GhostKit",
@@ -22,6 +22,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -55,6 +56,11 @@ let package = Package(
                 dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
                                "GhostTrain", "GhostAnalysis", "GhostConvert"],
                 swiftSettings: checkedSettings),
+        // ONNX and PyTorch export (onnx.pb.swift generated once by tools/gen_onnx_proto.sh).
+        .target(name: "GhostExport",
+                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
+                               .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: checkedSettings),
         .executableTarget(
             name: "ghostkit",
             dependencies: libraries.map { .byName(name: $0) }
@@ -78,6 +84,8 @@ let package = Package(
         .testTarget(name: "GhostConvertTests", dependencies: ["GhostConvert", "GhostReport", "GhostTestSupport"],
                     swiftSettings: checkedSettings),
         .testTarget(name: "GhostReportTests", dependencies: ["GhostReport", "GhostTestSupport"],
+                    swiftSettings: checkedSettings),
+        .testTarget(name: "GhostExportTests", dependencies: ["GhostExport", "GhostTestSupport"],
                     swiftSettings: checkedSettings),
         .testTarget(name: "ghostkitTests", dependencies: ["GhostTestSupport", "GhostReport"], swiftSettings: checkedSettings),
     ]

@@ -4,7 +4,8 @@ import GhostTensor
 /// ghost 3×3 (stride, BN, ReLU) → ghost 3×3 (BN), + shortcut, ReLU. Names: conv1.*, conv2.*, downsample.0.*.
 public final class GhostBasicBlock: Module, GhostResidualBlock {
     public let conv1: GhostModule, conv2: GhostModule
-    let shortcut: ShortcutPath
+    /// The identity path (read by exporters).
+    public let shortcut: ShortcutPath
 
     public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, rng: inout SplitMix64) {
         conv1 = GhostModule(inChannels, planes, kernel: 3, stride: stride, padding: 1, ratio: g.s, dwKernel: g.d, relu: true, rng: &rng)
@@ -43,7 +44,8 @@ public final class GhostBasicBlock: Module, GhostResidualBlock {
 /// ghost 1×1 (ReLU) → ghost 3×3 (stride, ReLU) → ghost 1×1 (×4, no ReLU), + shortcut, ReLU.
 public final class GhostBottleneckBlock: Module, GhostResidualBlock {
     public let conv1: GhostModule, conv2: GhostModule, conv3: GhostModule
-    let shortcut: ShortcutPath
+    /// The identity path (read by exporters).
+    public let shortcut: ShortcutPath
 
     public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, rng: inout SplitMix64) {
         conv1 = GhostModule(inChannels, planes, kernel: 1, ratio: g.s, dwKernel: g.d, relu: true, rng: &rng)

@@ -35,10 +35,13 @@ func observedConvBN(_ conv: Conv2D, _ bn: BatchNorm2D, _ x: Tensor, residual: Te
 }
 
 /// The identity path of a block: nothing, a 1×1 projection (Sequential of conv + BN) or option A.
-final class ShortcutPath {
-    let projection: Sequential?
-    let padChannels: Int
-    let stride: Int
+public final class ShortcutPath {
+    /// conv + BN, or one Ghost module; nil for the identity and option A.
+    public let projection: Sequential?
+    /// Option A: zero channels added (half before, the rest after the input's).
+    public let padChannels: Int
+    /// Option A: the spatial subsampling stride.
+    public let stride: Int
 
     /// With `ghost`, a projection is one Ghost module (1×1 primary conv, stride), named `downsample.0`.
     init(inChannels: Int, outChannels: Int, stride: Int, style: Shortcut, ghost: GhostSettings? = nil, rng: inout SplitMix64) {
@@ -75,7 +78,7 @@ final class ShortcutPath {
     }
 
     /// A Ghost projection module, if that is what the shortcut holds.
-    var ghostProjection: GhostModule? { projection?.layers[0] as? GhostModule }
+    public var ghostProjection: GhostModule? { projection?.layers[0] as? GhostModule }
 
     private var inputShape: [Int] = []
 
@@ -114,7 +117,8 @@ final class ShortcutPath {
 public final class BasicBlock: Module, PlainResidualBlock {
     public static let expansion = 1
     public let conv1: Conv2D, bn1: BatchNorm2D, conv2: Conv2D, bn2: BatchNorm2D
-    let shortcut: ShortcutPath
+    /// The identity path (read by exporters).
+    public let shortcut: ShortcutPath
 
     public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, rng: inout SplitMix64) {
         conv1 = Conv2D(inChannels, planes, kernel: 3, stride: stride, padding: 1, rng: &rng)
@@ -173,7 +177,8 @@ public final class BasicBlock: Module, PlainResidualBlock {
 public final class Bottleneck: Module, PlainResidualBlock {
     public static let expansion = 4
     public let conv1: Conv2D, bn1: BatchNorm2D, conv2: Conv2D, bn2: BatchNorm2D, conv3: Conv2D, bn3: BatchNorm2D
-    let shortcut: ShortcutPath
+    /// The identity path (read by exporters).
+    public let shortcut: ShortcutPath
 
     public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, rng: inout SplitMix64) {
         conv1 = Conv2D(inChannels, planes, kernel: 1, rng: &rng)

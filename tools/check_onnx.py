@@ -1,0 +1,125 @@
+"""Checks `ghostkit export` with real clients: ONNX's checker and ONNX Runtime, against GhostKit's own logits.
+
+For every model: `ghostkit export` writes the .onnx; onnx.checker.check_model(full_check=True) validates it;
+`ghostkit dump --layers <logits>` runs GhostKit on Fashion-MNIST test images and stores the normalised inputs and
+the logits; ONNX Runtime runs the same inputs at batch 16 and batch 1 (the batch dimension is dynamic) and
+max |delta| must be <= 1e-4 * max |logit|. The metadata must carry the normalisation and class names.
+
+Models: the embedded checkpoints (ResNet-50, Ghost-ResNet-18/50 converted with permuted output_index, GhostNet),
+a partly converted Ghost-ResNet-18 (s=3, d=5, some blocks) made by `ghostkit convert`, and fresh random-init
+models for the other families (CIFAR ResNets option A/B, Ghost-ResNet-20, an ImageNet-stem ResNet, GhostNets with
+ECA and every activation), written as checkpoints by `ghostkit export --format pytorch`.
+
+Run: .venv-ci/bin/python tools/check_onnx.py [--ghostkit .build/release/ghostkit] [--quick]
+(needs `pip install onnx onnxruntime h5py numpy` in that venv; .ci/run makes it).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+EMBEDDED = ["resnet50-fmnist", "ghost-resnet18-fmnist", "ghost-resnet50-fmnist", "ghostnet-fmnist"]
+FRESH = {  # name: ghostkit architecture flags (1 input channel, 10 classes, as Fashion-MNIST)
+    "resnet20-A": ["--arch", "resnet20", "--shortcut", "A"],
+    "resnet20-B": ["--arch", "resnet20", "--shortcut", "B"],
+    "ghost-resnet20-A-s3d5": ["--arch", "ghost-resnet20", "--shortcut", "A", "--s", "3", "--d", "5"],
+    "ghost-resnet20-B": ["--arch", "ghost-resnet20", "--shortcut", "B"],
+    "resnet18-imagenet-w025": ["--arch", "resnet18", "--stem", "imagenet", "--width", "0.25"],
+    "ghost-resnet34-imagenet-w025": ["--arch", "ghost-resnet34", "--stem", "imagenet", "--width", "0.25"],
+    "ghostnet-eca-hswish": ["--arch", "ghostnet", "--stem", "cifar", "--width", "0.5", "--attention", "eca",
+                            "--activation", "h-swish"],
+    "ghostnet-gelu-sigmoid-se": ["--arch", "ghostnet", "--stem", "cifar", "--width", "0.5", "--activation", "gelu",
+                                 "--se-gate", "sigmoid", "--se-ratio", "0.5"],
+    "ghostnet-leaky-imagenet": ["--arch", "ghostnet", "--width", "0.3", "--activation", "leaky-relu"],
+    "ghostnet-sigmoid-hardsigmoid": ["--arch", "ghostnet", "--stem", "cifar", "--width", "0.5",
+                                     "--activation", "sigmoid"],
+    "ghostnet-hardsigmoid": ["--arch", "ghostnet", "--stem", "cifar", "--width", "0.5",
+                             "--activation", "hard-sigmoid"],
+}
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("FAILED: %s\n%s%s" % (" ".join(cmd), r.stdout, r.stderr))
+    return r.stdout
+
+
+def logits_layer(checkpoint, ghostkit):
+    arch = json.loads(json.loads(header_metadata(checkpoint))["ghostkit.arch"])
+    return "classifier" if arch["family"] == "ghostnet" else "fc"
+
+
+def header_metadata(path):
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        return json.dumps(json.loads(f.read(n)).get("__metadata__", {}))
+
+
+def check(name, checkpoint, ghostkit, tmp, images):
+    onnx_path = os.path.join(tmp, name + ".onnx")
+    run([ghostkit, "export", checkpoint, onnx_path])
+    model = onnx.load(onnx_path)
+    onnx.checker.check_model(model, full_check=True)
+    ops = sorted({n.op_type for n in model.graph.node})
+    assert "BatchNormalization" not in ops, name
+    props = {p.key: p.value for p in model.metadata_props}
+    assert len(json.loads(props["class_names"])) == 10, props
+    h5 = os.path.join(tmp, name + ".h5")
+    layer = logits_layer(checkpoint, ghostkit)
+    run([ghostkit, "dump", "--checkpoint", checkpoint, "--images", str(images), "--layers", layer, "--out", h5,
+         "--overwrite"])
+    with h5py.File(h5, "r") as f:
+        x = f["inputs"][...].astype(np.float32)
+        ref = f["layers/" + layer][...].astype(np.float32)
+    session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    got = session.run(["logits"], {"input": x})[0]
+    single = np.concatenate([session.run(["logits"], {"input": x[i:i + 1]})[0] for i in range(2)])
+    scale = float(np.abs(ref).max())
+    delta = float(np.abs(got - ref).max())
+    delta1 = float(np.abs(single - ref[:2]).max())
+    gathers = sum(n.op_type == "Gather" for n in model.graph.node)
+    ok = delta <= 1e-4 * scale and delta1 <= 1e-4 * scale
+    print("%-30s %s max|Δ| %.2e (batch 1: %.2e) ≤ 1e-4·%.3g  %4d nodes, %3d Gather, ops %s" % (
+        name, "ok  " if ok else "FAIL", delta, delta1, scale, len(model.graph.node), gathers, ",".join(ops)))
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ghostkit", default=".build/release/ghostkit")
+    ap.add_argument("--images", type=int, default=16)
+    ap.add_argument("--quick", action="store_true", help="embedded checkpoints and three fresh models only")
+    args = ap.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        models = [(c, os.path.join(root, "checkpoints", c + ".safetensors")) for c in EMBEDDED]
+        partial = os.path.join(tmp, "ghost-resnet18-partial.safetensors")
+        run([args.ghostkit, "convert", os.path.join(root, "checkpoints", "resnet18-fmnist.safetensors"), "--s", "3",
+             "--d", "5", "--blocks", "layer3,layer4.1", "--calibration-images", "64", "--eval-images", "0",
+             "--out", partial])
+        models.append(("ghost-resnet18-partial-s3d5", partial))
+        fresh = list(FRESH.items())[:3] if args.quick else FRESH.items()
+        for name, flags in fresh:
+            py = os.path.join(tmp, name + ".py")  # writes name.safetensors beside it: a checkpoint of the fresh model
+            run([args.ghostkit, "export", py] + flags + ["--in-channels", "1", "--num-classes", "10"])
+            models.append((name, os.path.join(tmp, name + ".safetensors")))
+        for name, path in models:
+            if check(name, path, args.ghostkit, tmp, args.images):
+                passed += 1
+            else:
+                failed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
