@@ -130,7 +130,7 @@ struct ConvertCommand: ParsableCommand {
                                       sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
                                       accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
                                       units: units, seconds: Date().timeIntervalSince(t0))
-        let pictures = grids.render()
+        let pictures = grids.render(originalName: ckpt.architecture.displayName, ghostName: ghostArch.displayName)
         let gridFiles = ["grid-\(grids.unit)-resnet.png", "grid-\(grids.unit)-ghost.png"]
         try PNGFile.write(pictures.original, to: dir + "/" + gridFiles[0])
         try PNGFile.write(pictures.ghost, to: dir + "/" + gridFiles[1])

@@ -97,16 +97,11 @@ struct FitKernelsCommand: ParsableCommand {
         for (label, m) in tableMaps.sorted(by: { $0.key < $1.key }) {
             let (H, W) = m.shape
             let fittedMap = KernelFit.apply(m.fit, to: m.source, height: H, width: W)
-            let three = Tensor(shape: [3, H, W], values: (m.source + m.target + fittedMap).map { Float($0) })
-            var grid = FeatureMapGrid()
-            grid.columns = 3
-            grid.scale = max(1, 160 / max(W, 1))
-            grid.padding = 8
-            grid.normalization = .global
             let p = fitted.first { $0.label == label }!
-            let caption = "\(p.layer) \(p.a) -> \(p.b): source, target, fit d=\(m.fit.d) (MSE \(String(format: "%.2f", m.fit.mse * 1e3))e-3)"
-            try PNGFile.write(ScanFigures.captioned(grid.render(three), caption), to: dir + "/triplet-\(label).png")
-            written.append(dir + "/triplet-\(label).png")
+            written += try FitKernelsFigures.triplet(layer: p.layer, source: p.a, target: p.b,
+                                                     maps: (m.source, m.target, fittedMap), height: H, width: W,
+                                                     d: m.fit.d, mse: m.fit.mse, model: pairsFile.model, image: shown)
+                .write(to: dir + "/triplet-\(label).png")
         }
         print(report.summaryTable())
         FileHandle.standardError.write(String(format: "fitted %d pairs × %d sizes in %.2f s\n", fitted.count, ds.count, seconds).data(using: .utf8)!)

@@ -142,7 +142,8 @@ struct ScanPipeline {
         written += try report.write(to: dir)
         written += try ScanFigures.writeRedundancy(report, to: dir)
         if let maps = gridMaps, let layer = results.first(where: { $0.layer == gridName }) {
-            written += try ScanFigures.write(maps: maps, layer: layer, to: dir)
+            let label = inputs.isEmpty ? data.classNames[data.labels[imageIndex]] : nil
+            written += try ScanFigures.write(maps: maps, layer: layer, report: report, label: label, to: dir)
         }
         let gflops = correlations.values.reduce(0) { $0 + $1.flops } / 1e9
         FileHandle.standardError.write(String(format: "pair search: %.2f GFLOP in %.2f s (%.1f GFLOP/s)\n", gflops, analysisSeconds,

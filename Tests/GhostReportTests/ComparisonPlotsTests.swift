@@ -43,14 +43,29 @@ final class ComparisonPlotsTests: XCTestCase {
         XCTAssertThrowsError(try EpochRecord.read(dir + "/bad.csv")) { XCTAssertTrue("\($0)".contains("not a metrics CSV"), "\($0)") }
     }
 
-    /// Each model's marker is drawn in its own colour: count pixels of the first two palette colours.
-    func testTradeoffDrawsOneColouredMarkerPerModel() {
-        let img = ComparisonPlots.tradeoff([("ResNet-18", 455.8e6, 0.9314), ("Ghost", 230.1e6, 0.9269)], title: "t")
-        XCTAssertEqual(img.width, 900)
-        for c in RGBImage.Color.palette.prefix(2) {
+    /// Each model's marker is drawn in its own colour, inside the data box with room to spare (never on the
+    /// frame), its legend row shows the same marker without a line, and the test-set size is written.
+    func testTradeoffMarkersMatchTheLegendAndStayOffTheFrame() throws {
+        let points = [("ResNet-18", 455.8e6, 0.9314), ("Ghost", 230.1e6, 0.9269), ("tiny", 10e6, 0.85)]
+        let plot = ComparisonPlots.tradeoffPlot(points, title: "t", testImages: 2000)
+        let (layout, axes) = Canvas.measuring { plot.layout($0, in: Rect(x: 0, y: 0, width: 760, height: 440)) }
+        for (_, macs, acc) in points {
+            let (x, y) = (axes.px(macs / 1e6), axes.py(100 * acc))
+            XCTAssertTrue(x > axes.box.minX + 8 && x < axes.box.maxX - 8 && y > axes.box.minY + 8 && y < axes.box.maxY - 8,
+                          "(\(x), \(y)) too close to the frame \(axes.box)")
+        }
+        XCTAssertFalse(layout.legend!.intersects(layout.box))
+        XCTAssertEqual(plot.legendEntries.map(\.line), [false, false, false], "markers only, as plotted")
+        XCTAssertEqual(plot.legendEntries.map(\.marker), plot.series.map(\.marker))
+        XCTAssertEqual(Set(plot.series.compactMap(\.marker)).count, 3, "one shape per model")
+        XCTAssertTrue(plot.notes.joined().contains("2000 test images"))
+        let img = plot.render().raster()
+        for c in Color.palette.prefix(3) {
             var n = 0
-            for i in stride(from: 0, to: img.pixels.count, by: 3) where img.pixels[i] == c.r && img.pixels[i + 1] == c.g && img.pixels[i + 2] == c.b { n += 1 }
-            XCTAssertGreaterThan(n, 100, "marker + legend swatch of \(c)")
+            for i in stride(from: 0, to: img.rgb.count, by: 3) where img.rgb[i] == c.r && img.rgb[i + 1] == c.g && img.rgb[i + 2] == c.b {
+                n += 1
+            }
+            XCTAssertGreaterThan(n, 50, "marker + legend marker of \(c)")
         }
     }
 }
