@@ -26,8 +26,7 @@ public enum ComparisonPlots {
         loss.integerX = true
         let (w, h) = (760.0, 780.0)
         return Figure(width: w, height: h, title: title) { c in
-            acc.draw(c, in: Rect(x: 0, y: 0, width: w, height: h / 2))
-            loss.draw(c, in: Rect(x: 0, y: h / 2, width: w, height: h / 2))
+            LinePlot.stacked([acc, loss], c, in: Rect(x: 0, y: 0, width: w, height: h))
         }
     }
 

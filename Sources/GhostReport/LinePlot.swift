@@ -39,6 +39,8 @@ public struct LinePlot {
     public var xTicks: [Double]?
     /// Legend position (always outside the data box).
     public var legend = PlotLayout.Placement.automatic
+    /// Room kept at least for the y tick labels and the legend, so stacked panels share their data box edges.
+    public var minTickWidth = 0.0, minLegendWidth = 0.0
 
     /// A chart of `series` with a title and axis labels.
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
@@ -79,20 +81,41 @@ public struct LinePlot {
     public func layout(_ c: Canvas, in rect: Rect) -> (layout: PlotLayout, axes: Axes) {
         let (xr, yr) = ranges()
         let yTicks = Ticks.nice(yr.lowerBound, yr.upperBound)
-        let tickW = yTicks.map { c.textWidth(Ticks.format($0), size: Axes.tickSize) }.max() ?? 0
+        let tickW = max(minTickWidth, yTicks.map { c.textWidth(Ticks.format($0), size: Axes.tickSize) }.max() ?? 0)
         let legend = Legend(entries: series.count > 1 || series.first?.name.isEmpty == false ? legendEntries : [])
-        let l = PlotLayout.make(in: rect, notes: notes.count, yTickWidth: tickW, legendSize: legend.size(c),
+        var size = legend.size(c)
+        if size.width > 0 { size.width = max(size.width, minLegendWidth) }
+        let l = PlotLayout.make(in: rect, notes: notes.count, yTickWidth: tickW, legendSize: size,
                                 placement: legend.entries.isEmpty ? .automatic : self.legend,
                                 lineHeight: c.lineHeight(Axes.tickSize))
         return (l, Axes(box: l.box, xRange: xr, yRange: yr, xTicks: xTickValues(xr), yTicks: yTicks))
     }
 
+    /// Width of the y tick labels and of the legend box (to align stacked panels).
+    public func measure(_ c: Canvas) -> (tickWidth: Double, legendWidth: Double) {
+        let yr = ranges().y
+        let tickW = Ticks.nice(yr.lowerBound, yr.upperBound).map { c.textWidth(Ticks.format($0), size: Axes.tickSize) }.max() ?? 0
+        let legend = Legend(entries: series.count > 1 || series.first?.name.isEmpty == false ? legendEntries : [])
+        return (tickW, legend.size(c).width)
+    }
+
+    /// `panels` drawn one above the other in `rect`, their data boxes sharing left and right edges.
+    public static func stacked(_ panels: [LinePlot], _ c: Canvas, in rect: Rect) {
+        let m = panels.map { $0.measure(c) }
+        let h = rect.height / Double(max(panels.count, 1))
+        for (i, var p) in panels.enumerated() {
+            p.minTickWidth = m.map(\.tickWidth).max() ?? 0
+            p.minLegendWidth = m.map(\.legendWidth).max() ?? 0
+            p.draw(c, in: Rect(x: rect.x, y: rect.y + Double(i) * h, width: rect.width, height: h))
+        }
+    }
+
     /// Draws the chart inside `rect`.
     public func draw(_ c: Canvas, in rect: Rect) {
         let (l, axes) = layout(c, in: rect)
-        c.text(title, x: rect.midX, y: l.titleY, size: Axes.titleSize, bold: true, align: .middle, baseline: .top)
+        c.text(title, x: l.box.midX, y: l.titleY, size: Axes.titleSize, bold: true, align: .middle, baseline: .top)
         for (note, y) in zip(notes, l.notesY) {
-            c.text(note, x: rect.midX, y: y, size: Axes.noteSize, align: .middle, baseline: .top, color: .darkGray)
+            c.text(note, x: l.box.midX, y: y, size: Axes.noteSize, align: .middle, baseline: .top, color: .darkGray)
         }
         axes.drawFrame(c, xLabel: xLabel, yLabel: yLabel, yLabelX: l.yLabelX)
         c.clipped(to: axes.box) {

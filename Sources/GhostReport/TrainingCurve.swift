@@ -61,8 +61,7 @@ public enum TrainingCurve {
         if start != nil { acc.notes = ["epoch 0: the starting model, before the first step"] }
         let (w, h) = (760.0, 780.0)
         return Figure(width: w, height: h, title: title + ": training curves") { c in
-            loss.draw(c, in: Rect(x: 0, y: 0, width: w, height: h / 2))
-            acc.draw(c, in: Rect(x: 0, y: h / 2, width: w, height: h / 2))
+            LinePlot.stacked([loss, acc], c, in: Rect(x: 0, y: 0, width: w, height: h))
         }
     }
 }

@@ -161,6 +161,13 @@ struct TrainCommand: ParsableCommand {
         }
         Interrupt.install()
         var batchesRun = 0
+        // The curve's starting point: a fine-tune's (--init) starting model on the test set; per-step losses.
+        let start = initCheckpoint != nil && resume == nil
+            ? Evaluation.run(model, loader: testLoader, classes: arch.numClasses) : nil
+        let objective: TrainingObjective = distillation.map {
+            .distillation(temperature: Double($0.temperature), weight: Double($0.weight))
+        } ?? .crossEntropy(labelSmoothing: Double(labelSmoothing))
+        var stepLosses: [(step: Int, loss: Double)] = []
         for epoch in startEpoch..<epochs {
             let order = loader.order(epoch: epoch)
             let bar = ProgressBar(total: steps, label: "epoch \(epoch + 1)/\(epochs)")
@@ -181,6 +188,7 @@ struct TrainCommand: ParsableCommand {
                     throw GhostError.file(out, "loss became \(r.loss.isNaN ? "NaN" : "\(r.loss)") at epoch \(epoch + 1), batch \(b) (step \(epoch * steps + b)); \(kept)")
                 }
                 lossSum += Double(r.loss) * Double(y.count); correct += r.correct; seen += y.count
+                stepLosses.append((epoch * steps + b, Double(r.loss)))
                 let rate = Double(seen) / max(Date().timeIntervalSince(t0), 1e-9)
                 bar.update(b + 1, String(format: "loss %.4f acc %.2f%% lr %.4f %.1f img/s", lossSum / Double(seen),
                                          100 * Double(correct) / Double(seen), opt.learningRate, rate))
@@ -195,7 +203,10 @@ struct TrainCommand: ParsableCommand {
                                                   epoch + 1, 100 * eval.accuracy, eval.meanLoss).data(using: .utf8)!)
             try save(epoch: epoch + 1, batch: 0)
             try EpochRecord.write(history, csv: metricsCSV, json: metricsJSON)
-            try PNGFile.write(TrainingCurve.render(history, title: arch.displayName), to: curvePNG)
+            try PNGFile.write(TrainingCurve.render(history, title: arch.displayName, objective: objective,
+                                                   stepLosses: stepLosses, stepsPerEpoch: steps,
+                                                   start: start.map { ($0.meanLoss, $0.accuracy) }, testImages: test.count),
+                              to: curvePNG)
         }
         try Provenance(checkpoint: out, architecture: arch, normalization: norm, dataset: "\(train.name) (\(train.count) images), \(test.name) (\(test.count) images)",
                        config: config, state: TrainState(epoch: epochs, batch: 0, history: history, commands: commands))
