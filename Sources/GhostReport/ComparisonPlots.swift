@@ -49,7 +49,10 @@ public enum ComparisonPlots {
     /// The trade-off chart as a figure.
     public static func tradeoff(_ points: [(label: String, macs: Double, accuracy: Double)], title: String,
                                 testImages: Int? = nil) -> Figure {
-        tradeoffPlot(points, title: title, testImages: testImages).render(width: 760, height: 440)
+        let plot = tradeoffPlot(points, title: title, testImages: testImages)
+        // A legend too wide for the right goes below the data box: the figure grows by its height.
+        let legend = Canvas.measuring { Legend(entries: plot.legendEntries).size($0) }
+        return plot.render(width: 760, height: legend.width > 0.38 * 760 ? 400 + legend.height : 440)
     }
 }
 
