@@ -58,7 +58,8 @@ struct TrainCommand: ParsableCommand {
         let stem = out.hasSuffix(".safetensors") ? String(out.dropLast(12)) : out
         let (metricsCSV, metricsJSON, curvePNG, provenancePath) = (stem + "-metrics.csv", stem + "-metrics.json", stem + "-curve.png", stem + ".json")
         // First thing: remove what a run killed while writing any of these left behind.
-        for path in [out, metricsCSV, metricsJSON, curvePNG, provenancePath] {
+        let curveBase = Figure.basePath(curvePNG)
+        for path in [out, metricsCSV, metricsJSON, curvePNG, curveBase + ".svg", curveBase + ".pdf", provenancePath] {
             AtomicFile.removeStaleTemps(in: outDir, for: URL(fileURLWithPath: path).lastPathComponent)
         }
         try engine.apply()
