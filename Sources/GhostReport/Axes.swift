@@ -11,8 +11,13 @@ public struct Axes {
     public var xTicks: [Double], yTicks: [Double]
 
     /// Axes over `box` for the given ranges and ticks.
-    public init(box: Rect, xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, xTicks: [Double], yTicks: [Double]) {
-        self.box = box; self.xRange = xRange; self.yRange = yRange; self.xTicks = xTicks; self.yTicks = yTicks
+    public init(box: Rect, xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, xTicks: [Double], yTicks: [Double])
+    {
+        self.box = box
+        self.xRange = xRange
+        self.yRange = yRange
+        self.xTicks = xTicks
+        self.yTicks = yTicks
     }
 
     /// Figure x of data x.
@@ -26,8 +31,10 @@ public struct Axes {
     }
 
     /// Grid lines, frame, tick labels and axis labels.
-    public func drawFrame(_ c: Canvas, xLabel: String, yLabel: String, yLabelX: Double,
-                          xFormat: (Double) -> String = Ticks.format, yFormat: (Double) -> String = Ticks.format) {
+    public func drawFrame(
+        _ c: Canvas, xLabel: String, yLabel: String, yLabelX: Double,
+        xFormat: (Double) -> String = Ticks.format, yFormat: (Double) -> String = Ticks.format
+    ) {
         for t in yTicks {
             c.line(box.minX, py(t), box.maxX, py(t), width: 0.6, color: .lightGray)
             c.line(box.minX - 4, py(t), box.minX, py(t), width: 0.8)
@@ -39,19 +46,26 @@ public struct Axes {
             c.text(xFormat(t), x: px(t), y: box.maxY + 6, size: Axes.tickSize, align: .middle, baseline: .top)
         }
         c.stroke(box, width: 0.9)
-        c.text(xLabel, x: box.midX, y: box.maxY + 8 + c.lineHeight(Axes.tickSize), size: Axes.labelSize,
-               align: .middle, baseline: .top)
-        c.text(yLabel, x: yLabelX, y: box.midY, size: Axes.labelSize, align: .middle, baseline: .top, angle: -Double.pi / 2)
+        c.text(
+            xLabel, x: box.midX, y: box.maxY + 8 + c.lineHeight(Axes.tickSize), size: Axes.labelSize,
+            align: .middle, baseline: .top)
+        c.text(
+            yLabel, x: yLabelX, y: box.midY, size: Axes.labelSize, align: .middle, baseline: .top, angle: -Double.pi / 2
+        )
     }
 
     /// Font sizes (points) of tick labels, axis labels and titles.
     public static let tickSize = 10.0, labelSize = 11.5, titleSize = 13.5, noteSize = 10.0
 
     /// `values`' range widened by `fraction` of its span on both sides (a single value: ±`fallback`).
-    public static func padded(_ values: [Double], fraction: Double = 0.06, fallback: Double = 1) -> ClosedRange<Double> {
+    public static func padded(_ values: [Double], fraction: Double = 0.06, fallback: Double = 1) -> ClosedRange<Double>
+    {
         let finite = values.filter(\.isFinite)
         guard let lo = finite.min(), let hi = finite.max() else { return 0...1 }
-        if hi == lo { let f = lo == 0 ? fallback : max(abs(lo) * 0.1, 1e-9); return (lo - f)...(hi + f) }
+        if hi == lo {
+            let f = lo == 0 ? fallback : max(abs(lo) * 0.1, 1e-9)
+            return (lo - f)...(hi + f)
+        }
         let p = (hi - lo) * fraction
         return (lo - p)...(hi + p)
     }
@@ -67,7 +81,10 @@ public enum Ticks {
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
         var out: [Double] = []
         var t = ceil(lo / step - 1e-9) * step
-        while t <= hi + step * 1e-9 { out.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
+        while t <= hi + step * 1e-9 {
+            out.append(abs(t) < step * 1e-9 ? 0 : t)
+            t += step
+        }
         return out
     }
 

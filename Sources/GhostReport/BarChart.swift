@@ -16,15 +16,21 @@ public struct BarChart {
     public var valueFormat: (Double) -> String = { String(format: "%.2f", $0) }
 
     /// A chart of `bars` on a value axis spanning `valueRange`.
-    public init(title: String, valueLabel: String, bars: [(label: String, value: Double)], valueRange: ClosedRange<Double>) {
-        self.title = title; self.valueLabel = valueLabel; self.bars = bars; self.valueRange = valueRange
+    public init(
+        title: String, valueLabel: String, bars: [(label: String, value: Double)], valueRange: ClosedRange<Double>
+    ) {
+        self.title = title
+        self.valueLabel = valueLabel
+        self.bars = bars
+        self.valueRange = valueRange
     }
 
     /// The chart as a figure; the width grows with the number of bars.
     public func render(height: Double = 420) -> Figure {
         let labelW = Canvas.measuring { c in bars.map { c.textWidth($0.label, size: Axes.tickSize) }.max() ?? 0 }
         let titleW = Canvas.measuring { c in
-            max(c.textWidth(title, size: Axes.titleSize, bold: true),
+            max(
+                c.textWidth(title, size: Axes.titleSize, bold: true),
                 notes.map { c.textWidth($0, size: Axes.noteSize) }.max() ?? 0)
         }
         let width = max(Double(bars.count) * 30 + 120, titleW + 40, 420)
@@ -37,8 +43,9 @@ public struct BarChart {
     public func layout(_ c: Canvas, in rect: Rect, labelHeight: Double) -> (layout: PlotLayout, axes: Axes) {
         let ticks = Ticks.nice(valueRange.lowerBound, valueRange.upperBound)
         let tickW = ticks.map { c.textWidth(Ticks.format($0), size: Axes.tickSize) }.max() ?? 0
-        let l = PlotLayout.make(in: rect, notes: notes.count, yTickWidth: tickW, legendSize: nil,
-                                lineHeight: labelHeight)
+        let l = PlotLayout.make(
+            in: rect, notes: notes.count, yTickWidth: tickW, legendSize: nil,
+            lineHeight: labelHeight)
         let n = Double(max(bars.count, 1))
         let axes = Axes(box: l.box, xRange: 0...n, yRange: valueRange, xTicks: [], yTicks: ticks)
         return (l, axes)
@@ -54,15 +61,20 @@ public struct BarChart {
         axes.drawFrame(c, xLabel: "", yLabel: valueLabel, yLabelX: l.yLabelX)
         let (lo, hi) = (valueRange.lowerBound, valueRange.upperBound)
         for (i, bar) in bars.enumerated() {
-            let x0 = axes.px(Double(i) + 0.15), x1 = axes.px(Double(i) + 0.85)
+            let x0 = axes.px(Double(i) + 0.15)
+            let x1 = axes.px(Double(i) + 0.85)
             let v = min(max(bar.value, lo), hi)
-            if v > lo { c.fill(Rect(x: x0, y: axes.py(v), width: x1 - x0, height: axes.py(lo) - axes.py(v)), color: color) }
-            if showValues && bar.value.isFinite {
-                c.text(valueFormat(bar.value), x: (x0 + x1) / 2, y: axes.py(v) - 3, size: 7.5, align: .middle,
-                       baseline: .bottom, color: .darkGray)
+            if v > lo {
+                c.fill(Rect(x: x0, y: axes.py(v), width: x1 - x0, height: axes.py(lo) - axes.py(v)), color: color)
             }
-            c.text(bar.label, x: (x0 + x1) / 2, y: axes.box.maxY + 5, size: Axes.tickSize, align: .end,
-                   baseline: .middle, angle: -Double.pi / 2)
+            if showValues && bar.value.isFinite {
+                c.text(
+                    valueFormat(bar.value), x: (x0 + x1) / 2, y: axes.py(v) - 3, size: 7.5, align: .middle,
+                    baseline: .bottom, color: .darkGray)
+            }
+            c.text(
+                bar.label, x: (x0 + x1) / 2, y: axes.box.maxY + 5, size: Axes.tickSize, align: .end,
+                baseline: .middle, angle: -Double.pi / 2)
         }
         c.stroke(axes.box, width: 0.9)
     }

@@ -27,13 +27,17 @@ public final class Canvas {
     public static func measuring<T>(_ body: (Canvas) -> T) -> T {
         let s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1)
         let cr = cairo_create(s)!
-        defer { cairo_destroy(cr); cairo_surface_destroy(s) }
+        defer {
+            cairo_destroy(cr)
+            cairo_surface_destroy(s)
+        }
         return body(Canvas(cr))
     }
 
     private func font(_ size: Double, _ bold: Bool) {
-        cairo_select_font_face(cr, Self.fontFamily, CAIRO_FONT_SLANT_NORMAL,
-                               bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+        cairo_select_font_face(
+            cr, Self.fontFamily, CAIRO_FONT_SLANT_NORMAL,
+            bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
         cairo_set_font_size(cr, size)
     }
 
@@ -51,8 +55,10 @@ public final class Canvas {
     }
 
     /// Draws `text` anchored at (x, y), rotated by `angle` radians (−π/2 reads bottom to top).
-    public func text(_ text: String, x: Double, y: Double, size: Double = 11, bold: Bool = false,
-                     align: Align = .start, baseline: Baseline = .alphabetic, angle: Double = 0, color: Color = .black) {
+    public func text(
+        _ text: String, x: Double, y: Double, size: Double = 11, bold: Bool = false,
+        align: Align = .start, baseline: Baseline = .alphabetic, angle: Double = 0, color: Color = .black
+    ) {
         guard !text.isEmpty else { return }
         texts.append(text)
         font(size, bold)
@@ -60,12 +66,13 @@ public final class Canvas {
         cairo_font_extents(cr, &fe)
         let w = textWidth(text, size: size, bold: bold)
         let dx: Double = align == .start ? 0 : align == .middle ? -w / 2 : -w
-        let dy: Double = switch baseline {
-        case .alphabetic: 0
-        case .top: fe.ascent
-        case .middle: (fe.ascent - fe.descent) / 2
-        case .bottom: -fe.descent
-        }
+        let dy: Double =
+            switch baseline {
+            case .alphabetic: 0
+            case .top: fe.ascent
+            case .middle: (fe.ascent - fe.descent) / 2
+            case .bottom: -fe.descent
+            }
         cairo_save(cr)
         cairo_translate(cr, x, y)
         cairo_rotate(cr, angle)
@@ -84,8 +91,10 @@ public final class Canvas {
     }
 
     /// A straight line; `dash` gives on/off lengths.
-    public func line(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, width: Double = 1,
-                     color: Color = .black, dash: [Double] = []) {
+    public func line(
+        _ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, width: Double = 1,
+        color: Color = .black, dash: [Double] = []
+    ) {
         polyline([(x0, y0), (x1, y1)], width: width, color: color, dash: dash)
     }
 
@@ -122,16 +131,19 @@ public final class Canvas {
     public func marker(_ shape: Marker, x: Double, y: Double, size: Double, color: Color) {
         let h = size / 2
         switch shape {
-        case .circle: cairo_new_sub_path(cr); cairo_arc(cr, x, y, h, 0, 2 * Double.pi)
+        case .circle:
+            cairo_new_sub_path(cr)
+            cairo_arc(cr, x, y, h, 0, 2 * Double.pi)
         case .square: cairo_rectangle(cr, x - h * 0.85, y - h * 0.85, 1.7 * h, 1.7 * h)
         case .diamond: path([(x, y - h * 1.15), (x + h, y), (x, y + h * 1.15), (x - h, y)])
         case .triangle: path([(x, y - h * 1.1), (x + h, y + h * 0.8), (x - h, y + h * 0.8)])
         case .invertedTriangle: path([(x, y + h * 1.1), (x + h, y - h * 0.8), (x - h, y - h * 0.8)])
         case .pentagon:
-            path((0..<5).map { k in
-                let a = -Double.pi / 2 + Double(k) * 2 * Double.pi / 5
-                return (x + h * 1.05 * cos(a), y + h * 1.05 * sin(a))
-            })
+            path(
+                (0..<5).map { k in
+                    let a = -Double.pi / 2 + Double(k) * 2 * Double.pi / 5
+                    return (x + h * 1.05 * cos(a), y + h * 1.05 * sin(a))
+                })
         }
         source(color)
         cairo_fill_preserve(cr)

@@ -6,7 +6,10 @@ import GhostTensor
 /// channels drawn in the gaps between cells so neighbouring outlines stay distinct.
 public struct FeatureMapGrid {
     /// How map values become grey levels.
-    public enum Normalization: String, Sendable { case perMap = "per-map", global }
+    public enum Normalization: String, Sendable {
+        case perMap = "per-map"
+        case global
+    }
     /// Grey ramp or black-red-yellow-white heat ramp.
     public enum ColorMap: String, Sendable { case gray, heat }
 
@@ -31,9 +34,14 @@ public struct FeatureMapGrid {
     /// Value range used for channel `c` of `maps`.
     static func range(_ maps: Tensor, channel c: Int, global: (Float, Float)?) -> (Float, Float) {
         if let global { return global }
-        let n = maps.shape[1] * maps.shape[2], p = maps.pointer + c * n
-        var lo = Float.infinity, hi = -Float.infinity
-        for i in 0..<n { lo = min(lo, p[i]); hi = max(hi, p[i]) }
+        let n = maps.shape[1] * maps.shape[2]
+        let p = maps.pointer + c * n
+        var lo = Float.infinity
+        var hi = -Float.infinity
+        for i in 0..<n {
+            lo = min(lo, p[i])
+            hi = max(hi, p[i])
+        }
         return (lo, hi)
     }
 
@@ -47,11 +55,13 @@ public struct FeatureMapGrid {
         let mapH = mapW * Double(H) / Double(W)
         let labelSize = mapW < 40 ? 6.5 : 8.5
         let labelH = labelSize * 1.3 + 5
-        let cellW = mapW + padding, cellH = mapH + padding + labelH
+        let cellW = mapW + padding
+        let cellH = mapH + padding + labelH
         let barW = 72.0
         let gridW = Double(cols) * cellW + padding
         let titleW = Canvas.measuring { c in
-            max(c.textWidth(title, size: Axes.titleSize, bold: true),
+            max(
+                c.textWidth(title, size: Axes.titleSize, bold: true),
                 notes.map { c.textWidth($0.text, size: Axes.noteSize) }.max() ?? 0)
         }
         let width = max(gridW + barW + 20, titleW + 30)
@@ -59,8 +69,12 @@ public struct FeatureMapGrid {
         let height = max(top + Double(rows) * cellH + padding + 10, top + 170)
         var global: (Float, Float)?
         if normalization == .global {
-            var lo = Float.infinity, hi = -Float.infinity
-            for i in 0..<maps.count { lo = min(lo, maps.pointer[i]); hi = max(hi, maps.pointer[i]) }
+            var lo = Float.infinity
+            var hi = -Float.infinity
+            for i in 0..<maps.count {
+                lo = min(lo, maps.pointer[i])
+                hi = max(hi, maps.pointer[i])
+            }
             global = (lo, hi)
         }
         return Figure(width: width, height: height, title: title.isEmpty ? "feature maps" : title) { c in
@@ -74,21 +88,27 @@ public struct FeatureMapGrid {
                 y += Axes.noteSize * 1.4
             }
             for ch in 0..<C {
-                let x0 = padding + Double(ch % cols) * cellW, y0 = top + Double(ch / cols) * cellH
+                let x0 = padding + Double(ch % cols) * cellW
+                let y0 = top + Double(ch / cols) * cellH
                 let label = cellLabels.map { ch < $0.count ? $0[ch] : "" } ?? (cols > 12 ? "\(ch)" : "ch \(ch)")
-                c.text(label, x: x0 + mapW / 2, y: y0 + labelSize * 1.05, size: labelSize, align: .middle, color: .darkGray)
+                c.text(
+                    label, x: x0 + mapW / 2, y: y0 + labelSize * 1.05, size: labelSize, align: .middle, color: .darkGray
+                )
                 let (lo, hi) = Self.range(maps, channel: ch, global: global)
                 let rgb = Self.pixels(maps.pointer + ch * H * W, count: H * W, lo: lo, hi: hi, colorMap)
                 c.image(rgb: rgb, width: W, height: H, in: Rect(x: x0, y: y0 + labelH, width: mapW, height: mapH))
             }
             for (ch, color) in highlights where ch >= 0 && ch < C {
-                let x0 = padding + Double(ch % cols) * cellW, y0 = top + Double(ch / cols) * cellH + labelH
+                let x0 = padding + Double(ch % cols) * cellW
+                let y0 = top + Double(ch / cols) * cellH + labelH
                 // Inside this cell's half of the gap, so neighbouring outlines keep a white line between them.
-                let w = max(0.8, min(2.2, padding / 2 - 1.5)), o = 0.3 + w / 2
+                let w = max(0.8, min(2.2, padding / 2 - 1.5))
+                let o = 0.3 + w / 2
                 c.stroke(Rect(x: x0 - o, y: y0 - o, width: mapW + 2 * o, height: mapH + 2 * o), width: w, color: color)
             }
-            colorBar(c, x: gridW + 16, y: top + labelH, height: min(160, max(90, Double(rows) * cellH - labelH)),
-                     global: global)
+            colorBar(
+                c, x: gridW + 16, y: top + labelH, height: min(160, max(90, Double(rows) * cellH - labelH)),
+                global: global)
         }
     }
 
@@ -103,7 +123,8 @@ public struct FeatureMapGrid {
         let bar = Rect(x: x, y: y, width: 12, height: height)
         c.image(rgb: rgb, width: 1, height: steps, in: bar)
         c.stroke(bar, width: 0.6, color: .gray)
-        let hi = global.map { Ticks.format(Double($0.1)) } ?? "max", lo = global.map { Ticks.format(Double($0.0)) } ?? "min"
+        let hi = global.map { Ticks.format(Double($0.1)) } ?? "max"
+        let lo = global.map { Ticks.format(Double($0.0)) } ?? "min"
         c.text(hi, x: x + 16, y: y, size: 8.5, baseline: .top)
         c.text(lo, x: x + 16, y: y + height, size: 8.5, baseline: .bottom)
         let what = normalization == .global ? "shared scale" : "each map"
@@ -118,7 +139,9 @@ public struct FeatureMapGrid {
         var out = [UInt8](repeating: 0, count: count * 3)
         for i in 0..<count {
             let col = color((p[i] - lo) / range, map)
-            out[3 * i] = col.r; out[3 * i + 1] = col.g; out[3 * i + 2] = col.b
+            out[3 * i] = col.r
+            out[3 * i + 1] = col.g
+            out[3 * i + 2] = col.b
         }
         return out
     }
@@ -131,7 +154,8 @@ public struct FeatureMapGrid {
             let g = UInt8((t * 255).rounded())
             return Color(g, g, g)
         case .heat:  // black → red → yellow → white
-            let r = UInt8(min(1, t * 3) * 255), g = UInt8(min(1, max(0, t * 3 - 1)) * 255)
+            let r = UInt8(min(1, t * 3) * 255)
+            let g = UInt8(min(1, max(0, t * 3 - 1)) * 255)
             let b = UInt8(min(1, max(0, t * 3 - 2)) * 255)
             return Color(r, g, b)
         }

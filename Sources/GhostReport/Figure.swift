@@ -28,7 +28,10 @@ public struct Figure {
     /// A figure of the given size in points, painted by `draw` (on a white background).
     public init(width: Double, height: Double, title: String, draw: @escaping (Canvas) -> Void) {
         precondition(width >= 1 && height >= 1, "figure must not be empty")
-        self.width = width.rounded(.up); self.height = height.rounded(.up); self.title = title; self.draw = draw
+        self.width = width.rounded(.up)
+        self.height = height.rounded(.up)
+        self.title = title
+        self.draw = draw
     }
 
     /// PNG size in pixels.
@@ -60,7 +63,8 @@ public struct Figure {
         for y in 0..<h {
             let row = UnsafeRawPointer(base + y * stride).assumingMemoryBound(to: UInt32.self)
             for x in 0..<w {
-                let v = row[x], i = (y * w + x) * 3
+                let v = row[x]
+                let i = (y * w + x) * 3
                 rgb[i] = UInt8(truncatingIfNeeded: v >> 16)
                 rgb[i + 1] = UInt8(truncatingIfNeeded: v >> 8)
                 rgb[i + 2] = UInt8(truncatingIfNeeded: v)
@@ -108,8 +112,9 @@ public struct Figure {
 
     private func check(_ status: cairo_status_t, _ format: FigureFormat) throws {
         guard status == CAIRO_STATUS_SUCCESS else {
-            throw GhostError("cairo could not render '\(title)' as \(format.rawValue): "
-                             + String(cString: cairo_status_to_string(status)))
+            throw GhostError(
+                "cairo could not render '\(title)' as \(format.rawValue): "
+                    + String(cString: cairo_status_to_string(status)))
         }
     }
 
@@ -140,7 +145,8 @@ public struct Figure {
     static func describe(svg: Data, title: String, texts: [String]) -> Data {
         var s = String(decoding: svg, as: UTF8.self)
         guard let open = s.range(of: "<svg"), let end = s[open.upperBound...].firstIndex(of: ">") else { return svg }
-        let meta = "\n<title>\(MarkdownHTML.escape(title))</title>\n<desc>"
+        let meta =
+            "\n<title>\(MarkdownHTML.escape(title))</title>\n<desc>"
             + texts.map(MarkdownHTML.escape).joined(separator: "\n") + "</desc>"
         s.insert(contentsOf: meta, at: s.index(after: end))
         return Data(s.utf8)

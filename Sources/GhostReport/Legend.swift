@@ -12,7 +12,11 @@ public struct Legend {
         public var dash: [Double]
         /// A legend row; draw it with the same style as its series.
         public init(name: String, color: Color, marker: Marker?, line: Bool, dash: [Double] = []) {
-            self.name = name; self.color = color; self.marker = marker; self.line = line; self.dash = dash
+            self.name = name
+            self.color = color
+            self.marker = marker
+            self.line = line
+            self.dash = dash
         }
     }
 
@@ -27,7 +31,10 @@ public struct Legend {
     public func size(_ c: Canvas) -> (width: Double, height: Double) {
         guard !entries.isEmpty else { return (0, 0) }
         let text = entries.map { c.textWidth($0.name, size: Self.textSize) }.max() ?? 0
-        return (2 * Self.padding + Self.swatchWidth + 6 + text, 2 * Self.padding + Double(entries.count) * Self.rowHeight - 4)
+        return (
+            2 * Self.padding + Self.swatchWidth + 6 + text,
+            2 * Self.padding + Double(entries.count) * Self.rowHeight - 4
+        )
     }
 
     /// Draws the legend with its top-left corner at (x, y).
@@ -63,8 +70,10 @@ public struct PlotLayout: Equatable {
 
     /// Layout of a chart in `rect`: `notes` lines under the title, y tick labels up to `yTickWidth` wide,
     /// a legend of `legendSize` (nil: none) placed per `placement` (automatic: right unless wider than 38 %).
-    public static func make(in rect: Rect, notes: Int, yTickWidth: Double, legendSize: (width: Double, height: Double)?,
-                            placement: Placement = .automatic, lineHeight: Double = 13) -> PlotLayout {
+    public static func make(
+        in rect: Rect, notes: Int, yTickWidth: Double, legendSize: (width: Double, height: Double)?,
+        placement: Placement = .automatic, lineHeight: Double = 13
+    ) -> PlotLayout {
         let titleY = rect.minY + 8
         let notesY = (0..<notes).map { titleY + Axes.titleSize * 1.35 + Double($0) * Axes.noteSize * 1.35 }
         let top = (notesY.last.map { $0 + Axes.noteSize * 1.35 } ?? titleY + Axes.titleSize * 1.35) + 10
@@ -77,8 +86,9 @@ public struct PlotLayout: Equatable {
             let below = placement == .below || (placement == .automatic && lw > 0.38 * rect.width)
             if below {
                 bottom -= lh + 10
-                legend = Rect(x: max(left, (left + right - lw) / 2), y: bottom + 6 + lineHeight + 8 + Axes.labelSize * 1.3 + 10,
-                              width: lw, height: lh)
+                legend = Rect(
+                    x: max(left, (left + right - lw) / 2), y: bottom + 6 + lineHeight + 8 + Axes.labelSize * 1.3 + 10,
+                    width: lw, height: lh)
             } else {
                 right -= lw + 14
                 legend = Rect(x: right + 14, y: top, width: lw, height: lh)

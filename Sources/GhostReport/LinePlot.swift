@@ -18,10 +18,17 @@ public struct LinePlot {
         public var dash: [Double]
 
         /// A series; `marker` nil draws the line without markers.
-        public init(name: String, points: [(x: Double, y: Double)], color: Color, labels: [String]? = nil,
-                    connected: Bool = true, marker: Marker? = .circle, dash: [Double] = []) {
-            self.name = name; self.points = points; self.color = color; self.labels = labels
-            self.connected = connected; self.marker = marker; self.dash = dash
+        public init(
+            name: String, points: [(x: Double, y: Double)], color: Color, labels: [String]? = nil,
+            connected: Bool = true, marker: Marker? = .circle, dash: [Double] = []
+        ) {
+            self.name = name
+            self.points = points
+            self.color = color
+            self.labels = labels
+            self.connected = connected
+            self.marker = marker
+            self.dash = dash
         }
     }
 
@@ -44,7 +51,10 @@ public struct LinePlot {
 
     /// A chart of `series` with a title and axis labels.
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
     }
 
     /// The chart as a stand-alone figure of `width`×`height` points.
@@ -59,8 +69,9 @@ public struct LinePlot {
         let pts = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         let xs = pts.map(\.x)
         let distinct = Set(xs).count
-        let x = Axes.padded(xs, fraction: distinct <= 12 && distinct > 1 ? 0.5 / Double(distinct - 1) * 0.6 : 0.05,
-                            fallback: 1)
+        let x = Axes.padded(
+            xs, fraction: distinct <= 12 && distinct > 1 ? 0.5 / Double(distinct - 1) * 0.6 : 0.05,
+            fallback: 1)
         return (x, yRange ?? Axes.padded(pts.map(\.y), fraction: 0.08, fallback: 0.5))
     }
 
@@ -85,16 +96,19 @@ public struct LinePlot {
         let legend = Legend(entries: series.count > 1 || series.first?.name.isEmpty == false ? legendEntries : [])
         var size = legend.size(c)
         if size.width > 0 { size.width = max(size.width, minLegendWidth) }
-        let l = PlotLayout.make(in: rect, notes: notes.count, yTickWidth: tickW, legendSize: size,
-                                placement: legend.entries.isEmpty ? .automatic : self.legend,
-                                lineHeight: c.lineHeight(Axes.tickSize))
+        let l = PlotLayout.make(
+            in: rect, notes: notes.count, yTickWidth: tickW, legendSize: size,
+            placement: legend.entries.isEmpty ? .automatic : self.legend,
+            lineHeight: c.lineHeight(Axes.tickSize))
         return (l, Axes(box: l.box, xRange: xr, yRange: yr, xTicks: xTickValues(xr), yTicks: yTicks))
     }
 
     /// Width of the y tick labels and of the legend box (to align stacked panels).
     public func measure(_ c: Canvas) -> (tickWidth: Double, legendWidth: Double) {
         let yr = ranges().y
-        let tickW = Ticks.nice(yr.lowerBound, yr.upperBound).map { c.textWidth(Ticks.format($0), size: Axes.tickSize) }.max() ?? 0
+        let tickW =
+            Ticks.nice(yr.lowerBound, yr.upperBound).map { c.textWidth(Ticks.format($0), size: Axes.tickSize) }.max()
+            ?? 0
         let legend = Legend(entries: series.count > 1 || series.first?.name.isEmpty == false ? legendEntries : [])
         return (tickW, legend.size(c).width)
     }
@@ -122,7 +136,9 @@ public struct LinePlot {
             for s in series {
                 let p = s.points.filter { $0.x.isFinite && $0.y.isFinite }.map { (axes.px($0.x), axes.py($0.y)) }
                 if s.connected && p.count > 1 { c.polyline(p, width: 1.8, color: s.color, dash: s.dash) }
-                if let m = s.marker { for q in p { c.marker(m, x: q.0, y: q.1, size: s.connected ? 6 : 9, color: s.color) } }
+                if let m = s.marker {
+                    for q in p { c.marker(m, x: q.0, y: q.1, size: s.connected ? 6 : 9, color: s.color) }
+                }
             }
             for s in series {
                 guard let labels = s.labels else { continue }
@@ -130,8 +146,9 @@ public struct LinePlot {
                     let (x, y) = (axes.px(q.x), axes.py(q.y))
                     let w = c.textWidth(label, size: Axes.tickSize)
                     let flip = x + 9 + w > axes.box.maxX - 2
-                    c.text(label, x: flip ? x - 9 : x + 9, y: y, size: Axes.tickSize, align: flip ? .end : .start,
-                           baseline: .middle, color: .darkGray)
+                    c.text(
+                        label, x: flip ? x - 9 : x + 9, y: y, size: Axes.tickSize, align: flip ? .end : .start,
+                        baseline: .middle, color: .darkGray)
                 }
             }
         }

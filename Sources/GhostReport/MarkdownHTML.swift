@@ -7,15 +7,25 @@ import Foundation
 /// the alt text when `caption` has none.
 public enum MarkdownHTML {
     /// The HTML of `markdown`; `caption` gives figure captions by image file name.
-    public static func render(_ markdown: String, base: String = "", caption: (String) -> String? = { _ in nil }) -> String {
-        var html = "", paragraph: [String] = [], table: [[String]] = [], list: [String] = [], code: [String]?
+    public static func render(
+        _ markdown: String, base: String = "", caption: (String) -> String? = { _ in nil }
+    ) -> String {
+        var html = ""
+        var paragraph: [String] = []
+        var table: [[String]] = []
+        var list: [String] = []
+        var code: [String]?
         func flush() {
             if !paragraph.isEmpty {
-                html += figures(paragraph.joined(separator: " "), base, caption)
+                html +=
+                    figures(paragraph.joined(separator: " "), base, caption)
                     ?? "<p>" + inline(paragraph.joined(separator: " "), base) + "</p>\n"
                 paragraph = []
             }
-            if !list.isEmpty { html += "<ul>" + list.map { "<li>" + inline($0, base) + "</li>" }.joined() + "</ul>\n"; list = [] }
+            if !list.isEmpty {
+                html += "<ul>" + list.map { "<li>" + inline($0, base) + "</li>" }.joined() + "</ul>\n"
+                list = []
+            }
             if !table.isEmpty {
                 let rows = table.filter { !$0.allSatisfy { $0.allSatisfy { "-: ".contains($0) } } }
                 html += "<table>\n"
@@ -29,19 +39,42 @@ public enum MarkdownHTML {
         }
         for line in markdown.components(separatedBy: "\n") {
             if var c = code {
-                if line.hasPrefix("```") { html += "<pre><code>" + escape(c.joined(separator: "\n")) + "</code></pre>\n"; code = nil } else { c.append(line); code = c }
+                if line.hasPrefix("```") {
+                    html += "<pre><code>" + escape(c.joined(separator: "\n")) + "</code></pre>\n"
+                    code = nil
+                } else {
+                    c.append(line)
+                    code = c
+                }
                 continue
             }
             let t = line.trimmingCharacters(in: .whitespaces)
-            if t.hasPrefix("```") { flush(); code = []; continue }
-            if t.isEmpty { flush(); continue }
-            if let level = t.firstIndex(where: { $0 != "#" }).map({ t.distance(from: t.startIndex, to: $0) }), level > 0, level <= 6,
-               t.dropFirst(level).hasPrefix(" ") {
+            if t.hasPrefix("```") {
+                flush()
+                code = []
+                continue
+            }
+            if t.isEmpty {
+                flush()
+                continue
+            }
+            if let level = t.firstIndex(where: { $0 != "#" }).map({ t.distance(from: t.startIndex, to: $0) }),
+                level > 0, level <= 6,
+                t.dropFirst(level).hasPrefix(" ")
+            {
                 flush()
                 html += "<h\(level + 1)>" + inline(String(t.dropFirst(level + 1)), base) + "</h\(level + 1)>\n"
             } else if t.hasPrefix("|") {
-                if !paragraph.isEmpty || !list.isEmpty { let keep = table; table = []; flush(); table = keep }
-                table.append(t.trimmingCharacters(in: CharacterSet(charactersIn: "|")).components(separatedBy: "|").map { $0.trimmingCharacters(in: .whitespaces) })
+                if !paragraph.isEmpty || !list.isEmpty {
+                    let keep = table
+                    table = []
+                    flush()
+                    table = keep
+                }
+                table.append(
+                    t.trimmingCharacters(in: CharacterSet(charactersIn: "|")).components(separatedBy: "|").map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    })
             } else if t.hasPrefix("- ") {
                 if !paragraph.isEmpty || !table.isEmpty { flush() }
                 list.append(String(t.dropFirst(2)))
@@ -66,10 +99,12 @@ public enum MarkdownHTML {
         var html = rest.isEmpty ? "" : "<p>" + inline(rest, base) + "</p>\n"
         html += "<div class=\"figures\">"
         for m in matches {
-            let alt = String(text[Range(m.range(at: 1), in: text)!]), file = String(text[Range(m.range(at: 2), in: text)!])
+            let alt = String(text[Range(m.range(at: 1), in: text)!])
+            let file = String(text[Range(m.range(at: 2), in: text)!])
             let src = file.hasPrefix("http") || file.hasPrefix("/") ? file : base + file
             let text = caption((file as NSString).lastPathComponent) ?? alt
-            html += "<figure><a href=\"\(escape(src))\"><img src=\"\(escape(src))\" alt=\"\(escape(alt))\"></a>"
+            html +=
+                "<figure><a href=\"\(escape(src))\"><img src=\"\(escape(src))\" alt=\"\(escape(alt))\"></a>"
                 + "<figcaption>\(escape(text))\(formats(src))</figcaption></figure>"
         }
         return html + "</div>\n"
@@ -93,11 +128,13 @@ public enum MarkdownHTML {
         var s = escape(text)
         func replace(_ pattern: String, _ template: (([String]) -> String)) {
             guard let re = try? NSRegularExpression(pattern: pattern) else { return }
-            var out = "", last = s.startIndex
+            var out = ""
+            var last = s.startIndex
             for m in re.matches(in: s, range: NSRange(s.startIndex..., in: s)) {
                 let r = Range(m.range, in: s)!
                 out += s[last..<r.lowerBound]
-                out += template((0..<m.numberOfRanges).map { Range(m.range(at: $0), in: s).map { String(s[$0]) } ?? "" })
+                out += template(
+                    (0..<m.numberOfRanges).map { Range(m.range(at: $0), in: s).map { String(s[$0]) } ?? "" })
                 last = r.upperBound
             }
             s = out + s[last...]

@@ -3,7 +3,10 @@ public struct Rect: Equatable, Sendable {
     public var x, y, width, height: Double
     /// A rectangle from its top-left corner and size.
     public init(x: Double, y: Double, width: Double, height: Double) {
-        self.x = x; self.y = y; self.width = width; self.height = height
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
     }
     public var minX: Double { x }
     public var minY: Double { y }

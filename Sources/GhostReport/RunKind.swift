@@ -18,8 +18,10 @@ public enum RunKind: Int, CaseIterable, Comparable, Sendable {
 
     /// The kind of a run folder, from its name (as the commands name them) or, failing that, its files.
     public static func of(folder name: String, files: [String]) -> RunKind {
-        let prefixes: [(String, RunKind)] = [("scan-", .scan), ("fit-kernels-", .fitKernels), ("convert-", .convert),
-                                             ("finetune-", .finetune), ("compare", .compare), ("ablation", .ablation)]
+        let prefixes: [(String, RunKind)] = [
+            ("scan-", .scan), ("fit-kernels-", .fitKernels), ("convert-", .convert),
+            ("finetune-", .finetune), ("compare", .compare), ("ablation", .ablation),
+        ]
         if let k = prefixes.first(where: { name.hasPrefix($0.0) }) { return k.1 }
         if files.contains("pairs.json") { return .scan }
         if files.contains("mse-vs-d.png") { return .fitKernels }

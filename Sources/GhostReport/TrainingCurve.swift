@@ -12,7 +12,8 @@ public enum TrainingObjective: Sendable {
     /// One line saying what the training loss is.
     public var description: String {
         switch self {
-        case .crossEntropy(let eps): return eps > 0 ? "cross-entropy, label smoothing \(Ticks.format(eps))" : "cross-entropy"
+        case .crossEntropy(let eps):
+            return eps > 0 ? "cross-entropy, label smoothing \(Ticks.format(eps))" : "cross-entropy"
         case .distillation(let t, let a):
             return "distillation (1 − α)·CE + α·T²·KL, α = \(Ticks.format(a)), T = \(Ticks.format(t))"
         }
@@ -25,10 +26,12 @@ public enum TrainingCurve {
     /// The curves of `history`. `stepLosses`: the training loss of steps (0-based global step index; drawn as a
     /// thin line at epoch (step + 1) / `stepsPerEpoch`);
     /// `start`: the model's test loss and accuracy before the first step; `testImages`: the test-set size.
-    public static func render(_ history: [EpochRecord], title: String,
-                              objective: TrainingObjective = .crossEntropy(labelSmoothing: 0),
-                              stepLosses: [(step: Int, loss: Double)] = [], stepsPerEpoch: Int? = nil,
-                              start: (testLoss: Double, testAccuracy: Double)? = nil, testImages: Int? = nil) -> Figure {
+    public static func render(
+        _ history: [EpochRecord], title: String,
+        objective: TrainingObjective = .crossEntropy(labelSmoothing: 0),
+        stepLosses: [(step: Int, loss: Double)] = [], stepsPerEpoch: Int? = nil,
+        start: (testLoss: Double, testAccuracy: Double)? = nil, testImages: Int? = nil
+    ) -> Figure {
         let epochs = history.map { Double($0.epoch) }
         let first = Double(history.first?.epoch ?? 1) - 1
         let startX = start.map { _ in [first] } ?? []
@@ -42,20 +45,28 @@ public enum TrainingCurve {
             let pts = stepLosses.map { (x: Double($0.step + 1) / per, y: $0.loss) }
             loss.series.append(.init(name: "train, per step", points: pts, color: Color(160, 190, 225), marker: nil))
         }
-        loss.series.append(.init(name: "train, epoch mean", points: points(history.map(\.trainLoss), nil),
-                                 color: Color.palette[0], marker: .circle))
-        loss.series.append(.init(name: "test (cross-entropy)", points: points(history.map(\.testLoss), start?.testLoss),
-                                 color: Color.palette[1], marker: .square))
+        loss.series.append(
+            .init(
+                name: "train, epoch mean", points: points(history.map(\.trainLoss), nil),
+                color: Color.palette[0], marker: .circle))
+        loss.series.append(
+            .init(
+                name: "test (cross-entropy)", points: points(history.map(\.testLoss), start?.testLoss),
+                color: Color.palette[1], marker: .square))
         loss.notes = ["training loss: \(objective.description); test loss: cross-entropy\(testNote)"]
         loss.integerX = true
         loss.xTicks = Ticks.atData(epochs + startX, range: 0...Double(history.count + 1))
-        var acc = LinePlot(title: title + ": accuracy", xLabel: "epoch", yLabel: "accuracy (%)", series: [
-            .init(name: "train (augmented batches)", points: points(history.map { 100 * $0.trainAccuracy }, nil),
-                  color: Color.palette[0], marker: .circle),
-            .init(name: "test" + (testImages.map { " (\($0) images)" } ?? ""),
-                  points: points(history.map { 100 * $0.testAccuracy }, start.map { 100 * $0.testAccuracy }),
-                  color: Color.palette[1], marker: .square),
-        ])
+        var acc = LinePlot(
+            title: title + ": accuracy", xLabel: "epoch", yLabel: "accuracy (%)",
+            series: [
+                .init(
+                    name: "train (augmented batches)", points: points(history.map { 100 * $0.trainAccuracy }, nil),
+                    color: Color.palette[0], marker: .circle),
+                .init(
+                    name: "test" + (testImages.map { " (\($0) images)" } ?? ""),
+                    points: points(history.map { 100 * $0.testAccuracy }, start.map { 100 * $0.testAccuracy }),
+                    color: Color.palette[1], marker: .square),
+            ])
         acc.integerX = true
         acc.xTicks = loss.xTicks
         if start != nil { acc.notes = ["epoch 0: the starting model, before the first step"] }

@@ -18,10 +18,10 @@ final class PNGTests: XCTestCase {
         let paths = try fig.write(to: dir + "/a.png")
         XCTAssertEqual(paths, ["png", "svg", "pdf"].map { dir + "/a." + $0 })
         let rgb = try PNGFile.read(path: dir + "/a.png", channels: 3)
-        XCTAssertEqual(rgb.shape, [3, 40, 80])                       // 2 pixels per point
+        XCTAssertEqual(rgb.shape, [3, 40, 80])  // 2 pixels per point
         XCTAssertEqual(rgb[0, 10, 10], 220.0 / 255, accuracy: 1e-6)  // red square
         XCTAssertEqual(rgb[2, 36, 60], 220.0 / 255, accuracy: 1e-6)  // blue line (y 17…19 pt)
-        XCTAssertEqual(rgb[1, 0, 79], 1)                             // white background
+        XCTAssertEqual(rgb[1, 0, 79], 1)  // white background
         let text = (0..<40).flatMap { y in (40..<80).map { x in rgb[1, y, x] } }.filter { $0 < 0.5 }.count
         XCTAssertGreaterThan(text, 20, "the glyphs were drawn")
         try assertFigure(dir + "/a", size: (80, 40), labels: ["Ag"])
@@ -39,10 +39,14 @@ final class PNGTests: XCTestCase {
         let dir = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let good = try PNGFile.encode(width: 30, height: 30, rgb: [UInt8](repeating: 255, count: 30 * 30 * 3))
-        for (name, bytes) in [("text.png", Data("not a png".utf8)), ("cut.png", good.prefix(good.count / 2)), ("empty.png", Data())] {
+        for (name, bytes) in [
+            ("text.png", Data("not a png".utf8)), ("cut.png", good.prefix(good.count / 2)), ("empty.png", Data()),
+        ] {
             let p = dir + "/" + name
             FileManager.default.createFile(atPath: p, contents: bytes)
-            XCTAssertThrowsError(try PNGFile.read(path: p, channels: 1)) { e in XCTAssertTrue("\(e)".hasPrefix(p + ":"), "\(e)") }
+            XCTAssertThrowsError(try PNGFile.read(path: p, channels: 1)) { e in
+                XCTAssertTrue("\(e)".hasPrefix(p + ":"), "\(e)")
+            }
         }
         XCTAssertThrowsError(try PNGFile.read(path: dir + "/none.png", channels: 3))
     }
@@ -58,7 +62,9 @@ final class PNGTests: XCTestCase {
         for k in 0..<4 { bytes[29 + k] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * UInt32(k))) }
         let start = Date()
         XCTAssertThrowsError(try PNGFile.decode(Data(bytes), path: "big.png", channels: 3)) { e in
-            XCTAssertEqual((e as? GhostError)?.message, "big.png: PNG claims 16000×16000 pixels, more than its \(bytes.count) bytes can hold")
+            XCTAssertEqual(
+                (e as? GhostError)?.message,
+                "big.png: PNG claims 16000×16000 pixels, more than its \(bytes.count) bytes can hold")
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
     }

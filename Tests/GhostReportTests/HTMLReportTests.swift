@@ -15,7 +15,8 @@ final class HTMLReportTests: XCTestCase {
         try "# Redundancy scan: r18\n\n| layer | r |\n|---|---|\n| layer1.0 | 0.9 |\n\n![figure 1](figure1.png)\n"
             .write(toFile: dir + "/runs/scan-r18/report.md", atomically: true, encoding: .utf8)
         try "# Fits\n\ntext\n".write(toFile: dir + "/runs/fit-kernels-r18/report.md", atomically: true, encoding: .utf8)
-        try "# Conversion\n\ntext\n".write(toFile: dir + "/runs/convert-r18/report.md", atomically: true, encoding: .utf8)
+        try "# Conversion\n\ntext\n".write(
+            toFile: dir + "/runs/convert-r18/report.md", atomically: true, encoding: .utf8)
         try "# Ablation\n".write(toFile: dir + "/runs/ablation-x/ablation.md", atomically: true, encoding: .utf8)
         for path in ["scan-r18/figure1.png", "scan-r18/redundancy.png", "zzz/mystery.png"] {
             try PNGFileStub.write(dir + "/runs/" + path)
@@ -30,17 +31,22 @@ final class HTMLReportTests: XCTestCase {
         let (html, runs, provenance) = try HTMLReport(directory: dir + "/runs", checkpoints: dir + "/ckpts").render()
         XCTAssertEqual(runs, 5)
         XCTAssertEqual(provenance, 1)
-        let order = ["Redundancy scan: r18", "<h2>Fits", "<h2>Conversion", "<h2>Ablation", "zzz", "Checkpoints and their provenance"]
-            .map { html.range(of: $0, range: html.range(of: "</nav>")!.upperBound..<html.endIndex)?.lowerBound }
+        let order = [
+            "Redundancy scan: r18", "<h2>Fits", "<h2>Conversion", "<h2>Ablation", "zzz",
+            "Checkpoints and their provenance",
+        ]
+        .map { html.range(of: $0, range: html.range(of: "</nav>")!.upperBound..<html.endIndex)?.lowerBound }
         XCTAssertFalse(order.contains(nil), "\(order)")
-        XCTAssertEqual(order.compactMap { $0 }, order.compactMap { $0 }.sorted(), "scan, Table 2, conversion, then the rest")
+        XCTAssertEqual(
+            order.compactMap { $0 }, order.compactMap { $0 }.sorted(), "scan, Table 2, conversion, then the rest")
         XCTAssertEqual(html.components(separatedBy: "Redundancy scan: r18</h2>").count, 2, "one heading, not repeated")
         XCTAssertTrue(html.contains("<td>layer1.0</td>"), "tables as tables")
         XCTAssertTrue(html.contains("Figure 1 analogue: one test image"), "figure1 caption says what it shows")
         XCTAssertTrue(html.contains("Share of each layer"), "the gallery's redundancy.png is captioned too")
         XCTAssertTrue(html.contains("<figcaption>mystery.png"), "unknown figures fall back to their name")
         XCTAssertTrue(html.contains("redundancy.svg\">SVG</a>"))
-        XCTAssertTrue(html.contains("Ghost-ResNet-18 (Ghost modules s = 2, d = 3), 3×3 stride-1 stem"), "architecture in words")
+        XCTAssertTrue(
+            html.contains("Ghost-ResNet-18 (Ghost modules s = 2, d = 3), 3×3 stride-1 stem"), "architecture in words")
         XCTAssertFalse(html.contains("\"family\""), "no raw JSON")
         XCTAssertTrue(html.contains("93.12 % on 10000 test images"), "test-set size beside the accuracy")
         XCTAssertTrue(html.contains("ghostkit train --arch resnet18"))
