@@ -16,12 +16,12 @@ public struct HTMLReport {
         self.checkpoints = checkpoints
     }
 
-    /// One run folder.
+    /// One run folder; `written`: when its report was written (runs of one kind appear in the order they ran).
     struct Run {
-        let name: String, kind: RunKind, files: [String]
+        let name: String, kind: RunKind, files: [String], written: Double
     }
 
-    /// Run folders holding a report or a figure, in report order (kind, then name).
+    /// Run folders holding a report or a figure, in report order (kind, then the order they ran, then name).
     func runs() throws -> [Run] {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
@@ -37,8 +37,11 @@ public struct HTMLReport {
             let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/" + name)) ?? [])
                 .filter { !$0.hasPrefix(".") }.sorted()
             guard files.contains(where: { $0.hasSuffix(".md") || $0.hasSuffix(".png") }) else { return nil }
-            return Run(name: name, kind: RunKind.of(folder: name, files: files), files: files)
-        }.sorted { ($0.kind, $0.name) < ($1.kind, $1.name) }
+            let path = directory + "/" + name + "/" + (files.first { $0.hasSuffix(".md") } ?? "")
+            let written = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+                .flatMap { $0 }?.timeIntervalSince1970 ?? 0
+            return Run(name: name, kind: RunKind.of(folder: name, files: files), files: files, written: written)
+        }.sorted { ($0.kind, $0.written, $0.name) < ($1.kind, $1.written, $1.name) }
     }
 
     /// The page, and how many runs and provenance files it shows.
