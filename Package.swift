@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         // Tensors, kernels and layers: the only code built with -Ounchecked.
         .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         // File formats only.
@@ -54,7 +55,7 @@ let package = Package(
         // Every figure and report writer.
         .target(name: "GhostReport",
                 dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
-                               "GhostTrain", "GhostAnalysis", "GhostConvert"],
+                               "GhostTrain", "GhostAnalysis", "GhostConvert", "CCairo"],
                 swiftSettings: checkedSettings),
         // ONNX and PyTorch export (onnx.pb.swift generated once by tools/gen_onnx_proto.sh).
         .target(name: "GhostExport",

@@ -6,6 +6,6 @@ set -euo pipefail
 page="$(realpath "${1:-outputs/index.html}")"
 shot="${2:-outputs/report-screenshot.png}"
 command -v chromium > /dev/null || { echo "tools/screenshot_report.sh: needs chromium (apt-get install chromium)" >&2; exit 1; }
-chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,3000 \
+chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,${SHOT_HEIGHT:-3000} \
   --screenshot="$(realpath -m "$shot")" "file://$page" 2> /dev/null
 echo "wrote $shot"

@@ -28,6 +28,8 @@ public struct FitTriplet {
     public let pair: PairFit
     public let source: [Double], target: [Double], fitted: [Double]
     public let height: Int, width: Int
+    /// Index of the image shown among the scanned ones.
+    public let image: Int
     /// The largest-d fit drawn.
     public let fit: FittedKernel
 }
@@ -114,7 +116,7 @@ public enum FitKernelsRun {
         let fit = p.fits.last!
         return FitTriplet(label: label, pair: p, source: source, target: Array(tgt[(image * hw)..<((image + 1) * hw)]),
                           fitted: KernelFit.apply(fit, to: source, height: height, width: width),
-                          height: height, width: width, fit: fit)
+                          height: height, width: width, image: image, fit: fit)
     }
 
     /// Pearson r between channels a and b over every pixel of every image.

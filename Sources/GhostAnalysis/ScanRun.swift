@@ -25,6 +25,9 @@ public struct ScanConfig {
     public var imageIndex = 0
     /// Output directory (nil: outputs/scan-<checkpoint stem>).
     public var outDir: String?
+    /// Smallest map side the Figure-1 layer may have (a 2×2 block shows nothing): a smaller default layer gives way
+    /// to the deepest scanned layer whose maps are at least this big.
+    public var minimumGridSide = 7
     public var overwrite = false
     /// PNG files or folders to run instead of the Fashion-MNIST test images.
     public var inputs: [String] = []
@@ -58,8 +61,8 @@ public struct ScanResult {
     public let dir: String
     /// Every path written (the HDF5 file first).
     public var written: [String]
-    /// [C, H, W] maps of `report.gridLayer` for `report.imageIndex` (nil for a dump).
-    public let gridMaps: Tensor?
+    /// [C, H, W] maps of `report.gridLayer` for `report.imageIndex` (nil for a dump), and that image's class name.
+    public let gridMaps: Tensor?, gridLabel: String?
     /// Time spent in the pair search's accumulators, and its floating-point work.
     public let analysisSeconds: Double, analysisFLOPs: Double
 }
@@ -78,6 +81,16 @@ public enum ScanRun {
         return "block_out"
     }
 
+    /// `preferred` when its maps are at least `minimumSide` on each side, else the deepest such layer, else the
+    /// layer with the largest maps (nil when no captured output is a 4-D map).
+    static func figureLayer(preferred: String, _ layers: [(String, [Int])], minimumSide: Int) -> String? {
+        let maps = layers.filter { $0.1.count == 4 }
+        func big(_ l: (String, [Int])) -> Bool { min(l.1[2], l.1[3]) >= minimumSide }
+        if let l = maps.first(where: { $0.0 == preferred }), big(l) { return preferred }
+        if let l = maps.last(where: big) { return l.0 }
+        return maps.max { $0.1[2] * $0.1[3] < $1.1[2] * $1.1[3] }?.0
+    }
+
     /// The layers a scan of `model` can record (a dump also records the head).
     public static func availableLayers(_ model: ImageClassifier, dumpOnly: Bool) -> [String] {
         dumpOnly ? model.layerNames : model.layerNames.filter { !model.headNames.contains($0) }
@@ -85,7 +98,8 @@ public enum ScanRun {
 
     /// Runs the scan; `progress(done, total)` after every batch. Writes the HDF5 file and the report's data files
     /// (the figures are GhostReport's ScanFigures).
-    public static func run(_ config: ScanConfig, progress: (Int, Int) -> Void = { _, _ in }) throws -> ScanResult {
+    public static func run(_ config: ScanConfig, progress: (Int, Int) -> Void = { _, _ in },
+                           note: (String) -> Void = { _ in }) throws -> ScanResult {
         if let p = config.problem() { throw GhostError(p) }
         let cfg = config
         let ckpt = try Checkpoint(path: cfg.checkpointPath, architecture: cfg.architecture)
@@ -96,7 +110,7 @@ public enum ScanRun {
         let chosen = try LayerSelection.resolve(cfg.layers, available: available, defaultLayers: model.blockNames)
         model.observeInsideBlocks = chosen.contains { $0.split(separator: ".").count == 3 }
         let firstGroupOutput = model.blockNames.last { $0.hasPrefix("layer1.") }
-        let gridName = cfg.gridLayer ?? firstGroupOutput.flatMap { chosen.contains($0) ? $0 : nil } ?? chosen[0]
+        var gridName = cfg.gridLayer ?? firstGroupOutput.flatMap { chosen.contains($0) ? $0 : nil } ?? chosen[0]
         guard chosen.contains(gridName) else {
             throw GhostError("--grid-layer \(gridName) is not among the scanned layers "
                 + "(\(chosen.joined(separator: ", ")))")
@@ -138,6 +152,13 @@ public enum ScanRun {
             var captured: [(name: String, kind: String, tensor: Tensor)] = []
             model.observer = { name, t in if chosen.contains(name) { captured.append((name, Self.kind(name), t)) } }
             _ = model(x)
+            if b == 0, !cfg.dumpOnly, cfg.gridLayer == nil,
+               let pick = figureLayer(preferred: gridName, captured.map { ($0.name, $0.tensor.shape) },
+                                      minimumSide: cfg.minimumGridSide), pick != gridName {
+                note("Figure 1: \(gridName)'s maps are smaller than \(cfg.minimumGridSide)×\(cfg.minimumGridSide); "
+                     + "showing \(pick)")
+                gridName = pick
+            }
             for c in captured {  // NaN/Inf activations (e.g. non-finite weights) stop the run at this batch
                 guard let bad = c.tensor.firstNonFiniteIndex else { continue }
                 let image = b * cfg.batchSize + bad / (c.tensor.count / c.tensor.shape[0])
@@ -170,7 +191,9 @@ public enum ScanRun {
                                 images: data.count, threshold: cfg.threshold, gridLayer: gridName,
                                 imageIndex: cfg.imageIndex, layers: results)
         let written = cfg.dumpOnly ? [h5] : [h5] + (try report.write(to: dir))
+        let label = cfg.inputs.isEmpty ? data.classNames[data.labels[cfg.imageIndex]] : nil
         return ScanResult(report: report, dir: dir, written: written, gridMaps: cfg.dumpOnly ? nil : gridMaps,
+                          gridLabel: label,
                           analysisSeconds: analysisSeconds,
                           analysisFLOPs: correlations.values.reduce(0) { $0 + $1.flops })
     }

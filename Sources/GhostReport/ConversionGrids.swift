@@ -38,15 +38,37 @@ public struct ConversionGrids {
     /// The converted conv to draw: `requested`, or the first of `converted`; an unknown name is an error.
     public static func unit(_ requested: String?, among converted: [String]) throws -> String {
         guard let name = requested ?? converted.first, converted.contains(name) else {
-            throw GhostError("no converted conv named '\(requested ?? "")' (converted: \(converted.prefix(4).joined(separator: ", "))…)")
+            throw GhostError(
+                "no converted conv named '\(requested ?? "")' "
+                    + "(converted: \(converted.prefix(4).joined(separator: ", "))…)"
+            )
         }
         return name
     }
 
-    /// The two PNG grids (gray, per-map scaling), ghost channels outlined in red.
-    public func render() -> (original: RGBImage, ghost: RGBImage) {
-        var grid = FeatureMapGrid()
-        grid.highlights = ghostChannels.map { ($0, RGBImage.Color.red) }
-        return (grid.render(original), grid.render(ghost))
+    /// The two grids (grey, per-map scaling), the cheap-operation channels outlined in red; each titled with
+    /// its model (`originalName`, `ghostName`), the conv and, when given, the image shown.
+    public func render(
+        originalName: String = "original ResNet", ghostName: String = "Ghost-ResNet",
+        image: String? = nil
+    ) -> (original: Figure, ghost: Figure) {
+        func grid(_ maps: Tensor, _ model: String, _ what: String) -> Figure {
+            var g = FeatureMapGrid()
+            g.highlights = ghostChannels.map { ($0, Color.red) }
+            let (C, H, W) = (maps.shape[0], maps.shape[1], maps.shape[2])
+            g.title = ([model, unit + " " + what] + (image.map { [$0] } ?? []) + ["\(C) maps of \(H)×\(W)"])
+                .joined(separator: " · ")
+            g.notes = [
+                (
+                    text: "red outline: the \(ghostChannels.count) of \(C) channels the Ghost model makes by its "
+                        + "cheap depthwise operation (same channels in both grids)", color: .red
+                )
+            ]
+            return g.render(maps)
+        }
+        return (
+            grid(original, originalName, "(conv → BN output)"),
+            grid(ghost, ghostName, "(Ghost module output)")
+        )
     }
 }

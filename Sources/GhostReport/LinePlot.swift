@@ -1,18 +1,34 @@
 import Foundation
 
-/// A line chart with axes, ticks, grid, axis labels, title and legend, drawn into an `RGBImage`.
+/// A line or scatter chart: axes with ticks at data values where there are few, each series with its own
+/// colour and marker, the legend outside the data box, and optional note lines under the title.
 public struct LinePlot {
+    /// One data series.
     public struct Series {
         public var name: String
         public var points: [(x: Double, y: Double)]
-        public var color: RGBImage.Color
+        public var color: Color
         /// Text drawn beside each point (scatter plots of named runs), or nil.
         public var labels: [String]?
         /// Join the points with a line (false: markers only).
-        public var connected = true
-        public init(name: String, points: [(x: Double, y: Double)], color: RGBImage.Color,
-                    labels: [String]? = nil, connected: Bool = true) {
-            self.name = name; self.points = points; self.color = color; self.labels = labels; self.connected = connected
+        public var connected: Bool
+        /// Marker at every point (nil: none; `LinePlot` default: by series index).
+        public var marker: Marker?
+        /// Dash pattern of the line (empty: solid).
+        public var dash: [Double]
+
+        /// A series; `marker` nil draws the line without markers.
+        public init(
+            name: String, points: [(x: Double, y: Double)], color: Color, labels: [String]? = nil,
+            connected: Bool = true, marker: Marker? = .circle, dash: [Double] = []
+        ) {
+            self.name = name
+            self.points = points
+            self.color = color
+            self.labels = labels
+            self.connected = connected
+            self.marker = marker
+            self.dash = dash
         }
     }
 
@@ -20,113 +36,123 @@ public struct LinePlot {
     public var xLabel: String
     public var yLabel: String
     public var series: [Series]
+    /// Lines under the title (test-set size, units, what the curves are).
+    public var notes: [String] = []
     /// Fixed y range (else from the data, padded).
     public var yRange: ClosedRange<Double>?
-    /// Draw x ticks only at integer values (epochs, kernel sizes).
+    /// Ticks at the data's x values when there are few of them, else at integers (epochs, kernel sizes).
     public var integerX = false
-    /// Where the legend goes: inside the axes at the top or bottom right, or under the axes (many entries).
-    public enum LegendPlacement { case topRight, bottomRight, below }
-    public var legend = LegendPlacement.topRight
+    /// Explicit x ticks (overrides `integerX`).
+    public var xTicks: [Double]?
+    /// Legend position (always outside the data box).
+    public var legend = PlotLayout.Placement.automatic
+    /// Room kept at least for the y tick labels and the legend, so stacked panels share their data box edges.
+    public var minTickWidth = 0.0, minLegendWidth = 0.0
 
+    /// A chart of `series` with a title and axis labels.
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
-        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
     }
 
-    /// Renders the plot as a stand-alone image.
-    public func render(width: Int = 800, height: Int = 500) -> RGBImage {
-        var img = RGBImage(width: width, height: height)
-        draw(into: &img, x: 0, y: 0, width: width, height: height)
-        return img
+    /// The chart as a stand-alone figure of `width`×`height` points.
+    public func render(width: Double = 760, height: Double = 440) -> Figure {
+        Figure(width: width, height: height, title: title) { c in
+            draw(c, in: Rect(x: 0, y: 0, width: width, height: height))
+        }
     }
 
-    /// Draws the plot inside the given rectangle of `img`.
-    public func draw(into img: inout RGBImage, x: Int, y: Int, width: Int, height: Int) {
-        let s = 2  // font scale
-        let left = x + 20 + 8 * BitmapFont.advance * s / 2 + 20, right = x + width - 20
-        let legendBelow = legend == .below
-        let legendRows = legendBelow ? series.count : 0
-        let top = y + 16 + BitmapFont.lineHeight * s
-        let bottom = y + height - 20 - 2 * BitmapFont.lineHeight * s - legendRows * (BitmapFont.lineHeight * s + 6) - (legendBelow ? 16 : 0)
-        img.text(title, x: x + (width - RGBImage.textWidth(title, scale: s)) / 2, y: y + 8, scale: s)
-        let pts = series.flatMap { $0.points }.filter { $0.x.isFinite && $0.y.isFinite }
-        guard !pts.isEmpty, right - left > 20, bottom - top > 20 else { return }
-        var (x0, x1) = (pts.map(\.x).min()!, pts.map(\.x).max()!)
-        if x1 == x0 { x0 -= 1; x1 += 1 }
-        let xpad = 0.04 * (x1 - x0)
-        x0 -= xpad; x1 += xpad
-        var yr: ClosedRange<Double>
-        if let r = yRange { yr = r } else {
-            let (lo, hi) = (pts.map(\.y).min()!, pts.map(\.y).max()!)
-            let pad = hi > lo ? 0.06 * (hi - lo) : max(abs(hi) * 0.1, 1e-3)
-            yr = (lo - pad)...(hi + pad)
+    /// The data ranges, padded so that no marker sits on the frame.
+    public func ranges() -> (x: ClosedRange<Double>, y: ClosedRange<Double>) {
+        let pts = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
+        let xs = pts.map(\.x)
+        let distinct = Set(xs).count
+        let x = Axes.padded(
+            xs, fraction: distinct <= 12 && distinct > 1 ? 0.5 / Double(distinct - 1) * 0.6 : 0.05,
+            fallback: 1)
+        return (x, yRange ?? Axes.padded(pts.map(\.y), fraction: 0.08, fallback: 0.5))
+    }
+
+    /// The x tick values.
+    public func xTickValues(_ range: ClosedRange<Double>) -> [Double] {
+        if let xTicks { return xTicks }
+        let xs = series.flatMap(\.points).map(\.x)
+        if integerX { return Ticks.atData(xs, range: range) }
+        return Ticks.nice(range.lowerBound, range.upperBound)
+    }
+
+    /// The legend rows, drawn as the series are.
+    public var legendEntries: [Legend.Entry] {
+        series.map { .init(name: $0.name, color: $0.color, marker: $0.marker, line: $0.connected, dash: $0.dash) }
+    }
+
+    /// Layout of this chart in `rect` (needs a canvas to measure text).
+    public func layout(_ c: Canvas, in rect: Rect) -> (layout: PlotLayout, axes: Axes) {
+        let (xr, yr) = ranges()
+        let yTicks = Ticks.nice(yr.lowerBound, yr.upperBound)
+        let tickW = max(minTickWidth, yTicks.map { c.textWidth(Ticks.format($0), size: Axes.tickSize) }.max() ?? 0)
+        let legend = Legend(entries: series.count > 1 || series.first?.name.isEmpty == false ? legendEntries : [])
+        var size = legend.size(c)
+        if size.width > 0 { size.width = max(size.width, minLegendWidth) }
+        let l = PlotLayout.make(
+            in: rect, notes: notes.count, yTickWidth: tickW, legendSize: size,
+            placement: legend.entries.isEmpty ? .automatic : self.legend,
+            lineHeight: c.lineHeight(Axes.tickSize))
+        return (l, Axes(box: l.box, xRange: xr, yRange: yr, xTicks: xTickValues(xr), yTicks: yTicks))
+    }
+
+    /// Width of the y tick labels and of the legend box (to align stacked panels).
+    public func measure(_ c: Canvas) -> (tickWidth: Double, legendWidth: Double) {
+        let yr = ranges().y
+        let tickW =
+            Ticks.nice(yr.lowerBound, yr.upperBound).map { c.textWidth(Ticks.format($0), size: Axes.tickSize) }.max()
+            ?? 0
+        let legend = Legend(entries: series.count > 1 || series.first?.name.isEmpty == false ? legendEntries : [])
+        return (tickW, legend.size(c).width)
+    }
+
+    /// `panels` drawn one above the other in `rect`, their data boxes sharing left and right edges.
+    public static func stacked(_ panels: [LinePlot], _ c: Canvas, in rect: Rect) {
+        let m = panels.map { $0.measure(c) }
+        let h = rect.height / Double(max(panels.count, 1))
+        for (i, var p) in panels.enumerated() {
+            p.minTickWidth = m.map(\.tickWidth).max() ?? 0
+            p.minLegendWidth = m.map(\.legendWidth).max() ?? 0
+            p.draw(c, in: Rect(x: rect.x, y: rect.y + Double(i) * h, width: rect.width, height: h))
         }
-        func px(_ v: Double) -> Int { left + Int(((v - x0) / (x1 - x0) * Double(right - left)).rounded()) }
-        func py(_ v: Double) -> Int { bottom - Int(((v - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * Double(bottom - top)).rounded()) }
-        // Grid and ticks.
-        for t in Self.ticks(yr.lowerBound, yr.upperBound) {
-            let yy = py(t)
-            img.fill(x: left, y: yy, w: right - left, h: 1, .lightGray)
-            let label = Self.format(t)
-            img.text(label, x: left - 8 - RGBImage.textWidth(label, scale: s), y: yy - 7, scale: s)
+    }
+
+    /// Draws the chart inside `rect`.
+    public func draw(_ c: Canvas, in rect: Rect) {
+        let (l, axes) = layout(c, in: rect)
+        c.text(title, x: l.box.midX, y: l.titleY, size: Axes.titleSize, bold: true, align: .middle, baseline: .top)
+        for (note, y) in zip(notes, l.notesY) {
+            c.text(note, x: l.box.midX, y: y, size: Axes.noteSize, align: .middle, baseline: .top, color: .darkGray)
         }
-        let xt = integerX ? Self.integerTicks(x0, x1) : Self.ticks(x0, x1)
-        for t in xt {
-            let xx = px(t)
-            img.fill(x: xx, y: top, w: 1, h: bottom - top, .lightGray)
-            let label = Self.format(t)
-            img.text(label, x: xx - RGBImage.textWidth(label, scale: s) / 2, y: bottom + 6, scale: s)
-        }
-        img.outline(x: left, y: top, w: right - left + 1, h: bottom - top + 1, .black)
-        img.text(xLabel, x: (left + right - RGBImage.textWidth(xLabel, scale: s)) / 2, y: bottom + 8 + BitmapFont.lineHeight * s, scale: s)
-        img.verticalText(yLabel, x: x + 8, y: (top + bottom + RGBImage.textWidth(yLabel, scale: s)) / 2, scale: s)
-        // Lines with point markers.
-        for sr in series {
-            let p = sr.points.filter { $0.x.isFinite && $0.y.isFinite }
-            if sr.connected { for (a, b) in zip(p, p.dropFirst()) { img.line(px(a.x), py(a.y), px(b.x), py(b.y), thickness: 3, sr.color) } }
-            let r = sr.connected ? 3 : 5
-            for q in p { img.fill(x: px(q.x) - r, y: py(q.y) - r, w: 2 * r + 1, h: 2 * r + 1, sr.color) }
-            guard let labels = sr.labels else { continue }
-            for (q, label) in zip(sr.points, labels) where q.x.isFinite && q.y.isFinite {
-                // Beside the marker, flipped to the left near the right edge.
-                let tw = RGBImage.textWidth(label, scale: s), xx = px(q.x)
-                img.text(label, x: xx + 10 + tw > right ? xx - 10 - tw : xx + 10, y: py(q.y) - BitmapFont.lineHeight * s / 2, scale: s)
+        axes.drawFrame(c, xLabel: xLabel, yLabel: yLabel, yLabelX: l.yLabelX)
+        c.clipped(to: axes.box) {
+            for s in series {
+                let p = s.points.filter { $0.x.isFinite && $0.y.isFinite }.map { (axes.px($0.x), axes.py($0.y)) }
+                if s.connected && p.count > 1 { c.polyline(p, width: 1.8, color: s.color, dash: s.dash) }
+                if let m = s.marker {
+                    for q in p { c.marker(m, x: q.0, y: q.1, size: s.connected ? 6 : 9, color: s.color) }
+                }
+            }
+            for s in series {
+                guard let labels = s.labels else { continue }
+                for (q, label) in zip(s.points, labels) where q.x.isFinite && q.y.isFinite {
+                    let (x, y) = (axes.px(q.x), axes.py(q.y))
+                    let w = c.textWidth(label, size: Axes.tickSize)
+                    let flip = x + 9 + w > axes.box.maxX - 2
+                    c.text(
+                        label, x: flip ? x - 9 : x + 9, y: y, size: Axes.tickSize, align: flip ? .end : .start,
+                        baseline: .middle, color: .darkGray)
+                }
             }
         }
-        // Legend (top right inside the axes, or under them).
-        let legendW = (series.map { RGBImage.textWidth($0.name, scale: s) }.max() ?? 0) + 40
-        let legendH = series.count * (BitmapFont.lineHeight * s + 6) + 8
-        var ly = legendBelow ? bottom + 24 + 2 * BitmapFont.lineHeight * s : legend == .bottomRight ? bottom - legendH - 2 : top + 8
-        let lx = legendBelow ? left : right - legendW - 8
-        img.fill(x: lx - 6, y: ly - 6, w: legendW + 12, h: series.count * (BitmapFont.lineHeight * s + 6) + 8, .white)
-        img.outline(x: lx - 6, y: ly - 6, w: legendW + 12, h: series.count * (BitmapFont.lineHeight * s + 6) + 8, .gray)
-        for sr in series {
-            img.fill(x: lx, y: ly + 6, w: 24, h: 4, sr.color)
-            img.text(sr.name, x: lx + 32, y: ly, scale: s)
-            ly += BitmapFont.lineHeight * s + 6
-        }
-    }
-
-    /// About five "nice" tick values (1, 2, 5 × 10ᵏ steps) covering [lo, hi].
-    public static func ticks(_ lo: Double, _ hi: Double) -> [Double] {
-        let raw = (hi - lo) / 5
-        guard raw > 0, raw.isFinite else { return [lo] }
-        let mag = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
-        var out: [Double] = []
-        var t = ceil(lo / step) * step
-        while t <= hi + step * 1e-9 { out.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
-        return out
-    }
-
-    static func integerTicks(_ lo: Double, _ hi: Double) -> [Double] {
-        let step = max(1, Int(ceil((hi - lo) / 10)))
-        return stride(from: Int(ceil(lo)), through: Int(floor(hi)), by: step).map(Double.init)
-    }
-
-    public static func format(_ v: Double) -> String {
-        if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
-        let a = abs(v)
-        if a >= 0.01 && a < 1e4 { return String(format: "%.3g", v) }
-        return String(format: "%.1e", v)
+        let legend = Legend(entries: series.count > 1 || series.first?.name.isEmpty == false ? legendEntries : [])
+        if let r = l.legend { legend.draw(c, x: r.x, y: r.y) }
     }
 }

@@ -9,12 +9,15 @@ import GhostTensor
 public protocol TrainerEvents: AnyObject {
     /// A message for the terminal ("resuming … at epoch 3, batch 12").
     func note(_ message: String)
+    /// Training starts: `start` is the starting model's test evaluation for a fine-tune (`.initialise`), else nil.
+    func trainingStarted(start: Evaluation?, testImages: Int, stepsPerEpoch: Int)
     /// An epoch of `steps` batches starts.
     func epochStarted(_ epoch: Int, of epochs: Int, steps: Int)
-    /// Batch `batch` (0-based) finished; running means over the epoch so far.
-    func batchFinished(_ batch: Int, loss: Double, accuracy: Double, learningRate: Float, imagesPerSecond: Double)
+    /// Batch `batch` (0-based) of global step `step` finished with loss `stepLoss`; running means over the epoch.
+    func batchFinished(_ batch: Int, step: Int, stepLoss: Double, loss: Double, accuracy: Double, learningRate: Float,
+                       imagesPerSecond: Double)
     /// An epoch ended and its checkpoint and metrics were written; `history` includes it.
-    func epochFinished(_ history: [EpochRecord], architecture: Architecture)
+    func epochFinished(_ history: [EpochRecord], architecture: Architecture) throws
 }
 
 /// The training loop of `ghostkit train` and `ghostkit finetune` as a library: SGD/Adam/AdamW with a cosine schedule
@@ -34,6 +37,8 @@ public final class Trainer {
     /// Paths of the files a run writes beside its checkpoint.
     public struct Outputs {
         public let checkpoint, metricsCSV, metricsJSON, curve, provenance: String
+        /// The curve's vector copies beside the PNG.
+        public var curveVectors: [String] { [".svg", ".pdf"].map { String(curve.dropLast(4)) + $0 } }
         public init(checkpoint: String) {
             /// Side files share the checkpoint's stem: model.safetensors → model.json, model-metrics.csv, …
             let stem = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(12)) : checkpoint
@@ -41,7 +46,7 @@ public final class Trainer {
             (metricsCSV, metricsJSON) = (stem + "-metrics.csv", stem + "-metrics.json")
             (curve, provenance) = (stem + "-curve.png", stem + ".json")
         }
-        public var all: [String] { [checkpoint, metricsCSV, metricsJSON, curve, provenance] }
+        public var all: [String] { [checkpoint, metricsCSV, metricsJSON, curve, provenance] + curveVectors }
     }
 
     public var outputs: Outputs { Outputs(checkpoint: config.out) }
@@ -122,6 +127,11 @@ public final class Trainer {
         }
         Interrupt.install()
         var batchesRun = 0
+        var start: Evaluation?
+        if case .initialise = config.start, startEpoch == 0, startBatch == 0 {
+            start = Evaluation.run(model, loader: testLoader, classes: arch.numClasses)
+        }
+        events.trainingStarted(start: start, testImages: test.count, stepsPerEpoch: steps)
         for epoch in startEpoch..<epochs {
             let order = loader.order(epoch: epoch)
             events.epochStarted(epoch, of: epochs, steps: steps)
@@ -144,7 +154,8 @@ public final class Trainer {
                         + "\(epoch + 1), batch \(b) (step \(epoch * steps + b)); \(kept)")
                 }
                 lossSum += Double(r.loss) * Double(y.count); correct += r.correct; seen += y.count
-                events.batchFinished(b, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+                events.batchFinished(b, step: epoch * steps + b, stepLoss: Double(r.loss), loss: lossSum / Double(seen),
+                                     accuracy: Double(correct) / Double(seen),
                                      learningRate: opt.learningRate,
                                      imagesPerSecond: Double(seen) / max(Date().timeIntervalSince(t0), 1e-9))
             }
@@ -157,7 +168,7 @@ public final class Trainer {
                                epoch + 1, 100 * eval.accuracy, eval.meanLoss))
             try save(epoch: epoch + 1, batch: 0)
             try EpochRecord.write(history, csv: files.metricsCSV, json: files.metricsJSON)
-            events.epochFinished(history, architecture: arch)
+            try events.epochFinished(history, architecture: arch)
         }
         let dataset = "\(train.name) (\(train.count) images), \(test.name) (\(test.count) images)"
         try Provenance(checkpoint: out, architecture: arch, normalization: norm, dataset: dataset, config: summary,

@@ -59,7 +59,7 @@ struct ConvertCommand: ParsableCommand {
         // One image's maps of one converted conv, original vs Ghost.
         let grids = try ConversionGrids(original: done.original, ghost: done.ghost, unit: gridUnit,
                                         image: done.sampleImage)
-        let pictures = grids.render()
+        let pictures = grids.render(originalName: done.report.original, ghostName: done.report.converted)
         let gridFiles = ["grid-\(grids.unit)-resnet.png", "grid-\(grids.unit)-ghost.png"]
         try PNGFile.write(pictures.original, to: done.dir + "/" + gridFiles[0])
         try PNGFile.write(pictures.ghost, to: done.dir + "/" + gridFiles[1])

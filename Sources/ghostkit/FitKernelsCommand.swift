@@ -51,7 +51,7 @@ struct FitKernelsCommand: ParsableCommand {
         try OutputDirectory.create(dir)
         var written = try report.write(to: dir)
         written += try FitKernelsFigures.write(report, to: dir)
-        written += try TripletFigures.write(triplets, to: dir)
+        written += try TripletFigures.write(triplets, model: report.model, to: dir)
         print(report.summaryTable())
         FileHandle.standardError.write(Data(String(format: "fitted %d pairs × %d sizes in %.2f s\n",
                                                    report.pairs.count, c.sizes.count, report.seconds).utf8))

@@ -43,13 +43,14 @@ struct GridCommand: ParsableCommand {
         grid.columns = columns
         grid.colorMap = cmap
         grid.normalization = mapScaling
-        grid.scale = scale
-        grid.padding = padding
+        grid.scale = scale.map(Double.init)
+        grid.padding = Double(padding)
+        grid.title = "\(layer) · image \(index) · \(maps.shape[0]) maps of \(maps.shape[1])×\(maps.shape[2])"
         for part in (highlight ?? "").split(separator: ",") {
             guard let c = Int(part.trimmingCharacters(in: .whitespaces)), (0..<maps.shape[0]).contains(c) else {
                 throw ValidationError("--highlight: '\(part)' is not a channel of \(layer) (0..<\(maps.shape[0]))")
             }
-            grid.highlights.append((c, cmap == .heat ? RGBImage.Color(0, 200, 255) : .red))
+            grid.highlights.append((c, cmap == .heat ? GhostReport.Color(0, 200, 255) : .red))
         }
         try PNGFile.write(grid.render(maps), to: out)
         print("wrote \(out) (\(layer), image \(index), \(maps.shape[0]) maps of \(maps.shape[1])×\(maps.shape[2]))")

@@ -50,6 +50,7 @@ struct PlotCommand: ParsableCommand {
             """)
         @Argument(help: "Results table (Markdown or CSV).") var table: String
         @Option(help: "Title.") var title = "accuracy vs MACs"
+        @Option(help: "How many test images the accuracies used (stated on the figure).") var testImages: Int?
         @Option(help: "Output PNG.") var out: String
 
         func run() throws {
@@ -66,7 +67,7 @@ struct PlotCommand: ParsableCommand {
                 // Accuracy given as a fraction (0.93) or a percentage without sign (93.1).
                 points.append((row[0], macs, acc > 1 ? acc / 100 : acc))
             }
-            try PNGFile.write(ComparisonPlots.tradeoff(points, title: title), to: out)
+            try PNGFile.write(ComparisonPlots.tradeoff(points, title: title, testImages: testImages), to: out)
             print("wrote \(out)")
         }
     }

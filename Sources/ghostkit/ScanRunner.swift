@@ -16,13 +16,14 @@ enum ScanRunner {
         var result = try ScanRun.run(config) { done, total in
             if bar == nil { bar = ProgressBar(total: total, label: config.dumpOnly ? "dump" : "scan") }
             bar?.update(done, "")
-        }
+        } note: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         bar?.finish()
         guard !config.dumpOnly else { return result }
         result.written += try ScanFigures.writeRedundancy(result.report, to: result.dir)
         let grid = result.report.gridLayer
         if let maps = result.gridMaps, let layer = result.report.layers.first(where: { $0.layer == grid }) {
-            result.written += try ScanFigures.write(maps: maps, layer: layer, to: result.dir)
+            result.written += try ScanFigures.write(maps: maps, layer: layer, report: result.report,
+                                                    label: result.gridLabel, to: result.dir)
         }
         let gflops = result.analysisFLOPs / 1e9
         FileHandle.standardError.write(Data(String(format: "pair search: %.2f GFLOP in %.2f s (%.1f GFLOP/s)\n",

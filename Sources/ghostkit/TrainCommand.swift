@@ -85,7 +85,7 @@ struct TrainCommand: ParsableCommand {
         let channels = trainer.architecture.inChannels
         let train = try data.load(split: "train", channels: channels)
         let test = try data.load(split: "test", channels: channels, like: train)
-        let progress = TrainingProgress(curve: trainer.outputs.curve)
+        let progress = TrainingProgress(curve: trainer.outputs.curve, config: config)
         defer { progress.finish() }
         try trainer.run(on: TrainData(train: train, test: test, normalization: data.normalization(of: train)),
                         events: progress)

@@ -13,12 +13,16 @@ final class TrainerTests: XCTestCase {
     final class Recorder: TrainerEvents {
         var log: [String] = []
         func note(_ message: String) { log.append("note " + message) }
+        func trainingStarted(start: Evaluation?, testImages: Int, stepsPerEpoch: Int) {
+            log.append("begin \(start == nil) \(testImages) \(stepsPerEpoch)")
+        }
         func epochStarted(_ epoch: Int, of epochs: Int, steps: Int) { log.append("start \(epoch)/\(epochs) \(steps)") }
-        func batchFinished(_ batch: Int, loss: Double, accuracy: Double, learningRate: Float, imagesPerSecond: Double) {
-            XCTAssertTrue(loss.isFinite)
+        func batchFinished(_ batch: Int, step: Int, stepLoss: Double, loss: Double, accuracy: Double,
+                           learningRate: Float, imagesPerSecond: Double) {
+            XCTAssertTrue(loss.isFinite && stepLoss.isFinite)
             log.append("batch \(batch)")
         }
-        func epochFinished(_ history: [EpochRecord], architecture: Architecture) { log.append("end \(history.count)") }
+        func epochFinished(_ history: [EpochRecord], architecture: Architecture) throws { log.append("end \(history.count)") }
     }
 
     /// 48 random 8×8 gray images in 3 classes (deterministic).
@@ -45,6 +49,7 @@ final class TrainerTests: XCTestCase {
         let data = try data()
         let full = Recorder()
         try Trainer(try config(dir + "/a/m.safetensors")).run(on: data, events: full)
+        XCTAssertEqual(full.log.first, "begin true 24 3")
         XCTAssertEqual(full.log.filter { $0.hasPrefix("start") }, ["start 0/2 3", "start 1/2 3"])
         XCTAssertEqual(full.log.filter { $0.hasPrefix("end") }, ["end 1", "end 2"])
 

@@ -47,9 +47,9 @@ final class DatasetKindsCommandTests: XCTestCase {
                 let folder = dir + "/png/\(split)/\(c)"
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 for i in 0..<(split == "train" ? 8 : 3) {
-                    var img = RGBImage(width: 12, height: 12, background: .init(128, 128, 128))
-                    for y in (2 + i % 3)..<(8 + i % 3) { for x in 3..<9 { img.set(x, y, .init(shade, shade, shade)) } }
-                    try PNGFile.write(img, to: folder + "/\(i).png")
+                    var rgb = [UInt8](repeating: 128, count: 12 * 12 * 3)
+                    for y in (2 + i % 3)..<(8 + i % 3) { for x in 3..<9 { for k in 0..<3 { rgb[(y * 12 + x) * 3 + k] = shade } } }
+                    try PNGFile.write(width: 12, height: 12, rgb: rgb, to: folder + "/\(i).png")
                 }
             }
         }
@@ -61,7 +61,7 @@ final class DatasetKindsCommandTests: XCTestCase {
         XCTAssertTrue(ev.stdout.contains("0 bright") && ev.stdout.contains("1 dark"), ev.stdout)
         // A test class the training split does not have is refused with its path.
         try FileManager.default.createDirectory(atPath: dir + "/png/test/zebra", withIntermediateDirectories: true)
-        try PNGFile.write(RGBImage(width: 12, height: 12), to: dir + "/png/test/zebra/0.png")
+        try PNGFile.write(width: 12, height: 12, rgb: [UInt8](repeating: 255, count: 12 * 12 * 3), to: dir + "/png/test/zebra/0.png")
         let bad = try CLI.run(tinyTrain(["--dataset", "png", "--data-dir", dir + "/png", "--num-classes", "2"], out: dir + "/bad.safetensors"))
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("zebra/0.png") && bad.stderr.contains("not one of 2 known classes"), bad.stderr)

@@ -78,9 +78,9 @@ final class DumpGridCommandTests: TinyCheckpointTestCase {
         // Two class folders with 28×28 and 40×40 PNGs: labels from folder names, all resized to the first image's size.
         for (cls, size) in [("bags", 28), ("shoes", 40)] {
             try FileManager.default.createDirectory(atPath: dir + "/pngs/" + cls, withIntermediateDirectories: true)
-            var img = RGBImage(width: size, height: size)
-            img.fill(x: 4, y: 4, w: size / 2, h: size / 3, .red)
-            try PNGFile.write(img, to: dir + "/pngs/\(cls)/a.png")
+            var rgb = [UInt8](repeating: 255, count: size * size * 3)
+            for y in 4..<(4 + size / 3) { for x in 4..<(4 + size / 2) { rgb[(y * size + x) * 3 + 1] = 30; rgb[(y * size + x) * 3 + 2] = 30 } }
+            try PNGFile.write(width: size, height: size, rgb: rgb, to: dir + "/pngs/\(cls)/a.png")
         }
         let h5 = dir + "/png.h5"
         let r = try CLI.run(["dump", "--checkpoint", checkpoint, "--input", dir + "/pngs", "--layers", "stem", "--out", h5])
@@ -121,8 +121,8 @@ final class ReportCommandTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir + "/runs/scan-x", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/ckpts", withIntermediateDirectories: true)
         try "# Scan\n\n| layer | r |\n|---|---|\n| layer1.0 | 0.9 |\n\n![figure 1](figure1.png)\n".write(toFile: dir + "/runs/scan-x/report.md", atomically: true, encoding: .utf8)
-        try PNGFile.write(RGBImage(width: 4, height: 4), to: dir + "/runs/scan-x/figure1.png")
-        try PNGFile.write(RGBImage(width: 4, height: 4), to: dir + "/runs/scan-x/extra.png")
+        try PNGFile.write(width: 4, height: 4, rgb: [UInt8](repeating: 255, count: 48), to: dir + "/runs/scan-x/figure1.png")
+        try PNGFile.write(width: 4, height: 4, rgb: [UInt8](repeating: 255, count: 48), to: dir + "/runs/scan-x/extra.png")
         try #"{"sha256": "abc", "test_accuracy": 0.9312, "commands": ["ghostkit train --arch resnet18"]}"#.write(toFile: dir + "/ckpts/m.json", atomically: true, encoding: .utf8)
         let r = try CLI.run(["report", dir + "/runs", "--checkpoints", dir + "/ckpts"])
         XCTAssertEqual(r.status, 0, r.stderr)
