@@ -12,7 +12,9 @@ struct GhostNetEmitter {
         y = graph.activation(y, model.act1.kind, slope: model.act1.slope, name: "act1")
         for (i, stage) in model.stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
-                guard let b = block as? GhostBottleneck else { preconditionFailure("GhostNet block \(type(of: block))") }
+                guard let b = block as? GhostBottleneck else {
+                    preconditionFailure("GhostNet block \(type(of: block)) has no ONNX emitter")
+                }
                 y = emitBottleneck(b, y, name: "blocks.\(i).\(j)")
             }
         }
