@@ -2,7 +2,7 @@ import GhostModels
 import GhostTensor
 
 /// Emits a GhostNet (any width, stem, activation; SE with hard-sigmoid or sigmoid gate, or ECA) as ONNX nodes.
-/// Ghost modules there use the plain slice 0..<n: an odd n becomes one Slice, an even n nothing at all.
+/// Ghost modules there use the plain slice 0..<n, and n = 2m (channel counts are multiples of 4): no Gather, no Slice.
 struct GhostNetEmitter {
     let graph: ONNXGraphBuilder
 
