@@ -16,7 +16,6 @@ Run: .venv-ci/bin/python tools/check_onnx.py [--ghostkit .build/release/ghostkit
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -25,42 +24,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
-EMBEDDED = ["resnet50-fmnist", "ghost-resnet18-fmnist", "ghost-resnet50-fmnist", "ghostnet-fmnist"]
-FRESH = {  # name: ghostkit architecture flags (1 input channel, 10 classes, as Fashion-MNIST)
-    "resnet20-A": ["--arch", "resnet20", "--shortcut", "A"],
-    "resnet20-B": ["--arch", "resnet20", "--shortcut", "B"],
-    "ghost-resnet20-A-s3d5": ["--arch", "ghost-resnet20", "--shortcut", "A", "--s", "3", "--d", "5"],
-    "ghost-resnet20-B": ["--arch", "ghost-resnet20", "--shortcut", "B"],
-    "resnet18-imagenet-w025": ["--arch", "resnet18", "--stem", "imagenet", "--width", "0.25"],
-    "ghost-resnet34-imagenet-w025": ["--arch", "ghost-resnet34", "--stem", "imagenet", "--width", "0.25"],
-    "ghostnet-eca-hswish": ["--arch", "ghostnet", "--stem", "cifar", "--width", "0.5", "--attention", "eca",
-                            "--activation", "h-swish"],
-    "ghostnet-gelu-sigmoid-se": ["--arch", "ghostnet", "--stem", "cifar", "--width", "0.5", "--activation", "gelu",
-                                 "--se-gate", "sigmoid", "--se-ratio", "0.5"],
-    "ghostnet-leaky-imagenet": ["--arch", "ghostnet", "--width", "0.3", "--activation", "leaky-relu"],
-    "ghostnet-sigmoid-hardsigmoid": ["--arch", "ghostnet", "--stem", "cifar", "--width", "0.5",
-                                     "--activation", "sigmoid"],
-    "ghostnet-hardsigmoid": ["--arch", "ghostnet", "--stem", "cifar", "--width", "0.5",
-                             "--activation", "hard-sigmoid"],
-}
-
-
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit("FAILED: %s\n%s%s" % (" ".join(cmd), r.stdout, r.stderr))
-    return r.stdout
-
-
-def logits_layer(checkpoint, ghostkit):
-    arch = json.loads(json.loads(header_metadata(checkpoint))["ghostkit.arch"])
-    return "classifier" if arch["family"] == "ghostnet" else "fc"
-
-
-def header_metadata(path):
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        return json.dumps(json.loads(f.read(n)).get("__metadata__", {}))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_models import logits_layer, model_list, run  # noqa: E402
 
 
 def check(name, checkpoint, ghostkit, tmp, images):
@@ -73,7 +38,7 @@ def check(name, checkpoint, ghostkit, tmp, images):
     props = {p.key: p.value for p in model.metadata_props}
     assert len(json.loads(props["class_names"])) == 10, props
     h5 = os.path.join(tmp, name + ".h5")
-    layer = logits_layer(checkpoint, ghostkit)
+    layer = logits_layer(checkpoint)
     run([ghostkit, "dump", "--checkpoint", checkpoint, "--images", str(images), "--layers", layer, "--out", h5,
          "--overwrite"])
     with h5py.File(h5, "r") as f:
@@ -101,17 +66,7 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        models = [(c, os.path.join(root, "checkpoints", c + ".safetensors")) for c in EMBEDDED]
-        partial = os.path.join(tmp, "ghost-resnet18-partial.safetensors")
-        run([args.ghostkit, "convert", os.path.join(root, "checkpoints", "resnet18-fmnist.safetensors"), "--s", "3",
-             "--d", "5", "--blocks", "layer3,layer4.1", "--calibration-images", "64", "--eval-images", "0",
-             "--out", partial])
-        models.append(("ghost-resnet18-partial-s3d5", partial))
-        fresh = list(FRESH.items())[:3] if args.quick else FRESH.items()
-        for name, flags in fresh:
-            py = os.path.join(tmp, name + ".py")  # writes name.safetensors beside it: a checkpoint of the fresh model
-            run([args.ghostkit, "export", py] + flags + ["--in-channels", "1", "--num-classes", "10"])
-            models.append((name, os.path.join(tmp, name + ".safetensors")))
+        models = model_list(args.ghostkit, root, tmp, args.quick)
         for name, path in models:
             if check(name, path, args.ghostkit, tmp, args.images):
                 passed += 1

@@ -2,7 +2,7 @@ import GhostModels
 import GhostTensor
 
 /// Emits a GhostNet (any width, stem, activation; SE with hard-sigmoid or sigmoid gate, or ECA) as ONNX nodes.
-/// Ghost modules there use the plain slice 0..<n: an odd n becomes one Slice, an even n nothing at all.
+/// Ghost modules there use the plain slice 0..<n, and n = 2m (channel counts are multiples of 4): no Gather, no Slice.
 struct GhostNetEmitter {
     let graph: ONNXGraphBuilder
 
@@ -12,7 +12,9 @@ struct GhostNetEmitter {
         y = graph.activation(y, model.act1.kind, slope: model.act1.slope, name: "act1")
         for (i, stage) in model.stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
-                guard let b = block as? GhostBottleneck else { preconditionFailure("GhostNet block \(type(of: block))") }
+                guard let b = block as? GhostBottleneck else {
+                    preconditionFailure("GhostNet block \(type(of: block)) has no ONNX emitter")
+                }
                 y = emitBottleneck(b, y, name: "blocks.\(i).\(j)")
             }
         }

@@ -23,15 +23,18 @@ public struct ExportMetadata {
         self.architecture = architecture
     }
 
+    /// Compact JSON of `v` ("/" unescaped).
+    static func json<T: Encodable>(_ v: T) -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: (try? enc.encode(v)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
     /// Key/value pairs in a fixed order; lists as JSON arrays.
     public var pairs: [(String, String)] {
-        func json<T: Encodable>(_ v: T) -> String {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.withoutEscapingSlashes]
-            return String(decoding: (try? enc.encode(v)) ?? Data("null".utf8), as: UTF8.self)
-        }
+        let json = { (v: [Float]) in Self.json(v) }
         var out: [(String, String)] = [("ghostkit.arch", architecture.json), ("ghostkit.source", source),
-                                       ("class_names", json(classNames))]
+                                       ("class_names", Self.json(classNames))]
         if let n = normalization {
             out += [("normalization.mean", json(n.mean)), ("normalization.std", json(n.std))]
         } else {

@@ -47,7 +47,8 @@ public final class ONNXGraphBuilder {
 
     /// Appends `op` reading `inputs`; its one output is named after `name`.
     @discardableResult
-    public func node(_ op: String, _ inputs: [String], name: String, _ attributes: [Onnx_AttributeProto] = []) -> String {
+    public func node(_ op: String, _ inputs: [String], name: String,
+                     _ attributes: [Onnx_AttributeProto] = []) -> String {
         var n = Onnx_NodeProto()
         n.opType = op
         n.name = fresh(name + "/" + op)

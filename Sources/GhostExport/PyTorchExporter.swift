@@ -15,16 +15,11 @@ public enum PyTorchExporter {
 
     /// The module source for `metadata` whose weights file is named `weights` (a file name, beside the .py).
     public static func source(metadata: ExportMetadata, weights: String) -> String {
-        func json<T: Encodable>(_ v: T) -> String {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.withoutEscapingSlashes]
-            return String(decoding: (try? enc.encode(v)) ?? Data("null".utf8), as: UTF8.self)
-        }
-        return template
+        template
             .replacingOccurrences(of: "@DISPLAY@", with: metadata.architecture.displayName)
             .replacingOccurrences(of: "@ARCH@", with: metadata.architecture.json)
             .replacingOccurrences(of: "@NORMALIZATION@", with: metadata.normalization.map { $0.json } ?? "null")
-            .replacingOccurrences(of: "@CLASSES@", with: json(metadata.classNames))
+            .replacingOccurrences(of: "@CLASSES@", with: ExportMetadata.json(metadata.classNames))
             .replacingOccurrences(of: "@WEIGHTS@", with: weights)
     }
 

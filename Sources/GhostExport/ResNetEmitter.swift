@@ -31,12 +31,11 @@ struct ResNetEmitter {
         let main: String, shortcut: ShortcutPath
         switch block {
         case let b as BasicBlock:
-            let h = graph.node("Relu", [graph.conv(x, FoldedConv(b.conv1, b.bn1), name: name + ".conv1")], name: name + ".relu1")
+            let h = convReLU(x, b.conv1, b.bn1, name: name, index: 1)
             main = graph.conv(h, FoldedConv(b.conv2, b.bn2), name: name + ".conv2")
             shortcut = b.shortcut
         case let b as Bottleneck:
-            var h = graph.node("Relu", [graph.conv(x, FoldedConv(b.conv1, b.bn1), name: name + ".conv1")], name: name + ".relu1")
-            h = graph.node("Relu", [graph.conv(h, FoldedConv(b.conv2, b.bn2), name: name + ".conv2")], name: name + ".relu2")
+            let h = convReLU(convReLU(x, b.conv1, b.bn1, name: name, index: 1), b.conv2, b.bn2, name: name, index: 2)
             main = graph.conv(h, FoldedConv(b.conv3, b.bn3), name: name + ".conv3")
             shortcut = b.shortcut
         case let b as GhostBasicBlock:
@@ -50,6 +49,12 @@ struct ResNetEmitter {
         }
         let sum = graph.node("Add", [main, emitShortcut(shortcut, x, name: name + ".downsample")], name: name + ".add")
         return graph.node("Relu", [sum], name: name)
+    }
+
+    /// conv<index> + BN folded, then ReLU.
+    private func convReLU(_ x: String, _ conv: Conv2D, _ bn: BatchNorm2D, name: String, index: Int) -> String {
+        let y = graph.conv(x, FoldedConv(conv, bn), name: "\(name).conv\(index)")
+        return graph.node("Relu", [y], name: "\(name).relu\(index)")
     }
 
     /// Ghost modules in sequence; each one's index folds into the next one's primary conv.

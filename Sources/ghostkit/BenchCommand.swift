@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GhostAnalysis
+import GhostCheckpoint
 import GhostModels
 import GhostTensor
 import GhostTrain
@@ -22,6 +23,8 @@ struct BenchCommand: ParsableCommand {
     var ghost = false
     @Flag(help: "Also time the analysis kernels: pair search (Gram) on a 256-channel layer of 64 images of 28×28, and d = 1,3,5,7 fits of one pair over them.")
     var analysis = false
+    @Option(help: "Also time the forward pass of these checkpoints (comma-separated) at 28² (Fashion-MNIST).")
+    var checkpoints: String?
 
     func run() throws {
         let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -41,6 +44,19 @@ struct BenchCommand: ParsableCommand {
                 let times = BenchTimer.measure(iterations: iters) { _ = model(x) }
                 results.append(BenchResult(workload: name, threads: t, seconds: times, images: batch))
                 if !json { FileHandle.standardError.write("\(name) threads=\(t): \(results.last!.formatted)\n".data(using: .utf8)!) }
+            }
+        }
+        for path in checkpoints?.split(separator: ",").map(String.init) ?? [] {
+            let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "-forward-28-b\(batch)"
+            if let only, !name.contains(only) { continue }
+            let ckpt = try Checkpoint(path: path)
+            let (model, _) = try ckpt.makeModel()
+            var rng = SplitMix64(seed: 7)
+            let x = Tensor(gaussian: [batch, ckpt.architecture.inChannels, 28, 28], std: 1, rng: &rng)
+            for t in threadCounts {
+                Engine.threads = t
+                let times = BenchTimer.measure(iterations: iters) { _ = model(x) }
+                results.append(BenchResult(workload: name, threads: t, seconds: times, images: batch))
             }
         }
         if train {
