@@ -27,7 +27,9 @@ public struct ImageFolder {
         var files: [(String, Int)] = []
         for sub in subs {
             guard let label = names.firstIndex(of: sub) else {
-                throw GhostError.file(root + "/" + sub, "class '\(sub)' is not one of the \(names.count) known classes")
+                let first = try entries(root + "/" + sub).first(where: ImageFile.hasImageExtension)
+                guard let first else { continue }
+                throw GhostError.file(root + "/" + sub + "/" + first, "class '\(sub)' is not one of \(names.count) known classes")
             }
             for f in try entries(root + "/" + sub) where ImageFile.hasImageExtension(f) {
                 files.append((root + "/" + sub + "/" + f, label))

@@ -11,6 +11,13 @@ public enum ImageFile {
         extensions.contains((path as NSString).pathExtension.lowercased())
     }
 
+    /// Float32 [channels, height, width] in [0, 1] of a PNG (at its full 8- or 16-bit precision) or a JPEG.
+    public static func read(path: String, channels: Int) throws -> Tensor {
+        let data = try JPEGFile.contents(path)
+        if JPEGFile.isJPEG(data) { return try JPEGFile.decode(data, path: path, channels: channels).tensor }
+        return try PNGFile.decode(data, path: path, channels: channels)
+    }
+
     /// 8-bit pixels of a PNG or JPEG with `channels` 1 or 3. PNGs go through `PNGFile.decode` (alpha composited onto
     /// black; 16-bit samples rounded to 8 bits); JPEGs through `JPEGFile.decode`.
     public static func read8(path: String, channels: Int) throws -> RasterImage {

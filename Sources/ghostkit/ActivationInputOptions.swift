@@ -8,10 +8,9 @@ import GhostModels
 struct ActivationInputOptions: ParsableArguments {
     @Option(help: "Checkpoint (default: the embedded ResNet-50, else ResNet-18).") var checkpoint: String?
     @OptionGroup var archOptions: ArchitectureOptions
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
-    @Option(help: "Number of Fashion-MNIST test images to run.") var images: Int = 64
-    @Option(name: .customLong("input"), help: "PNG file or folder (one sub-folder per class) to run instead of Fashion-MNIST; repeatable.")
-    var inputs: [String] = []
+    @OptionGroup var source: ImageSourceOptions
+    @Option(help: "Number of test images to run (default: 64 of a dataset, every image of --input files/folders).")
+    var images: Int?
     @Option(help: "Batch size.") var batchSize: Int = 32
     @Option(help: "Layers: comma-separated names or globs, '*' within one level ('layer1.*' = layer1's blocks, 'layer1.0.*' = conv/bn/relu inside layer1.0); default: every block output; 'list' prints them.")
     var layers: String?
@@ -21,7 +20,7 @@ struct ActivationInputOptions: ParsableArguments {
     /// A pipeline configured with these options.
     func pipeline() throws -> ScanPipeline {
         var p = ScanPipeline(checkpointPath: try checkpoint ?? ScanPipeline.defaultCheckpoint(), architecture: try archOptions.architecture())
-        p.dataDir = dataDir; p.images = images; p.inputs = inputs; p.batchSize = batchSize
+        p.source = source; p.images = images; p.batchSize = batchSize
         p.layers = listLayers ? nil : layers
         return p
     }

@@ -29,10 +29,10 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Residual blocks to convert: comma-separated names or globs, a stage name meaning all its blocks (e.g. 'layer3,layer4' or 'layer2.1'; default: all).")
     var blocks: String?
     @Flag(help: "Naive conversion: first m filters, identity cheap kernels (the ablation baseline).") var naive = false
-    @Option(help: "Fashion-MNIST training images used for calibration.") var calibrationImages: Int = 512
+    @Option(help: "Training images (of the image source's train split) used for calibration.") var calibrationImages: Int = 512
     @Option(help: "Test images for the accuracy before/after (0 = skip).") var evalImages: Int = 10000
     @Flag(help: "Keep the BN statistics from the conversion (no AdaBN recalibration).") var noRecalibrate = false
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
+    @OptionGroup var source: ImageSourceOptions
     @Option(help: "Storage dtype of the Ghost checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
     @Option(help: "Output checkpoint path.") var out: String?
     @Option(help: "Converted conv whose maps are drawn in the original and in the Ghost model, ghosts outlined (default: the first, e.g. layer1.0.conv1).")
@@ -69,15 +69,16 @@ struct ConvertCommand: ParsableCommand {
             }.joined(separator: ",")
             return try LayerSelection.resolve(expanded, available: allBlocks)
         }
-        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
-        let train = try ImageDataset.fashionMNIST(split: "train", directory: dataDir)
-        guard train.count >= calibrationImages else {
-            throw GhostError.file(dataDir, "has \(train.count) training images; --calibration-images \(calibrationImages) needs more")
+        let norm = try ckpt.normalization ?? source.defaultNormalization(channels: ckpt.architecture.inChannels)
+        let train = try source.open(split: "train", architecture: ckpt.architecture, limit: calibrationImages,
+                                    limitFlag: "--calibration-images")
+        guard train.count >= 32 else {
+            throw GhostError("\(train.name): \(train.count) training images; calibration needs at least 32")
         }
         guard train.channels == ckpt.architecture.inChannels else {
             throw GhostError.file(path, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(train.name) has \(train.channels)")
         }
-        let calib = BatchLoader(dataset: train.prefix(calibrationImages), batchSize: 64, normalization: norm)
+        let calib = BatchLoader(dataset: train, batchSize: 64, normalization: norm)
         let order = calib.order(epoch: 0)
         let batches = (0..<calib.batchesPerEpoch).map { calib.batch($0, order: order, epoch: 0).images }
 
@@ -88,7 +89,8 @@ struct ConvertCommand: ParsableCommand {
                                                                    calibration: batches)
         _ = try ConversionGrids.unit(gridUnit, among: units.map(\.name))   // before minutes of evaluation
         var accOriginal: Double?, accConverted: Double?, accRecal: Double?
-        let test = evalImages > 0 ? try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(evalImages) : nil
+        let test = evalImages > 0 ? try source.open(split: "test", architecture: ckpt.architecture, limit: evalImages,
+                                                    limitFlag: "--eval-images", classNames: train.classNames) : nil
         func accuracy(_ m: Module, _ label: String) -> Double? {
             guard let test else { return nil }
             let loader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
@@ -116,7 +118,7 @@ struct ConvertCommand: ParsableCommand {
         let sha = try SHA256.hex(file: path)
         try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: storage, normalization: norm, metadata: [
             "ghostkit.converted_from": path, "ghostkit.converted_from_sha256": sha,
-            "ghostkit.conversion": "s=\(ratio) d=\(kernel) mode=\(naive ? "naive" : "data-driven") calibration=\(calibrationImages) recalibrated=\(!noRecalibrate)",
+            "ghostkit.conversion": "s=\(ratio) d=\(kernel) mode=\(naive ? "naive" : "data-driven") calibration=\(train.count) recalibrated=\(!noRecalibrate)",
         ])
         let size = ckpt.architecture.inChannels == 1 ? 28 : ckpt.architecture.defaultInputSize
         func measure(_ m: Module) -> ConversionReport.Size {
@@ -126,7 +128,7 @@ struct ConvertCommand: ParsableCommand {
         }
         let report = ConversionReport(source: path, sourceSHA256: sha, output: output, original: ckpt.architecture.displayName,
                                       converted: ghostArch.displayName, s: ratio, d: kernel, mode: naive ? "naive" : "data-driven",
-                                      calibrationImages: calibrationImages, recalibrated: !noRecalibrate, inputSize: size,
+                                      calibrationImages: train.count, recalibrated: !noRecalibrate, inputSize: size,
                                       sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
                                       accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
                                       units: units, seconds: Date().timeIntervalSince(t0))

@@ -28,7 +28,7 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Use only the first N training images (0 = all).") var limitTrain: Int = 0
     @Option(help: "Use only the first N test images (0 = all).") var limitTest: Int = 0
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
+    @OptionGroup var source: ImageSourceOptions
     @Option(help: "Storage dtype of the final checkpoint.") var dtype: String = "F32"
     @Option(help: "Output checkpoint (default: <input stem>-ft.safetensors beside the input).") var out: String?
     @Option(help: "Resume an interrupted fine-tune from its checkpoint.") var resume: String?
@@ -44,7 +44,8 @@ struct FinetuneCommand: ParsableCommand {
         var args = ["--init", checkpoint, "--epochs", String(epochs), "--lr", String(lr), "--warmup-epochs", String(warmupEpochs),
                     "--batch-size", String(batchSize), "--weight-decay", String(weightDecay), "--label-smoothing", String(labelSmoothing),
                     "--nesterov", "--seed", String(seed), "--limit-train", String(limitTrain), "--limit-test", String(limitTest),
-                    "--data-dir", dataDir, "--dtype", dtype, "--out", out ?? stem + "-ft.safetensors"]
+                    "--dtype", dtype, "--out", out ?? stem + "-ft.safetensors"]
+        args += source.arguments
         if let resume { args += ["--resume", resume] }
         if let threads { args += ["--threads", String(threads)] }
         if distill || teacher != nil {

@@ -12,8 +12,10 @@ import GhostTensor
 struct ScanPipeline {
     var checkpointPath: String
     var architecture: Architecture?
-    var dataDir = ImageDataset.fashionMNISTDirectory
-    var images = 64
+    /// The image source (nil: Fashion-MNIST's test split).
+    var source: ImageSourceOptions?
+    /// Test images to run (nil: 64 of a dataset, all of a folder or file list).
+    var images: Int?
     var batchSize = 32
     var layers: String?
     var threshold: Float = 0.7
@@ -23,8 +25,6 @@ struct ScanPipeline {
     var imageIndex = 0
     var outDir: String?
     var overwrite = false
-    /// PNG files or folders to run instead of the Fashion-MNIST test images.
-    var inputs: [String] = []
     /// Only write the HDF5 file (to `h5Path`), no pair search or report: `ghostkit dump`.
     var dumpOnly = false
     /// HDF5 path (default: <outDir>/activations.h5).
@@ -32,12 +32,26 @@ struct ScanPipeline {
 
     static let defaultCheckpoints = ["checkpoints/resnet50-fmnist.safetensors", "checkpoints/resnet18-fmnist.safetensors"]
 
-    /// The embedded checkpoint a command uses when none is given.
+    /// The embedded checkpoint a command uses when none is given: looked up in $GHOSTKIT_CHECKPOINTS (a folder),
+    /// then ./checkpoints, then the `checkpoints/` folder of the repository the executable was built in (the
+    /// nearest ancestor of the executable's real path that has one), so any working directory works.
     static func defaultCheckpoint() throws -> String {
-        guard let path = defaultCheckpoints.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw GhostError.file(defaultCheckpoints[0], "no such file (no embedded checkpoint; pass --checkpoint)")
+        let names = defaultCheckpoints.map { ($0 as NSString).lastPathComponent }
+        var folders: [String] = []
+        if let env = ProcessInfo.processInfo.environment["GHOSTKIT_CHECKPOINTS"], !env.isEmpty { folders.append(env) }
+        folders.append("checkpoints")
+        if let exe = Bundle.main.executablePath {
+            var dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
+            for _ in 0..<6 {
+                folders.append(dir.appendingPathComponent("checkpoints").path)
+                dir = dir.deletingLastPathComponent()
+            }
         }
-        return path
+        for folder in folders { for n in names where FileManager.default.fileExists(atPath: folder + "/" + n) {
+            return folder + "/" + n
+        } }
+        throw GhostError.file(defaultCheckpoints[0], "no such file (no embedded checkpoint in $GHOSTKIT_CHECKPOINTS, "
+                              + "./checkpoints or beside the executable; pass --checkpoint)")
     }
 
     /// outputs/<verb>-<checkpoint stem>.
@@ -57,7 +71,7 @@ struct ScanPipeline {
 
     /// Runs the scan; returns the report, the output directory and every path written.
     func run(listLayers: Bool = false) throws -> (report: ScanReport, dir: String, written: [String])? {
-        guard images >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
+        guard (images ?? 1) >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
             throw GhostError("need --images ≥ 1, --batch-size ≥ 1, --top-k ≥ 1, -1 ≤ --threshold ≤ 1")
         }
         let ckpt = try Checkpoint(path: checkpointPath, architecture: architecture)
@@ -72,14 +86,16 @@ struct ScanPipeline {
         guard chosen.contains(gridName) else {
             throw GhostError("--grid-layer \(gridName) is not among the scanned layers (\(chosen.joined(separator: ", ")))")
         }
-        guard imageIndex >= 0 && (imageIndex < images || !inputs.isEmpty) else { throw GhostError("--image-index must be in 0..<\(images)") }
-        let data = inputs.isEmpty ? try ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(images)
-            : try ImageDataset.png(inputs, channels: ckpt.architecture.inChannels)
+        guard imageIndex >= 0 else { throw GhostError("--image-index must be ≥ 0") }
+        let src = try source ?? ImageSourceOptions.parse([])
+        let fromFiles: Bool
+        switch try src.source() { case .classFolder, .files: fromFiles = true; default: fromFiles = false }
+        let data = try src.open(split: "test", architecture: ckpt.architecture, limit: images ?? (fromFiles ? nil : 64))
         guard imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
         guard data.channels == ckpt.architecture.inChannels else {
             throw GhostError.file(checkpointPath, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(data.name) has \(data.channels)")
         }
-        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
+        let norm = try ckpt.normalization ?? src.defaultNormalization(channels: data.channels)
         let dir = outDir ?? Self.defaultOutput("scan", checkpoint: checkpointPath)
         let h5 = h5Path ?? dir + "/activations.h5"
         try OutputDirectory.create(URL(fileURLWithPath: h5).deletingLastPathComponent().path)
@@ -89,7 +105,8 @@ struct ScanPipeline {
             "model": ckpt.architecture.json, "checkpoint": checkpointPath, "checkpoint_sha256": sha,
             "created": ISO8601DateFormatter().string(from: Date()),
             "input_shape": "[N, \(data.channels), \(data.height), \(data.width)]",
-            "preprocessing": (inputs.isEmpty ? "\(data.name) first \(data.count) images" : "\(data.name): \(inputs.joined(separator: ", ")), converted to \(data.channels) channel(s), resized to \(data.height)×\(data.width)")
+            "preprocessing": (!fromFiles ? "\(data.name) first \(data.count) images" : "\(data.name), converted to \(data.channels) channel(s), "
+                + "shorter side resized to \(EvalTransform(inputSize: data.height).resize) (PIL bilinear), centre crop \(data.height)×\(data.width)")
                 + ", pixels/255, normalised mean \(norm.mean) std \(norm.std)",
         ], overwrite: overwrite)
 

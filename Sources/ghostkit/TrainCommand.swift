@@ -108,10 +108,10 @@ struct TrainCommand: ParsableCommand {
             model = a.build(seed: seed)
         }
         guard let arch else { throw ValidationError("--arch is required") }
-        let train = try data.load(split: "train", channels: arch.inChannels)
-        let test = try data.load(split: "test", channels: arch.inChannels, like: train)
+        let train = try data.load(split: "train", architecture: arch)
+        let test = try data.load(split: "test", architecture: arch, like: train)
         /// A resumed or fine-tuned model keeps the normalisation it was trained with.
-        let norm = checkpointNormalization ?? data.normalization(of: train)
+        let norm = try checkpointNormalization ?? data.normalization(of: train)
         guard arch.inChannels == train.channels else {
             throw ValidationError("\(arch.displayName) expects \(arch.inChannels) input channels; \(train.name) has \(train.channels)")
         }
