@@ -79,6 +79,19 @@ struct ImageSourceOptions: ParsableArguments {
         return d
     }
 
+    /// The split as a stream (folders decoded batch by batch), with `open`'s warning.
+    func stream(split: String, architecture arch: Architecture, limit: Int? = nil,
+                limitFlag: String = "--images") throws -> ImageStream {
+        if let s = inputSize, !(1...4096).contains(s) { throw ValidationError("--input-size must be 1…4096") }
+        let (s, available) = try source().stream(split: split, channels: arch.inChannels, inputSize: inputSide(arch),
+                                                 limit: limit)
+        if let limit, limit > available {
+            FileHandle.standardError.write(Data(
+                "warning: \(limitFlag) \(limit) asks for more than the \(available) images of \(s.name); using \(available)\n".utf8))
+        }
+        return s
+    }
+
     /// The normalisation of a model that stores none: the dataset's published statistics, ImageNet's for 3-channel
     /// folder images, Fashion-MNIST's for 1-channel ones.
     func defaultNormalization(channels: Int) throws -> Normalization {

@@ -90,7 +90,7 @@ struct ScanPipeline {
         let src = try source ?? ImageSourceOptions.parse([])
         let fromFiles: Bool
         switch try src.source() { case .classFolder, .files: fromFiles = true; default: fromFiles = false }
-        let data = try src.open(split: "test", architecture: ckpt.architecture, limit: images ?? (fromFiles ? nil : 64))
+        let data = try src.stream(split: "test", architecture: ckpt.architecture, limit: images ?? (fromFiles ? nil : 64))
         guard imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
         guard data.channels == ckpt.architecture.inChannels else {
             throw GhostError.file(checkpointPath, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(data.name) has \(data.channels)")
@@ -112,12 +112,13 @@ struct ScanPipeline {
 
         var correlations: [String: ChannelCorrelation] = [:]
         var gridMaps: Tensor?
-        let loader = BatchLoader(dataset: data, batchSize: batchSize, normalization: norm)
-        let order = loader.order(epoch: 0)
-        let bar = ProgressBar(total: loader.batchesPerEpoch, label: dumpOnly ? "dump" : "scan")
+        let batches = (data.count + batchSize - 1) / batchSize
+        let bar = ProgressBar(total: batches, label: dumpOnly ? "dump" : "scan")
         var analysisSeconds = 0.0
-        for b in 0..<loader.batchesPerEpoch {
-            let (x, y) = loader.batch(b, order: order, epoch: 0)
+        for b in 0..<batches {  // one batch of images in memory at a time (folders are decoded per batch)
+            let chunk = try data.images(b * batchSize..<min(data.count, (b + 1) * batchSize))
+            let (x, y) = BatchLoader(dataset: chunk, batchSize: chunk.count, normalization: norm)
+                .batch(0, order: Array(0..<chunk.count), epoch: 0)
             var captured: [(name: String, kind: String, tensor: Tensor)] = []
             model.observer = { name, t in if chosen.contains(name) { captured.append((name, Self.kind(name), t)) } }
             _ = model(x)
