@@ -70,7 +70,7 @@ struct GridCommand: ParsableCommand {
         let (model, _) = try ckpt.makeModel()
         let names = model.layerNames
         guard names.contains(layer) else { throw ValidationError("unknown layer '\(layer)'; valid layers: \(names.joined(separator: ", "))") }
-        let data = try source.open(split: "test", architecture: ckpt.architecture, limit: index + 1, limitFlag: "--index + 1")
+        let data = try source.open(split: "test", architecture: ckpt.architecture, limit: index + 1, limitFlag: nil)
         let i = index
         guard i < data.count else { throw ValidationError("--index \(index) is outside the \(data.count) test images") }
         let norm = try ckpt.normalization ?? source.defaultNormalization(channels: data.channels)

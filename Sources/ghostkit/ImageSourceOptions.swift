@@ -66,13 +66,13 @@ struct ImageSourceOptions: ParsableArguments {
     }
 
     /// Opens a split for `arch` with at most `limit` images (nil = all). A limit above what the source holds is
-    /// one warning line saying how many are used (`limitFlag` names the flag).
-    func open(split: String, architecture arch: Architecture, limit: Int? = nil, limitFlag: String = "--images",
+    /// one warning line saying how many are used (`limitFlag` names the flag; nil: no warning).
+    func open(split: String, architecture arch: Architecture, limit: Int? = nil, limitFlag: String? = "--images",
               classNames: [String]? = nil) throws -> ImageDataset {
         if let s = inputSize, !(1...4096).contains(s) { throw ValidationError("--input-size must be 1…4096") }
         let (d, available) = try source().open(split: split, channels: arch.inChannels, inputSize: inputSide(arch),
                                                limit: limit, classNames: classNames)
-        if let limit, limit > available {
+        if let limit, let limitFlag, limit > available {
             FileHandle.standardError.write(Data(
                 "warning: \(limitFlag) \(limit) asks for more than the \(available) images of \(d.name); using \(available)\n".utf8))
         }
