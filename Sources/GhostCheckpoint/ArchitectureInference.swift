@@ -49,8 +49,8 @@ extension Architecture {
         let ghost = try ghostSettings(shapes, blocks: blockPrefixes)
         var a: Architecture
         if counts[3] > 0 {
-            guard let depth = imagenetDepths.first(where: { $0.value.bottleneck == bottleneck && $0.value.blocks == counts })?.key
-            else {
+            let known = imagenetDepths.first { $0.value.bottleneck == bottleneck && $0.value.blocks == counts }
+            guard let depth = known?.key else {
                 throw GhostError("\(bottleneck ? "Bottleneck" : "BasicBlock") stages of \(counts) blocks are none of "
                                  + "resnet18/34/50/101/152's; pass --arch")
             }
@@ -84,7 +84,8 @@ extension Architecture {
         guard let first = primaries.first, let m = shapes[first]?.first else { return nil }
         let module = String(first.dropLast(suffix.count))
         guard let cheap = shapes[module + "cheap_operation.0.weight"], cheap.count == 4, m > 0, cheap[0] % m == 0 else {
-            throw GhostError("the Ghost module \(module.dropLast()) has no usable cheap_operation.0.weight; pass --arch")
+            throw GhostError("the Ghost module \(module.dropLast()) has no usable cheap_operation.0.weight; "
+                             + "pass --arch")
         }
         let converted = Set(primaries.map { $0.split(separator: ".").prefix(2).joined(separator: ".") })
         let list = converted.count == blocks.count ? nil : blocks.filter(converted.contains).sorted {
@@ -111,7 +112,8 @@ extension Architecture {
     static func inferGhostNet(_ shapes: [String: [Int]]) throws -> InferredArchitecture {
         guard let stem = shapes["conv_stem.weight"], stem.count == 4, let last = shapes["blocks.9.0.conv.weight"],
               let fc = shapes["classifier.weight"], fc.count == 2 else {
-            throw GhostError("GhostNet keys (conv_stem) without blocks.9.0.conv.weight or classifier.weight; pass --arch")
+            throw GhostError("GhostNet keys (conv_stem) without blocks.9.0.conv.weight or classifier.weight; "
+                             + "pass --arch")
         }
         var a = try Architecture(name: "ghostnet", width: Double(last[0]) / Double(GhostNet.finalWidth),
                                  inChannels: stem[1], numClasses: fc[0])

@@ -68,7 +68,8 @@ public struct Checkpoint {
             let (entries, extras) = try StateDictKeys.extract(torch.root, name: path)
             let named = try StateDictKeys.normalise(entries.map { ($0.0, ($0.1, $0.2)) }, renames: renames, name: path)
             if let a = override {
-                (architecture, architectureSource, architectureNotes) = (Self.withStemBias(a, named.map(\.0)), "--arch", [])
+                architecture = Self.withStemBias(a, named.map(\.0))
+                (architectureSource, architectureNotes) = ("--arch", [])
             } else {
                 let inferred: InferredArchitecture
                 do { inferred = try Architecture.infer(from: named.map { ($0.0, $0.1.0) }) } catch let e as GhostError {

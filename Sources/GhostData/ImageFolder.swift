@@ -29,7 +29,8 @@ public struct ImageFolder {
             guard let label = names.firstIndex(of: sub) else {
                 let first = try entries(root + "/" + sub).first(where: ImageFile.hasImageExtension)
                 guard let first else { continue }
-                throw GhostError.file(root + "/" + sub + "/" + first, "class '\(sub)' is not one of \(names.count) known classes")
+                throw GhostError.file(root + "/" + sub + "/" + first,
+                                      "class '\(sub)' is not one of \(names.count) known classes")
             }
             for f in try entries(root + "/" + sub) where ImageFile.hasImageExtension(f) {
                 files.append((root + "/" + sub + "/" + f, label))
@@ -43,7 +44,9 @@ public struct ImageFolder {
     public static func flat(_ paths: [String], channels: Int, transform: EvalTransform) throws -> ImageFolder {
         var files: [(String, Int)] = []
         for p in paths {
-            guard FileManager.default.fileExists(atPath: p) else { throw GhostError.file(p, "no such file or directory") }
+            guard FileManager.default.fileExists(atPath: p) else {
+                throw GhostError.file(p, "no such file or directory")
+            }
             if isDirectory(p) {
                 for f in try entries(p) where ImageFile.hasImageExtension(f) && !isDirectory(p + "/" + f) {
                     files.append((p + "/" + f, 0))
@@ -60,7 +63,9 @@ public struct ImageFolder {
         guard !files.isEmpty else {
             throw GhostError.file(name.replacingOccurrences(of: "images in ", with: ""), "no PNG or JPEG images found")
         }
-        guard channels == 1 || channels == 3 else { throw GhostError("image folders give 1 or 3 channels, not \(channels)") }
+        guard channels == 1 || channels == 3 else {
+            throw GhostError("image folders give 1 or 3 channels, not \(channels)")
+        }
         self.files = files.map { (path: $0.0, label: $0.1) }
         (self.classNames, self.channels, self.transform, self.name) = (classNames, channels, transform, name)
     }

@@ -73,7 +73,8 @@ public enum PILResize {
                             let srcRow = src.baseAddress! + (y + firstRow) * w * c
                             let dstRow = dst.baseAddress! + y * width * c
                             for x in 0..<width {
-                                let lo = horizontal.first[x], n = horizontal.count[x], kx = k.baseAddress! + x * horizontal.width
+                                let lo = horizontal.first[x], n = horizontal.count[x]
+                                let kx = k.baseAddress! + x * horizontal.width
                                 for ch in 0..<c {
                                     var s = 1 << (precisionBits - 1)
                                     for i in 0..<n { s += Int(srcRow[(lo + i) * c + ch]) * Int(kx[i]) }
@@ -93,7 +94,8 @@ public enum PILResize {
             out.withUnsafeMutableBufferPointer { dst in
                 vertical.weights.withUnsafeBufferPointer { k in
                     for y in 0..<height {
-                        let lo = vertical.first[y] - rowsFrom, n = vertical.count[y], ky = k.baseAddress! + y * vertical.width
+                        let lo = vertical.first[y] - rowsFrom, n = vertical.count[y]
+                        let ky = k.baseAddress! + y * vertical.width
                         precondition(lo >= 0 && lo + n <= rowsCount)
                         let dstRow = dst.baseAddress! + y * rowLength
                         for j in 0..<rowLength {

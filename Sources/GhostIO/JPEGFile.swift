@@ -12,7 +12,8 @@ public struct RasterImage: Equatable {
 
     /// Wraps decoded pixels; the count must be width · height · channels.
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-        precondition(pixels.count == width * height * channels, "pixel count does not match \(width)×\(height)×\(channels)")
+        precondition(pixels.count == width * height * channels,
+                     "pixel count does not match \(width)×\(height)×\(channels)")
         (self.width, self.height, self.channels, self.pixels) = (width, height, channels, pixels)
     }
 
@@ -21,7 +22,9 @@ public struct RasterImage: Equatable {
         let t = Tensor(uninitialized: [channels, height, width])
         let plane = width * height
         pixels.withUnsafeBufferPointer { src in
-            for i in 0..<plane { for c in 0..<channels { t.pointer[c * plane + i] = Float(src[i * channels + c]) / 255 } }
+            for i in 0..<plane {
+                for c in 0..<channels { t.pointer[c * plane + i] = Float(src[i * channels + c]) / 255 }
+            }
         }
         return t
     }
@@ -74,7 +77,8 @@ public enum JPEGFile {
                 throw GhostError.file(path, "not a readable JPEG: \(message(handle))")
             }
             if colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue) {
-                throw GhostError.file(path, "is a CMYK JPEG; convert it to RGB first (e.g. `convert in.jpg -colorspace sRGB out.jpg`)")
+                throw GhostError.file(path, "is a CMYK JPEG; convert it to RGB first "
+                                      + "(e.g. `convert in.jpg -colorspace sRGB out.jpg`)")
             }
             guard w > 0, h > 0, Int(w) * Int(h) <= maxPixels else {
                 throw GhostError.file(path, "JPEG of \(w)×\(h) pixels is empty or larger than \(maxPixels) pixels")

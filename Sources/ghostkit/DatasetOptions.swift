@@ -14,7 +14,8 @@ struct DatasetOptions: ParsableArguments {
         guard limitTrain >= 0, limitTest >= 0 else { throw ValidationError("--limit-train/--limit-test must be ≥ 0") }
         let limit = split == "train" ? limitTrain : limitTest
         return try source.open(split: split, architecture: arch, limit: limit > 0 ? limit : nil,
-                               limitFlag: split == "train" ? "--limit-train" : "--limit-test", classNames: train?.classNames)
+                               limitFlag: split == "train" ? "--limit-train" : "--limit-test",
+                               classNames: train?.classNames)
     }
 
     /// The normalisation a model trained on this dataset uses: published statistics, or a folder's own.

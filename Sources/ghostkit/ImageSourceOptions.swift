@@ -73,8 +73,7 @@ struct ImageSourceOptions: ParsableArguments {
         let (d, available) = try source().open(split: split, channels: arch.inChannels, inputSize: inputSide(arch),
                                                limit: limit, classNames: classNames)
         if let limit, let limitFlag, limit > available {
-            FileHandle.standardError.write(Data(
-                "warning: \(limitFlag) \(limit) asks for more than the \(available) images of \(d.name); using \(available)\n".utf8))
+            Self.warn(limitFlag, limit, available, d.name)
         }
         return d
     }
@@ -86,8 +85,7 @@ struct ImageSourceOptions: ParsableArguments {
         let (s, available) = try source().stream(split: split, channels: arch.inChannels, inputSize: inputSide(arch),
                                                  limit: limit)
         if let limit, limit > available {
-            FileHandle.standardError.write(Data(
-                "warning: \(limitFlag) \(limit) asks for more than the \(available) images of \(s.name); using \(available)\n".utf8))
+            Self.warn(limitFlag, limit, available, s.name)
         }
         return s
     }
@@ -111,11 +109,19 @@ struct ImageSourceOptions: ParsableArguments {
         return a
     }
 
+    /// "warning: --images 100 asks for more than the 64 images of …; using 64" on stderr.
+    static func warn(_ flag: String, _ limit: Int, _ available: Int, _ name: String) {
+        let line = "warning: \(flag) \(limit) asks for more than the \(available) images of \(name); "
+            + "using \(available)\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
     static func hasClassFolders(_ path: String) -> Bool {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
         return entries.contains { e in
             var d: ObjCBool = false
-            return !e.hasPrefix(".") && FileManager.default.fileExists(atPath: path + "/" + e, isDirectory: &d) && d.boolValue
+            return !e.hasPrefix(".") && FileManager.default.fileExists(atPath: path + "/" + e, isDirectory: &d)
+                && d.boolValue
         }
     }
 }

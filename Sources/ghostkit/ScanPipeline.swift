@@ -90,7 +90,8 @@ struct ScanPipeline {
         let src = try source ?? ImageSourceOptions.parse([])
         let fromFiles: Bool
         switch try src.source() { case .classFolder, .files: fromFiles = true; default: fromFiles = false }
-        let data = try src.stream(split: "test", architecture: ckpt.architecture, limit: images ?? (fromFiles ? nil : 64))
+        let data = try src.stream(split: "test", architecture: ckpt.architecture,
+                                  limit: images ?? (fromFiles ? nil : 64))
         guard imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
         guard data.channels == ckpt.architecture.inChannels else {
             throw GhostError.file(checkpointPath, "\(ckpt.architecture.displayName) expects \(ckpt.architecture.inChannels) input channels; \(data.name) has \(data.channels)")
@@ -105,8 +106,9 @@ struct ScanPipeline {
             "model": ckpt.architecture.json, "checkpoint": checkpointPath, "checkpoint_sha256": sha,
             "created": ISO8601DateFormatter().string(from: Date()),
             "input_shape": "[N, \(data.channels), \(data.height), \(data.width)]",
-            "preprocessing": (!fromFiles ? "\(data.name) first \(data.count) images" : "\(data.name), converted to \(data.channels) channel(s), "
-                + "shorter side resized to \(EvalTransform(inputSize: data.height).resize) (PIL bilinear), centre crop \(data.height)×\(data.width)")
+            "preprocessing": (!fromFiles ? "\(data.name) first \(data.count) images"
+                : "\(data.name), converted to \(data.channels) channel(s), shorter side resized to "
+                + "\(EvalTransform(inputSize: data.height).resize) (PIL bilinear), centre crop \(data.height)×\(data.width)")
                 + ", pixels/255, normalised mean \(norm.mean) std \(norm.std)",
         ], overwrite: overwrite)
 

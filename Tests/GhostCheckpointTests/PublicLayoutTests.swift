@@ -26,7 +26,8 @@ final class PublicLayoutTests: XCTestCase {
             XCTAssertEqual(ckpt.architecture.displayName, display, file)
             let (model, report) = try ckpt.makeModel()
             XCTAssertTrue(report.isExact, file)
-            assertClose(model(try XCTUnwrap(io[stem + ".input"])), try XCTUnwrap(io[stem + ".output"]), relTol: 1e-5, file)
+            let x = try XCTUnwrap(io[stem + ".input"])
+            assertClose(model(x), try XCTUnwrap(io[stem + ".output"]), relTol: 1e-5, file)
         }
     }
 
@@ -59,7 +60,8 @@ final class PublicLayoutTests: XCTestCase {
     /// Architecture JSON, and files without one keep the JSON they always had.
     func testStemBiasRoundTrips() throws {
         let path = Fixtures.path("layouts/tv_cifar100_resnet8_B.pth")
-        let flagged = try Checkpoint(path: path, architecture: try Architecture(name: "resnet8", shortcut: "B", numClasses: 100))
+        let flag = try Architecture(name: "resnet8", shortcut: "B", numClasses: 100)
+        let flagged = try Checkpoint(path: path, architecture: flag)
         XCTAssertEqual(flagged.architecture.stemBias, true)
         let (model, _) = try flagged.makeModel()
         let dir = Fixtures.temporaryDirectory()
@@ -113,6 +115,7 @@ final class PublicLayoutTests: XCTestCase {
                        "layer2.0.downsample.1.running_var")
         XCTAssertEqual(StateDictKeys.layoutAlias("linear.bias", linearHead: true), "fc.bias")
         XCTAssertEqual(StateDictKeys.layoutAlias("linear.bias", linearHead: false), "linear.bias")
-        XCTAssertEqual(StateDictKeys.layoutAlias("blocks.0.shortcut.1.weight", linearHead: true), "blocks.0.shortcut.1.weight")
+        XCTAssertEqual(StateDictKeys.layoutAlias("blocks.0.shortcut.1.weight", linearHead: true),
+                       "blocks.0.shortcut.1.weight")
     }
 }

@@ -45,7 +45,8 @@ final class EvalTransformTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fm = FileManager.default
         let photos = Fixtures.path("images/photos")
-        for (cls, files) in [("n02", ["d_rgb_progressive_320x240.jpg", "a_rgb_300x200.jpg"]), ("n01", ["f_rgb_200x150.png"])] {
+        let layout = [("n02", ["d_rgb_progressive_320x240.jpg", "a_rgb_300x200.jpg"]), ("n01", ["f_rgb_200x150.png"])]
+        for (cls, files) in layout {
             try fm.createDirectory(atPath: dir + "/val/" + cls, withIntermediateDirectories: true)
             for f in files { try fm.copyItem(atPath: photos + "/" + f, toPath: dir + "/val/" + cls + "/" + f) }
         }
@@ -56,17 +57,21 @@ final class EvalTransformTests: XCTestCase {
         XCTAssertEqual(d.labels, [0, 1, 1])
         XCTAssertEqual(d.images.shape, [3, 3, 32, 32])
         // The second image is a_rgb_300x200.jpg (sorted within n02): resized and cropped as the transform does.
-        let a = EvalTransform(inputSize: 32).apply(try ImageFile.read8(path: photos + "/a_rgb_300x200.jpg", channels: 3))
+        let a = EvalTransform(inputSize: 32)
+            .apply(try ImageFile.read8(path: photos + "/a_rgb_300x200.jpg", channels: 3))
         XCTAssertTrue(Array(d.images.scalars[(3 * 32 * 32)..<(2 * 3 * 32 * 32)]) == a.scalars)
-        let (limited, all) = try ImageSource.classFolder(root: dir).open(split: "test", channels: 1, inputSize: 16, limit: 2)
+        let (limited, all) = try ImageSource.classFolder(root: dir)
+            .open(split: "test", channels: 1, inputSize: 16, limit: 2)
         XCTAssertEqual([limited.count, all, limited.channels], [2, 3, 1])
         let (flat, _) = try ImageSource.files([photos]).open(split: "test", channels: 3, inputSize: 32)
         XCTAssertEqual(flat.count, 6)
         XCTAssertEqual(flat.classNames, ["unlabelled"])
-        XCTAssertThrowsError(try ImageSource.classFolder(root: photos).open(split: "test", channels: 3, inputSize: 32)) { e in
+        XCTAssertThrowsError(try ImageSource.classFolder(root: photos).open(split: "test", channels: 3,
+                                                                              inputSize: 32)) { e in
             XCTAssertTrue("\(e)".contains("no class sub-folders"), "\(e)")
         }
-        XCTAssertThrowsError(try ImageSource.files([dir + "/val"]).open(split: "test", channels: 3, inputSize: 32)) { e in
+        XCTAssertThrowsError(try ImageSource.files([dir + "/val"]).open(split: "test", channels: 3,
+                                                                       inputSize: 32)) { e in
             XCTAssertTrue("\(e)".contains("no PNG or JPEG images"), "\(e)")
         }
         XCTAssertThrowsError(try ImageSource.files([Fixtures.path("images/bad/cmyk.jpg")])

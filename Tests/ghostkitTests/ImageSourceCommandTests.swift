@@ -20,9 +20,12 @@ final class ImageSourceCommandTests: XCTestCase {
     /// --images above what the folder holds is one warning line.
     func testDumpOfAJPEGClassFolderRunsAtTheModelsInputSize() throws {
         let photos = Fixtures.path("images/photos")
-        for (cls, files) in [("n01", ["a_rgb_300x200.jpg", "e_rgb_small_60x45.jpg"]), ("n02", ["b_gray_180x260.jpg", "f_rgb_200x150.png"])] {
-            try FileManager.default.createDirectory(atPath: dir + "/imagenet/val/" + cls, withIntermediateDirectories: true)
-            for f in files { try FileManager.default.copyItem(atPath: photos + "/" + f, toPath: dir + "/imagenet/val/\(cls)/" + f) }
+        let layout = [("n01", ["a_rgb_300x200.jpg", "e_rgb_small_60x45.jpg"]),
+                      ("n02", ["b_gray_180x260.jpg", "f_rgb_200x150.png"])]
+        for (cls, files) in layout {
+            let folder = dir + "/imagenet/val/" + cls
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for f in files { try FileManager.default.copyItem(atPath: photos + "/" + f, toPath: folder + "/" + f) }
         }
         let h5 = dir + "/jpeg.h5"
         let r = try CLI.run(["dump", "--checkpoint", Fixtures.path("images/r18_w16.pth"), "--dataset", "folder",
@@ -46,8 +49,8 @@ final class ImageSourceCommandTests: XCTestCase {
         XCTAssertNotEqual(wrong.status, 0)
         XCTAssertEqual(wrong.stderr.trimmingCharacters(in: .newlines).split(separator: "\n").count, 1, wrong.stderr)
         XCTAssertTrue(wrong.stderr.contains("file is resnet8 (option A, 3→10), not resnet50"), wrong.stderr)
-        let flat = try CLI.run(["dump", "--checkpoint", ckpt, "--input", Fixtures.path("images/photos"), "--layers", "layer1.0",
-                                "--out", dir + "/flat.h5"])
+        let flat = try CLI.run(["dump", "--checkpoint", ckpt, "--input", Fixtures.path("images/photos"),
+                                "--layers", "layer1.0", "--out", dir + "/flat.h5"])
         XCTAssertEqual(flat.status, 0, flat.stderr)
         XCTAssertEqual(try ActivationReader(path: dir + "/flat.h5").shape("inputs"), [6, 3, 32, 32])
     }
@@ -57,6 +60,7 @@ final class ImageSourceCommandTests: XCTestCase {
         let r = try CLI.run(["dump", "--images", "2", "--layers", "stem", "--out", dir + "/e.h5"], cwd: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let attributes = try ActivationReader(path: dir + "/e.h5").attributes
-        XCTAssertTrue(attributes["checkpoint"]?.hasSuffix("checkpoints/resnet50-fmnist.safetensors") == true, "\(attributes)")
+        let used = attributes["checkpoint"] ?? ""
+        XCTAssertTrue(used.hasSuffix("checkpoints/resnet50-fmnist.safetensors"), "\(attributes)")
     }
 }
