@@ -30,10 +30,11 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         // Tensors, kernels and layers: the only code built with -Ounchecked.
         .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         // File formats only.
-        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib"],
+        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib", "CTurboJPEG"],
                 swiftSettings: checkedSettings),
         // Datasets, transforms, batches, normalisation.
         .target(name: "GhostData", dependencies: ["GhostTensor", "GhostIO"], swiftSettings: checkedSettings),

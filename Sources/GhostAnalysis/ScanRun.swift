@@ -10,9 +10,10 @@ public struct ScanConfig {
     public var checkpointPath: String
     /// Overrides (or supplies) the checkpoint's architecture.
     public var architecture: Architecture?
-    public var dataDir = ImageDataset.fashionMNISTDirectory
-    /// Number of Fashion-MNIST test images (ignored with `inputs`).
-    public var images = 64
+    /// Where the images come from (their test split), and the side folder images are brought to (nil: the model's).
+    public var source = ImageSource.standard, inputSize: Int?
+    /// Number of test images (nil: 64 of a dataset, every image of files or a folder).
+    public var images: Int?
     public var batchSize = 32
     /// `--layers`: names or globs (nil: every block output).
     public var layers: String?
@@ -29,8 +30,6 @@ public struct ScanConfig {
     /// to the deepest scanned layer whose maps are at least this big.
     public var minimumGridSide = 7
     public var overwrite = false
-    /// PNG files or folders to run instead of the Fashion-MNIST test images.
-    public var inputs: [String] = []
     /// Only write the HDF5 file (to `h5Path`), no pair search or report: `ghostkit dump`.
     public var dumpOnly = false
     /// HDF5 path (default: <outDir>/activations.h5).
@@ -48,7 +47,7 @@ public struct ScanConfig {
 
     /// The first problem with these settings, as a message naming the flag, or nil.
     public func problem() -> String? {
-        guard images >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
+        guard (images ?? 1) >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
             return "need --images ≥ 1, --batch-size ≥ 1, --top-k ≥ 1, -1 ≤ --threshold ≤ 1"
         }
         return nil
@@ -115,26 +114,30 @@ public enum ScanRun {
             throw GhostError("--grid-layer \(gridName) is not among the scanned layers "
                 + "(\(chosen.joined(separator: ", ")))")
         }
-        guard cfg.imageIndex >= 0 && (cfg.imageIndex < cfg.images || !cfg.inputs.isEmpty) else {
-            throw GhostError("--image-index must be in 0..<\(cfg.images)")
+        guard cfg.imageIndex >= 0 else { throw GhostError("--image-index must be ≥ 0") }
+        let fromFiles: Bool
+        switch cfg.source { case .classFolder, .files: fromFiles = true; default: fromFiles = false }
+        let limit = cfg.images ?? (fromFiles ? nil : 64)
+        let (data, available) = try cfg.source.stream(split: "test", channels: arch.inChannels,
+                                                      inputSize: cfg.inputSize ?? arch.evalInputSide, limit: limit)
+        if let limit, limit > available {
+            note("warning: --images \(limit) asks for more than the \(available) images of \(data.name); "
+                 + "using \(available)")
         }
-        let data = cfg.inputs.isEmpty
-            ? try ImageDataset.fashionMNIST(split: "test", directory: cfg.dataDir).prefix(cfg.images)
-            : try ImageDataset.png(cfg.inputs, channels: arch.inChannels)
         guard cfg.imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
         guard data.channels == arch.inChannels else {
             throw GhostError.file(cfg.checkpointPath, "\(arch.displayName) expects \(arch.inChannels) input "
                 + "channels; \(data.name) has \(data.channels)")
         }
-        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
+        let norm = ckpt.normalization ?? cfg.source.defaultNormalization(channels: data.channels)
         let dir = cfg.outDir ?? ScanConfig.defaultOutput("scan", checkpoint: cfg.checkpointPath)
         let h5 = cfg.h5Path ?? dir + "/activations.h5"
         try OutputDirectory.create(URL(fileURLWithPath: h5).deletingLastPathComponent().path)
         if !cfg.dumpOnly { try OutputDirectory.create(dir) }
         let sha = try SHA256.hex(file: cfg.checkpointPath)
-        let source = cfg.inputs.isEmpty ? "\(data.name) first \(data.count) images"
-            : "\(data.name): \(cfg.inputs.joined(separator: ", ")), converted to \(data.channels) channel(s), "
-                + "resized to \(data.height)×\(data.width)"
+        let source = !fromFiles ? "\(data.name) first \(data.count) images"
+            : "\(data.name), converted to \(data.channels) channel(s), shorter side resized to "
+                + "\(EvalTransform(inputSize: data.height).resize) (PIL bilinear), centre crop \(data.height)×\(data.width)"
         let writer = try ActivationWriter(path: h5, attributes: [
             "model": arch.json, "checkpoint": cfg.checkpointPath, "checkpoint_sha256": sha,
             "created": ISO8601DateFormatter().string(from: Date()),
@@ -144,11 +147,13 @@ public enum ScanRun {
 
         var correlations: [String: ChannelCorrelation] = [:]
         var gridMaps: Tensor?
-        let loader = BatchLoader(dataset: data, batchSize: cfg.batchSize, normalization: norm)
-        let order = loader.order(epoch: 0)
+        let batches = (data.count + cfg.batchSize - 1) / cfg.batchSize
         var analysisSeconds = 0.0
-        for b in 0..<loader.batchesPerEpoch {
-            let (x, y) = loader.batch(b, order: order, epoch: 0)
+        var gridLabel: String?
+        for b in 0..<batches {  // one batch of images in memory at a time (folders are decoded per batch)
+            let chunk = try data.images(b * cfg.batchSize..<min(data.count, (b + 1) * cfg.batchSize))
+            let (x, y) = BatchLoader(dataset: chunk, batchSize: chunk.count, normalization: norm)
+                .batch(0, order: Array(0..<chunk.count), epoch: 0)
             var captured: [(name: String, kind: String, tensor: Tensor)] = []
             model.observer = { name, t in if chosen.contains(name) { captured.append((name, Self.kind(name), t)) } }
             _ = model(x)
@@ -175,10 +180,12 @@ public enum ScanRun {
                     let m = Tensor(uninitialized: Array(c.tensor.shape.dropFirst()))
                     m.pointer.update(from: c.tensor.pointer + (cfg.imageIndex - first) * per, count: per)
                     gridMaps = m
+                    let label = y[cfg.imageIndex - first]
+                    gridLabel = label >= 0 && label < chunk.classNames.count ? chunk.classNames[label] : nil
                 }
             }
             analysisSeconds += Date().timeIntervalSince(t0)
-            progress(b + 1, loader.batchesPerEpoch)
+            progress(b + 1, batches)
         }
         model.observer = nil
         try writer.finish()
@@ -191,9 +198,8 @@ public enum ScanRun {
                                 images: data.count, threshold: cfg.threshold, gridLayer: gridName,
                                 imageIndex: cfg.imageIndex, layers: results)
         let written = cfg.dumpOnly ? [h5] : [h5] + (try report.write(to: dir))
-        let label = cfg.inputs.isEmpty ? data.classNames[data.labels[cfg.imageIndex]] : nil
         return ScanResult(report: report, dir: dir, written: written, gridMaps: cfg.dumpOnly ? nil : gridMaps,
-                          gridLabel: label,
+                          gridLabel: fromFiles && data.classNames.isEmpty ? nil : gridLabel,
                           analysisSeconds: analysisSeconds,
                           analysisFLOPs: correlations.values.reduce(0) { $0 + $1.flops })
     }

@@ -12,6 +12,8 @@ public struct Checkpoint {
     public let architecture: Architecture
     /// Where the architecture came from: "file metadata", "--arch" or "the tensor shapes".
     public let architectureSource: String
+    /// What the tensor shapes could not tell when the architecture was inferred, each with the flag that settles it.
+    public let architectureNotes: [String]
     public let metadata: [String: String]
     public let tensors: [(String, Tensor)]
     /// Storage dtypes present in the file (F32, F16, …).
@@ -57,13 +59,16 @@ public struct Checkpoint {
             let (entries, extras) = try StateDictKeys.extract(torch.root, name: path)
             let named = try StateDictKeys.normalise(entries.map { ($0.0, ($0.1, $0.2)) }, renames: renames, name: path)
             if let a = override {
-                architecture = a
-                architectureSource = "--arch"
-            } else if let a = Architecture.inferred(from: named.map { ($0.0, $0.1.0) }) {
-                architecture = a
-                architectureSource = "the tensor shapes"
+                architecture = Self.withStemBias(a, named.map(\.0))
+                (architectureSource, architectureNotes) = ("--arch", [])
             } else {
-                throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and its keys are not a plain ResNet's or GhostNet's; pass --arch (e.g. --arch resnet50)")
+                let inferred: InferredArchitecture
+                do { inferred = try Architecture.infer(from: named.map { ($0.0, $0.1.0) }) } catch let e as GhostError {
+                    throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and "
+                                          + e.message)
+                }
+                (architecture, architectureSource) = (inferred.architecture, "the tensor shapes")
+                architectureNotes = inferred.notes
             }
             metadata = [:]
             format = torch.format.rawValue
@@ -77,29 +82,43 @@ public struct Checkpoint {
         extras = []
         let named = try StateDictKeys.normalise(try file.allTensors(), renames: renames, name: path)
         if let a = override {
-            architecture = a; architectureSource = "--arch"
+            architecture = Self.withStemBias(a, named.map(\.0)); architectureSource = "--arch"
+            architectureNotes = []
         } else if let json = file.metadata[Key.architecture] {
             do { architecture = try Architecture(json: json) } catch let e as GhostError {
                 throw GhostError.file(path, e.message)
             }
             architectureSource = "file metadata"
+            architectureNotes = []
         } else {
-            guard let a = Architecture.inferred(from: named) else {
-                throw GhostError.file(path, "no architecture in the metadata and the keys are not a plain ResNet's or GhostNet's; pass --arch (e.g. --arch resnet50)")
+            let inferred: InferredArchitecture
+            do { inferred = try Architecture.infer(from: named) } catch let e as GhostError {
+                throw GhostError.file(path, "no architecture in the metadata and " + e.message)
             }
-            architecture = a
-            architectureSource = "the tensor shapes"
+            (architecture, architectureSource) = (inferred.architecture, "the tensor shapes")
+            architectureNotes = inferred.notes
         }
         tensors = named
         dtypes = Array(Set(file.names.compactMap { file.entry($0)?.dtype.rawValue })).sorted()
     }
 
-    /// Builds the architecture and loads the weights; strict loading throws on any key or shape problem.
+    /// Builds the architecture and loads the weights as PyTorch's `load_state_dict(strict=True)` does: a BatchNorm
+    /// whose file predates `num_batches_tracked` gets it filled in (0); any other missing, unexpected or misshapen
+    /// key throws with `strict` — one line "file is X, not Y" when --arch names another model than the file holds.
     public func makeModel(strict: Bool = true) throws -> (model: ImageClassifier, report: LoadReport) {
         let model = architecture.build()
         let weights = tensors.filter { !$0.0.hasPrefix(Self.optimizerStatePrefix) }
-        let report = try model.load(stateDict: Dictionary(weights, uniquingKeysWith: { a, _ in a }), strict: false, source: path)
+        var dict = Dictionary(weights, uniquingKeysWith: { a, _ in a })
+        let counter = "num_batches_tracked"
+        for (name, p) in model.namedParameters() where name.hasSuffix(counter) && dict[name] == nil
+            && dict[String(name.dropLast(counter.count)) + "running_mean"] != nil {
+            dict[name] = Tensor(zeros: p.shape)
+        }
+        let report = try model.load(stateDict: dict, strict: false, source: path)
         if strict && !report.isExact {
+            if architectureSource == "--arch", let held = fileArchitecture, held != architecture {
+                throw GhostError.file(path, "file is \(held.displayName), not \(architecture.displayName)")
+            }
             throw GhostError.file(path, report.summary + StateDictKeys.suggestion(for: report))
         }
         for (name, module) in model.namedModules() {
@@ -111,6 +130,13 @@ public struct Checkpoint {
         }
         model.train(false)
         return (model, report)
+    }
+
+    /// The architecture the file itself describes (its metadata, else its tensor shapes), whatever --arch said;
+    /// nil when neither tells.
+    public var fileArchitecture: Architecture? {
+        if let json = metadata[Key.architecture], let a = try? Architecture(json: json) { return a }
+        return Architecture.inferred(from: tensors)
     }
 
     /// Normalisation stored in the file, if any.
@@ -134,6 +160,14 @@ public struct Checkpoint {
             entries.append((name: optimizerStatePrefix + key, tensor: t, dtype: .F32))
         }
         try SafetensorsFile.write(path: path, tensors: entries, metadata: meta)
+    }
+
+    /// `a` with a stem bias when it is a ResNet and the file holds `conv1.bias` (no flag asks for one).
+    static func withStemBias(_ a: Architecture, _ keys: [String]) -> Architecture {
+        guard a.family != "ghostnet", a.stemBias == nil, keys.contains("conv1.bias") else { return a }
+        var b = a
+        b.stemBias = true
+        return b
     }
 
     /// The PyTorch checkpoint in a file that failed to parse as safetensors, or nil when its first bytes are

@@ -106,12 +106,15 @@ public enum StateDictKeys {
         return (tensors, extras)
     }
 
-    /// Strips DataParallel's "module." prefix, then applies the rename rules in order; duplicate results are an error.
+    /// Strips DataParallel's "module." prefix, maps the popular CIFAR code bases' names onto torchvision's
+    /// (`layoutAlias`), then applies the rename rules in order; duplicate results are an error.
     public static func normalise<T>(_ entries: [(String, T)], renames: [RenameRule], name: String) throws -> [(String, T)] {
         var seen: [String: String] = [:]
         var out: [(String, T)] = []
-        for (k, v) in entries {
-            var key = k.hasPrefix("module.") ? String(k.dropFirst(7)) : k
+        let stripped = entries.map { $0.0.hasPrefix("module.") ? String($0.0.dropFirst(7)) : $0.0 }
+        let linearHead = stripped.contains("linear.weight") && !stripped.contains("fc.weight")
+        for ((k, v), plain) in zip(entries, stripped) {
+            var key = layoutAlias(plain, linearHead: linearHead)
             for r in renames { if let n = r.apply(key) { key = n } }
             if let other = seen[key] {
                 throw GhostError.file(name, "keys \(SafetensorsFile.quotedName(other)) and \(SafetensorsFile.quotedName(k)) both become \(SafetensorsFile.quotedName(key))")
@@ -120,6 +123,18 @@ public enum StateDictKeys {
             out.append((key, v))
         }
         return out
+    }
+
+    /// torchvision's name for a key of akamaster/pytorch_resnet_cifar10 or kuangliu/pytorch-cifar style code: the
+    /// head `linear.` becomes `fc.` (when `linearHead`: the file has no `fc.weight`) and a block's
+    /// `shortcut.0/.1` projection becomes `downsample.0/.1`; other keys are returned unchanged.
+    public static func layoutAlias(_ key: String, linearHead: Bool) -> String {
+        if linearHead && key.hasPrefix("linear.") { return "fc." + key.dropFirst(7) }
+        let parts = key.split(separator: ".", maxSplits: 3, omittingEmptySubsequences: false)
+        if parts.count == 4, parts[0].hasPrefix("layer"), Int(parts[1]) != nil, parts[2] == "shortcut" {
+            return "\(parts[0]).\(parts[1]).downsample.\(parts[3])"
+        }
+        return key
     }
 
     /// " — closest names in the file: fc.weight ← linear.weight, …; try --rename linear=fc" for a failed load ("" when none).

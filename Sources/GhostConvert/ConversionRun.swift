@@ -29,7 +29,8 @@ public struct ConversionConfig {
     public var evalImages = 10000
     /// AdaBN: re-estimate the Ghost modules' BN statistics on the calibration images.
     public var recalibrate = true
-    public var dataDir = ImageDataset.fashionMNISTDirectory
+    /// Calibration images (the train split) and test images (the test split), at the model's side unless given.
+    public var source = ImageSource.standard, inputSize: Int?
     public var dtype = SafetensorsDType.F32
     /// Output checkpoint (nil: outputs/convert-<model>/<model>-ghost-s<s>-d<d>….safetensors).
     public var out: String?
@@ -77,17 +78,22 @@ public enum ConversionRun {
         guard let original = model as? ResNet else { throw GhostError.file(path, "is not a plain ResNet") }
         let allBlocks = arch.blockNames
         let chosen = try c.blocks.map { try selectBlocks($0, among: allBlocks) }
-        let norm = ckpt.normalization ?? ImageDataset.fashionMNISTNormalization
-        let train = try ImageDataset.fashionMNIST(split: "train", directory: c.dataDir)
-        guard train.count >= c.calibrationImages else {
-            throw GhostError.file(c.dataDir, "has \(train.count) training images; --calibration-images "
-                + "\(c.calibrationImages) needs more")
+        let norm = ckpt.normalization ?? c.source.defaultNormalization(channels: arch.inChannels)
+        let side = c.inputSize ?? arch.evalInputSide
+        let (train, available) = try c.source.open(split: "train", channels: arch.inChannels, inputSize: side,
+                                                   limit: c.calibrationImages)
+        if c.calibrationImages > available {
+            note("warning: --calibration-images \(c.calibrationImages) asks for more than the \(available) images "
+                 + "of \(train.name); using \(available)")
+        }
+        guard train.count >= 32 else {
+            throw GhostError("\(train.name): \(train.count) training images; calibration needs at least 32")
         }
         guard train.channels == arch.inChannels else {
             throw GhostError.file(path, "\(arch.displayName) expects \(arch.inChannels) input channels; "
                 + "\(train.name) has \(train.channels)")
         }
-        let calib = BatchLoader(dataset: train.prefix(c.calibrationImages), batchSize: 64, normalization: norm)
+        let calib = BatchLoader(dataset: train, batchSize: 64, normalization: norm)
         let order = calib.order(epoch: 0)
         let batches = (0..<calib.batchesPerEpoch).map { calib.batch($0, order: order, epoch: 0).images }
 
@@ -97,8 +103,16 @@ public enum ConversionRun {
             original, architecture: arch, settings: .init(ghost: ghostSettings, dataDriven: c.mode == .dataDriven),
             calibration: batches)
         try checkUnits(units.map(\.name))
-        let test = c.evalImages > 0
-            ? try ImageDataset.fashionMNIST(split: "test", directory: c.dataDir).prefix(c.evalImages) : nil
+        var test: ImageDataset?
+        if c.evalImages > 0 {
+            let (t, n) = try c.source.open(split: "test", channels: arch.inChannels, inputSize: side,
+                                           limit: c.evalImages, classNames: train.classNames)
+            if c.evalImages > n {
+                note("warning: --eval-images \(c.evalImages) asks for more than the \(n) images of \(t.name); "
+                     + "using \(n)")
+            }
+            test = t
+        }
         func accuracy(_ m: Module, _ label: String) -> Double? {
             guard let test else { return nil }
             let loader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
@@ -121,7 +135,7 @@ public enum ConversionRun {
             : (output as NSString).deletingLastPathComponent
         try OutputDirectory.create(dir)
         let sha = try SHA256.hex(file: path)
-        let conversion = "s=\(c.ratio) d=\(c.kernel) mode=\(c.mode.rawValue) calibration=\(c.calibrationImages) "
+        let conversion = "s=\(c.ratio) d=\(c.kernel) mode=\(c.mode.rawValue) calibration=\(train.count) "
             + "recalibrated=\(c.recalibrate)"
         try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: c.dtype, normalization: norm, metadata: [
             "ghostkit.converted_from": path, "ghostkit.converted_from_sha256": sha, "ghostkit.conversion": conversion,
@@ -135,7 +149,7 @@ public enum ConversionRun {
         let report = ConversionReport(
             source: path, sourceSHA256: sha, output: output, original: arch.displayName,
             converted: ghostArch.displayName, s: c.ratio, d: c.kernel, mode: c.mode,
-            calibrationImages: c.calibrationImages, recalibrated: c.recalibrate, inputSize: size,
+            calibrationImages: train.count, recalibrated: c.recalibrate, inputSize: size,
             sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
             accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
             units: units, seconds: Date().timeIntervalSince(t0))

@@ -14,6 +14,8 @@ public struct Architecture: Codable, Equatable {
     public var width: Double?
     /// "A" (zero-pad) or "B" (1×1 projection). family "resnet" always uses B.
     public var shortcut: String?
+    /// ResNets: whether the stem conv has a bias (some public CIFAR code bases); nil (absent from the JSON) = no bias.
+    public var stemBias: Bool?
     public var inChannels: Int
     public var numClasses: Int
     /// Ghost-ResNet: every conv but the stem (the 1×1 projections included) is a Ghost module with these s and d.
@@ -30,6 +32,7 @@ public struct Architecture: Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case family, depth, stem, width, shortcut, ghost, activation, attention
         case inChannels = "in_channels", numClasses = "num_classes", seRatio = "se_ratio", seGate = "se_gate"
+        case stemBias = "stem_bias"
     }
 
     public static let imagenetDepths: [Int: (bottleneck: Bool, blocks: [Int])] = [
@@ -125,6 +128,7 @@ public struct Architecture: Codable, Equatable {
                 }
             }
         }
+        if family == "ghostnet" && stemBias != nil { throw GhostError("a stem bias applies to ResNets, not ghostnet") }
         if family != "ghostnet" && (activation != nil || attention != nil || seRatio != nil || seGate != nil) {
             throw GhostError("activation, attention and SE options apply to ghostnet, not \(family)")
         }
@@ -178,6 +182,7 @@ public struct Architecture: Codable, Equatable {
         } else {
             extras.append("option \(shortcut ?? "A")")
         }
+        if stemBias == true { extras.append("stem bias") }
         extras.append("\(inChannels)→\(numClasses)")
         if let g = ghost {
             extras.insert("s=\(g.s), d=\(g.d)" + (g.blocks.map { ", \($0.count) of \(blockNames.count) blocks" } ?? ""), at: 0)
@@ -193,6 +198,10 @@ public struct Architecture: Codable, Equatable {
     }
 
     /// Typical input side: 224 for ImageNet stems, 32 for CIFAR-style models.
+    /// The side this model evaluates images at: 28 for 1-channel CIFAR-style models (Fashion-MNIST), else
+    /// `defaultInputSize`.
+    public var evalInputSide: Int { inChannels == 1 && defaultInputSize == 32 ? 28 : defaultInputSize }
+
     public var defaultInputSize: Int { family != "cifar-resnet" && stem == "imagenet" ? 224 : 32 }
 
     /// Builds the model with deterministic initialisation.
@@ -209,7 +218,7 @@ public struct Architecture: Codable, Equatable {
         if family == "cifar-resnet" {
             let n = (depth - 2) / 6
             return ResNet(bottleneck: false, blocks: [n, n, n], widths: [16, 32, 64], stemWidth: 16, stemKernel: 3,
-                          stemStride: 1, maxPool: false, inChannels: inChannels, numClasses: numClasses,
+                          stemStride: 1, stemBias: stemBias ?? false, maxPool: false, inChannels: inChannels, numClasses: numClasses,
                           shortcut: shortcut == "B" ? .projection : .zeroPad, ghost: ghost, seed: seed)
         }
         let (bottleneck, blocks) = Self.imagenetDepths[depth]!
@@ -217,7 +226,8 @@ public struct Architecture: Codable, Equatable {
         let scaled = { (c: Int) in max(1, Int((Double(c) * w).rounded())) }
         let cifar = stem == "cifar"
         return ResNet(bottleneck: bottleneck, blocks: blocks, widths: [64, 128, 256, 512].map(scaled),
-                      stemWidth: scaled(64), stemKernel: cifar ? 3 : 7, stemStride: cifar ? 1 : 2, maxPool: !cifar,
+                      stemWidth: scaled(64), stemKernel: cifar ? 3 : 7, stemStride: cifar ? 1 : 2,
+                      stemBias: stemBias ?? false, maxPool: !cifar,
                       inChannels: inChannels, numClasses: numClasses, shortcut: .projection, ghost: ghost, seed: seed)
     }
 

@@ -19,9 +19,10 @@ public final class ResNet: ImageClassifier {
     // blocks then run unfused, about twice as slow).
 
     public init(bottleneck: Bool, blocks: [Int], widths: [Int], stemWidth: Int, stemKernel: Int, stemStride: Int,
-                maxPool: Bool, inChannels: Int, numClasses: Int, shortcut: Shortcut, ghost: GhostSettings? = nil, seed: UInt64 = 0) {
+                stemBias: Bool = false, maxPool: Bool, inChannels: Int, numClasses: Int, shortcut: Shortcut, ghost: GhostSettings? = nil, seed: UInt64 = 0) {
         var rng = SplitMix64(seed: seed)
-        conv1 = Conv2D(inChannels, stemWidth, kernel: stemKernel, stride: stemStride, padding: stemKernel / 2, rng: &rng)
+        conv1 = Conv2D(inChannels, stemWidth, kernel: stemKernel, stride: stemStride, padding: stemKernel / 2,
+                       bias: stemBias, rng: &rng)
         bn1 = BatchNorm2D(stemWidth)
         maxpool = maxPool ? MaxPool2D(kernel: 3, stride: 2, padding: 1) : nil
         var inC = stemWidth

@@ -9,10 +9,9 @@ import GhostModels
 struct ActivationInputOptions: ParsableArguments {
     @Option(help: "Checkpoint (default: the embedded ResNet-50, else ResNet-18).") var checkpoint: String?
     @OptionGroup var archOptions: ArchitectureOptions
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
-    @Option(help: "Number of Fashion-MNIST test images to run.") var images: Int = 64
-    @Option(name: .customLong("input"), help: "PNG file or folder (one sub-folder per class) to run instead of Fashion-MNIST; repeatable.")
-    var inputs: [String] = []
+    @OptionGroup var source: ImageSourceOptions
+    @Option(help: "Number of test images to run (default: 64 of a dataset, every image of --input files/folders).")
+    var images: Int?
     @Option(help: "Batch size.") var batchSize: Int = 32
     @Option(help: "Layers: comma-separated names or globs, '*' within one level ('layer1.*' = layer1's blocks, 'layer1.0.*' = conv/bn/relu inside layer1.0); default: every block output; 'list' prints them.")
     var layers: String?
@@ -23,7 +22,8 @@ struct ActivationInputOptions: ParsableArguments {
     func config() throws -> ScanConfig {
         var p = ScanConfig(checkpointPath: try checkpoint ?? EmbeddedCheckpoint.path(),
                            architecture: try archOptions.architecture())
-        p.dataDir = dataDir; p.images = images; p.inputs = inputs; p.batchSize = batchSize
+        if let s = source.inputSize, !(1...4096).contains(s) { throw ValidationError("--input-size must be 1…4096") }
+        (p.source, p.inputSize, p.images, p.batchSize) = (try source.source(), source.inputSize, images, batchSize)
         p.layers = listLayers ? nil : layers
         return p
     }

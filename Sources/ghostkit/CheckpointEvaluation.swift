@@ -18,7 +18,7 @@ struct CheckpointEvaluation {
     init(path: String, architecture: Architecture?, data: DatasetOptions, batchSize: Int) throws {
         let ckpt = try Checkpoint(path: path, architecture: architecture)
         let (model, _) = try ckpt.makeModel()
-        let test = try data.load(split: "test", channels: ckpt.architecture.inChannels)
+        let test = try data.load(split: "test", architecture: ckpt.architecture)
         guard ckpt.architecture.inChannels == test.channels, ckpt.architecture.numClasses == test.classNames.count else {
             throw GhostError.file(path, "\(ckpt.architecture.displayName) does not fit \(test.name) (\(test.channels) channels, \(test.classNames.count) classes)")
         }

@@ -29,10 +29,11 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Residual blocks to convert: comma-separated names or globs, a stage name meaning all its blocks (e.g. 'layer3,layer4' or 'layer2.1'; default: all).")
     var blocks: String?
     @Flag(help: "Naive conversion: first m filters, identity cheap kernels (the ablation baseline).") var naive = false
-    @Option(help: "Fashion-MNIST training images used for calibration.") var calibrationImages: Int = 512
+    @Option(help: "Training images (of the image source's train split) used for calibration.")
+    var calibrationImages: Int = 512
     @Option(help: "Test images for the accuracy before/after (0 = skip).") var evalImages: Int = 10000
     @Flag(help: "Keep the BN statistics from the conversion (no AdaBN recalibration).") var noRecalibrate = false
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
+    @OptionGroup var source: ImageSourceOptions
     @Option(help: "Storage dtype of the Ghost checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
     @Option(help: "Output checkpoint path.") var out: String?
     @Option(help: "Converted conv whose maps are drawn in the original and in the Ghost model, ghosts outlined (default: the first, e.g. layer1.0.conv1).")
@@ -47,7 +48,8 @@ struct ConvertCommand: ParsableCommand {
         guard let storage = SafetensorsDType(rawValue: dtype.uppercased()) else {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
-        (c.recalibrate, c.dataDir, c.dtype, c.out) = (!noRecalibrate, dataDir, storage, out)
+        (c.recalibrate, c.source, c.inputSize) = (!noRecalibrate, try source.source(), source.inputSize)
+        (c.dtype, c.out) = (storage, out)
         if let p = c.problem() { throw ValidationError(p) }
         var bar: ProgressBar?
         let done = try ConversionRun.run(c, checkUnits: { _ = try ConversionGrids.unit(gridUnit, among: $0) },

@@ -26,9 +26,7 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Weight decay.") var weightDecay: Float = 5e-4
     @Option(help: "Label smoothing ε.") var labelSmoothing: Float = 0.1
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Use only the first N training images (0 = all).") var limitTrain: Int = 0
-    @Option(help: "Use only the first N test images (0 = all).") var limitTest: Int = 0
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
+    @OptionGroup var data: DatasetOptions
     @Option(help: "Storage dtype of the final checkpoint.") var dtype: String = "F32"
     @Option(help: "Output checkpoint (default: <input stem>-ft.safetensors beside the input).") var out: String?
     @Option(help: "Resume an interrupted fine-tune from its checkpoint.") var resume: String?
@@ -62,7 +60,6 @@ struct FinetuneCommand: ParsableCommand {
             FileHandle.standardError.write(Data("distilling from \(t) (T = \(kdTemperature), α = \(kdWeight))\n".utf8))
             config.distillation = DistillationConfig(teacher: t, temperature: kdTemperature, weight: kdWeight)
         }
-        let data = DatasetSpec(kind: .fashionMNIST, directory: dataDir, limitTrain: limitTrain, limitTest: limitTest)
         try TrainCommand.train(config, expected: nil, data: data)
     }
 }

@@ -19,11 +19,9 @@ struct GridCommand: ParsableCommand {
 
     @Option(help: "HDF5 activation file written by dump or scan.") var dump: String?
     @Option(help: "Checkpoint to run (default: the embedded one) when no --dump is given.") var checkpoint: String?
-    @Option(name: .customLong("input"), help: "PNG image to run through the checkpoint (default: a Fashion-MNIST test image).")
-    var input: String?
-    @Option(help: "Directory with Fashion-MNIST (IDX).") var dataDir: String = ImageDataset.fashionMNISTDirectory
+    @OptionGroup var source: ImageSourceOptions
     @Option(help: "Layer name (see `ghostkit dump --layers list`).") var layer: String
-    @Option(help: "Image index (in the dump, or in the Fashion-MNIST test set).") var index: Int = 0
+    @Option(help: "Image index (in the dump, or in the image source's test split).") var index: Int = 0
     @Option(help: "Maps per row (default: square grid).") var columns: Int?
     @Option(help: "Upscaling of each map pixel, nearest neighbour (default: maps at least 48 px wide).") var scale: Int?
     @Option(help: "White pixels between maps.") var padding: Int = 3
@@ -73,11 +71,11 @@ struct GridCommand: ParsableCommand {
         let (model, _) = try ckpt.makeModel()
         let names = model.layerNames
         guard names.contains(layer) else { throw ValidationError("unknown layer '\(layer)'; valid layers: \(names.joined(separator: ", "))") }
-        let data = try input.map { try ImageDataset.png([$0], channels: ckpt.architecture.inChannels) }
-            ?? ImageDataset.fashionMNIST(split: "test", directory: dataDir).prefix(index + 1)
-        let i = input == nil ? index : 0
+        let data = try source.open(split: "test", architecture: ckpt.architecture, limit: index + 1, limitFlag: nil)
+        let i = index
         guard i < data.count else { throw ValidationError("--index \(index) is outside the \(data.count) test images") }
-        let loader = BatchLoader(dataset: data, batchSize: data.count, normalization: ckpt.normalization ?? ImageDataset.fashionMNISTNormalization)
+        let norm = try ckpt.normalization ?? source.defaultNormalization(channels: data.channels)
+        let loader = BatchLoader(dataset: data, batchSize: data.count, normalization: norm)
         let (x, _) = loader.batch(0, order: Array(0..<data.count), epoch: 0)
         model.observeInsideBlocks = layer.split(separator: ".").count == 3
         var captured: Tensor?

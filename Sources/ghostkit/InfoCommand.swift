@@ -40,6 +40,7 @@ struct InfoCommand: ParsableCommand {
             if !report.isExact { lines.append("not loaded    \(report.summary)") }
             for (k, v) in ckpt.extras { lines.append("saved with    \(k) = \(v.count > 200 ? String(v.prefix(200)) + "…" : v)") }
             lines.append("architecture  \(arch.displayName)   [from \(ckpt.architectureSource)]")
+            for note in ckpt.architectureNotes { lines.append("assumed       \(note)") }
             if let n = ckpt.normalization { lines.append("normalisation mean \(n.mean) std \(n.std)") }
             for (k, v) in ckpt.metadata.sorted(by: { $0.key < $1.key })
             where k != Checkpoint.Key.architecture && k != Checkpoint.Key.normalization {

@@ -65,7 +65,7 @@ struct PredictCommand: ParsableCommand {
             let x = Tensor(uninitialized: [chunk.count, channels, side, side])
             let per = channels * side * side
             for (i, f) in chunk.enumerated() {
-                let png = try PNGFile.read(path: f, channels: channels)
+                let png = try ImageFile.read(path: f, channels: channels)
                 let (h, w) = (png.shape[1], png.shape[2])
                 guard max(h, w) / min(h, w) <= 64 else { throw GhostError.file(f, "\(w)×\(h) pixels: aspect ratio beyond 64:1") }
                 let img = Self.preprocess(png, side: side, normalization: normalization)
@@ -117,8 +117,8 @@ struct PredictCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else { throw GhostError.file(p, "no such file or directory") }
             if !isDir.boolValue { files.append(p); continue }
             guard let entries = try? FileManager.default.contentsOfDirectory(atPath: p) else { throw GhostError.file(p, "cannot list directory") }
-            let found = entries.filter { !$0.hasPrefix(".") && $0.lowercased().hasSuffix(".png") }.sorted()
-            guard !found.isEmpty else { throw GhostError.file(p, "no PNG images in this folder") }
+            let found = entries.filter { !$0.hasPrefix(".") && ImageFile.hasImageExtension($0) }.sorted()
+            guard !found.isEmpty else { throw GhostError.file(p, "no PNG or JPEG images in this folder") }
             files += found.map { (p.hasSuffix("/") ? p : p + "/") + $0 }
         }
         return files

@@ -75,16 +75,16 @@ struct TrainCommand: ParsableCommand {
         (config.seed, config.dtype, config.stopAfter, config.threads) = (seed, storage, stopAfter, engine.threads)
         config.distillation = teacher.map { DistillationConfig(teacher: $0, temperature: kdTemperature, weight: kdWeight) }
         config.commandLine = CommandLine.recorded
-        try TrainCommand.train(config, expected: arch, data: try data.spec())
+        try TrainCommand.train(config, expected: arch, data: data)
     }
 
     /// Runs `config` with a progress bar and the per-epoch curve; shared with `finetune`.
-    static func train(_ config: TrainConfig, expected: Architecture?, data: DatasetSpec) throws {
+    static func train(_ config: TrainConfig, expected: Architecture?, data: DatasetOptions) throws {
         if let p = config.problem() { throw ValidationError(p) }
         let trainer = try Trainer(config, expected: expected)
-        let channels = trainer.architecture.inChannels
-        let train = try data.load(split: "train", channels: channels)
-        let test = try data.load(split: "test", channels: channels, like: train)
+        let arch = trainer.architecture
+        let train = try data.load(split: "train", architecture: arch)
+        let test = try data.load(split: "test", architecture: arch, like: train)
         let progress = TrainingProgress(curve: trainer.outputs.curve, config: config)
         defer { progress.finish() }
         try trainer.run(on: TrainData(train: train, test: test, normalization: data.normalization(of: train)),

@@ -33,16 +33,23 @@ final class PyTorchCheckpointTests: XCTestCase {
         XCTAssertEqual(ckpt.extras.map(\.0), ["best_prec1", "epoch", "arch"])
         XCTAssertEqual(ckpt.extras.first?.1, "91.5")
         XCTAssertFalse(ckpt.tensors.contains { $0.0.hasPrefix("module.") })
-        XCTAssertThrowsError(try ckpt.makeModel()) { e in
+        // The head "linear" is torchvision's "fc" without --rename, and the architecture is read off the shapes.
+        XCTAssertTrue(try ckpt.makeModel().report.isExact)
+        XCTAssertEqual(try Checkpoint(path: path).architecture, arch)
+        // A head under another name is not guessed: the suggestion names the rename.
+        let renamed = try Checkpoint(path: path, architecture: arch, renames: [try RenameRule("fc=head")])
+        XCTAssertThrowsError(try renamed.makeModel()) { e in
             let m = "\(e)"
             XCTAssertTrue(m.contains("missing keys: fc.weight, fc.bias"), m)
-            XCTAssertTrue(m.contains("unexpected keys: linear.bias, linear.weight"), m)
-            XCTAssertTrue(m.contains("fc.weight ← linear.weight"), m)
-            XCTAssertTrue(m.contains("--rename linear=fc"), m)
+            XCTAssertTrue(m.contains("unexpected keys: head.bias, head.weight"), m)
+            XCTAssertTrue(m.contains("fc.weight ← head.weight"), m)
+            XCTAssertTrue(m.contains("--rename head=fc"), m)
         }
-        let (_, report) = try ckpt.makeModel(strict: false)
+        let (_, report) = try renamed.makeModel(strict: false)
         XCTAssertEqual(report.missing, ["fc.weight", "fc.bias"])
-        XCTAssertThrowsError(try Checkpoint(path: path)) { e in XCTAssertTrue("\(e)".contains("pass --arch"), "\(e)") }
+        XCTAssertThrowsError(try Checkpoint(path: path, renames: [try RenameRule("fc=head")])) { e in
+            XCTAssertTrue("\(e)".contains("pass --arch"), "\(e)")
+        }
     }
 
     /// Without --arch, a plain ResNet's architecture is read off its keys and shapes (torchvision, CIFAR stem, CIFAR A/B).
@@ -56,7 +63,7 @@ final class PyTorchCheckpointTests: XCTestCase {
             XCTAssertEqual(Architecture.inferred(from: try file.allTensors()), stored, name)
         }
         let ghost = try SafetensorsFile(path: Fixtures.path("ghost_resnet20_A.weights.safetensors"))
-        XCTAssertNil(Architecture.inferred(from: try ghost.allTensors()))
+        XCTAssertEqual(Architecture.inferred(from: try ghost.allTensors())?.ghost, GhostSettings(s: 2, d: 3))
     }
 
     func testRenameRules() throws {

@@ -41,7 +41,8 @@ final class InfoCommandTests: XCTestCase {
             (["info", notCkpt], "notes.txt"),
             (["info", truncatedHeader], "header.safetensors"),
             (["info", truncatedData], "data.safetensors"),
-            (["info", Fixtures.path("cifar_resnet20_A.weights.safetensors"), "--arch", "resnet32"], "missing keys"),
+            (["info", Fixtures.path("cifar_resnet20_A.weights.safetensors"), "--arch", "resnet32"],
+             "file is resnet20 (option A, 3→10), not resnet32 (option A, 3→10)"),
             (["info", "--arch", "resnet19"], "unknown architecture"),
             (["info", dir], "is a directory"),
         ]

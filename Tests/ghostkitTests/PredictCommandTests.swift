@@ -83,8 +83,11 @@ final class PredictCommandTests: XCTestCase {
         let cases: [([String], String)] = [
             (["convert-checkpoint", Fixtures.path("pth/evil/os_system_in_zip.pth"), out] + arch, "refusing global \"os.system\""),
             (["convert-checkpoint", Fixtures.path("pth/evil/huge_tensor_claim.pth"), out] + arch, "claims 1000000000000 elements"),
-            (["convert-checkpoint", Fixtures.path("pth/r18.wrapped.pth"), out] + arch, "try --rename linear=fc"),
-            (["convert-checkpoint", Fixtures.path("pth/r18.wrapped.pth"), out], "pass --arch"),
+            (["convert-checkpoint", Fixtures.path("pth/r18.wrapped.pth"), out] + arch + ["--rename", "fc=head"],
+             "try --rename head=fc"),
+            (["convert-checkpoint", Fixtures.path("pth/r18.wrapped.pth"), out, "--rename", "conv1=stem"], "pass --arch"),
+            (["convert-checkpoint", Fixtures.path("layouts/akamaster_resnet8_A.th"), out, "--arch", "resnet50"],
+             "file is resnet8 (option A, 3→10), not resnet50 (3→1000)"),
             (["convert-checkpoint", Fixtures.path("pth/evil/truncated_legacy.pth"), out] + arch, "truncated"),
             (["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/r18.io.safetensors")] + arch, "not a readable PNG"),
             (["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/images")] + arch + ["--labels", labels], "has 2 class names"),
