@@ -95,6 +95,14 @@ def vds(source_file):
     return make
 
 
+def vds_self_external(g, k):
+    """A virtual dataset whose source is this file ("."), but a dataset there kept in an external file."""
+    g.file.create_dataset("hidden", shape=(2, 3, 2, 2), dtype=np.float32, external=[("outside.bin", 0, 96)])
+    layout = h5py.VirtualLayout(shape=(2, 3, 2, 2), dtype=np.float32)
+    layout[:] = h5py.VirtualSource(".", "/hidden", shape=(2, 3, 2, 2))
+    g.create_virtual_dataset(k, layout, fillvalue=0)
+
+
 CASES = {
     # absurd or overflowing dimensions (sparse: nothing stored)
     "absurd_dims.h5": {"a": sparse((64, 64, 100000, 100000), (1, 1, 64, 64))},
@@ -118,6 +126,7 @@ CASES = {
     "vds_absolute.h5": {"a": vds("/tmp/ghostkit-hostile-source.h5")},
     "vds_subdir.h5": {"a": vds("sub/valid.h5")},
     "vds_sibling.h5": {"a": vds("valid.h5")},
+    "vds_self_external.h5": {"a": vds_self_external},
     # filters GhostKit does not read (lzf is an h5py plugin; scale-offset is lossy)
     "lzf_filter.h5": {"a": lzf},
     "scaleoffset_filter.h5": {"a": scaleoffset},
@@ -125,8 +134,10 @@ CASES = {
 
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+    os.makedirs(OUT, exist_ok=True)
+    for n in os.listdir(OUT):  # the .pth bombs of make_hostile_pth.py stay
+        if n.endswith(".h5") or n == "outside.bin":
+            os.remove(os.path.join(OUT, n))
     dump("valid.h5", {"a": good, "b": contiguous}).close()
     np.arange(24, dtype=np.float32).tofile(os.path.join(OUT, "outside.bin"))
     for name, layers in CASES.items():

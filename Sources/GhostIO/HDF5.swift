@@ -91,6 +91,10 @@ enum HDF5 {
         let type = H5Aget_type(attr)
         defer { H5Tclose(type) }
         guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) <= 0 else { return nil }
+        // One string only: H5Aread writes every element, and the buffer below holds one.
+        let space = H5Aget_space(attr)
+        defer { H5Sclose(space) }
+        guard space >= 0, H5Sget_simple_extent_npoints(space) == 1 else { return nil }
         let size = H5Tget_size(type)
         guard size > 0, size < 1 << 20 else { return nil }
         var buf = [UInt8](repeating: 0, count: size + 1)

@@ -107,7 +107,7 @@ final class HDF5Dataset {
             }
         case H5D_VIRTUAL:
             guard allowVirtual else { throw fail("is a virtual dataset inside a virtual dataset's source") }
-            try HDF5Dataset.checkVirtualSources(dcpl, directory: directory, fail)
+            try HDF5Dataset.checkVirtualSources(dcpl, file: file, path: path, fileSize: fileSize, directory: directory, fail)
         default:
             throw fail("has an unknown storage layout (\(layout.rawValue))")
         }
@@ -150,29 +150,35 @@ final class HDF5Dataset {
     }
 
     /// Every source of a virtual dataset must be this file (".") or a sibling regular file named without a path,
-    /// its dataset itself contiguous, chunked or compact and backed by its bytes.
-    static func checkVirtualSources(_ dcpl: hid_t, directory: String, _ fail: (String) -> GhostError) throws {
+    /// its dataset itself checked like any other (hard links only, contiguous, chunked or compact, backed by its bytes).
+    static func checkVirtualSources(_ dcpl: hid_t, file: hid_t, path: String, fileSize: Int, directory: String,
+                                    _ fail: (String) -> GhostError) throws {
         var count = 0
         guard H5Pget_virtual_count(dcpl, &count) >= 0 else { throw fail("unreadable virtual dataset mappings") }
         guard count <= 4096 else { throw fail("maps \(count) source datasets") }
         for i in 0..<count {
-            let file = try string { H5Pget_virtual_filename(dcpl, i, $0, $1) }
+            let source = try string { H5Pget_virtual_filename(dcpl, i, $0, $1) }
             let dataset = try string { H5Pget_virtual_dsetname(dcpl, i, $0, $1) }
-            guard let file, let dataset else { throw fail("unreadable virtual dataset source \(i)") }
-            guard !file.isEmpty, !file.contains("/"), file != "..", !file.contains("%"), !dataset.contains("%") else {
-                throw fail("virtual dataset source \(i) is \(SafetensorsFile.quoted(file)):\(dataset); only sibling files "
+            guard let source, let dataset else { throw fail("unreadable virtual dataset source \(i)") }
+            guard !source.isEmpty, !source.contains("/"), source != "..", !source.contains("%"), !dataset.contains("%")
+            else {
+                throw fail("virtual dataset source \(i) is \(SafetensorsFile.quoted(source)):\(dataset); only sibling files "
                            + "named without a path are read")
             }
-            if file == "." { continue }
-            let sibling = directory + "/" + file
+            let name = dataset.hasPrefix("/") ? String(dataset.dropFirst()) : dataset
+            if source == "." {
+                _ = try HDF5Dataset(file: file, name: name, path: path, fileSize: fileSize, element: .float,
+                                    allowVirtual: false)
+                continue
+            }
+            let sibling = directory + "/" + source
             var st = stat()
             guard lstat(sibling, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-                throw fail("virtual dataset source \(SafetensorsFile.quoted(file)) is not a regular file next to the dump")
+                throw fail("virtual dataset source \(SafetensorsFile.quoted(source)) is not a regular file next to the dump")
             }
             let f = H5Fopen(sibling, gk_H5F_ACC_RDONLY(), gk_H5P_DEFAULT())
-            guard f >= 0 else { throw fail("virtual dataset source \(SafetensorsFile.quoted(file)) is not a readable HDF5 file") }
+            guard f >= 0 else { throw fail("virtual dataset source \(SafetensorsFile.quoted(source)) is not a readable HDF5 file") }
             defer { H5Fclose(f) }
-            let name = dataset.hasPrefix("/") ? String(dataset.dropFirst()) : dataset
             _ = try HDF5Dataset(file: f, name: name, path: sibling, fileSize: Int(st.st_size), element: .float,
                                 allowVirtual: false)
         }

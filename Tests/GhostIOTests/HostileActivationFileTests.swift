@@ -73,6 +73,7 @@ final class HostileActivationFileTests: XCTestCase {
         assertRefused("soft_link.h5", "/layers/a is a soft link")
         assertRefused("vds_absolute.h5", "only sibling files named without a path are read")
         assertRefused("vds_subdir.h5", "only sibling files named without a path are read")
+        assertRefused("vds_self_external.h5", "/hidden: stores its data in 1 external file(s)")
     }
 
     func testFiltersOutsideTheBuiltInOnesAreRefused() {
