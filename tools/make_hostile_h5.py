@@ -95,6 +95,15 @@ def vds(source_file):
     return make
 
 
+def vds_unlimited(g, k):
+    """An unlimited virtual dataset (libhdf5 resolves its extent from the sources) on an absolute path."""
+    layout = h5py.VirtualLayout(shape=(2, 3, 4, 4), maxshape=(None, 3, 4, 4), dtype=np.float32)
+    src = h5py.VirtualSource("/tmp/ghostkit-hostile-source.h5", "/layers/a", shape=(2, 3, 4, 4),
+                             maxshape=(None, 3, 4, 4))
+    layout[h5py.h5s.UNLIMITED:, :, :, :] = src[h5py.h5s.UNLIMITED:, :, :, :]
+    g.create_virtual_dataset(k, layout, fillvalue=0)
+
+
 def vds_self_external(g, k):
     """A virtual dataset whose source is this file ("."), but a dataset there kept in an external file."""
     g.file.create_dataset("hidden", shape=(2, 3, 2, 2), dtype=np.float32, external=[("outside.bin", 0, 96)])
@@ -127,6 +136,7 @@ CASES = {
     "vds_subdir.h5": {"a": vds("sub/valid.h5")},
     "vds_sibling.h5": {"a": vds("valid.h5")},
     "vds_self_external.h5": {"a": vds_self_external},
+    "vds_unlimited.h5": {"a": vds_unlimited},
     # filters GhostKit does not read (lzf is an h5py plugin; scale-offset is lossy)
     "lzf_filter.h5": {"a": lzf},
     "scaleoffset_filter.h5": {"a": scaleoffset},

@@ -25,9 +25,11 @@ public struct TorchCheckpoint {
         return nil
     }
 
-    /// Largest total of storage bytes a zip checkpoint may claim (each storage is inflated whole, then converted to
-    /// Float32): checked, with every tensor's view, from the pickle and the zip headers before anything is inflated.
-    public static let maxTensorBytes = 1 << 32
+    /// Budget of a zip checkpoint's storages together, counted as elements × max(element size, 4): each storage is
+    /// inflated whole and converted to Float32, so loading stays under about twice this (1.5 GiB). 768 MiB is three
+    /// times torchvision's ResNet-152 (60 M parameters). Checked, with every tensor's view, from the pickle and the
+    /// zip headers before anything is inflated.
+    public static let maxTensorBytes = 768 << 20
 
     init(name: String, format: Format, root: TorchValue) {
         self.name = name; self.format = format; self.root = root
@@ -85,9 +87,11 @@ public struct TorchCheckpoint {
                 throw GhostError.file(name, "storage \(q) claims \(numel) elements of \(dtype.rawValue) but its zip entry "
                                       + "holds \(e.uncompressedSize) bytes")
             }
-            let (sum, o2) = claimed.addingReportingOverflow(bytes)
-            guard !o2, sum <= TorchCheckpoint.maxTensorBytes else {
-                throw GhostError.file(name, "storages claim more than \(TorchCheckpoint.maxTensorBytes >> 30) GiB in all")
+            let cost = numel.multipliedReportingOverflow(by: max(dtype.byteSize, 4))
+            let (sum, o2) = claimed.addingReportingOverflow(cost.partialValue)
+            guard !cost.overflow, !o2, sum <= TorchCheckpoint.maxTensorBytes else {
+                throw GhostError.file(name, "storages claim more than \(TorchCheckpoint.maxTensorBytes >> 20) MiB of "
+                                      + "Float32 tensors in all (storage \(q) reaches it)")
             }
             claimed = sum
         })

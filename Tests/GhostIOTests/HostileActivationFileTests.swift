@@ -74,6 +74,7 @@ final class HostileActivationFileTests: XCTestCase {
         assertRefused("vds_absolute.h5", "only sibling files named without a path are read")
         assertRefused("vds_subdir.h5", "only sibling files named without a path are read")
         assertRefused("vds_self_external.h5", "/hidden: stores its data in 1 external file(s)")
+        assertRefused("vds_unlimited.h5", "virtual dataset source 0 is \"/tmp/ghostkit-hostile-source.h5\":/layers/a")
     }
 
     func testFiltersOutsideTheBuiltInOnesAreRefused() {
