@@ -13,6 +13,7 @@ let fuzzTargets = [
     "FuzzTorchCheckpoint",
     "FuzzPickle",
     "FuzzCIFAR",
+    "FuzzHDF5",
 ]
 
 let package = Package(

@@ -67,6 +67,7 @@ public enum FitKernelsRun {
                 throw GhostError("--image-index \(shown) is outside the \(n) images used")
             }
             let x = try h5.read("layers/" + layer.layer, count: n)
+            try PairFitting.checkFinite(x, layer: layer.layer, file: h5.path)
             let ghosts = Array(c.topK > 0 ? layer.topPairs.prefix(c.topK) : layer.topPairs[...])
             for p in ghosts where !(0..<layer.channels).contains(p.a) || !(0..<layer.channels).contains(p.b) {
                 throw GhostError.file(scanDir + "/pairs.json", "pair \(p.a)~\(p.b) of '\(layer.layer)' is outside "

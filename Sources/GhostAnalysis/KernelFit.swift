@@ -178,16 +178,21 @@ public enum KernelFit {
 
     /// Solves A w = b for symmetric positive semi-definite A by Cholesky; a singular system (a map that is
     /// zero everywhere, say) gets the smallest diagonal ridge that makes it factorisable, which picks the
-    /// minimum-norm-like solution.
+    /// minimum-norm-like solution. Non-finite sums (NaN or ±∞ in the maps) give NaN weights at once, and the ridge
+    /// search is bounded, so no input can make it loop (callers check their maps with `PairFitting.checkFinite`).
     static func solveSPD(_ a: [Double], _ b: [Double], n: Int) -> [Double] {
+        let unsolvable = [Double](repeating: .nan, count: n)
+        guard a.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else { return unsolvable }
         var scale = 0.0
         for i in 0..<n { scale = max(scale, a[i * n + i]) }
         if scale == 0 { return [Double](repeating: 0, count: n) }
         var ridge = 0.0
-        while true {
+        // From 1e-12 · scale up to 1e12 · scale: a ridge that large always factorises a finite PSD matrix.
+        for _ in 0..<26 {
             if let w = cholesky(a, b, n: n, ridge: ridge) { return w }
             ridge = ridge == 0 ? scale * 1e-12 : ridge * 10
         }
+        return unsolvable
     }
 
     private static func cholesky(_ a: [Double], _ b: [Double], n: Int, ridge: Double) -> [Double]? {

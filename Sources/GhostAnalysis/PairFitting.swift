@@ -1,3 +1,4 @@
+import GhostIO
 import GhostTensor
 
 /// A channel pair of one layer with its kernel fits (source a → target b).
@@ -47,6 +48,21 @@ public enum PairFitting {
             }
         }
         return out
+    }
+
+    /// The first NaN or ±∞ of activations [N, C, …]: which image, which channel, and the value; nil when all are finite.
+    public static func firstNonFinite(_ x: Tensor) -> (image: Int, channel: Int, value: Float)? {
+        guard let i = x.firstNonFiniteIndex, x.rank >= 2, x.shape[0] > 0, x.shape[1] > 0 else { return nil }
+        let perImage = x.count / x.shape[0], perChannel = perImage / x.shape[1]
+        return (i / perImage, (i % perImage) / max(perChannel, 1), x.pointer[i])
+    }
+
+    /// Refuses activations with a NaN or ±∞ in them (a least-squares fit of those is meaningless): one line naming
+    /// the file they came from, the layer, the channel and the image.
+    public static func checkFinite(_ x: Tensor, layer: String, file: String) throws {
+        guard let bad = firstNonFinite(x) else { return }
+        throw GhostError.file(file, "layer \(layer), channel \(bad.channel) holds \(bad.value) (image \(bad.image)); "
+                              + "kernel fits need finite activations")
     }
 
     /// Fits every pair (source a → target b), pairs spread over the engine's threads.

@@ -118,11 +118,10 @@ public enum ScanRun {
         let fromFiles: Bool
         switch cfg.source { case .classFolder, .files: fromFiles = true; default: fromFiles = false }
         let limit = cfg.images ?? (fromFiles ? nil : 64)
-        let (data, available) = try cfg.source.stream(split: "test", channels: arch.inChannels,
-                                                      inputSize: cfg.inputSize ?? arch.evalInputSide, limit: limit)
-        if let limit, limit > available {
-            note("warning: --images \(limit) asks for more than the \(available) images of \(data.name); "
-                 + "using \(available)")
+        let (data, held) = try cfg.source.stream(split: "test", channels: arch.inChannels,
+                                                 inputSize: cfg.inputSize ?? arch.evalInputSide, limit: limit)
+        if let limit, limit > held {
+            note("warning: --images \(limit) asks for more than the \(held) images of \(data.name); using \(held)")
         }
         guard cfg.imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
         guard data.channels == arch.inChannels else {

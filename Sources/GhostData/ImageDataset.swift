@@ -74,10 +74,11 @@ public struct ImageDataset {
             throw GhostError.file(directory + "/" + base + ".gz", "no such file (install Debian's dataset-fashion-mnist or pass --data-dir)")
         }
         let imagePath = try find("\(prefix)-images-idx3-ubyte"), labelPath = try find("\(prefix)-labels-idx1-ubyte")
-        let imgs = try IDX.read(path: imagePath)
         let labs = try IDX.read(path: labelPath)
-        guard imgs.shape.count == 3 else { throw GhostError.file(imagePath, "expected a 3-D IDX image array, got \(imgs.shape)") }
         guard labs.shape.count == 1 else { throw GhostError.file(labelPath, "expected a 1-D IDX label array, got \(labs.shape)") }
+        // The image header is checked against the label count before the images are read (or inflated).
+        let imgs = try IDX.read(path: imagePath, expectedCount: labs.shape[0])
+        guard imgs.shape.count == 3 else { throw GhostError.file(imagePath, "expected a 3-D IDX image array, got \(imgs.shape)") }
         guard imgs.shape[0] == labs.shape[0] else {
             throw GhostError.file(labelPath, "\(labs.shape[0]) labels for \(imgs.shape[0]) images in \(imagePath)")
         }

@@ -76,18 +76,26 @@ public final class ActivationWriter {
                             data: UnsafeRawPointer(t.pointer), path: path)
     }
 
-    /// Closes the file, fsyncs it and renames it into place.
+    /// Closes the file, fsyncs it and renames it into place. A failure at any step (libhdf5 flushes the chunk cache
+    /// and the metadata only now, so a full disk often shows up here) removes the temporary file and throws.
     public func finish() throws {
-        for (_, d) in datasets { H5Dclose(d.id) }
-        if labels >= 0 { H5Dclose(labels) }
+        var failure: GhostError?
+        errno = 0  // so that writeError reports the failing close's OS error
+        for (_, d) in datasets.sorted(by: { $0.key < $1.key }) where H5Dclose(d.id) < 0 && failure == nil {
+            failure = HDF5.writeError(path, "cannot write activations")
+        }
+        if labels >= 0, H5Dclose(labels) < 0, failure == nil { failure = HDF5.writeError(path, "cannot write labels") }
         datasets = [:]
         labels = -1
-        guard H5Fclose(file) >= 0 else { abandon(); throw GhostError.file(path, "cannot finish HDF5 file (disk full?)") }
+        let closed = H5Fclose(file) >= 0
+        // A failed H5Fclose has released the id all the same: closing it a second time crashes inside libhdf5.
         file = -1
+        if !closed, failure == nil { failure = HDF5.writeError(path, "cannot finish HDF5 file") }
+        if let failure { abandon(); throw failure }
         let fd = open(tempPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { abandon(); throw AtomicFile.osError(path, "cannot write") }
         while fsync(fd) != 0 {
-            if errno != EINTR { close(fd); abandon(); throw AtomicFile.osError(path, "cannot write") }
+            if errno != EINTR { let e = AtomicFile.osError(path, "cannot write"); close(fd); abandon(); throw e }
         }
         close(fd)
         guard rename(tempPath, path) == 0 else {
@@ -100,72 +108,128 @@ public final class ActivationWriter {
         AtomicFile.syncDirectory(AtomicFile.split(path).dir)
     }
 
+    /// Closes whatever is still open (errors ignored: the file is being thrown away) and removes the temporary file.
     private func abandon() {
         for (_, d) in datasets { H5Dclose(d.id) }
         if labels >= 0 { H5Dclose(labels) }
+        datasets = [:]
+        labels = -1
         if file >= 0 { H5Fclose(file) }
+        file = -1
         unlink(tempPath)
         finished = true
     }
 }
 
-/// Reads a GhostKit activation file.
+/// Reads a GhostKit activation file, which may come from anyone: the file never makes GhostKit read another file
+/// (external links, external storage and virtual datasets with foreign sources are refused, filter plugins are
+/// never loaded), and every shape it claims is checked against `ActivationLimits` and against the bytes the file
+/// stores before anything is allocated (`HDF5Dataset`). Each problem is one `GhostError` naming the file, the
+/// dataset and what is wrong.
 public final class ActivationReader {
     public let path: String
     private let file: hid_t
+    private let fileSize: Int
     public let attributes: [String: String]
     /// Layer names in the file (sorted).
     public let layerNames: [String]
 
+    /// Opens `path` (a regular file) and lists its layers; every member of /layers must be a hard link.
     public init(path: String) throws {
         self.path = path
-        guard FileManager.default.fileExists(atPath: path) else { throw GhostError.file(path, "no such file") }
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw GhostError.file(path, "no such file") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw GhostError.file(path, "is not a regular file") }
+        fileSize = Int(st.st_size)
         gk_H5_silence()
         file = H5Fopen(path, gk_H5F_ACC_RDONLY(), gk_H5P_DEFAULT())
         guard file >= 0 else { throw GhostError.file(path, "not a readable HDF5 file") }
-        var attrs: [String: String] = [:]
-        for k in ["format", "version", "model", "checkpoint", "checkpoint_sha256", "created", "input_shape", "preprocessing"] {
-            if let v = HDF5.readStringAttribute(file, k) { attrs[k] = v }
-        }
-        attributes = attrs
-        guard attrs["format"] == "ghostkit-activations" else {
+        do {
+            var attrs: [String: String] = [:]
+            for k in ["format", "version", "model", "checkpoint", "checkpoint_sha256", "created", "input_shape",
+                      "preprocessing"] {
+                if let v = HDF5.readStringAttribute(file, k) { attrs[k] = v }
+            }
+            attributes = attrs
+            guard attrs["format"] == "ghostkit-activations" else {
+                throw GhostError.file(path, "not a GhostKit activation file (root attribute format is missing)")
+            }
+            try HDF5Dataset.checkHardLinks(file, "layers", path: path)
+            let names = try HDF5.children(file, "layers", limit: ActivationLimits.maxLayers, path: path)
+            for n in names { try HDF5Dataset.checkHardLinks(file, "layers/" + n, path: path) }
+            layerNames = names.sorted()
+        } catch {
             H5Fclose(file)
-            throw GhostError.file(path, "not a GhostKit activation file (root attribute format is missing)")
+            throw error
         }
-        layerNames = HDF5.children(file, "layers").sorted()
     }
 
     deinit { H5Fclose(file) }
 
-    /// Shape of a dataset ("inputs", "labels", "layers/<name>").
-    public func shape(_ dataset: String) throws -> [Int] {
-        let ds = H5Dopen2(file, dataset, gk_H5P_DEFAULT())
-        guard ds >= 0 else { throw GhostError.file(path, "has no dataset /\(dataset)") }
-        defer { H5Dclose(ds) }
-        return HDF5.dims(ds)
+    /// Opens a float dataset ("inputs", "layers/<name>") and checks its shape [N, …] against the limits:
+    /// rank 2…4, 1 ≤ N ≤ maxImages, every other dimension ≥ 1, C ≤ maxChannels, H, W ≤ maxSide.
+    private func openFloat(_ dataset: String) throws -> HDF5Dataset {
+        try HDF5Dataset(file: file, name: dataset, path: path, fileSize: fileSize, element: .float) { d in
+            func fail(_ p: String) -> GhostError { GhostError.file(path, "/\(dataset): shape \(d) \(p)") }
+            guard (2...4).contains(d.count) else { throw fail("is not [N, C], [N, C, W] or [N, C, H, W]") }
+            guard d[0] >= 1 else { throw fail("holds no images") }
+            guard d[0] <= ActivationLimits.maxImages else {
+                throw fail("claims more than \(ActivationLimits.maxImages) images")
+            }
+            guard d.dropFirst().allSatisfy({ $0 >= 1 }) else { throw fail("has a zero-sized dimension") }
+            guard d[1] <= ActivationLimits.maxChannels else {
+                throw fail("has more than \(ActivationLimits.maxChannels) channels")
+            }
+            guard d.dropFirst(2).allSatisfy({ $0 <= ActivationLimits.maxSide }) else {
+                throw fail("has maps larger than \(ActivationLimits.maxSide) pixels a side")
+            }
+            let item = d.dropFirst().reduce(1, *)  // ≤ 2^16 · 2^14 · 2^14: no overflow
+            guard item <= ActivationLimits.maxItemBytes / 4 else {
+                throw fail("needs more than \(ActivationLimits.maxItemBytes >> 20) MiB per image")
+            }
+        }
     }
 
-    /// Rows [start, start+count) of a float dataset as a tensor.
+    /// Shape of a float dataset ("inputs", "layers/<name>"), checked as `read` checks it.
+    public func shape(_ dataset: String) throws -> [Int] { try openFloat(dataset).dims }
+
+    /// Rows [start, start+count) of a float dataset as a tensor (at most `ActivationLimits.maxReadBytes`).
     public func read(_ dataset: String, start: Int = 0, count: Int? = nil) throws -> Tensor {
-        let ds = H5Dopen2(file, dataset, gk_H5P_DEFAULT())
-        guard ds >= 0 else { throw GhostError.file(path, "has no dataset /\(dataset)") }
-        defer { H5Dclose(ds) }
-        let dims = HDF5.dims(ds)
+        let ds = try openFloat(dataset)
+        let dims = ds.dims
         let n = count ?? (dims[0] - start)
-        guard start >= 0, n >= 0, start + n <= dims[0] else { throw GhostError.file(path, "/\(dataset): rows \(start)..<\(start + n) outside 0..<\(dims[0])") }
+        guard start >= 0, n >= 0, start <= dims[0], n <= dims[0] - start else {
+            throw GhostError.file(path, "/\(dataset): rows \(start)..<\(start &+ n) outside 0..<\(dims[0])")
+        }
+        let item = dims.dropFirst().reduce(1, *)
+        guard n <= ActivationLimits.maxReadBytes / 4 / item else {
+            throw GhostError.file(path, "/\(dataset): reading \(n) images of \(Array(dims.dropFirst())) needs more than "
+                                  + "\(ActivationLimits.maxReadBytes >> 20) MiB; read fewer images")
+        }
         let t = Tensor(uninitialized: [n] + dims.dropFirst())
-        try HDF5.readRows(ds, type: gk_H5T_NATIVE_FLOAT(), dims: dims, start: start, rows: n, into: UnsafeMutableRawPointer(t.pointer), path: path)
+        try HDF5.readRows(ds.id, type: gk_H5T_NATIVE_FLOAT(), dims: dims, start: start, rows: n,
+                          into: UnsafeMutableRawPointer(t.pointer), path: path)
         return t
     }
 
-    /// All labels (empty when the file has none).
+    /// All labels (empty when the file has none): a 1-D integer dataset of at most `maxImages` entries.
     public func labels() throws -> [Int] {
-        let ds = H5Dopen2(file, "labels", gk_H5P_DEFAULT())
-        guard ds >= 0 else { return [] }
-        defer { H5Dclose(ds) }
-        let dims = HDF5.dims(ds)
+        let lapl = gk_H5P_no_external_links(gk_H5P_LINK_ACCESS())
+        let exists = gk_H5_link_type(file, "labels", lapl) >= 0
+        H5Pclose(lapl)
+        guard exists else { return [] }
+        let ds = try HDF5Dataset(file: file, name: "labels", path: path, fileSize: fileSize, element: .integer) { d in
+            guard d.count == 1, d[0] <= ActivationLimits.maxImages else {
+                throw GhostError.file(path, "/labels: shape \(d) is not [N] with N ≤ \(ActivationLimits.maxImages)")
+            }
+        }
+        let dims = ds.dims
+        guard dims[0] > 0 else { return [] }
         var v = [Int64](repeating: 0, count: dims[0])
-        try v.withUnsafeMutableBytes { try HDF5.readRows(ds, type: gk_H5T_NATIVE_INT64(), dims: dims, start: 0, rows: dims[0], into: $0.baseAddress!, path: path) }
-        return v.map(Int.init)
+        try v.withUnsafeMutableBytes {
+            try HDF5.readRows(ds.id, type: gk_H5T_NATIVE_INT64(), dims: dims, start: 0, rows: dims[0],
+                              into: $0.baseAddress!, path: path)
+        }
+        return v.map { Int($0) }
     }
 }

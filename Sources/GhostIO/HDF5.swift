@@ -25,18 +25,28 @@ enum HDF5 {
     /// Extends `ds` to `at + rows` rows and writes them.
     static func appendRows(_ ds: hid_t, type: hid_t, itemShape: [Int], at: Int, rows: Int, data: UnsafeRawPointer, path: String) throws {
         var newDims = [hsize_t(at + rows)] + itemShape.map { hsize_t($0) }
-        guard H5Dset_extent(ds, &newDims) >= 0 else { throw GhostError.file(path, "cannot extend dataset (disk full?)") }
+        errno = 0  // so that writeError reports this call's OS error, not an older one
+        guard H5Dset_extent(ds, &newDims) >= 0 else { throw writeError(path, "cannot extend dataset") }
         let fspace = H5Dget_space(ds)
         var start = [hsize_t(at)] + itemShape.map { _ in hsize_t(0) }
         var count = [hsize_t(rows)] + itemShape.map { hsize_t($0) }
         let mspace = H5Screate_simple(Int32(count.count), &count, nil)
         defer { H5Sclose(fspace); H5Sclose(mspace) }
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nil, &count, nil)
+        errno = 0
         guard H5Dwrite(ds, type, mspace, fspace, gk_H5P_DEFAULT(), data) >= 0 else {
-            throw GhostError.file(path, "cannot write activations (disk full?)")
+            throw writeError(path, "cannot write activations")
         }
     }
 
+    /// "path: what: <the OS error>" after a failed libhdf5 write call (ENOSPC, EDQUOT, EFBIG, EIO set errno in
+    /// its write(2)), or "path: what (disk full?)" when libhdf5 left errno clear.
+    static func writeError(_ path: String, _ what: String) -> GhostError {
+        let code = errno
+        return GhostError.file(path, code == 0 ? what + " (disk full?)" : "\(what): \(String(cString: strerror(code)))")
+    }
+
+    /// Reads rows [start, start + rows) of `ds` (dims already checked) into `into`.
     static func readRows(_ ds: hid_t, type: hid_t, dims: [Int], start: Int, rows: Int, into: UnsafeMutableRawPointer, path: String) throws {
         if rows == 0 { return }
         let fspace = H5Dget_space(ds)
@@ -81,6 +91,10 @@ enum HDF5 {
         let type = H5Aget_type(attr)
         defer { H5Tclose(type) }
         guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) <= 0 else { return nil }
+        // One string only: H5Aread writes every element, and the buffer below holds one.
+        let space = H5Aget_space(attr)
+        defer { H5Sclose(space) }
+        guard space >= 0, H5Sget_simple_extent_npoints(space) == 1 else { return nil }
         let size = H5Tget_size(type)
         guard size > 0, size < 1 << 20 else { return nil }
         var buf = [UInt8](repeating: 0, count: size + 1)
@@ -88,19 +102,24 @@ enum HDF5 {
         return String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self)
     }
 
-    /// Names of the members of a group.
-    static func children(_ loc: hid_t, _ group: String) -> [String] {
-        let g = H5Gopen2(loc, group, gk_H5P_DEFAULT())
-        guard g >= 0 else { return [] }
+    /// Names of the members of a group (at most `limit`; the group must exist).
+    static func children(_ loc: hid_t, _ group: String, limit: Int, path: String) throws -> [String] {
+        let lapl = gk_H5P_no_external_links(gk_H5P_LINK_ACCESS())
+        defer { H5Pclose(lapl) }
+        let g = H5Gopen2(loc, group, lapl)
+        guard g >= 0 else { throw GhostError.file(path, "has no group /\(group)") }
         defer { H5Gclose(g) }
         var info = H5G_info_t()
-        guard H5Gget_info(g, &info) >= 0 else { return [] }
+        guard H5Gget_info(g, &info) >= 0 else { throw GhostError.file(path, "/\(group): unreadable group") }
+        guard info.nlinks <= UInt64(limit) else {
+            throw GhostError.file(path, "/\(group) has \(info.nlinks) members (at most \(limit) are read)")
+        }
         var names: [String] = []
         for i in 0..<info.nlinks {
-            let n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, gk_H5P_DEFAULT())
-            guard n > 0 else { continue }
+            let n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, lapl)
+            guard n > 0, n < 4096 else { throw GhostError.file(path, "/\(group): unreadable member name \(i)") }
             var buf = [CChar](repeating: 0, count: Int(n) + 1)
-            H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, Int(n) + 1, gk_H5P_DEFAULT())
+            H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, Int(n) + 1, lapl)
             names.append(String(cString: buf))
         }
         return names

@@ -18,24 +18,34 @@ public enum IDX {
     /// Largest accepted payload (the biggest MNIST-style file is 47 MB).
     public static let maxBytes = 1 << 31
 
-    /// Reads a `.gz` or plain IDX file of unsigned bytes (type 0x08).
-    public static func read(path: String) throws -> Array {
+    /// Largest accepted image height or width (the dimensions after the first of a 3-D or 4-D file; MNIST-style
+    /// files are 28×28). Every dimension after the first must also be ≥ 1: a 0×0 image is refused here.
+    public static let maxImageSide = 1 << 10
+
+    /// Reads a `.gz` or plain IDX file of unsigned bytes (type 0x08). With `expectedCount`, a header claiming
+    /// another number of entries (first dimension) is refused before any of the payload is read or inflated.
+    public static func read(path: String, expectedCount: Int? = nil) throws -> Array {
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
             throw GhostError.file(path, !exists ? "no such file" : isDir.boolValue ? "is a directory, not an IDX file" : "cannot read")
         }
-        return try parse([UInt8](data), path: path)
+        return try parse([UInt8](data), path: path, expectedCount: expectedCount)
     }
 
     /// Parses the bytes of a `.gz` or plain IDX file; `path` only names the source in errors.
-    public static func parse(_ file: [UInt8], path: String) throws -> Array {
+    public static func parse(_ file: [UInt8], path: String, expectedCount: Int? = nil) throws -> Array {
+        func checkCount(_ shape: [Int]) throws {
+            guard let expectedCount, shape[0] != expectedCount else { return }
+            throw GhostError.file(path, "IDX header claims \(shape[0]) entries where \(expectedCount) are expected")
+        }
         if file.count >= 2, file[0] == 0x1F, file[1] == 0x8B {
             let stream = try GzipStream(file, path: path)
             let head4 = try stream.read(4)
             let (ndim, _) = try checkMagic(head4, path: path)
             let head = head4 + (try stream.read(4 * ndim))
             let (shape, total) = try dimensions(head, path: path)
+            try checkCount(shape)
             // Deflate expands at most 1032:1, so the claim is checked against the compressed size first.
             guard total / 1032 <= file.count else {
                 throw GhostError.file(path, "IDX dimensions \(shape) need \(total) bytes, more than \(file.count) bytes of gzip data can hold")
@@ -50,6 +60,7 @@ public enum IDX {
             return Array(shape: shape, bytes: payload)
         }
         let (shape, total) = try dimensions(file, path: path)
+        try checkCount(shape)
         let header = 4 + 4 * shape.count
         guard file.count - header == total else {
             throw GhostError.file(path, "IDX dimensions \(shape) need \(total) bytes but the file has \(file.count - header)")
@@ -76,6 +87,12 @@ public enum IDX {
         for d in 0..<ndim {
             let o = 4 + 4 * d
             let v = Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
+            if d > 0 {
+                guard v >= 1 else { throw GhostError.file(path, "IDX dimension \(d) is 0: refusing empty (0-sized) items") }
+                guard ndim < 3 || v <= maxImageSide else {
+                    throw GhostError.file(path, "IDX images of \(v) pixels a side are larger than \(maxImageSide)")
+                }
+            }
             shape.append(v)
             total *= v  // v < 2^32 and total ≤ maxBytes = 2^31: no overflow
             guard total <= maxBytes else { throw GhostError.file(path, "IDX dimensions claim more than \(maxBytes) bytes (implausibly large)") }

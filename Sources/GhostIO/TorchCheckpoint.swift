@@ -25,6 +25,12 @@ public struct TorchCheckpoint {
         return nil
     }
 
+    /// Budget of a zip checkpoint's storages together, counted as elements × max(element size, 4): each storage is
+    /// inflated whole and converted to Float32, so loading stays under about twice this (1.5 GiB). 768 MiB is three
+    /// times torchvision's ResNet-152 (60 M parameters). Checked, with every tensor's view, from the pickle and the
+    /// zip headers before anything is inflated.
+    public static let maxTensorBytes = 768 << 20
+
     init(name: String, format: Format, root: TorchValue) {
         self.name = name; self.format = format; self.root = root
     }
@@ -68,6 +74,28 @@ public struct TorchCheckpoint {
             guard order == "little" else { throw GhostError.file(name, "storages are \(order)-endian; only little-endian files are read") }
         }
         let value = try Pickle.load(data: try zip.contents(of: pkl), name: name)
+        // First a dry run over every tensor: its view checked against its storage's claimed size, and that claim
+        // checked against the size in the storage's zip header, all before a single storage is inflated.
+        var claimed = 0
+        var dry = Builder(name: name, dryRun: { key, dtype, numel in
+            let q = SafetensorsFile.quoted(key)
+            guard let e = zip.entry(prefix + "data/" + key) else {
+                throw GhostError.file(name, "storage \(q) has no entry \(prefix)data/\(key)")
+            }
+            let (bytes, o) = numel.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !o, bytes == e.uncompressedSize else {
+                throw GhostError.file(name, "storage \(q) claims \(numel) elements of \(dtype.rawValue) but its zip entry "
+                                      + "holds \(e.uncompressedSize) bytes")
+            }
+            let cost = numel.multipliedReportingOverflow(by: max(dtype.byteSize, 4))
+            let (sum, o2) = claimed.addingReportingOverflow(cost.partialValue)
+            guard !cost.overflow, !o2, sum <= TorchCheckpoint.maxTensorBytes else {
+                throw GhostError.file(name, "storages claim more than \(TorchCheckpoint.maxTensorBytes >> 20) MiB of "
+                                      + "Float32 tensors in all (storage \(q) reaches it)")
+            }
+            claimed = sum
+        })
+        _ = try dry.convert(value)
         var storages: [String: StorageBytes] = [:]
         var builder = Builder(name: name) { key, dtype in
             if let s = storages[key] { return s }
@@ -164,9 +192,21 @@ struct Builder {
     private var visits = 0
     static let maxVisits = 10_000_000
 
+    /// In a dry run no storage is read: each distinct storage's (key, dtype, claimed elements) goes to `dryRun`
+    /// once and tensors are checked against the claims but not built.
+    let dryRun: ((String, SafetensorsDType, Int) throws -> Void)?
+    private var seen: Set<String> = []
+
     init(name: String, storage: @escaping (String, SafetensorsDType) throws -> StorageBytes) {
         self.name = name
         self.storage = storage
+        self.dryRun = nil
+    }
+
+    init(name: String, dryRun: @escaping (String, SafetensorsDType, Int) throws -> Void) {
+        self.name = name
+        self.storage = { _, _ in fatalError("dry run") }
+        self.dryRun = dryRun
     }
 
     func fail(_ p: String) -> GhostError { GhostError.file(name, p) }
@@ -305,6 +345,15 @@ struct Builder {
         // Claims against the storage (and the storage against the file) before allocating.
         guard count <= max(ref.numel, 0) || count == 0 else {
             throw fail("tensor on storage \(q) claims \(count) elements but its storage holds \(ref.numel)")
+        }
+        if let dryRun {
+            let (viewEnd, o) = ref.offset.addingReportingOverflow(ref.numel)
+            guard !o else { throw fail("storage \(q) has a view past any storage") }
+            if count > 0 && last >= ref.numel {
+                throw fail("tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element \(last) of \(ref.numel)")
+            }
+            if seen.insert(ref.key).inserted { try dryRun(ref.key, ref.dtype, viewEnd) }
+            return .other("tensor")
         }
         let bytes = try storage(ref.key, ref.dtype)
         let es = ref.dtype.byteSize

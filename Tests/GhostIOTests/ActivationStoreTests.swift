@@ -54,6 +54,36 @@ final class ActivationStoreTests: XCTestCase {
         XCTAssertThrowsError(try ActivationReader(path: dir + "/junk.h5")) { e in XCTAssertTrue("\(e)".hasPrefix(dir + "/junk.h5:"), "\(e)") }
     }
 
+    /// A file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored: a stand-in for ENOSPC/EDQUOT) hit while libhdf5 flushes its
+    /// chunk cache in `finish()`: one error naming the file and the OS error, the previous file intact, no temp file.
+    /// (The failed H5Fclose used to be followed by a second one, which crashed inside libhdf5.)
+    func testWriteErrorInFinishIsAnErrorNotACrash() throws {
+        let path = dir + "/acts.h5"
+        _ = try writeSample(path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertGreaterThan(before.count, 8 << 10)
+        var old = rlimit()
+        XCTAssertEqual(getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old), 0)
+        let previousHandler = signal(SIGXFSZ, SIG_IGN)
+        var limit = old
+        limit.rlim_cur = 8 << 10
+        var thrown: Error?
+        do {
+            let w = try ActivationWriter(path: path, attributes: ["model": "test"], overwrite: true)
+            XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit), 0)
+            var rng = SplitMix64(seed: 2)
+            try w.append(inputs: Tensor(gaussian: [2, 1, 4, 4], std: 1, rng: &rng), labels: [0, 1],
+                         layers: [(name: "l", kind: "block_out", tensor: Tensor(gaussian: [2, 70, 8, 8], std: 1, rng: &rng))])
+            try w.finish()
+        } catch { thrown = error }
+        _ = setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+        signal(SIGXFSZ, previousHandler)
+        let message = thrown.map { "\($0)" } ?? "no error"
+        XCTAssertTrue(message.hasPrefix(path + ": cannot ") && message.hasSuffix(": File too large"), message)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["acts.h5"])
+    }
+
     /// The temp file of a dump killed before `finish()` is removed by the next writer of the same path.
     func testNewWriterRemovesTempsOfAKilledWriter() throws {
         let path = dir + "/acts.h5"

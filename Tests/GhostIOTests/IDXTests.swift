@@ -53,7 +53,7 @@ final class IDXTests: XCTestCase {
     /// The example: a 16-byte file whose header claims 10^12 elements is refused at once,
     /// plain or gzip-compressed, before anything of that size is allocated or inflated.
     func testSixteenByteFileClaimingATrillionElementsIsRefusedInstantly() throws {
-        let claim = idx([10_000, 10_000, 10_000], [])
+        let claim = idx([4_000_000, 1000, 1000], [])
         XCTAssertEqual(claim.count, 16)
         let plain = dir + "/huge.idx"
         FileManager.default.createFile(atPath: plain, contents: Data(claim))
@@ -98,5 +98,39 @@ final class IDXTests: XCTestCase {
         XCTAssertEqual(try IDX.parse(good + [0, 0, 0], path: "f.gz").shape, [3, 10], "zero padding after the stream is accepted")
         XCTAssertThrowsError(try IDX.read(path: dir + "/missing.gz")) { e in XCTAssertEqual(message(e), dir + "/missing.gz: no such file") }
         XCTAssertThrowsError(try IDX.read(path: dir)) { e in XCTAssertEqual(message(e), dir + ": is a directory, not an IDX file") }
+    }
+
+    /// 0×0 (or 0-wide) images and absurdly large ones are refused at load, plain or gzip (a 0×0 image used to reach
+    /// the convolution and divide by zero there).
+    func testZeroSizedAndOversizedImagesAreRefused() throws {
+        for (shape, problem) in [([3, 0, 0], "IDX dimension 1 is 0"), ([3, 28, 0], "IDX dimension 2 is 0"),
+                                 ([1, 2048, 1], "IDX images of 2048 pixels a side are larger than 1024")] {
+            let bytes = idx(shape.map(UInt32.init), [UInt8](repeating: 0, count: shape.reduce(1, *)))
+            let plain = dir + "/z.idx"
+            FileManager.default.createFile(atPath: plain, contents: Data(bytes))
+            XCTAssertThrowsError(try IDX.read(path: plain)) { XCTAssertTrue(message($0).hasPrefix(plain + ": " + problem), message($0)) }
+            let gz = try gzip(bytes, name: "z\(shape[2]).idx")
+            XCTAssertThrowsError(try IDX.read(path: gz)) { XCTAssertTrue(message($0).hasPrefix(gz + ": " + problem), message($0)) }
+        }
+        // Zero entries of a valid size stay readable (the caller decides whether an empty set is acceptable).
+        let empty = dir + "/empty.idx"
+        FileManager.default.createFile(atPath: empty, contents: Data(idx([0, 28, 28], [])))
+        XCTAssertEqual(try IDX.read(path: empty).shape, [0, 28, 28])
+    }
+
+    /// With an expected count (the labels'), a gzip whose header claims another count is refused from its header
+    /// alone: here the stream is cut in half, so reading any further would fail as "truncated" instead.
+    func testHeaderCountIsCheckedBeforeThePayloadIsInflated() throws {
+        var rng = SplitMix64(seed: 9)
+        let payload = (0..<(1000 * 28 * 28)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let gz = try gzip(idx([1000, 28, 28], payload), name: "imgs.idx")
+        let cut = dir + "/cut.idx.gz"
+        let whole = try Data(contentsOf: URL(fileURLWithPath: gz))
+        FileManager.default.createFile(atPath: cut, contents: whole.prefix(whole.count / 2))
+        XCTAssertThrowsError(try IDX.read(path: cut, expectedCount: 10)) {
+            XCTAssertEqual(message($0), cut + ": IDX header claims 1000 entries where 10 are expected")
+        }
+        XCTAssertThrowsError(try IDX.read(path: cut)) { XCTAssertTrue(message($0).contains("truncated"), message($0)) }
+        XCTAssertEqual(try IDX.read(path: gz, expectedCount: 1000).bytes, payload)
     }
 }

@@ -38,6 +38,7 @@ public enum Conv2DBackwardKernel {
     static func gemm(x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
                      gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry) {
         let (tiles, width) = Conv2DKernel.tiles(g)
+        guard !tiles.isEmpty else { return }  // zero-sized maps: the gradients stay zero
         let P = g.outPixels, K = g.patchSize, G = g.groups
         let cinG = g.groupInChannels, coutG = g.groupOutChannels
         let inImage = g.inChannels * g.height * g.width, outImage = g.outChannels * P

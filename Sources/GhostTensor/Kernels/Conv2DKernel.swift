@@ -18,7 +18,11 @@ public enum Conv2DKernel {
         precondition(g.inChannels % groups == 0 && g.outChannels % groups == 0, "channels not divisible by groups")
         precondition(weight.shape[1] == g.groupInChannels,
                      "weight expects \(weight.shape[1] * groups) input channels, input has \(g.inChannels)")
-        precondition(g.outHeight > 0 && g.outWidth > 0, "convolution output would be empty for input \(x.shape)")
+        // Zero-sized maps (a 0×0 image that got past its reader) give an empty output, never a trap or a division
+        // by zero in the tiling; the model's caller sees the empty tensor and reports it.
+        guard g.batch > 0, g.outHeight > 0, g.outWidth > 0, g.height > 0, g.width > 0 else {
+            return Tensor(zeros: [g.batch, g.outChannels, max(g.outHeight, 0), max(g.outWidth, 0)])
+        }
         let y = Tensor(uninitialized: g.outputShape)
         if g.isDepthwise {
             DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
@@ -73,6 +77,7 @@ public enum Conv2DKernel {
 
     static func tiles(_ g: ConvGeometry) -> (tiles: [Tile], width: Int) {
         let P = g.outPixels
+        guard P > 0, g.batch > 0 else { return ([], 0) }  // nothing to compute (and no division by P below)
         let target = max(minTile, tileBytes / (4 * max(g.patchSize, 1)))
         var tiles: [Tile] = []
         if P >= minTile || g.batch == 1 {
@@ -107,6 +112,7 @@ public enum Conv2DKernel {
             return
         }
         let (tiles, width) = tiles(g)
+        guard !tiles.isEmpty else { return }
         let P = g.outPixels, K = g.patchSize, G = g.groups
         let cinG = g.groupInChannels, coutG = g.groupOutChannels
         let inImage = g.inChannels * g.height * g.width, outImage = (yChannels ?? g.outChannels) * P
