@@ -144,7 +144,8 @@ def main():
           f"OpenBLAS kernels in use: {core}")
     print(f"ONNX Runtime {ort_version} (ORT_ENABLE_ALL), models exported by PyTorch {torch_version}, opset 13; "
           f"best of {args.iters} × {args.rounds} round(s)")
-    print("| workload | threads | GhostKit img/s | ONNX Runtime img/s | GhostKit / ORT | peak RSS GhostKit / ORT (MiB) |")
+    print("| workload | threads | GhostKit img/s | ONNX Runtime img/s | GhostKit / ORT "
+          "| peak RSS GhostKit / ORT (MiB) |")
     print("|---|---|---|---|---|---|")
     for (d, b, t), (mine, theirs, gk_rss, ort_rss) in best.items():
         print(f"| ResNet-{d} forward, 224², batch {b} | {t} | {mine:.2f} | {theirs:.2f} | {mine / theirs:.2f}× "
