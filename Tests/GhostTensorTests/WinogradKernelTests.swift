@@ -32,6 +32,20 @@ final class WinogradKernelTests: XCTestCase {
         Engine.threads = Engine.defaultThreads
     }
 
+    /// The kernel computes with the filters it is given: made from another weight, the output is that weight's conv.
+    func testUsesTheGivenFilters() {
+        var rng = SplitMix64(seed: 4)
+        let x = Tensor(gaussian: [2, 8, 9, 10], std: 1, rng: &rng)
+        let w = Tensor(gaussian: [6, 8, 3, 3], std: 0.5, rng: &rng)
+        let other = Tensor(gaussian: [6, 8, 3, 3], std: 0.5, rng: &rng)
+        for variant in WinogradKernel.Variant.allCases {
+            let got = Conv2DKernel.forward(x, weight: w, stride: (1, 1), padding: (1, 1),
+                                           winograd: WinogradKernel.Filters(other, variant: variant))
+            assertClose(got, Conv2DKernelTests.referenceConv(x, other, bias: nil, stride: 1, padding: 1, groups: 1),
+                        "\(variant)")
+        }
+    }
+
     func testF2x3AgainstDirectReference() { check(.f2x3, seed: 5) }
 
     func testF4x3AgainstDirectReference() { check(.f4x3, seed: 6) }
