@@ -154,6 +154,7 @@ struct BenchResult {
             String(format: "{\"workload\": \"%@\", \"threads\": %d, \"img_per_s\": %.3f, \"median_img_per_s\": %.3f, \"gflops\": %@}",
                    r.workload, r.threads, r.best, r.median, r.flops == nil ? "null" : r.gflops)
         }
-        return "{\"results\": [" + items.joined(separator: ", ") + "]}"
+        return "{\"openblas_core\": \"\(BLASKernelSelection.coreName)\", \"results\": ["
+            + items.joined(separator: ", ") + "]}"
     }
 }

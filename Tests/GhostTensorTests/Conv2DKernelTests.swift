@@ -44,6 +44,9 @@ final class Conv2DKernelTests: XCTestCase {
         Case(n: 2, c: 4, h: 2, w: 2, o: 4, k: 5, stride: 2, pad: 2, groups: 4, bias: false),   // taps right of the padded row
         Case(n: 2, c: 3, h: 2, w: 2, o: 5, k: 5, stride: 2, pad: 2, groups: 1, bias: false),   // (GhostNet's 5×5/2 at 2×2)
         Case(n: 2, c: 3, h: 8, w: 8, o: 4, k: 3, stride: 1, pad: 0, groups: 1, bias: false),
+        // Batch 1 on maps under 256 pixels: one tile, its output channels split over the workers (16 + 4 rows).
+        Case(n: 1, c: 16, h: 9, w: 9, o: 20, k: 3, stride: 2, pad: 1, groups: 1, bias: true),
+        Case(n: 1, c: 24, h: 7, w: 7, o: 40, k: 1, stride: 1, pad: 0, groups: 1, bias: false),
         // Stride 1, "same" padding, ≥ 256 pixels: TapGEMMKernel (no im2col).
         Case(n: 2, c: 5, h: 17, w: 19, o: 7, k: 3, stride: 1, pad: 1, groups: 1, bias: true),
         Case(n: 1, c: 3, h: 16, w: 18, o: 4, k: 5, stride: 1, pad: 2, groups: 1, bias: false),  // two shared zero columns

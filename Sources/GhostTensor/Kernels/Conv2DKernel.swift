@@ -8,9 +8,11 @@ public enum Conv2DKernel {
     static let tileBytes = 512 * 1024
 
     /// Forward convolution of `x` [N, Cin, H, W] with `weight` [Cout, Cin/groups, kh, kw].
-    /// `epilogue` is applied per output channel (bias / BN scale-shift, residual, ReLU).
+    /// `epilogue` is applied per output channel (bias / BN scale-shift, residual, ReLU). With `winograd` (that
+    /// weight's transformed filters) a stride-1 3×3 convolution runs on WinogradKernel.
     public static func forward(_ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
-                               groups: Int = 1, epilogue: Epilogue = .none) -> Tensor {
+                               groups: Int = 1, epilogue: Epilogue = .none,
+                               winograd: WinogradKernel.Filters? = nil) -> Tensor {
         precondition(x.rank == 4 && weight.rank == 4, "conv2d expects NCHW input and OIHW weight")
         let g = ConvGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
                              outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
@@ -27,7 +29,8 @@ public enum Conv2DKernel {
         if g.isDepthwise {
             DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
         } else {
-            gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
+            gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
+                        winograd: winograd)
         }
         return y
     }
@@ -36,7 +39,8 @@ public enum Conv2DKernel {
     /// channel c lands in channel `routing.outputMap[c]` of `y` [N, routing.outputChannels, OH, OW]. A depthwise
     /// convolution may also read its input channels from `routing.input` and skip outputs mapped to −1.
     public static func forward(_ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int), groups: Int = 1,
-                               epilogue: Epilogue = .none, into y: Tensor, routing: ChannelRouting) {
+                               epilogue: Epilogue = .none, into y: Tensor, routing: ChannelRouting,
+                               winograd: WinogradKernel.Filters? = nil) {
         precondition(x.rank == 4 && weight.rank == 4 && y.rank == 4, "conv2d expects NCHW tensors and an OIHW weight")
         let inChannels = routing.input?.map.count ?? x.shape[1]
         let g = ConvGeometry(batch: x.shape[0], inChannels: inChannels, height: x.shape[2], width: x.shape[3],
@@ -63,11 +67,11 @@ public enum Conv2DKernel {
         precondition(routing.input == nil && routing.outputMap.allSatisfy { $0 >= 0 }, "a GEMM convolution routes outputs only")
         if let base = routing.contiguousOutputBase {
             gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer + base * g.outPixels, g: g, epilogue: epilogue,
-                        yChannels: routing.outputChannels, residualBase: base * g.outPixels)
+                        yChannels: routing.outputChannels, residualBase: base * g.outPixels, winograd: winograd)
         } else {
             routing.outputMap.withUnsafeBufferPointer { map in
                 gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
-                            yChannels: routing.outputChannels, outputMap: map.baseAddress)
+                            yChannels: routing.outputChannels, outputMap: map.baseAddress, winograd: winograd)
             }
         }
     }
@@ -99,13 +103,19 @@ public enum Conv2DKernel {
         return (tiles, per * P)
     }
 
-    /// im2col + sgemm (stride-1 "same" convolutions on larger maps: TapGEMMKernel, no im2col). `y` holds `yChannels`
+    /// im2col + sgemm (stride-1 "same" convolutions on larger maps: TapGEMMKernel, no im2col; 3×3 ones given
+    /// `winograd` filters: WinogradKernel). `y` holds `yChannels`
     /// channels per image (default: the conv's own); output channel c goes to channel `outputMap[c]` of it (nil:
     /// channel c). The epilogue's residual has `y`'s layout, offset by `residualBase` floats (the same offset `y` was
     /// given).
     static func gemmForward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                             g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
-                            residualBase: Int = 0) {
+                            residualBase: Int = 0, winograd: WinogradKernel.Filters? = nil) {
+        if let winograd, WinogradKernel.supports(g) {
+            WinogradKernel.forward(x: x, filters: winograd, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
+                                   outputMap: outputMap, residualBase: residualBase)
+            return
+        }
         if TapGEMMKernel.applies(to: g) {
             TapGEMMKernel.forward(x: x, weight: weight, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
                                   outputMap: outputMap, residualBase: residualBase)
@@ -116,7 +126,12 @@ public enum Conv2DKernel {
         let P = g.outPixels, K = g.patchSize, G = g.groups
         let cinG = g.groupInChannels, coutG = g.groupOutChannels
         let inImage = g.inChannels * g.height * g.width, outImage = (yChannels ?? g.outChannels) * P
-        let workers = min(Engine.threads, tiles.count)
+        // Fewer tiles than workers can share evenly (batch 1 on maps under `minTile` pixels): each tile's output
+        // channels are split into `parts` runs (multiples of 16) done by different workers, the im2col repeated.
+        let parts = G == 1 && tiles.count < 2 * Engine.threads && tiles.count % Engine.threads != 0 ? Engine.threads : 1
+        let partChannels = ((g.outChannels + parts - 1) / parts + 15) / 16 * 16
+        let items = tiles.count * parts
+        let workers = min(Engine.threads, items)
         let needCols = !(g.isPointwise && G == 1)
         let wholeImages = tiles.first!.wholeImages
         /// Row `c` of a finished tile (at `src`) into output channel c of image `n`, pixels [p0, p0+count).
@@ -129,9 +144,13 @@ public enum Conv2DKernel {
             let cols = Scratch(needCols || wholeImages ? K * width : 0)
             let tmp = Scratch(wholeImages || outputMap != nil ? g.outChannels * width : 0)
             var t = w
-            while t < tiles.count {
-                let tile = tiles[t]
+            while t < items {
+                let tile = tiles[t / parts]
+                // Output channels lo ..< hi of the tile (all of them unless split; groups only unsplit).
+                let lo = min(g.outChannels, t % parts * partChannels), hi = min(g.outChannels, lo + partChannels)
+                let rows = G == 1 ? hi - lo : coutG
                 t += workers
+                if lo >= hi { continue }
                 if !tile.wholeImages {
                     let xn = x + tile.n * inImage
                     // In place when channels stay in order; through `tmp` when they are routed.
@@ -146,14 +165,14 @@ public enum Conv2DKernel {
                         } else {
                             b = xn + tile.p0; ldb = P
                         }
-                        sgemm(m: coutG, n: tile.count, k: K, a: weight + gi * coutG * K, lda: K,
-                              b: b, ldb: ldb, c: c0 + gi * coutG * ldc, ldc: ldc)
+                        sgemm(m: rows, n: tile.count, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
+                              b: b, ldb: ldb, c: c0 + (gi * coutG + lo) * ldc, ldc: ldc)
                     }
                     if outputMap == nil {
-                        epilogue.apply(c0, rows: g.outChannels, cols: tile.count, ld: P, channel0: 0,
-                                       residualOffset: residualBase + tile.n * outImage + tile.p0)
+                        epilogue.apply(c0 + lo * P, rows: hi - lo, cols: tile.count, ld: P, channel0: lo,
+                                       residualOffset: residualBase + tile.n * outImage + lo * P + tile.p0)
                     } else {
-                        for c in 0..<g.outChannels {
+                        for c in lo..<hi {
                             finishRow(tmp.pointer + c * ldc, channel: c, image: tile.n, p0: tile.p0, count: tile.count)
                         }
                     }
@@ -169,12 +188,12 @@ public enum Conv2DKernel {
                                 for c in 0..<K { (cols.pointer + c * ld + i * P).update(from: xn + c * P, count: P) }
                             }
                         }
-                        sgemm(m: coutG, n: ld, k: K, a: weight + gi * coutG * K, lda: K,
-                              b: cols.pointer, ldb: ld, c: tmp.pointer + gi * coutG * ld, ldc: ld)
+                        sgemm(m: rows, n: ld, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
+                              b: cols.pointer, ldb: ld, c: tmp.pointer + (gi * coutG + lo) * ld, ldc: ld)
                     }
                     // The epilogue moves each image's rows out of the shared GEMM result.
                     for i in 0..<tile.count {
-                        for c in 0..<g.outChannels {
+                        for c in lo..<hi {
                             finishRow(tmp.pointer + c * ld + i * P, channel: c, image: tile.n + i, p0: 0, count: P)
                         }
                     }

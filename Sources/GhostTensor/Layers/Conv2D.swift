@@ -11,6 +11,10 @@ public final class Conv2D: Module {
     /// False for a network's first layer: backward then skips dL/d(input).
     public var needsInputGradient = true
     private var savedInput: Tensor?
+    /// Eval-mode Winograd filters and a copy of the weight values they were made from: reused while the weight
+    /// compares equal to the copy (an optimiser step or a checkpoint load changes it in place).
+    private var winogradCache: (filters: WinogradKernel.Filters, source: Tensor)?
+    private let winogradLock = NSLock()
 
     public var inChannels: Int { weight.shape[1] * groups }
     public var outChannels: Int { weight.shape[0] }
@@ -63,7 +67,7 @@ public final class Conv2D: Module {
         let (e, shift) = fusedEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
         withExtendedLifetime((scale, shift, residual)) {
             Conv2DKernel.forward(x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e,
-                                 into: y, routing: routing)
+                                 into: y, routing: routing, winograd: winogradFilters(for: geometry(for: x.shape)))
         }
     }
 
@@ -86,7 +90,26 @@ public final class Conv2D: Module {
         if training { savedInput = x }
         var e = epilogue
         if e.shift == nil, let b = bias { e.shift = UnsafePointer(b.value.pointer) }
-        return Conv2DKernel.forward(x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e)
+        return Conv2DKernel.forward(x, weight: weight.value, stride: stride, padding: padding, groups: groups,
+                                    epilogue: e, winograd: winogradFilters(for: geometry(for: x.shape)))
+    }
+
+    /// The Winograd filters for an eval-mode forward over `g`, where the dispatch rule picks a variant
+    /// (`WinogradKernel.preferredVariant`); nil in training (the weights change every step) and elsewhere.
+    private func winogradFilters(for g: ConvGeometry) -> WinogradKernel.Filters? {
+        guard !training, let variant = WinogradKernel.preferredVariant(for: g) else { return nil }
+        let w = weight.value
+        winogradLock.lock()
+        defer { winogradLock.unlock() }
+        if let cached = winogradCache, cached.filters.variant == variant, cached.source.shape == w.shape,
+           memcmp(cached.source.pointer, w.pointer, w.count * MemoryLayout<Float>.stride) == 0 {
+            return cached.filters
+        }
+        let source = Tensor(uninitialized: w.shape)
+        source.pointer.update(from: w.pointer, count: w.count)
+        let filters = WinogradKernel.Filters(w, variant: variant)
+        winogradCache = (filters, source)
+        return filters
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {

@@ -1,0 +1,147 @@
+import GhostTensor
+import GhostTestSupport
+import XCTest
+
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) against the direct six-loop reference (Conv2DKernelTests.referenceConv)
+/// and the im2col / tap-GEMM path, within the parity tolerance 1e-4 · max |ref|.
+final class WinogradKernelTests: XCTestCase {
+    /// (batch, Cin, H, W, Cout): odd sizes, maps smaller than a tile, one-pixel and one-row maps, batch 1, channels
+    /// not multiples of 8, and ResNet-like shapes with many channels (the longest sums, where F(4×4)'s larger
+    /// transform coefficients cost most precision).
+    static let shapes: [(n: Int, c: Int, h: Int, w: Int, o: Int)] = [
+        (1, 3, 5, 5, 2), (2, 5, 7, 9, 7), (1, 1, 1, 1, 1), (3, 4, 2, 3, 5), (1, 7, 1, 13, 3), (2, 9, 13, 1, 4),
+        (1, 16, 14, 14, 24), (2, 13, 11, 17, 19), (4, 8, 6, 6, 8), (1, 64, 28, 28, 64), (2, 256, 7, 7, 256),
+        (1, 512, 7, 7, 33), (5, 3, 19, 10, 6),
+    ]
+
+    private func check(_ variant: WinogradKernel.Variant, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for threads in [1, 2] {
+            Engine.threads = threads
+            for s in Self.shapes {
+                let x = Tensor(gaussian: [s.n, s.c, s.h, s.w], std: 1, rng: &rng)
+                let w = Tensor(gaussian: [s.o, s.c, 3, 3], std: 0.5, rng: &rng)
+                let filters = WinogradKernel.Filters(w, variant: variant)
+                let got = Conv2DKernel.forward(x, weight: w, stride: (1, 1), padding: (1, 1), winograd: filters)
+                let ref = Conv2DKernelTests.referenceConv(x, w, bias: nil, stride: 1, padding: 1, groups: 1)
+                assertClose(got, ref, "\(variant) \(s) threads \(threads)")
+                let gemm = Conv2DKernel.forward(x, weight: w, stride: (1, 1), padding: (1, 1))
+                assertClose(got, gemm, "\(variant) \(s) vs the GEMM path, threads \(threads)")
+            }
+        }
+        Engine.threads = Engine.defaultThreads
+    }
+
+    /// The kernel computes with the filters it is given: made from another weight, the output is that weight's conv.
+    func testUsesTheGivenFilters() {
+        var rng = SplitMix64(seed: 4)
+        let x = Tensor(gaussian: [2, 8, 9, 10], std: 1, rng: &rng)
+        let w = Tensor(gaussian: [6, 8, 3, 3], std: 0.5, rng: &rng)
+        let other = Tensor(gaussian: [6, 8, 3, 3], std: 0.5, rng: &rng)
+        for variant in WinogradKernel.Variant.allCases {
+            let got = Conv2DKernel.forward(x, weight: w, stride: (1, 1), padding: (1, 1),
+                                           winograd: WinogradKernel.Filters(other, variant: variant))
+            assertClose(got, Conv2DKernelTests.referenceConv(x, other, bias: nil, stride: 1, padding: 1, groups: 1),
+                        "\(variant)")
+        }
+    }
+
+    func testF2x3AgainstDirectReference() { check(.f2x3, seed: 5) }
+
+    func testF4x3AgainstDirectReference() { check(.f4x3, seed: 6) }
+
+    /// The fused epilogue (BN scale/shift, bias, residual, ReLU) and the channel routing of a Ghost module's primary
+    /// conv: routed channels get the epilogue, the others stay untouched.
+    func testRoutedEpilogueWithResidualAndReLU() {
+        var rng = SplitMix64(seed: 9)
+        let (n, c, h, w, o) = (2, 11, 10, 9, 5)
+        let x = Tensor(gaussian: [n, c, h, w], std: 1, rng: &rng)
+        let weight = Tensor(gaussian: [o, c, 3, 3], std: 0.5, rng: &rng)
+        let scale = Tensor(gaussian: [o], std: 1, rng: &rng), shift = Tensor(gaussian: [o], std: 1, rng: &rng)
+        let map = [6, 0, 3, 7, 2]  // channels 1, 4 and 5 of the 8 stay untouched
+        let residual = Tensor(gaussian: [n, 8, h, w], std: 1, rng: &rng)
+        let ref = Conv2DKernelTests.referenceConv(x, weight, bias: nil, stride: 1, padding: 1, groups: 1)
+        for variant in WinogradKernel.Variant.allCases {
+            for threads in [1, 2] {
+                Engine.threads = threads
+                let y = Tensor(repeating: 42, shape: [n, 8, h, w])
+                let e = Epilogue(scale: UnsafePointer(scale.pointer), shift: UnsafePointer(shift.pointer),
+                                 residual: UnsafePointer(residual.pointer), relu: true)
+                Conv2DKernel.forward(x, weight: weight, stride: (1, 1), padding: (1, 1), epilogue: e, into: y,
+                                     routing: ChannelRouting(outputChannels: 8, outputMap: map),
+                                     winograd: WinogradKernel.Filters(weight, variant: variant))
+                var worst: Float = 0
+                for i in 0..<n { for co in 0..<8 { for yy in 0..<h { for xx in 0..<w {
+                    let got = y[i, co, yy, xx]
+                    if let k = map.firstIndex(of: co) {
+                        let want = max(ref[i, k, yy, xx] * scale[k] + shift[k] + residual[i, co, yy, xx], 0)
+                        worst = max(worst, abs(got - want) / max(1, abs(want)))
+                    } else {
+                        XCTAssertEqual(got, 42, "untouched channel \(co) written (\(variant))")
+                    }
+                } } } }
+                XCTAssertLessThan(worst, 1e-4, "\(variant) threads \(threads)")
+            }
+        }
+        Engine.threads = Engine.defaultThreads
+        withExtendedLifetime((scale, shift, residual)) {}
+    }
+
+    /// The layer's cached filters follow its weight: changed in place after an eval forward, the next forward
+    /// uses the new values; the fused BN + residual + ReLU forward matches the reference.
+    func testLayerCacheFollowsWeightChanges() {
+        Engine.threads = 2
+        defer { Engine.threads = Engine.defaultThreads }
+        var rng = SplitMix64(seed: 11)
+        let g = ConvGeometry(batch: 4, inChannels: 32, height: 16, width: 16, outChannels: 32, kernel: (3, 3),
+                             padding: (1, 1))
+        XCTAssertNotNil(WinogradKernel.preferredVariant(for: g), "this shape should take the Winograd path")
+        let x = Tensor(gaussian: [4, 32, 16, 16], std: 1, rng: &rng)
+        let w = Tensor(gaussian: [32, 32, 3, 3], std: 0.5, rng: &rng)
+        let bias = Tensor(gaussian: [32], std: 1, rng: &rng)
+        let conv = Conv2D(weight: w, bias: bias, stride: (1, 1), padding: (1, 1))
+        assertClose(conv(x), Conv2DKernelTests.referenceConv(x, w, bias: bias, stride: 1, padding: 1, groups: 1),
+                    "first forward")
+        for i in 0..<w.count where i % 3 == 0 { conv.weight.value.pointer[i] *= -2 }
+        assertClose(conv(x), Conv2DKernelTests.referenceConv(x, conv.weight.value, bias: bias, stride: 1, padding: 1,
+                                                             groups: 1), "after the weight changed in place")
+        let scale = Tensor(gaussian: [32], std: 1, rng: &rng), shift = Tensor(gaussian: [32], std: 1, rng: &rng)
+        let residual = Tensor(gaussian: [4, 32, 16, 16], std: 1, rng: &rng)
+        let fused = conv.forward(x, scale: scale, shift: shift, residual: residual, relu: true)
+        let plain = Conv2DKernelTests.referenceConv(x, conv.weight.value, bias: bias, stride: 1, padding: 1, groups: 1)
+        let want = Tensor(uninitialized: plain.shape)
+        for i in 0..<plain.count {
+            let ch = (i / 256) % 32
+            want.pointer[i] = max(plain.pointer[i] * scale[ch] + shift[ch] + residual.pointer[i], 0)
+        }
+        assertClose(fused, want, "fused BN + residual + ReLU")
+    }
+
+    /// The dispatch rule: F(4×4) on maps of ≥ 14 pixels a side with ≥ 16 tiles per worker, nothing on 7×7 maps,
+    /// few channels or batch-1 14×14 maps at two workers.
+    func testDispatchRule() {
+        Engine.threads = 2
+        defer { Engine.threads = Engine.defaultThreads }
+        func geometry(_ n: Int, _ c: Int, _ side: Int) -> ConvGeometry {
+            ConvGeometry(batch: n, inChannels: c, height: side, width: side, outChannels: c, kernel: (3, 3),
+                         padding: (1, 1))
+        }
+        XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(8, 64, 56)), .f4x3)
+        XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(1, 64, 28)), .f4x3)
+        XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(8, 256, 14)), .f4x3)
+        XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(8, 512, 7)))
+        XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(1, 256, 14)))
+        XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(8, 8, 56)))
+    }
+
+    func testSupportsOnlyStrideOnePaddedThreeByThree() {
+        let base = ConvGeometry(batch: 1, inChannels: 4, height: 8, width: 8, outChannels: 4, kernel: (3, 3),
+                                padding: (1, 1))
+        XCTAssertTrue(WinogradKernel.supports(base))
+        var strided = base; strided.strideH = 2; strided.strideW = 2
+        var grouped = base; grouped.groups = 2
+        var unpadded = base; unpadded.padH = 0; unpadded.padW = 0
+        var five = base; five.kernelH = 5; five.kernelW = 5; five.padH = 2; five.padW = 2
+        for g in [strided, grouped, unpadded, five] { XCTAssertFalse(WinogradKernel.supports(g), "\(g)") }
+    }
+}
