@@ -134,7 +134,8 @@ struct ScanPipeline {
 
         let results = chosen.map { name in
             LayerRedundancy(layer: name, correlation: correlations[name]!.pearson(), channels: correlations[name]!.channels,
-                            threshold: threshold, topK: topK, nonOverlapping: !overlapping)
+                            threshold: threshold, topK: topK, nonOverlapping: !overlapping,
+                            effectiveRank: correlations[name]!.effectiveRank())
         }
         let report = ScanReport(model: modelName, checkpoint: checkpointPath, sha256: sha, architecture: ckpt.architecture, images: data.count,
                                 threshold: threshold, gridLayer: gridName, imageIndex: imageIndex, layers: results)
