@@ -28,6 +28,10 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("d"), help: "Kernel size d of the depthwise cheap operation (odd).") var kernel: Int = 3
     @Option(help: "Residual blocks to convert: comma-separated names or globs, a stage name meaning all its blocks (e.g. 'layer3,layer4' or 'layer2.1'; default: all).")
     var blocks: String?
+    @Option(help: """
+        Redundancy-guided: choose s ∈ {1,2,3,4} and d ∈ {1,3} per conv so that MACs ≤ F × the original's \
+        (0 < F < 1; replaces --s/--d).
+        """) var macsBudget: Double?
     @Flag(help: "Naive conversion: first m filters, identity cheap kernels (the ablation baseline).") var naive = false
     @Option(help: "Fashion-MNIST training images used for calibration.") var calibrationImages: Int = 512
     @Option(help: "Test images for the accuracy before/after (0 = skip).") var evalImages: Int = 10000
@@ -81,9 +85,12 @@ struct ConvertCommand: ParsableCommand {
         let order = calib.order(epoch: 0)
         let batches = (0..<calib.batchesPerEpoch).map { calib.batch($0, order: order, epoch: 0).images }
 
+        guard macsBudget == nil || (blocks == nil && !naive) else { throw ValidationError("--macs-budget converts all blocks, data-driven") }
+        let plan = try macsBudget.map { try GuidedRatios.plan(original, architecture: ckpt.architecture, calibration: batches,
+                                                              fraction: $0, inputShape: [1, train.channels, train.height, train.width]) }
         FileHandle.standardError.write("converting \(ckpt.architecture.displayName) with s=\(ratio), d=\(kernel) (\(naive ? "naive" : "data-driven"))…\n".data(using: .utf8)!)
         let (ghost, ghostArch, units) = try ResNetToGhost.convert(original, architecture: ckpt.architecture,
-                                                                   settings: .init(ghost: GhostSettings(s: ratio, d: kernel, blocks: chosen == allBlocks ? nil : chosen),
+                                                                   settings: .init(ghost: GhostSettings(s: ratio, d: kernel, blocks: chosen == allBlocks ? nil : chosen, convs: plan?.ratios),
                                                                                   dataDriven: !naive),
                                                                    calibration: batches)
         _ = try ConversionGrids.unit(gridUnit, among: units.map(\.name))   // before minutes of evaluation
@@ -110,7 +117,7 @@ struct ConvertCommand: ParsableCommand {
         let grids = try ConversionGrids(original: resnet, ghost: ghost, unit: gridUnit, image: image)
 
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let output = out ?? "outputs/convert-\(stem)/\(stem)-ghost-s\(ratio)-d\(kernel)\(naive ? "-naive" : "")\(partialTag(chosen, of: allBlocks)).safetensors"
+        let output = out ?? "outputs/convert-\(stem)/\(stem)-ghost-\(macsBudget.map { "guided\($0)" } ?? "s\(ratio)-d\(kernel)")\(naive ? "-naive" : "")\(partialTag(chosen, of: allBlocks)).safetensors"
         let dir = (output as NSString).deletingLastPathComponent.isEmpty ? "." : (output as NSString).deletingLastPathComponent
         try OutputDirectory.create(dir)
         let sha = try SHA256.hex(file: path)
@@ -124,12 +131,13 @@ struct ConvertCommand: ParsableCommand {
             _ = m.profile([1, ckpt.architecture.inChannels, size, size], &p)
             return .init(params: p.totalParams, macs: p.totalMACs)
         }
-        let report = ConversionReport(source: path, sourceSHA256: sha, output: output, original: ckpt.architecture.displayName,
+        var report = ConversionReport(source: path, sourceSHA256: sha, output: output, original: ckpt.architecture.displayName,
                                       converted: ghostArch.displayName, s: ratio, d: kernel, mode: naive ? "naive" : "data-driven",
                                       calibrationImages: calibrationImages, recalibrated: !noRecalibrate, inputSize: size,
                                       sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
                                       accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
                                       units: units, seconds: Date().timeIntervalSince(t0))
+        report.guided = plan.map { var p = $0; p.measuredMACs = report.sizeAfter.macs; return p }
         let pictures = grids.render()
         let gridFiles = ["grid-\(grids.unit)-resnet.png", "grid-\(grids.unit)-ghost.png"]
         try PNGFile.write(pictures.original, to: dir + "/" + gridFiles[0])
