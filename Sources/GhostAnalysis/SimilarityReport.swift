@@ -102,7 +102,8 @@ public struct SimilarityReport: Codable {
             md += "\n## Every layer of A × every layer of B\n\n| A \\ B | " + layersB.joined(separator: " | ") + " |\n"
             md += "|---|" + String(repeating: "---|", count: layersB.count) + "\n"
             for (i, row) in matrix.enumerated() {
-                md += "| \(layersA[i]) | " + row.map { $0.isNaN ? "–" : String(format: "%.3f", $0) }.joined(separator: " | ")
+                let cells = row.map { $0.isNaN ? "–" : String(format: "%.3f", $0) }
+                md += "| \(layersA[i]) | " + cells.joined(separator: " | ")
                 md += " |\n"
             }
         }

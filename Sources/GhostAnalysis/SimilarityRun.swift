@@ -39,7 +39,8 @@ public struct SimilarityRun {
     public func columnLayer(_ i: Int, _ j: Int) -> String { pairing == .cross ? layersB[j] : layersB[i] }
 
     /// Gram matrices of the named layers of `model` on batch `x` (each reduced as soon as it is produced).
-    public static func grams(_ model: ImageClassifier, _ x: Tensor, layers: [String]) throws -> [String: MinibatchGram] {
+    public static func grams(_ model: ImageClassifier, _ x: Tensor,
+                             layers: [String]) throws -> [String: MinibatchGram] {
         let wanted = Set(layers)
         var out: [String: MinibatchGram] = [:]
         var bad: String?
@@ -53,7 +54,9 @@ public struct SimilarityRun {
         defer { model.observer = nil; model.observeInsideBlocks = false }
         _ = model(x)
         if let bad { throw GhostError("layer \(bad) produced a non-finite value (are the weights finite?)") }
-        if let missing = layers.first(where: { out[$0] == nil }) { throw GhostError("the model never reported layer \(missing)") }
+        if let missing = layers.first(where: { out[$0] == nil }) {
+            throw GhostError("the model never reported layer \(missing)")
+        }
         return out
     }
 

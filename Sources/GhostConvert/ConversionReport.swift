@@ -69,7 +69,8 @@ public struct ConversionReport: Codable {
         md += "MACs: original \(plan.originalMACs), predicted \(plan.predictedMACs) (\(f(plan.predictedMACs)))"
         md += plan.measuredMACs.map { ", measured \($0) (\(f($0)))" } ?? ""
         md += String(format: "; predicted damage %.4g.\n\n", plan.damage)
-        md += "| conv | n | sensitivity | s | d | residual | MACs | MACs as plain conv |\n|---|---|---|---|---|---|---|---|\n"
+        md += "| conv | n | sensitivity | s | d | residual | MACs | MACs as plain conv |\n"
+        md += "|---|---|---|---|---|---|---|---|\n"
         for c in plan.convs {
             md += "| \(c.name) | \(c.channels) | \(String(format: "%.3g", c.sensitivity)) | \(c.chosen.s) | "
             md += c.chosen.s == 1 ? "– | – | " : "\(c.chosen.d) | \(String(format: "%.3f", c.chosen.residual)) | "
@@ -98,9 +99,11 @@ public struct ConversionReport: Codable {
         md += "| original | \(sizeBefore.params) | \(sizeBefore.macs) | \(pct(accuracyOriginal)) |\n"
         md += "| converted | \(sizeAfter.params) (\(String(format: "%.1f", 100 * Double(sizeAfter.params) / Double(sizeBefore.params))) %) | \(sizeAfter.macs) (\(String(format: "%.1f", 100 * Double(sizeAfter.macs) / Double(sizeBefore.macs))) %) | \(pct(accuracyConverted)) |\n"
         md += "| converted + BN recalibration | | | \(pct(accuracyRecalibrated))\(recalibrated ? " (saved)" : "") |\n\n"
-        md += "## Per conv\n\n| conv | n | s | d | m | mean R² of ghost fits | min R² |\n|---|---|---|---|---|---|---|\n"
+        md += "## Per conv\n\n| conv | n | s | d | m | mean R² of ghost fits | min R² |\n"
+        md += "|---|---|---|---|---|---|---|\n"
         for u in units {
-            md += "| \(u.name) | \(u.channels) | \(u.s.map(String.init) ?? "\(s)") | \(u.d.map(String.init) ?? "\(d)") | \(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
+            md += "| \(u.name) | \(u.channels) | \(u.s.map(String.init) ?? "\(s)") | \(u.d.map(String.init) ?? "\(d)") | "
+            md += "\(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
         }
         if let plan = guided { md += guidedSection(plan) }
         if let g = grids, g.files.count == 2 {

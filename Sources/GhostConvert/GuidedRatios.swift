@@ -77,7 +77,9 @@ public enum GuidedRatios {
 
         /// The per-conv settings for `GhostSettings.convs`.
         public var ratios: [String: GhostSettings.ConvRatio] {
-            Dictionary(uniqueKeysWithValues: convs.map { ($0.name, GhostSettings.ConvRatio(s: $0.chosen.s, d: $0.chosen.d)) })
+            Dictionary(uniqueKeysWithValues: convs.map {
+                ($0.name, GhostSettings.ConvRatio(s: $0.chosen.s, d: $0.chosen.d))
+            })
         }
 
         /// Total predicted damage of the chosen options.
@@ -89,8 +91,12 @@ public enum GuidedRatios {
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture, calibration batches: [Tensor],
                             fraction: Double, inputShape: [Int], noiseEnergy: Double = 0.05,
                             buckets: Int = 20_000) throws -> Plan {
-        guard fraction > 0, fraction < 1 else { throw GhostError("the MACs budget must be a fraction in (0, 1), got \(fraction)") }
-        guard let original = model as? ResNet, arch.ghost == nil else { throw GhostError("guided conversion needs a plain ResNet") }
+        guard fraction > 0, fraction < 1 else {
+            throw GhostError("the MACs budget must be a fraction in (0, 1), got \(fraction)")
+        }
+        guard let original = model as? ResNet, arch.ghost == nil else {
+            throw GhostError("guided conversion needs a plain ResNet")
+        }
         guard !batches.isEmpty else { throw GhostError("guided conversion needs calibration images") }
         var uniform = arch
         uniform.ghost = GhostSettings(s: 2, d: 3)
@@ -111,8 +117,8 @@ public enum GuidedRatios {
         let cheapest = convs.reduce(0) { $0 + ($1.options.map(\.macs).min() ?? 0) }
         guard capacity >= Double(cheapest) else {
             let least = Double(fixedMACs + cheapest) / Double(originalMACs)
-            throw GhostError(String(format: "a MACs budget of %.3f is below the smallest reachable, %.3f (s = 4, d = 1 everywhere)",
-                                    fraction, least))
+            throw GhostError(String(format: "a MACs budget of %.3f is below the smallest reachable, %.3f "
+                                    + "(s = 4, d = 1 everywhere)", fraction, least))
         }
         let unit = capacity / Double(buckets)
         let width = buckets + 1
@@ -141,8 +147,9 @@ public enum GuidedRatios {
             b -= Int((Double(option.macs) / unit).rounded(.up))
         }
         let predicted = fixedMACs + chosen.reduce(0) { $0 + $1.chosen.macs }
-        return Plan(budgetFraction: fraction, originalMACs: originalMACs, fixedMACs: fixedMACs, predictedMACs: predicted,
-                    measuredMACs: nil, buckets: buckets, noiseEnergy: noiseEnergy, convs: chosen)
+        return Plan(budgetFraction: fraction, originalMACs: originalMACs, fixedMACs: fixedMACs,
+                    predictedMACs: predicted, measuredMACs: nil, buckets: buckets, noiseEnergy: noiseEnergy,
+                    convs: chosen)
     }
 
     /// MACs of a Ghost module replacing `site` at (s, d), by building and profiling it.
@@ -151,7 +158,8 @@ public enum GuidedRatios {
         let c = site.conv, k = c.kernelSize.0
         let module = GhostModule(c.inChannels, c.outChannels, kernel: k, stride: c.stride.0, padding: c.padding.0,
                                  ratio: s, dwKernel: d, relu: site.relu, rng: &rng)
-        let h = (outputHW.0 - 1) * c.stride.0 - 2 * c.padding.0 + k, w = (outputHW.1 - 1) * c.stride.1 - 2 * c.padding.1 + k
+        let h = (outputHW.0 - 1) * c.stride.0 - 2 * c.padding.0 + k
+        let w = (outputHW.1 - 1) * c.stride.1 - 2 * c.padding.1 + k
         var p = Profiler()
         _ = module.profile([1, c.inChannels, h, w], &p)
         return p.totalMACs
@@ -161,7 +169,9 @@ public enum GuidedRatios {
     /// the measured sensitivity (one noisy forward pass of the first batch per conv).
     static func measure(_ model: ResNet, sites: [ResNetToGhost.Site], batches: [Tensor], inputShape: [Int],
                         noiseEnergy: Double) -> [Conv] {
-        var corr = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, ChannelCorrelation(channels: $0.conv.outChannels)) })
+        var corr = Dictionary(uniqueKeysWithValues: sites.map {
+            ($0.name, ChannelCorrelation(channels: $0.conv.outChannels))
+        })
         var shapes: [String: [Int]] = [:]
         ResNetToGhost.collect(model, batches, sites: sites) { captured in
             for site in sites {
@@ -200,9 +210,12 @@ public enum GuidedRatios {
         // missed[site][s][d]: Σ over ghost channels of the fit's MSE.
         var missed = [[Int: [Int: Double]]](repeating: [:], count: sites.count)
         for (j, job) in jobs.enumerated() {
-            for f in accumulators[j].solve(sizes: kernels) { missed[job.site][job.ratio, default: [:]][f.d, default: 0] += f.mse }
+            for f in accumulators[j].solve(sizes: kernels) {
+                missed[job.site][job.ratio, default: [:]][f.d, default: 0] += f.mse
+            }
         }
-        let sensitivity = sensitivities(model, sites: sites, batch: batches[0], variances: variances, noiseEnergy: noiseEnergy)
+        let sensitivity = sensitivities(model, sites: sites, batch: batches[0], variances: variances,
+                                        noiseEnergy: noiseEnergy)
         return sites.enumerated().map { i, site in
             let hw = (shapes[site.name]![2], shapes[site.name]![3]), energy = max(variances[i].reduce(0, +), 1e-30)
             var options = [Option(s: 1, d: 1, macs: macs(site, s: 1, d: 1, outputHW: hw), residual: 0, damage: 0)]

@@ -122,11 +122,16 @@ public struct Architecture: Codable, Equatable {
                     : ["conv1", "conv2", "downsample"]
                 for (name, r) in convs.sorted(by: { $0.key < $1.key }) {
                     let parts = name.split(separator: ".")
-                    guard parts.count == 3, blockNames.contains(parts[0] + "." + parts[1]), units.contains(String(parts[2])) else {
+                    guard parts.count == 3, blockNames.contains(parts[0] + "." + parts[1]),
+                          units.contains(String(parts[2])) else {
                         throw GhostError("per-conv Ghost settings name '\(name.prefix(60))', not a conv of resnet\(depth)")
                     }
-                    guard (1...16).contains(r.s) else { throw GhostError("\(name): Ghost ratio s must be 1…16, got \(r.s)") }
-                    guard r.d >= 1, r.d % 2 == 1, r.d <= 15 else { throw GhostError("\(name): d must be odd, 1…15, got \(r.d)") }
+                    guard (1...16).contains(r.s) else {
+                        throw GhostError("\(name): Ghost ratio s must be 1…16, got \(r.s)")
+                    }
+                    guard r.d >= 1, r.d % 2 == 1, r.d <= 15 else {
+                        throw GhostError("\(name): d must be odd, 1…15, got \(r.d)")
+                    }
                 }
             }
             if let blocks = g.blocks {

@@ -135,8 +135,8 @@ public final class GhostModule: Module {
     public override func backward(_ gradOutput: Tensor) -> Tensor {
         guard let (x1, x2) = saved else { preconditionFailure("GhostModule.backward without a training-mode forward") }
         saved = nil
-        let parts = ElementwiseBackward.gatherChannels(gradOutput: gradOutput, channels: [x1.shape[1]] + (x2.map { [$0.shape[1]] } ?? []),
-                                                       index: index)
+        let widths = [x1.shape[1]] + (x2.map { [$0.shape[1]] } ?? [])
+        let parts = ElementwiseBackward.gatherChannels(gradOutput: gradOutput, channels: widths, index: index)
         var g1 = parts[0]
         if let x2 {
             var g2 = parts[1]

@@ -10,7 +10,8 @@ public enum SimilarityFigures {
         var names: [String] = []
         let diagonal = report.sameNamed
         if !diagonal.isEmpty {
-            let chart = BarChart(title: "linear CKA per layer: \(report.modelA) vs \(report.modelB)", valueLabel: "linear CKA",
+            let chart = BarChart(title: "linear CKA per layer: \(report.modelA) vs \(report.modelB)",
+                                 valueLabel: "linear CKA",
                                  bars: diagonal.map { (label: $0.layerA, value: $0.cka ?? 0) }, valueRange: 0...1)
             try PNGFile.write(chart.render(), to: dir + "/cka-per-layer.png")
             names.append("cka-per-layer.png")
@@ -62,7 +63,9 @@ public enum SimilarityFigures {
         }
         img.outline(x: left, y: top, w: cols * cell, h: rows * cell, .black)
         let barH = rows * cell
-        for y in 0..<barH { img.fill(x: barX, y: top + y, w: 20, h: 1, color(1 - Double(y) / Double(max(barH - 1, 1)))) }
+        for y in 0..<barH {
+            img.fill(x: barX, y: top + y, w: 20, h: 1, color(1 - Double(y) / Double(max(barH - 1, 1))))
+        }
         img.outline(x: barX, y: top, w: 20, h: barH, .black)
         img.text("1", x: barX + 26, y: top, scale: s)
         img.text("0", x: barX + 26, y: top + barH - BitmapFont.lineHeight * s, scale: s)

@@ -21,7 +21,8 @@ struct SimilarityCommand: ParsableCommand {
     @Argument(help: "First checkpoint (rows of the --cross matrix).") var a: String
     @Argument(help: "Second checkpoint (columns).") var b: String
     @Flag(help: "Compare every layer of A with every layer of B (the full matrix and its heatmap).") var cross = false
-    @Option(help: "Layers (comma-separated names or globs; default: every block output common to both).") var layers: String?
+    @Option(help: "Layers (comma-separated names or globs; default: every block output common to both).")
+    var layers: String?
     @Option(help: "Test images to use.") var images: Int = 512
     @Option(help: "Minibatch size of the CKA estimator (≥ 4).") var batchSize: Int = 64
     @Option(help: "Output directory (default: outputs/similarity-<A>-vs-<B>).") var out: String?
@@ -30,7 +31,9 @@ struct SimilarityCommand: ParsableCommand {
 
     func validate() throws {
         guard images >= 4 else { throw ValidationError("--images must be ≥ 4") }
-        guard batchSize >= 4 else { throw ValidationError("--batch-size must be ≥ 4 (the unbiased HSIC needs 4 images)") }
+        guard batchSize >= 4 else {
+            throw ValidationError("--batch-size must be ≥ 4 (the unbiased HSIC needs 4 images)")
+        }
     }
 
     func run() throws {
@@ -38,7 +41,8 @@ struct SimilarityCommand: ParsableCommand {
         let ckA = try Checkpoint(path: a, architecture: nil), ckB = try Checkpoint(path: b, architecture: nil)
         let (modelA, _) = try ckA.makeModel(), (modelB, _) = try ckB.makeModel()
         guard ckA.architecture.inChannels == ckB.architecture.inChannels else {
-            throw GhostError.file(b, "takes \(ckB.architecture.inChannels) input channels; \(a) takes \(ckA.architecture.inChannels)")
+            let (ca, cb) = (ckA.architecture.inChannels, ckB.architecture.inChannels)
+            throw GhostError.file(b, "takes \(cb) input channels; \(a) takes \(ca)")
         }
         let namesA = modelA.layerNames.filter { !modelA.headNames.contains($0) }
         let namesB = modelB.layerNames.filter { !modelB.headNames.contains($0) }
@@ -48,13 +52,17 @@ struct SimilarityCommand: ParsableCommand {
             rows = try LayerSelection.resolve(layers, available: namesA, defaultLayers: modelA.blockNames)
             cols = try LayerSelection.resolve(layers, available: namesB, defaultLayers: modelB.blockNames)
         } else {
-            guard !common.isEmpty else { throw GhostError.file(b, "has no layer named like one of \(a)'s (use --cross)") }
-            rows = try LayerSelection.resolve(layers, available: common, defaultLayers: modelA.blockNames.filter(common.contains))
+            guard !common.isEmpty else {
+                throw GhostError.file(b, "has no layer named like one of \(a)'s (use --cross)")
+            }
+            rows = try LayerSelection.resolve(layers, available: common,
+                                              defaultLayers: modelA.blockNames.filter(common.contains))
             cols = rows
         }
         var run = try SimilarityRun(layersA: rows, layersB: cols, pairing: cross ? .cross : .sameName)
         let test = try data.load(split: "test", channels: ckA.architecture.inChannels).prefix(images)
-        let normA = ckA.normalization ?? data.normalization(of: test), normB = ckB.normalization ?? data.normalization(of: test)
+        let normA = ckA.normalization ?? data.normalization(of: test)
+        let normB = ckB.normalization ?? data.normalization(of: test)
         let loaderA = BatchLoader(dataset: test, batchSize: batchSize, normalization: normA)
         let loaderB = BatchLoader(dataset: test, batchSize: batchSize, normalization: normB)
         let order = Array(0..<test.count)
