@@ -39,6 +39,25 @@ public struct ChannelCorrelation {
         flops += 2 * Double(N) * Double(C * C) * Double(HW)
     }
 
+    /// Channel covariance over the samples seen (C × C, row-major, Double, exactly symmetric).
+    public func covariance() -> [Double] {
+        let C = channels, M = Double(max(samples, 1))
+        let mean = sums.map { $0 / M }
+        var cov = [Double](repeating: 0, count: C * C)
+        for i in 0..<C {
+            for j in i..<C {
+                let v = gram[i * C + j] / M - mean[i] * mean[j]
+                cov[i * C + j] = v
+                cov[j * C + i] = v
+            }
+        }
+        return cov
+    }
+
+    /// Effective rank of the channel covariance (`EffectiveRank`): nil before any sample or when every
+    /// channel is constant.
+    public func effectiveRank() -> Double? { samples > 0 ? EffectiveRank.of(symmetric: covariance(), n: channels) : nil }
+
     /// Pearson r (C × C, row-major, exactly symmetric, clamped to [−1, 1]); a channel with zero variance
     /// correlates 0 with every other channel.
     public func pearson() -> [Float] {

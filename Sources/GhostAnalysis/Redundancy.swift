@@ -25,11 +25,15 @@ public struct LayerRedundancy: Codable {
     public let bestPartnerQuantiles: [Float]
     /// Channels kept by a greedy cover at the threshold (every other channel has a kept partner ≥ threshold).
     public let intrinsicEstimate: Int
+    /// Effective rank of the layer's channel covariance (exp of the entropy of its normalised eigenvalues):
+    /// how many independent directions the channels span; nil in reports written before it existed.
+    public let effectiveRank: Double?
 
     enum CodingKeys: String, CodingKey {
         case layer, channels, threshold
         case topPairs = "top_pairs", fractionWithPartner = "fraction_with_partner"
         case bestPartnerQuantiles = "best_partner_quantiles", intrinsicEstimate = "intrinsic_estimate"
+        case effectiveRank = "effective_rank"
     }
 
     /// Size of a greedy cover: repeatedly keep the channel whose threshold-neighbourhood covers the most
@@ -64,9 +68,11 @@ public struct LayerRedundancy: Codable {
         return kept
     }
 
-    /// Analyses a C × C correlation matrix.
-    public init(layer: String, correlation r: [Float], channels C: Int, threshold: Float, topK: Int, nonOverlapping: Bool) {
+    /// Analyses a C × C correlation matrix; `effectiveRank` is the covariance's (`ChannelCorrelation.effectiveRank`).
+    public init(layer: String, correlation r: [Float], channels C: Int, threshold: Float, topK: Int, nonOverlapping: Bool,
+                effectiveRank: Double? = nil) {
         self.layer = layer
+        self.effectiveRank = effectiveRank
         self.channels = C
         self.threshold = threshold
         var pairs: [ChannelPair] = []

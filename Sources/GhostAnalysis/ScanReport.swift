@@ -64,6 +64,9 @@ public struct ScanReport: Codable {
             guard (0...l.channels).contains(l.intrinsicEstimate) else {
                 return "layer \(q): intrinsic_estimate \(l.intrinsicEstimate) is outside 0…\(l.channels)"
             }
+            if let e = l.effectiveRank, !(e.isFinite && e >= 0 && e <= Double(l.channels) * (1 + 1e-9)) {
+                return "layer \(q): effective_rank \(e) is outside 0…\(l.channels)"
+            }
             for p in l.topPairs {
                 guard (0..<l.channels).contains(p.a), (0..<l.channels).contains(p.b) else {
                     return "pair \(p.a)~\(p.b) of layer \(q) is outside its \(l.channels) channels"
@@ -96,11 +99,12 @@ public struct ScanReport: Codable {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try enc.encode(self), to: dir + "/pairs.json")
-        var csv = "layer,channels,fraction_with_partner,intrinsic_estimate,best_partner_median,best_partner_p90,top_pair_a,top_pair_b,top_pair_r\n"
+        var csv = "layer,channels,fraction_with_partner,intrinsic_estimate,best_partner_median,best_partner_p90,top_pair_a,top_pair_b,top_pair_r,effective_rank\n"
         for l in layers {
             let t = l.topPairs.first
             csv += "\(l.layer),\(l.channels),\(f4(l.fractionWithPartner)),\(l.intrinsicEstimate),\(f4(Double(l.bestPartnerQuantiles[3]))),"
-                + "\(f4(Double(l.bestPartnerQuantiles[5]))),\(t.map { String($0.a) } ?? ""),\(t.map { String($0.b) } ?? ""),\(t.map { f4(Double($0.correlation)) } ?? "")\n"
+                + "\(f4(Double(l.bestPartnerQuantiles[5]))),\(t.map { String($0.a) } ?? ""),\(t.map { String($0.b) } ?? ""),\(t.map { f4(Double($0.correlation)) } ?? ""),"
+                + "\(l.effectiveRank.map(f4) ?? "")\n"
         }
         try AtomicFile.write(Data(csv.utf8), to: dir + "/report.csv")
         try AtomicFile.write(Data(markdown().utf8), to: dir + "/report.md")
@@ -109,11 +113,11 @@ public struct ScanReport: Codable {
 
     /// The per-layer table as plain text.
     public func summaryTable() -> String {
-        var s = "layer        channels  with partner  intrinsic  median best r  top pair (r)\n"
+        var s = "layer        channels  with partner  eff. rank  intrinsic  median best r  top pair (r)\n"
         for l in layers {
             let t = l.topPairs.first.map { "\($0.a)~\($0.b) (\(f4(Double($0.correlation))))" } ?? "-"
-            s += l.layer.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + String(format: "%8d  %11.1f%%  %9d  %13.3f  ", l.channels,
-                100 * l.fractionWithPartner, l.intrinsicEstimate, l.bestPartnerQuantiles[3]) + t + "\n"
+            s += l.layer.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + String(format: "%8d  %11.1f%%  %9.1f  %9d  %13.3f  ", l.channels,
+                100 * l.fractionWithPartner, l.effectiveRank ?? .nan, l.intrinsicEstimate, l.bestPartnerQuantiles[3]) + t + "\n"
         }
         return s
     }
@@ -124,11 +128,15 @@ public struct ScanReport: Codable {
         md += "Similarity is the Pearson correlation r of two channels over every pixel of every image (maps mean-centred; "
         md += "the MSE between the two standardised maps is 2·(1 − r)). A channel *has a ghost partner* when some other channel of the "
         md += "same layer reaches r ≥ \(f2(Double(threshold))). *Intrinsic estimate*: channels kept by a greedy cover at that threshold — "
-        md += "every other channel has a kept partner above it.\n\n"
-        md += "| layer | channels | with partner | intrinsic estimate | best-partner r: median | p90 | max | top pairs (r) |\n|---|---|---|---|---|---|---|---|\n"
+        md += "every other channel has a kept partner above it. "
+        md += "*Effective rank*: exp of the entropy of the normalised eigenvalues of the layer's channel covariance "
+        md += "(Roy & Vetterli 2007) — how many channels' worth of independent directions the maps span.\n\n"
+        md += "| layer | channels | with partner | effective rank | intrinsic estimate | best-partner r: median | p90 | max "
+            + "| top pairs (r) |\n|---|---|---|---|---|---|---|---|---|\n"
         for l in layers {
             let pairs = l.topPairs.prefix(3).map { "\($0.a)~\($0.b) (\(f2(Double($0.correlation))))" }.joined(separator: ", ")
-            md += "| \(l.layer) | \(l.channels) | \(String(format: "%.1f %%", 100 * l.fractionWithPartner)) | \(l.intrinsicEstimate) | "
+            md += "| \(l.layer) | \(l.channels) | \(String(format: "%.1f %%", 100 * l.fractionWithPartner)) | "
+                + "\(l.effectiveRank.map { String(format: "%.1f", $0) } ?? "–") | \(l.intrinsicEstimate) | "
                 + "\(f2(Double(l.bestPartnerQuantiles[3]))) | \(f2(Double(l.bestPartnerQuantiles[5]))) | \(f2(Double(l.bestPartnerQuantiles[6]))) | \(pairs) |\n"
         }
         md += "\n![redundancy per layer](redundancy.png)\n\n## Figure 1 analogue\n\n"

@@ -191,7 +191,7 @@ public enum ScanRun {
         let results = cfg.dumpOnly ? [] : chosen.map { name in
             LayerRedundancy(layer: name, correlation: correlations[name]!.pearson(),
                             channels: correlations[name]!.channels, threshold: cfg.threshold, topK: cfg.topK,
-                            nonOverlapping: !cfg.overlapping)
+                            nonOverlapping: !cfg.overlapping, effectiveRank: correlations[name]!.effectiveRank())
         }
         let report = ScanReport(model: modelName, checkpoint: cfg.checkpointPath, sha256: sha, architecture: arch,
                                 images: data.count, threshold: cfg.threshold, gridLayer: gridName,

@@ -26,9 +26,11 @@ public struct ConversionReport: Codable {
     public let accuracyRecalibrated: Double?
     public let units: [ConvertedUnit]
     public let seconds: Double
+    /// The per-conv ratios chosen under a MACs budget (`--macs-budget`), nil for a uniform conversion.
+    public var guided: GuidedRatios.Plan?
 
     enum CodingKeys: String, CodingKey {
-        case source, output, original, converted, s, d, mode, recalibrated, units, seconds
+        case source, output, original, converted, s, d, mode, recalibrated, units, seconds, guided
         case sourceSHA256 = "source_sha256", calibrationImages = "calibration_images", inputSize = "input_size"
         case sizeBefore = "size_before", sizeAfter = "size_after", evalImages = "eval_images"
         case accuracyOriginal = "accuracy_original", accuracyConverted = "accuracy_converted", accuracyRecalibrated = "accuracy_recalibrated"
@@ -56,6 +58,27 @@ public struct ConversionReport: Codable {
         """
     }
 
+    /// The Markdown section of a guided conversion: budget, predicted vs measured MACs, the choice per conv.
+    func guidedSection(_ plan: GuidedRatios.Plan) -> String {
+        let f = { (x: Int) in String(format: "%.1f %%", 100 * Double(x) / Double(plan.originalMACs)) }
+        var md = "\n## Redundancy-guided ratios (MACs budget \(String(format: "%.3f", plan.budgetFraction)))\n\n"
+        md += "Per conv, s ∈ {1 (left plain), 2, 3, 4} and d ∈ {1, 3} minimise Σ sensitivity × residual under the budget "
+        md += "(exact knapsack over \(plan.buckets) MAC buckets). *Residual*: share of the conv's BN-output energy its ghosts' "
+        md += "least-squares fits miss on the calibration images. *Sensitivity*: relative change of the logits per unit of "
+        md += "relative noise energy injected at that BN output (ε = \(plan.noiseEnergy)).\n\n"
+        md += "MACs: original \(plan.originalMACs), predicted \(plan.predictedMACs) (\(f(plan.predictedMACs)))"
+        md += plan.measuredMACs.map { ", measured \($0) (\(f($0)))" } ?? ""
+        md += String(format: "; predicted damage %.4g.\n\n", plan.damage)
+        md += "| conv | n | sensitivity | s | d | residual | MACs | MACs as plain conv |\n"
+        md += "|---|---|---|---|---|---|---|---|\n"
+        for c in plan.convs {
+            md += "| \(c.name) | \(c.channels) | \(String(format: "%.3g", c.sensitivity)) | \(c.chosen.s) | "
+            md += c.chosen.s == 1 ? "– | – | " : "\(c.chosen.d) | \(String(format: "%.3f", c.chosen.residual)) | "
+            md += "\(c.chosen.macs) | \(c.options[0].macs) |\n"
+        }
+        return md
+    }
+
     /// Writes report.md, report.json and report.csv (per converted conv) into `dir`.
     /// `grids`: the converted conv drawn by ConversionGrids, its two PNG file names (in `dir`) and its ghost count.
     public func write(to dir: String, grids: (unit: String, files: [String], ghosts: Int)? = nil) throws -> [String] {
@@ -76,10 +99,13 @@ public struct ConversionReport: Codable {
         md += "| original | \(sizeBefore.params) | \(sizeBefore.macs) | \(pct(accuracyOriginal)) |\n"
         md += "| converted | \(sizeAfter.params) (\(String(format: "%.1f", 100 * Double(sizeAfter.params) / Double(sizeBefore.params))) %) | \(sizeAfter.macs) (\(String(format: "%.1f", 100 * Double(sizeAfter.macs) / Double(sizeBefore.macs))) %) | \(pct(accuracyConverted)) |\n"
         md += "| converted + BN recalibration | | | \(pct(accuracyRecalibrated))\(recalibrated ? " (saved)" : "") |\n\n"
-        md += "## Per conv\n\n| conv | n | m | mean R² of ghost fits | min R² |\n|---|---|---|---|---|\n"
+        md += "## Per conv\n\n| conv | n | s | d | m | mean R² of ghost fits | min R² |\n"
+        md += "|---|---|---|---|---|---|---|\n"
         for u in units {
-            md += "| \(u.name) | \(u.channels) | \(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
+            md += "| \(u.name) | \(u.channels) | \(u.s.map(String.init) ?? "\(s)") | \(u.d.map(String.init) ?? "\(d)") | "
+            md += "\(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
         }
+        if let plan = guided { md += guidedSection(plan) }
         if let g = grids, g.files.count == 2 {
             md += "\n## Intrinsic vs ghost maps\n\n`\(g.unit)` for one test image: the original ResNet's maps (first) and the Ghost model's "
             md += "(second), in the same channel order. The \(g.ghosts) channels outlined in red are the ghosts the Ghost model regenerates "

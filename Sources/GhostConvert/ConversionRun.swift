@@ -32,6 +32,8 @@ public struct ConversionConfig {
     /// Calibration images (the train split) and test images (the test split), at the model's side unless given.
     public var source = ImageSource.standard, inputSize: Int?
     public var dtype = SafetensorsDType.F32
+    /// Redundancy-guided: s and d per conv under MACs ≤ this fraction of the original's (replaces ratio/kernel).
+    public var macsBudget: Double?
     /// Output checkpoint (nil: outputs/convert-<model>/<model>-ghost-s<s>-d<d>….safetensors).
     public var out: String?
 
@@ -42,6 +44,10 @@ public struct ConversionConfig {
         guard ratio >= 2 else { return "--s must be ≥ 2 (got \(ratio))" }
         guard kernel >= 1, kernel % 2 == 1 else { return "--d must be odd and ≥ 1 (got \(kernel))" }
         guard [.F32, .F16, .BF16].contains(dtype) else { return "--dtype must be F32, F16 or BF16" }
+        if let f = macsBudget {
+            guard f > 0 && f < 1 else { return "--macs-budget must be in (0, 1) (got \(f))" }
+            guard blocks == nil && mode == .dataDriven else { return "--macs-budget converts all blocks, data-driven" }
+        }
         guard calibrationImages >= 32 else {
             return "--calibration-images must be ≥ 32 (BN statistics and the d×d fits need them)"
         }
@@ -97,8 +103,14 @@ public enum ConversionRun {
         let order = calib.order(epoch: 0)
         let batches = (0..<calib.batchesPerEpoch).map { calib.batch($0, order: order, epoch: 0).images }
 
-        note("converting \(arch.displayName) with s=\(c.ratio), d=\(c.kernel) (\(c.mode.rawValue))…")
-        let ghostSettings = GhostSettings(s: c.ratio, d: c.kernel, blocks: chosen == allBlocks ? nil : chosen)
+        let plan = try c.macsBudget.map {
+            try GuidedRatios.plan(original, architecture: arch, calibration: batches, fraction: $0,
+                                  inputShape: [1, train.channels, train.height, train.width])
+        }
+        let how = c.macsBudget.map { "a per-conv s and d under \($0) × the MACs" } ?? "s=\(c.ratio), d=\(c.kernel)"
+        note("converting \(arch.displayName) with \(how) (\(c.mode.rawValue))…")
+        let ghostSettings = GhostSettings(s: c.ratio, d: c.kernel, blocks: chosen == allBlocks ? nil : chosen,
+                                          convs: plan?.ratios)
         let (ghost, ghostArch, units) = try ResNetToGhost.convert(
             original, architecture: arch, settings: .init(ghost: ghostSettings, dataDriven: c.mode == .dataDriven),
             calibration: batches)
@@ -146,13 +158,14 @@ public enum ConversionRun {
             _ = m.profile([1, arch.inChannels, size, size], &p)
             return .init(params: p.totalParams, macs: p.totalMACs)
         }
-        let report = ConversionReport(
+        var report = ConversionReport(
             source: path, sourceSHA256: sha, output: output, original: arch.displayName,
             converted: ghostArch.displayName, s: c.ratio, d: c.kernel, mode: c.mode,
             calibrationImages: train.count, recalibrated: c.recalibrate, inputSize: size,
             sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
             accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
             units: units, seconds: Date().timeIntervalSince(t0))
+        report.guided = plan.map { var p = $0; p.measuredMACs = report.sizeAfter.macs; return p }
         return ConversionOutcome(original: original, ghost: ghost, report: report, output: output, dir: dir,
                                  sampleImage: sample)
     }
@@ -187,7 +200,8 @@ public enum ConversionRun {
     static func defaultOutput(_ c: ConversionConfig, chosen: [String]?, of all: [String]) -> String {
         let stem = URL(fileURLWithPath: c.checkpoint).deletingPathExtension().lastPathComponent
         let naive = c.mode == .naive ? "-naive" : ""
-        return "outputs/convert-\(stem)/\(stem)-ghost-s\(c.ratio)-d\(c.kernel)\(naive)"
+        let ratios = c.macsBudget.map { "guided\($0)" } ?? "s\(c.ratio)-d\(c.kernel)"
+        return "outputs/convert-\(stem)/\(stem)-ghost-\(ratios)\(naive)"
             + "\(partialTag(chosen, of: all)).safetensors"
     }
 

@@ -8,11 +8,14 @@ public struct ConvertedUnit: Codable {
     public let name: String
     public let channels: Int
     public let intrinsic: Int
+    /// The module's ratio s (1: left a plain conv) and cheap kernel d (nil in reports written before per-conv ratios).
+    public var s: Int?
+    public var d: Int?
     /// R² of each ghost channel's d×d fit from its intrinsic source (calibration set): mean and minimum.
     public let meanR2: Double?
     public let minR2: Double?
 
-    enum CodingKeys: String, CodingKey { case name, channels, intrinsic, meanR2 = "mean_r2", minR2 = "min_r2" }
+    enum CodingKeys: String, CodingKey { case name, channels, intrinsic, s, d, meanR2 = "mean_r2", minR2 = "min_r2" }
 }
 
 /// Turns a trained ResNet into the Ghost-ResNet of the same shape, layer by layer:
@@ -91,7 +94,7 @@ public enum ResNetToGhost {
             p.value = Tensor(shape: p.value.shape, values: source[name]!.value.scalars)
         }
         let sites = try Self.sites(original: original, ghost: ghost)
-        let s = settings.ghost.s, d = settings.ghost.d
+        let ratio = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, settings.ghost.ratio(conv: $0.name)) })
 
         // 1. Intrinsic channels per conv.
         var selections: [String: IntrinsicSelection] = [:]
@@ -101,10 +104,13 @@ public enum ResNetToGhost {
                 for site in sites { corr[site.name]!.add(captured[site.observed]!) }
             }
             for site in sites {
-                selections[site.name] = IntrinsicSelection.greedy(correlation: corr[site.name]!.pearson(), channels: site.conv.outChannels, ratio: s)
+                selections[site.name] = IntrinsicSelection.greedy(correlation: corr[site.name]!.pearson(), channels: site.conv.outChannels,
+                                                                  ratio: ratio[site.name]!.s)
             }
         } else {
-            for site in sites { selections[site.name] = IntrinsicSelection.naive(channels: site.conv.outChannels, ratio: s) }
+            for site in sites {
+                selections[site.name] = IntrinsicSelection.naive(channels: site.conv.outChannels, ratio: ratio[site.name]!.s)
+            }
         }
 
         // 2. Least-squares cheap kernels: one accumulator per (site, ghost channel), streamed over the batches.
@@ -114,7 +120,7 @@ public enum ResNetToGhost {
             for (i, site) in sites.enumerated() {
                 for (k, list) in selections[site.name]!.ghosts.enumerated() { for c in list { jobs.append((i, k, c)) } }
             }
-            var accumulators = [KernelFitAccumulator](repeating: KernelFitAccumulator(maxD: d), count: jobs.count)
+            var accumulators = jobs.map { KernelFitAccumulator(maxD: ratio[sites[$0.site].name]!.d) }
             collect(original, batches, sites: sites) { captured in
                 accumulators.withUnsafeMutableBufferPointer { acc in
                     let acc = acc
@@ -133,7 +139,7 @@ public enum ResNetToGhost {
             for (j, job) in jobs.enumerated() {
                 let name = sites[job.site].name
                 if fits[name] == nil { fits[name] = [FittedKernel?](repeating: nil, count: sites[job.site].conv.outChannels) }
-                fits[name]![job.channel] = accumulators[j].solve(sizes: [d])[0]
+                fits[name]![job.channel] = accumulators[j].solve(sizes: [ratio[name]!.d])[0]
             }
         }
 
@@ -141,9 +147,10 @@ public enum ResNetToGhost {
         var units: [ConvertedUnit] = []
         for site in sites {
             let sel = selections[site.name]!
-            initialise(site, selection: sel, fits: fits[site.name], d: d)
+            let r = ratio[site.name]!
+            initialise(site, selection: sel, fits: fits[site.name], d: r.d)
             let r2 = sel.ghosts.flatMap { $0 }.compactMap { fits[site.name]?[$0]?.r2 }
-            units.append(ConvertedUnit(name: site.name, channels: site.conv.outChannels, intrinsic: sel.intrinsic.count,
+            units.append(ConvertedUnit(name: site.name, channels: site.conv.outChannels, intrinsic: sel.intrinsic.count, s: r.s, d: r.d,
                                        meanR2: r2.isEmpty ? nil : r2.reduce(0, +) / Double(r2.count), minR2: r2.min()))
         }
         ghost.train(false)
@@ -155,6 +162,8 @@ public enum ResNetToGhost {
         let g = site.module, s = sel.ratio
         copyChannels(from: site.conv, site.bn, channels: sel.intrinsic, to: g.primaryConv, g.primaryBN)
         let slots = g.cheapConv.outChannels
+        g.outputIndex.value = Tensor(shape: [sel.outputIndex.count], values: sel.outputIndex.map(Float.init))
+        guard slots > 0 else { return }  // s = 1: the primary conv is the whole module
         var kernel = [Float](repeating: 0, count: slots * d * d)
         var gamma = [Float](repeating: 1, count: slots), beta = [Float](repeating: 0, count: slots)
         var mean = [Float](repeating: 0, count: slots), variance = [Float](repeating: 1, count: slots)
@@ -179,7 +188,6 @@ public enum ResNetToGhost {
         g.cheapBN.bias.value = Tensor(shape: [slots], values: beta)
         g.cheapBN.runningMean.value = Tensor(shape: [slots], values: mean)
         g.cheapBN.runningVar.value = Tensor(shape: [slots], values: variance)
-        g.outputIndex.value = Tensor(shape: [sel.outputIndex.count], values: sel.outputIndex.map(Float.init))
     }
 
     /// Output channels `channels` of a conv + BN into a smaller conv + BN (same input channels and kernel).

@@ -120,6 +120,23 @@ public struct Architecture: Codable, Equatable {
         if let g = ghost {
             guard (2...16).contains(g.s) else { throw GhostError("Ghost ratio s must be 2…16, got \(g.s)") }
             guard g.d >= 1, g.d % 2 == 1, g.d <= 15 else { throw GhostError("Ghost depthwise kernel d must be odd, 1…15, got \(g.d)") }
+            if let convs = g.convs {
+                let units = Self.imagenetDepths[depth]?.bottleneck == true ? ["conv1", "conv2", "conv3", "downsample"]
+                    : ["conv1", "conv2", "downsample"]
+                for (name, r) in convs.sorted(by: { $0.key < $1.key }) {
+                    let parts = name.split(separator: ".")
+                    guard parts.count == 3, blockNames.contains(parts[0] + "." + parts[1]),
+                          units.contains(String(parts[2])) else {
+                        throw GhostError("per-conv Ghost settings name '\(name.prefix(60))', not a conv of resnet\(depth)")
+                    }
+                    guard (1...16).contains(r.s) else {
+                        throw GhostError("\(name): Ghost ratio s must be 1…16, got \(r.s)")
+                    }
+                    guard r.d >= 1, r.d % 2 == 1, r.d <= 15 else {
+                        throw GhostError("\(name): d must be odd, 1…15, got \(r.d)")
+                    }
+                }
+            }
             if let blocks = g.blocks {
                 let known = blockNames
                 guard !blocks.isEmpty else { throw GhostError("the list of Ghost blocks is empty") }
@@ -185,7 +202,8 @@ public struct Architecture: Codable, Equatable {
         if stemBias == true { extras.append("stem bias") }
         extras.append("\(inChannels)→\(numClasses)")
         if let g = ghost {
-            extras.insert("s=\(g.s), d=\(g.d)" + (g.blocks.map { ", \($0.count) of \(blockNames.count) blocks" } ?? ""), at: 0)
+            let ratios = g.convs.map { "per-conv s, d (\($0.count) set)" } ?? "s=\(g.s), d=\(g.d)"
+            extras.insert(ratios + (g.blocks.map { ", \($0.count) of \(blockNames.count) blocks" } ?? ""), at: 0)
         }
         return (ghost == nil ? "" : "ghost-") + "resnet\(depth) (\(extras.joined(separator: ", ")))"
     }

@@ -7,10 +7,14 @@ public final class GhostBasicBlock: Module, GhostResidualBlock {
     /// The identity path (read by exporters).
     public let shortcut: ShortcutPath
 
-    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, rng: inout SplitMix64) {
-        conv1 = GhostModule(inChannels, planes, kernel: 3, stride: stride, padding: 1, ratio: g.s, dwKernel: g.d, relu: true, rng: &rng)
-        conv2 = GhostModule(planes, planes, kernel: 3, padding: 1, ratio: g.s, dwKernel: g.d, relu: false, rng: &rng)
-        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes, stride: stride, style: style, ghost: g, rng: &rng)
+    /// `name` ("layer2.0") looks up per-conv ratios in `g`.
+    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, name: String = "",
+                rng: inout SplitMix64) {
+        let (r1, r2) = (g.ratio(conv: name + ".conv1"), g.ratio(conv: name + ".conv2"))
+        conv1 = GhostModule(inChannels, planes, kernel: 3, stride: stride, padding: 1, ratio: r1.s, dwKernel: r1.d, relu: true, rng: &rng)
+        conv2 = GhostModule(planes, planes, kernel: 3, padding: 1, ratio: r2.s, dwKernel: r2.d, relu: false, rng: &rng)
+        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes, stride: stride, style: style, ghost: g,
+                                ratio: g.ratio(conv: name + ".downsample"), rng: &rng)
     }
 
     public override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2)] + shortcut.children }
@@ -47,12 +51,15 @@ public final class GhostBottleneckBlock: Module, GhostResidualBlock {
     /// The identity path (read by exporters).
     public let shortcut: ShortcutPath
 
-    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, rng: inout SplitMix64) {
-        conv1 = GhostModule(inChannels, planes, kernel: 1, ratio: g.s, dwKernel: g.d, relu: true, rng: &rng)
-        conv2 = GhostModule(planes, planes, kernel: 3, stride: stride, padding: 1, ratio: g.s, dwKernel: g.d, relu: true, rng: &rng)
-        conv3 = GhostModule(planes, planes * Bottleneck.expansion, kernel: 1, ratio: g.s, dwKernel: g.d, relu: false, rng: &rng)
+    /// `name` ("layer2.0") looks up per-conv ratios in `g`.
+    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, name: String = "",
+                rng: inout SplitMix64) {
+        let r = ["conv1", "conv2", "conv3"].map { g.ratio(conv: name + "." + $0) }
+        conv1 = GhostModule(inChannels, planes, kernel: 1, ratio: r[0].s, dwKernel: r[0].d, relu: true, rng: &rng)
+        conv2 = GhostModule(planes, planes, kernel: 3, stride: stride, padding: 1, ratio: r[1].s, dwKernel: r[1].d, relu: true, rng: &rng)
+        conv3 = GhostModule(planes, planes * Bottleneck.expansion, kernel: 1, ratio: r[2].s, dwKernel: r[2].d, relu: false, rng: &rng)
         shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes * Bottleneck.expansion, stride: stride, style: style,
-                                ghost: g, rng: &rng)
+                                ghost: g, ratio: g.ratio(conv: name + ".downsample"), rng: &rng)
     }
 
     public override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)] + shortcut.children }

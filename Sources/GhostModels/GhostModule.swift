@@ -4,7 +4,9 @@ import GhostTensor
 /// m = ⌈n/s⌉ intrinsic maps from a primary conv (the replaced conv's kernel, stride and padding) + BN
 /// (+ ReLU), (s − 1)·m ghost maps from a depthwise d×d conv over them (ghost j from intrinsic j / (s − 1))
 /// + BN (+ ReLU), output = concat(intrinsic, ghost)[:, :n]. Names follow the official code:
-/// `primary_conv.0/1` and `cheap_operation.0/1`.
+/// `primary_conv.0/1` and `cheap_operation.0/1`. With s = 1 there are no ghosts: the module is the plain
+/// conv + BN (+ ReLU) under the primary's names, with no cheap operation (what a per-conv ratio uses to
+/// leave a conv unconverted).
 public final class GhostModule: Module {
     public let primaryConv: Conv2D, primaryBN: BatchNorm2D
     public let cheapConv: Conv2D, cheapBN: BatchNorm2D
@@ -25,7 +27,7 @@ public final class GhostModule: Module {
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 ratio s: Int, dwKernel d: Int, relu: Bool, storesOutputIndex: Bool = true, rng: inout SplitMix64) {
-        precondition(s >= 2 && d >= 1 && d % 2 == 1, "Ghost module needs s ≥ 2 and an odd d")
+        precondition(s >= 1 && d >= 1 && d % 2 == 1, "Ghost module needs s ≥ 1 and an odd d")
         let m = (outChannels + s - 1) / s
         primaryConv = Conv2D(inChannels, m, kernel: kernel, stride: stride, padding: padding, rng: &rng)
         primaryBN = BatchNorm2D(m)
@@ -40,14 +42,19 @@ public final class GhostModule: Module {
         self.storesOutputIndex = storesOutputIndex
     }
 
-    public override var children: [(String, Module)] { [("primary_conv", primary), ("cheap_operation", cheap)] }
+    /// Whether there is a cheap operation (s ≥ 2).
+    public var hasGhosts: Bool { cheapConv.outChannels > 0 }
+
+    public override var children: [(String, Module)] {
+        [("primary_conv", primary)] + (hasGhosts ? [("cheap_operation", cheap)] : [])
+    }
     public override var localParameters: [(String, Parameter)] { storesOutputIndex ? [("output_index", outputIndex)] : [] }
 
     /// The output index as integers.
     public var index: [Int] { outputIndex.value.scalars.map { Int($0) } }
 
     /// Outputs of the two branches saved by a training-mode forward (after their ReLU, if any).
-    private var saved: (intrinsic: Tensor, ghost: Tensor)?
+    private var saved: (intrinsic: Tensor, ghost: Tensor?)?
 
     public override func forward(_ x: Tensor) -> Tensor { forward(x, residual: nil, reluAfterResidual: false) }
 
@@ -63,9 +70,9 @@ public final class GhostModule: Module {
             y = routedForward(x, routes, residual: residual, reluAfterResidual: reluAfterResidual)
         } else {
             let x1 = convBN(primaryConv, primaryBN, x, relu: relu)
-            let x2 = convBN(cheapConv, cheapBN, x1, relu: relu)
+            let x2 = hasGhosts ? convBN(cheapConv, cheapBN, x1, relu: relu) : nil
             if training { saved = (x1, x2) }
-            let gathered = Elementwise.gatherChannels([x1, x2], index: index)
+            let gathered = Elementwise.gatherChannels(x2.map { [x1, $0] } ?? [x1], index: index)
             y = residual.map { Elementwise.add(gathered, $0, relu: reluAfterResidual) } ?? gathered
         }
         observer?(y)
@@ -103,6 +110,13 @@ public final class GhostModule: Module {
         let g = primaryConv.geometry(for: x.shape)
         let y = Tensor(uninitialized: [g.batch, outChannels, g.outHeight, g.outWidth])
         let (s1, b1) = primaryBN.inferenceScaleShift()
+        guard hasGhosts else {  // s = 1: the primary conv is the whole module, the residual joins its epilogue
+            primaryConv.forward(x, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.primary),
+                                scale: s1, shift: b1, residual: relu ? nil : residual,
+                                relu: relu || (residual != nil && reluAfterResidual))
+            guard let r = residual, relu else { return y }
+            return Elementwise.add(y, r, relu: reluAfterResidual)
+        }
         primaryConv.forward(x, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.primary),
                             scale: s1, shift: b1, relu: relu)
         // The residual can join the cheap branch's epilogue only when no ReLU of the module's own comes first.
@@ -121,10 +135,14 @@ public final class GhostModule: Module {
     public override func backward(_ gradOutput: Tensor) -> Tensor {
         guard let (x1, x2) = saved else { preconditionFailure("GhostModule.backward without a training-mode forward") }
         saved = nil
-        let parts = ElementwiseBackward.gatherChannels(gradOutput: gradOutput, channels: [x1.shape[1], x2.shape[1]], index: index)
-        var g2 = parts[1]
-        if relu { g2 = ElementwiseBackward.relu(output: x2, gradOutput: g2) }
-        var g1 = Elementwise.add(parts[0], cheapConv.backward(cheapBN.backward(g2)))
+        let widths = [x1.shape[1]] + (x2.map { [$0.shape[1]] } ?? [])
+        let parts = ElementwiseBackward.gatherChannels(gradOutput: gradOutput, channels: widths, index: index)
+        var g1 = parts[0]
+        if let x2 {
+            var g2 = parts[1]
+            if relu { g2 = ElementwiseBackward.relu(output: x2, gradOutput: g2) }
+            g1 = Elementwise.add(g1, cheapConv.backward(cheapBN.backward(g2)))
+        }
         if relu { g1 = ElementwiseBackward.relu(output: x1, gradOutput: g1) }
         return primaryConv.backward(primaryBN.backward(g1))
     }
@@ -133,6 +151,7 @@ public final class GhostModule: Module {
     /// slice still cost their depthwise MACs, as in the official module).
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
         let s1 = profiler.nest("primary_conv") { primary.profile(input, &$0) }
+        guard hasGhosts else { return [s1[0], outChannels, s1[2], s1[3]] }
         let s2 = profiler.nest("cheap_operation") { cheap.profile(s1, &$0) }
         return [s2[0], outChannels, s2[2], s2[3]]
     }
@@ -140,11 +159,26 @@ public final class GhostModule: Module {
 
 /// Settings of a Ghost-ResNet: ratio s and depthwise kernel d of every Ghost module, and which residual
 /// blocks are Ghost blocks ("layer3.0", …; nil = all of them — the others stay plain ResNet blocks).
+/// `convs` overrides s and d per conv ("layer2.0.conv1", "layer2.0.downsample"; s = 1 leaves that conv plain);
+/// checkpoints written before it existed have none and decode unchanged.
 public struct GhostSettings: Codable, Equatable {
+    /// The s and d of one Ghost module.
+    public struct ConvRatio: Codable, Equatable {
+        public var s: Int
+        public var d: Int
+        public init(s: Int, d: Int) { self.s = s; self.d = d }
+    }
+
     public var s: Int
     public var d: Int
     public var blocks: [String]?
-    public init(s: Int, d: Int, blocks: [String]? = nil) { self.s = s; self.d = d; self.blocks = blocks }
+    public var convs: [String: ConvRatio]?
+    public init(s: Int, d: Int, blocks: [String]? = nil, convs: [String: ConvRatio]? = nil) {
+        self.s = s; self.d = d; self.blocks = blocks; self.convs = convs
+    }
+
+    /// s and d of the Ghost module replacing the conv named `conv` ("layer1.0.conv2").
+    public func ratio(conv: String) -> ConvRatio { convs?[conv] ?? ConvRatio(s: s, d: d) }
 
     /// Whether the block named `name` ("layer2.1") is built from Ghost modules.
     public func converts(block name: String) -> Bool { blocks?.contains(name) ?? true }

@@ -44,12 +44,15 @@ public final class ShortcutPath {
     public let stride: Int
 
     /// With `ghost`, a projection is one Ghost module (1×1 primary conv, stride), named `downsample.0`.
-    init(inChannels: Int, outChannels: Int, stride: Int, style: Shortcut, ghost: GhostSettings? = nil, rng: inout SplitMix64) {
+    /// `ratio`: the Ghost projection's s and d (default: the settings' uniform ones).
+    init(inChannels: Int, outChannels: Int, stride: Int, style: Shortcut, ghost: GhostSettings? = nil,
+         ratio: GhostSettings.ConvRatio? = nil, rng: inout SplitMix64) {
         self.stride = stride
         if stride == 1 && inChannels == outChannels {
             projection = nil; padChannels = 0
         } else if style == .projection, let g = ghost {
-            projection = Sequential([GhostModule(inChannels, outChannels, kernel: 1, stride: stride, ratio: g.s, dwKernel: g.d,
+            let r = ratio ?? GhostSettings.ConvRatio(s: g.s, d: g.d)
+            projection = Sequential([GhostModule(inChannels, outChannels, kernel: 1, stride: stride, ratio: r.s, dwKernel: r.d,
                                                  relu: false, rng: &rng)])
             padChannels = 0
         } else if style == .projection {

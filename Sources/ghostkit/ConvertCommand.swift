@@ -28,6 +28,10 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("d"), help: "Kernel size d of the depthwise cheap operation (odd).") var kernel: Int = 3
     @Option(help: "Residual blocks to convert: comma-separated names or globs, a stage name meaning all its blocks (e.g. 'layer3,layer4' or 'layer2.1'; default: all).")
     var blocks: String?
+    @Option(help: """
+        Redundancy-guided: choose s ∈ {1,2,3,4} and d ∈ {1,3} per conv so that MACs ≤ F × the original's \
+        (0 < F < 1; replaces --s/--d).
+        """) var macsBudget: Double?
     @Flag(help: "Naive conversion: first m filters, identity cheap kernels (the ablation baseline).") var naive = false
     @Option(help: "Training images (of the image source's train split) used for calibration.")
     var calibrationImages: Int = 512
@@ -49,7 +53,7 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
         (c.recalibrate, c.source, c.inputSize) = (!noRecalibrate, try source.source(), source.inputSize)
-        (c.dtype, c.out) = (storage, out)
+        (c.dtype, c.out, c.macsBudget) = (storage, out, macsBudget)
         if let p = c.problem() { throw ValidationError(p) }
         var bar: ProgressBar?
         let done = try ConversionRun.run(c, checkUnits: { _ = try ConversionGrids.unit(gridUnit, among: $0) },

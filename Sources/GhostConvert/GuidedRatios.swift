@@ -1,0 +1,261 @@
+import Foundation
+import GhostAnalysis
+import GhostModels
+import GhostTensor
+
+/// Redundancy-guided conversion: a ratio s ∈ {1 (plain conv), 2, 3, 4} and a cheap kernel d ∈ {1, 3} for
+/// every convertible conv, so that the converted model's MACs stay within a fraction F of the original's at
+/// the least predicted damage.
+///
+/// The damage of option (s, d) at conv ℓ is `sensitivity_ℓ × residual_ℓ(s, d)`:
+/// - residual: the fraction of the conv's BN-output energy (Σ_c Var_c over its channels, calibration set) that
+///   its ghosts fail to regenerate: Σ_{ghost c} MSE_c(d) / Σ_c Var_c, with the intrinsic set that
+///   `IntrinsicSelection.greedy` picks at ratio s and MSE_c the exact least-squares d×d fit's residual — the
+///   very fits the conversion then uses. Plain (s = 1) has residual 0.
+/// - sensitivity: measured, not assumed. White Gaussian noise of relative energy ε (per channel variance
+///   ε · Var_c) is added to that conv's BN output alone on a calibration batch, and the change of the logits
+///   is taken relative to their energy: sensitivity = ‖Δz‖² / ‖z‖² / ε. It is the first-order (linearised)
+///   transfer of a unit of relative error at ℓ to the output, so damages add across convs when their errors
+///   are uncorrelated — the assumption that makes the choice a knapsack.
+///
+/// The choice is exact for the bucketed costs: a 0/1 multiple-choice knapsack solved by dynamic programming
+/// over MAC buckets (each option's MACs rounded up to whole buckets, so the plan never exceeds the budget).
+public enum GuidedRatios {
+    /// The ratios and kernels considered (s = 1 is always an option).
+    public static let ratios = [2, 3, 4], kernels = [1, 3]
+
+    /// One (s, d) option of one conv.
+    public struct Option: Codable, Equatable {
+        public let s: Int
+        public let d: Int
+        /// MACs of the module at this option (Profiler accounting, one image).
+        public let macs: Int
+        /// Fraction of the BN-output energy the ghosts miss (0 for s = 1).
+        public let residual: Double
+        /// sensitivity × residual.
+        public let damage: Double
+
+        public init(s: Int, d: Int, macs: Int, residual: Double, damage: Double) {
+            self.s = s; self.d = d; self.macs = macs; self.residual = residual; self.damage = damage
+        }
+    }
+
+    /// The statistics and the choice for one conv.
+    public struct Conv: Codable {
+        public let name: String
+        public let channels: Int
+        public let sensitivity: Double
+        public let options: [Option]
+        public var chosen: Option
+
+        /// `options[0]` must be the plain conv (s = 1).
+        public init(name: String, channels: Int, sensitivity: Double, options: [Option], chosen: Option) {
+            self.name = name; self.channels = channels; self.sensitivity = sensitivity; self.options = options
+            self.chosen = chosen
+        }
+    }
+
+    /// The whole plan.
+    public struct Plan: Codable {
+        public let budgetFraction: Double
+        public let originalMACs: Int
+        /// MACs outside the convertible convs (stem, classifier, …).
+        public let fixedMACs: Int
+        /// fixed + Σ chosen options' MACs.
+        public let predictedMACs: Int
+        /// MACs of the converted model as profiled (set by the caller once it exists).
+        public var measuredMACs: Int?
+        public let buckets: Int
+        public let noiseEnergy: Double
+        public var convs: [Conv]
+
+        enum CodingKeys: String, CodingKey {
+            case buckets, convs
+            case budgetFraction = "budget_fraction", originalMACs = "original_macs", fixedMACs = "fixed_macs"
+            case predictedMACs = "predicted_macs", measuredMACs = "measured_macs", noiseEnergy = "noise_energy"
+        }
+
+        /// The per-conv settings for `GhostSettings.convs`.
+        public var ratios: [String: GhostSettings.ConvRatio] {
+            Dictionary(uniqueKeysWithValues: convs.map {
+                ($0.name, GhostSettings.ConvRatio(s: $0.chosen.s, d: $0.chosen.d))
+            })
+        }
+
+        /// Total predicted damage of the chosen options.
+        public var damage: Double { convs.reduce(0) { $0 + $1.chosen.damage } }
+    }
+
+    /// Measures every conv's options on the calibration batches and chooses under `fraction` × the original MACs.
+    /// `inputShape`: the one-image input the MACs are counted at ([1, C, H, W]).
+    public static func plan(_ model: ImageClassifier, architecture arch: Architecture, calibration batches: [Tensor],
+                            fraction: Double, inputShape: [Int], noiseEnergy: Double = 0.05,
+                            buckets: Int = 20_000) throws -> Plan {
+        guard fraction > 0, fraction < 1 else {
+            throw GhostError("the MACs budget must be a fraction in (0, 1), got \(fraction)")
+        }
+        guard let original = model as? ResNet, arch.ghost == nil else {
+            throw GhostError("guided conversion needs a plain ResNet")
+        }
+        guard !batches.isEmpty else { throw GhostError("guided conversion needs calibration images") }
+        var uniform = arch
+        uniform.ghost = GhostSettings(s: 2, d: 3)
+        let sites = try ResNetToGhost.sites(original: original, ghost: uniform.buildResNet())
+        var p = Profiler()
+        _ = original.profile(inputShape, &p)
+        let originalMACs = p.totalMACs
+        let stats = measure(original, sites: sites, batches: batches, inputShape: inputShape, noiseEnergy: noiseEnergy)
+        let fixed = originalMACs - stats.reduce(0) { $0 + $1.options[0].macs }
+        return try choose(stats, originalMACs: originalMACs, fixedMACs: fixed, fraction: fraction, buckets: buckets,
+                          noiseEnergy: noiseEnergy)
+    }
+
+    /// Exact multiple-choice knapsack over MAC buckets: minimises Σ damage with Σ MACs ≤ F · original − fixed.
+    public static func choose(_ convs: [Conv], originalMACs: Int, fixedMACs: Int, fraction: Double, buckets: Int,
+                              noiseEnergy: Double) throws -> Plan {
+        let capacity = fraction * Double(originalMACs) - Double(fixedMACs)
+        let cheapest = convs.reduce(0) { $0 + ($1.options.map(\.macs).min() ?? 0) }
+        guard capacity >= Double(cheapest) else {
+            let least = Double(fixedMACs + cheapest) / Double(originalMACs)
+            throw GhostError(String(format: "a MACs budget of %.3f is below the smallest reachable, %.3f "
+                                    + "(s = 4, d = 1 everywhere)", fraction, least))
+        }
+        let unit = capacity / Double(buckets)
+        let width = buckets + 1
+        var best = [Double](repeating: .infinity, count: width), next = best
+        best[0] = 0
+        var choice = [UInt8](repeating: 0, count: convs.count * width)
+        for (i, conv) in convs.enumerated() {
+            for b in 0..<width { next[b] = .infinity }
+            for (o, option) in conv.options.enumerated() {
+                let cost = Int((Double(option.macs) / unit).rounded(.up))
+                guard cost <= buckets else { continue }
+                for b in cost..<width where best[b - cost] + option.damage < next[b] {
+                    next[b] = best[b - cost] + option.damage
+                    choice[i * width + b] = UInt8(o)
+                }
+            }
+            swap(&best, &next)
+        }
+        guard var b = best.indices.min(by: { best[$0] < best[$1] }), best[b].isFinite else {
+            throw GhostError("no combination of ratios fits the MACs budget \(fraction)")
+        }
+        var chosen = convs
+        for i in convs.indices.reversed() {
+            let option = convs[i].options[Int(choice[i * width + b])]
+            chosen[i].chosen = option
+            b -= Int((Double(option.macs) / unit).rounded(.up))
+        }
+        let predicted = fixedMACs + chosen.reduce(0) { $0 + $1.chosen.macs }
+        return Plan(budgetFraction: fraction, originalMACs: originalMACs, fixedMACs: fixedMACs,
+                    predictedMACs: predicted, measuredMACs: nil, buckets: buckets, noiseEnergy: noiseEnergy,
+                    convs: chosen)
+    }
+
+    /// MACs of a Ghost module replacing `site` at (s, d), by building and profiling it.
+    static func macs(_ site: ResNetToGhost.Site, s: Int, d: Int, outputHW: (Int, Int)) -> Int {
+        var rng = SplitMix64(seed: 0)
+        let c = site.conv, k = c.kernelSize.0
+        let module = GhostModule(c.inChannels, c.outChannels, kernel: k, stride: c.stride.0, padding: c.padding.0,
+                                 ratio: s, dwKernel: d, relu: site.relu, rng: &rng)
+        let h = (outputHW.0 - 1) * c.stride.0 - 2 * c.padding.0 + k
+        let w = (outputHW.1 - 1) * c.stride.1 - 2 * c.padding.1 + k
+        var p = Profiler()
+        _ = module.profile([1, c.inChannels, h, w], &p)
+        return p.totalMACs
+    }
+
+    /// Per conv: the options' MACs and residuals (one correlation pass, one fitting pass over the batches) and
+    /// the measured sensitivity (one noisy forward pass of the first batch per conv).
+    static func measure(_ model: ResNet, sites: [ResNetToGhost.Site], batches: [Tensor], inputShape: [Int],
+                        noiseEnergy: Double) -> [Conv] {
+        var corr = Dictionary(uniqueKeysWithValues: sites.map {
+            ($0.name, ChannelCorrelation(channels: $0.conv.outChannels))
+        })
+        var shapes: [String: [Int]] = [:]
+        ResNetToGhost.collect(model, batches, sites: sites) { captured in
+            for site in sites {
+                corr[site.name]!.add(captured[site.observed]!)
+                shapes[site.name] = captured[site.observed]!.shape
+            }
+        }
+        // Fitting jobs: every ghost channel of every candidate ratio, one accumulator each (d = 1 and 3 at once).
+        var jobs: [(site: Int, ratio: Int, source: Int, target: Int)] = []
+        var variances: [[Double]] = []
+        for (i, site) in sites.enumerated() {
+            let r = corr[site.name]!.pearson(), n = site.conv.outChannels, cov = corr[site.name]!.covariance()
+            variances.append((0..<n).map { max(cov[$0 * n + $0], 0) })
+            for s in ratios {
+                let sel = IntrinsicSelection.greedy(correlation: r, channels: n, ratio: s)
+                for (k, list) in sel.ghosts.enumerated() { for c in list { jobs.append((i, s, sel.intrinsic[k], c)) } }
+            }
+        }
+        let maxD = kernels.max()!
+        var accumulators = [KernelFitAccumulator](repeating: KernelFitAccumulator(maxD: maxD), count: jobs.count)
+        ResNetToGhost.collect(model, batches, sites: sites) { captured in
+            accumulators.withUnsafeMutableBufferPointer { acc in
+                let acc = acc
+                Engine.parallelFor(jobs.count) { j in
+                    let job = jobs[j], site = sites[job.site], x = captured[site.observed]!
+                    var src = PairFitting.maps(x, channel: job.source, normalization: .raw)
+                    if site.relu { for i in src.indices where src[i] < 0 { src[i] = 0 } }
+                    let tgt = PairFitting.maps(x, channel: job.target, normalization: .raw)
+                    src.withUnsafeBufferPointer { sp in tgt.withUnsafeBufferPointer { tp in
+                        acc[j].add(source: sp.baseAddress!, target: tp.baseAddress!, images: x.shape[0],
+                                   height: x.shape[2], width: x.shape[3])
+                    } }
+                }
+            }
+        }
+        // missed[site][s][d]: Σ over ghost channels of the fit's MSE.
+        var missed = [[Int: [Int: Double]]](repeating: [:], count: sites.count)
+        for (j, job) in jobs.enumerated() {
+            for f in accumulators[j].solve(sizes: kernels) {
+                missed[job.site][job.ratio, default: [:]][f.d, default: 0] += f.mse
+            }
+        }
+        let sensitivity = sensitivities(model, sites: sites, batch: batches[0], variances: variances,
+                                        noiseEnergy: noiseEnergy)
+        return sites.enumerated().map { i, site in
+            let hw = (shapes[site.name]![2], shapes[site.name]![3]), energy = max(variances[i].reduce(0, +), 1e-30)
+            var options = [Option(s: 1, d: 1, macs: macs(site, s: 1, d: 1, outputHW: hw), residual: 0, damage: 0)]
+            for s in ratios {
+                for d in kernels {
+                    let residual = (missed[i][s]?[d] ?? 0) / energy
+                    options.append(Option(s: s, d: d, macs: macs(site, s: s, d: d, outputHW: hw), residual: residual,
+                                          damage: sensitivity[i] * residual))
+                }
+            }
+            return Conv(name: site.name, channels: site.conv.outChannels, sensitivity: sensitivity[i], options: options,
+                        chosen: options[0])
+        }
+    }
+
+    /// ‖z(noisy at ℓ) − z‖² / ‖z‖² / ε per site, on one batch (deterministic noise).
+    static func sensitivities(_ model: ResNet, sites: [ResNetToGhost.Site], batch x: Tensor, variances: [[Double]],
+                              noiseEnergy eps: Double) -> [Double] {
+        model.train(false)
+        model.observer = nil
+        let clean = model(x)
+        let energy = max(clean.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }, 1e-30)
+        model.observeInsideBlocks = true
+        defer { model.observeInsideBlocks = false; model.observer = nil }
+        return sites.enumerated().map { i, site in
+            var rng = SplitMix64(seed: 0x5EED + UInt64(i))
+            let std = variances[i].map { Float(($0 * eps).squareRoot()) }
+            model.observer = { name, t in
+                guard name == site.observed else { return }
+                let (n, c, hw) = (t.shape[0], t.shape[1], t.shape[2] * t.shape[3])
+                let p = t.pointer
+                for b in 0..<n { for ch in 0..<c {
+                    let base = (b * c + ch) * hw, sd = std[ch]
+                    for k in 0..<hw { p[base + k] += sd * rng.nextGaussian() }
+                } }
+            }
+            let noisy = model(x)
+            var diff = 0.0
+            for k in 0..<clean.count { let e = Double(noisy.pointer[k] - clean.pointer[k]); diff += e * e }
+            return diff / energy / eps
+        }
+    }
+}
