@@ -25,14 +25,13 @@ struct ScanCommand: ParsableCommand {
     var gridLayer: String?
     @Option(help: "Which image (index among the scanned ones) the grid shows.") var imageIndex: Int = 0
     @Option(help: "Output directory (default: outputs/scan-<model>).") var out: String?
-    @Flag(help: "Accepted for scripts; a scan always replaces the files of its own run directory (atomically).")
-    var overwrite = false
+    @Flag(help: "Replace an existing activations.h5.") var overwrite = false
 
     func run() throws {
         try engine.apply()
         var scan = try input.config()
         scan.threshold = threshold; scan.topK = topK; scan.overlapping = overlapping; scan.gridLayer = gridLayer
-        scan.imageIndex = imageIndex; scan.outDir = out; scan.overwrite = true  // re-running replaces this run
+        scan.imageIndex = imageIndex; scan.outDir = out; scan.overwrite = overwrite
         guard let result = try ScanRunner.run(scan, listLayers: input.listLayers) else { return }
         print(result.report.summaryTable())
         print("wrote " + result.written.joined(separator: ", "))

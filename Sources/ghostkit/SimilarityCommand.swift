@@ -4,6 +4,7 @@ import GhostAnalysis
 import GhostCheckpoint
 import GhostData
 import GhostIO
+import GhostModels
 import GhostReport
 
 /// `ghostkit similarity A B`: minibatch linear CKA between the layers of two models on the same test images.
@@ -60,9 +61,9 @@ struct SimilarityCommand: ParsableCommand {
             cols = rows
         }
         var run = try SimilarityRun(layersA: rows, layersB: cols, pairing: cross ? .cross : .sameName)
-        let test = try data.load(split: "test", channels: ckA.architecture.inChannels).prefix(images)
-        let normA = ckA.normalization ?? data.normalization(of: test)
-        let normB = ckB.normalization ?? data.normalization(of: test)
+        let test = try data.load(split: "test", architecture: ckA.architecture).prefix(images)
+        let normA = try ckA.normalization ?? data.normalization(of: test)
+        let normB = try ckB.normalization ?? data.normalization(of: test)
         let loaderA = BatchLoader(dataset: test, batchSize: batchSize, normalization: normA)
         let loaderB = BatchLoader(dataset: test, batchSize: batchSize, normalization: normB)
         let order = Array(0..<test.count)
