@@ -1,6 +1,6 @@
 import Foundation
 import FuzzSupport
-import GhostTrain
+import GhostData
 
 /// Any bytes as a CIFAR-10 and a CIFAR-100 binary batch file: accepted files give one label in range per
 /// record and pixels in [0, 1].

@@ -1,6 +1,7 @@
 import Foundation
 import FuzzSupport
 import GhostIO
+import GhostCheckpoint
 import GhostModels
 
 /// Any bytes as a safetensors file, read in memory: every tensor decoded, the architecture metadata parsed.
