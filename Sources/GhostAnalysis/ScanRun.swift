@@ -120,8 +120,8 @@ public enum ScanRun {
         let limit = cfg.images ?? (fromFiles ? nil : 64)
         let (data, held) = try cfg.source.stream(split: "test", channels: arch.inChannels,
                                                  inputSize: cfg.inputSize ?? arch.evalInputSide, limit: limit)
-        if let limit, limit > held {
-            note("warning: --images \(limit) asks for more than the \(held) images of \(data.name); using \(held)")
+        if let w = ImageSource.limitWarning(flag: "--images", limit: limit, available: held, name: data.name) {
+            note(w)
         }
         guard cfg.imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
         guard data.channels == arch.inChannels else {
@@ -136,7 +136,8 @@ public enum ScanRun {
         let sha = try SHA256.hex(file: cfg.checkpointPath)
         let source = !fromFiles ? "\(data.name) first \(data.count) images"
             : "\(data.name), converted to \(data.channels) channel(s), shorter side resized to "
-                + "\(EvalTransform(inputSize: data.height).resize) (PIL bilinear), centre crop \(data.height)×\(data.width)"
+                + "\(EvalTransform(inputSize: data.height).resize) (PIL bilinear), "
+                + "centre crop \(data.height)×\(data.width)"
         let writer = try ActivationWriter(path: h5, attributes: [
             "model": arch.json, "checkpoint": cfg.checkpointPath, "checkpoint_sha256": sha,
             "created": ISO8601DateFormatter().string(from: Date()),

@@ -88,10 +88,8 @@ public enum ConversionRun {
         let side = c.inputSize ?? arch.evalInputSide
         let (train, available) = try c.source.open(split: "train", channels: arch.inChannels, inputSize: side,
                                                    limit: c.calibrationImages)
-        if c.calibrationImages > available {
-            note("warning: --calibration-images \(c.calibrationImages) asks for more than the \(available) images "
-                 + "of \(train.name); using \(available)")
-        }
+        if let w = ImageSource.limitWarning(flag: "--calibration-images", limit: c.calibrationImages,
+                                            available: available, name: train.name) { note(w) }
         guard train.count >= 32 else {
             throw GhostError("\(train.name): \(train.count) training images; calibration needs at least 32")
         }
@@ -119,10 +117,8 @@ public enum ConversionRun {
         if c.evalImages > 0 {
             let (t, n) = try c.source.open(split: "test", channels: arch.inChannels, inputSize: side,
                                            limit: c.evalImages, classNames: train.classNames)
-            if c.evalImages > n {
-                note("warning: --eval-images \(c.evalImages) asks for more than the \(n) images of \(t.name); "
-                     + "using \(n)")
-            }
+            if let w = ImageSource.limitWarning(flag: "--eval-images", limit: c.evalImages, available: n,
+                                                name: t.name) { note(w) }
             test = t
         }
         func accuracy(_ m: Module, _ label: String) -> Double? {

@@ -72,3 +72,12 @@ extension ImageSource {
         }
     }
 }
+
+extension ImageSource {
+    /// The one-line note for a count flag asking for more images than a source holds, or nil when it does not:
+    /// "warning: --images 100 asks for more than the 64 images of …; using 64".
+    public static func limitWarning(flag: String, limit: Int?, available: Int, name: String) -> String? {
+        guard let limit, limit > available else { return nil }
+        return "warning: \(flag) \(limit) asks for more than the \(available) images of \(name); using \(available)"
+    }
+}

@@ -107,9 +107,10 @@ struct ImageSourceOptions: ParsableArguments {
 
     /// "warning: --images 100 asks for more than the 64 images of …; using 64" on stderr.
     static func warn(_ flag: String, _ limit: Int, _ available: Int, _ name: String) {
-        let line = "warning: \(flag) \(limit) asks for more than the \(available) images of \(name); "
-            + "using \(available)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        guard let line = ImageSource.limitWarning(flag: flag, limit: limit, available: available, name: name) else {
+            return
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     static func hasClassFolders(_ path: String) -> Bool {
