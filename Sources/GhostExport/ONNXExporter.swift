@@ -16,6 +16,18 @@ public struct ExportMetadata {
     public var source: String
     public var architecture: Architecture
 
+    /// Refuses what neither exporter writes yet, rather than a file whose outputs would differ from GhostKit's:
+    /// a ResNet stem conv with a bias, and a Ghost-ResNet with per-conv ratios (convert --macs-budget).
+    public func checkSupported() throws {
+        if architecture.stemBias == true {
+            throw GhostError("\(architecture.displayName) has a stem-conv bias, which export does not write yet")
+        }
+        if architecture.ghost?.convs != nil {
+            throw GhostError("\(architecture.displayName) has per-conv Ghost ratios (convert --macs-budget), which "
+                + "export does not write yet")
+        }
+    }
+
     public init(normalization: Normalization?, classNames: [String], source: String, architecture: Architecture) {
         self.normalization = normalization
         self.classNames = classNames
@@ -69,6 +81,7 @@ public enum ONNXExporter {
 
     /// Serialises and writes atomically (temp file + rename: a failure leaves no partial file).
     public static func write(_ model: ImageClassifier, metadata: ExportMetadata, to path: String) throws {
+        try metadata.checkSupported()
         let bytes: Data
         do { bytes = try self.model(model, metadata: metadata).serializedData() } catch let e as GhostError {
             throw e

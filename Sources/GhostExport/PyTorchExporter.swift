@@ -26,6 +26,7 @@ public enum PyTorchExporter {
     /// Writes `path` (.py) and its weights (float32 safetensors with the checkpoint's metadata), each atomically;
     /// the weights go first, so a failure never leaves a module file without them.
     public static func write(_ model: Module, metadata: ExportMetadata, to path: String) throws {
+        try metadata.checkSupported()
         let weights = weightsPath(for: path)
         try Checkpoint.save(model, architecture: metadata.architecture, to: weights,
                             normalization: metadata.normalization)

@@ -135,4 +135,19 @@ final class GhostExportTests: XCTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: dir)
         XCTAssertEqual(files, ["m.onnx"], "no temp file left behind")
     }
+
+    /// A stem-conv bias (and per-conv Ghost ratios) are refused before anything is written, not exported wrongly.
+    func testUnsupportedArchitecturesAreRefusedWithNothingWritten() throws {
+        var arch = try Architecture(name: "resnet20", inChannels: 1, numClasses: 10)
+        arch.stemBias = true
+        let model = arch.build()
+        let meta = ExportMetadata(normalization: nil, classNames: [], source: "t", architecture: arch)
+        let dir = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertThrowsError(try ONNXExporter.write(model, metadata: meta, to: dir + "/m.onnx")) { e in
+            XCTAssertTrue("\(e)".contains("stem-conv bias"), "\(e)")
+        }
+        XCTAssertThrowsError(try PyTorchExporter.write(model, metadata: meta, to: dir + "/m.py"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
 }
