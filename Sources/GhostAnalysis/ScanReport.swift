@@ -43,7 +43,9 @@ public struct ScanReport: Codable {
     public static func decode(_ data: Data, path: String) throws -> ScanReport {
         guard data.count <= maxBytes else { throw GhostError.file(path, "\(data.count) bytes is too large for a pairs.json") }
         let report: ScanReport
-        do { report = try JSONDecoder().decode(ScanReport.self, from: data) } catch {
+        do { report = try JSONDecoder().decode(ScanReport.self, from: data) } catch let e as GhostError {
+            throw GhostError.file(path, "architecture: " + e.message)   // only Architecture's decoder throws these
+        } catch {
             throw GhostError.file(path, "not a ghostkit pairs.json (\(Self.describe(error)))")
         }
         if let problem = report.problem { throw GhostError.file(path, problem) }

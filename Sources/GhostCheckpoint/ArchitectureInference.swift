@@ -54,7 +54,7 @@ extension Architecture {
                 throw GhostError("\(bottleneck ? "Bottleneck" : "BasicBlock") stages of \(counts) blocks are none of "
                                  + "resnet18/34/50/101/152's; pass --arch")
             }
-            a = try Architecture(name: "resnet\(depth)", stem: stem[2] == 7 ? "imagenet" : "cifar",
+            a = try Architecture(name: "resnet\(depth)", stem: stem[2] == 7 ? .imagenet : .cifar,
                                  width: Double(stem[0]) / 64, inChannels: stem[1], numClasses: fc[0])
         } else {
             guard !bottleneck, counts[0] > 0, counts[0] == counts[1], counts[1] == counts[2] else {
@@ -66,11 +66,11 @@ extension Architecture {
                                  + "have a 3×3 stem of 16 channels; pass --arch")
             }
             let projection = shapes.keys.contains { $0.contains(".downsample.") }
-            a = try Architecture(name: "resnet\(6 * counts[0] + 2)", shortcut: projection ? "B" : "A",
+            a = try Architecture(name: "resnet\(6 * counts[0] + 2)", shortcut: projection ? .projection : .zeroPad,
                                  inChannels: stem[1], numClasses: fc[0])
         }
-        if shapes["conv1.bias"] != nil { a.stemBias = true }
         a.ghost = ghost
+        a = Checkpoint.withStemBias(a, Array(shapes.keys))
         try a.validate()
         try check(a, against: shapes)
         return InferredArchitecture(architecture: a, notes: [])
@@ -115,10 +115,10 @@ extension Architecture {
             throw GhostError("GhostNet keys (conv_stem) without blocks.9.0.conv.weight or classifier.weight; "
                              + "pass --arch")
         }
-        var a = try Architecture(name: "ghostnet", width: Double(last[0]) / Double(GhostNet.finalWidth),
-                                 inChannels: stem[1], numClasses: fc[0])
-        if shapes.keys.contains(where: { $0.contains(".eca.") }) { a.attention = "eca" }
-        try a.validate()
+        let eca = shapes.keys.contains { $0.contains(".eca.") }
+        let config = GhostNetConfig(width: Double(last[0]) / Double(GhostNet.finalWidth),
+                                    attention: eca ? .eca : .officialSE)
+        let a = try Architecture(family: .ghostNet(config), inChannels: stem[1], numClasses: fc[0])
         try check(a, against: shapes)
         let note = "GhostNet's stem stride, activation and SE gate are not in the weights: assumed the official "
             + "stride-2 stem, ReLU and hard-sigmoid (--stem cifar for 32² models, --activation, --se-gate)"

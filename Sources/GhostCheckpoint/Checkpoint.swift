@@ -164,9 +164,10 @@ public struct Checkpoint {
 
     /// `a` with a stem bias when it is a ResNet and the file holds `conv1.bias` (no flag asks for one).
     static func withStemBias(_ a: Architecture, _ keys: [String]) -> Architecture {
-        guard a.family != "ghostnet", a.stemBias == nil, keys.contains("conv1.bias") else { return a }
+        guard case .resnet(var r) = a.family, !r.stemBias, keys.contains("conv1.bias") else { return a }
+        r.stemBias = true
         var b = a
-        b.stemBias = true
+        b.family = .resnet(r)
         return b
     }
 

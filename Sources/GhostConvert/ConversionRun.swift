@@ -170,11 +170,12 @@ public enum ConversionRun {
     static func check(_ arch: Architecture, path: String, expected: String?) throws {
         if let expected {
             let e = try Architecture(name: expected)
-            guard e.family == arch.family, e.depth == arch.depth, e.ghost == arch.ghost else {
+            guard e.resnet?.layout.isCIFAR == arch.resnet?.layout.isCIFAR, e.depth == arch.depth,
+                  e.ghost == arch.ghost else {
                 throw GhostError.file(path, "checkpoint is \(arch.displayName), not \(expected)")
             }
         }
-        guard arch.family != "ghostnet" else {
+        guard arch.resnet != nil else {
             throw GhostError.file(path, "is a GhostNet (\(arch.displayName)); convert turns a plain ResNet into a "
                 + "Ghost-ResNet")
         }

@@ -19,7 +19,7 @@ public struct ExportMetadata {
     /// Refuses what neither exporter writes yet, rather than a file whose outputs would differ from GhostKit's:
     /// a ResNet stem conv with a bias, and a Ghost-ResNet with per-conv ratios (convert --macs-budget).
     public func checkSupported() throws {
-        if architecture.stemBias == true {
+        if architecture.resnet?.stemBias == true {
             throw GhostError("\(architecture.displayName) has a stem-conv bias, which export does not write yet")
         }
         if architecture.ghost?.convs != nil {

@@ -1,38 +1,25 @@
 import Foundation
 import GhostTensor
 
-/// A model description that can be stored in checkpoint metadata ("ghostkit.arch", JSON) and
-/// turned back into a model.
-public struct Architecture: Codable, Equatable {
-    /// "resnet" (ImageNet-style ResNet-18…152, optionally with a CIFAR stem), "cifar-resnet" (6n+2) or "ghostnet".
-    public var family: String
-    /// ResNet depth; 0 for GhostNet.
-    public var depth: Int
-    /// "imagenet" or "cifar" (families "resnet" and "ghostnet"; GhostNet's cifar stem is its 3×3 stem at stride 1).
-    public var stem: String?
-    /// Width multiplier on every channel count (1.0 = torchvision / the paper's GhostNet-1.0×; "resnet" and "ghostnet").
-    public var width: Double?
-    /// "A" (zero-pad) or "B" (1×1 projection). family "resnet" always uses B.
-    public var shortcut: String?
-    /// ResNets: whether the stem conv has a bias (some public CIFAR code bases); nil (absent from the JSON) = no bias.
-    public var stemBias: Bool?
+/// A model description that can be stored in checkpoint metadata ("ghostkit.arch", JSON; see
+/// ArchitectureCoding.swift for the keys) and turned back into a model. Each family carries only the options that
+/// apply to it.
+public struct Architecture: Equatable {
+    /// The model families GhostKit builds.
+    public enum Family: Equatable {
+        /// ImageNet-layout or CIFAR ResNets and their Ghost variants.
+        case resnet(ResNetConfig)
+        /// GhostNet (Han et al. 2020).
+        case ghostNet(GhostNetConfig)
+    }
+
+    public var family: Family
     public var inChannels: Int
     public var numClasses: Int
-    /// Ghost-ResNet: every conv but the stem (the 1×1 projections included) is a Ghost module with these s and d.
-    public var ghost: GhostSettings?
-    /// GhostNet only: activation of the stem, the last 1×1 conv and the head (`Activation.Kind` name; nil = relu;
-    /// the Ghost modules and SE's hidden layer use ReLU, as in the official code).
-    public var activation: String?
-    /// GhostNet only: attention of the SE rows of the table, "se" (nil) or "eca"; with SE its ratio (nil = 0.25)
-    /// and gate ("hard-sigmoid" (nil) or "sigmoid").
-    public var attention: String?
-    public var seRatio: Double?
-    public var seGate: String?
 
-    enum CodingKeys: String, CodingKey {
-        case family, depth, stem, width, shortcut, ghost, activation, attention
-        case inChannels = "in_channels", numClasses = "num_classes", seRatio = "se_ratio", seGate = "se_gate"
-        case stemBias = "stem_bias"
+    public init(family: Family, inChannels: Int, numClasses: Int) throws {
+        (self.family, self.inChannels, self.numClasses) = (family, inChannels, numClasses)
+        try validate()
     }
 
     public static let imagenetDepths: [Int: (bottleneck: Bool, blocks: [Int])] = [
@@ -49,207 +36,154 @@ public struct Architecture: Codable, Equatable {
         return plain + plain.map { "ghost-" + $0 } + ["ghostnet"]
     }
 
-    /// Parses an `--arch` name (resnet18 … resnet152, resnet20 … resnet110, ghostnet) plus options.
-    public init(name: String, stem: String? = nil, width: Double? = nil, shortcut: String? = nil,
+    /// Parses an `--arch` name (resnet18 … resnet152, resnet20 … resnet110 and any 6n+2, ghost-resnetNN,
+    /// ghostnet) plus options; unset options take the family's defaults (ImageNet stem, width 1, option A, s = 2
+    /// and d = 3, 3 → 1000 classes for ImageNet layouts, 3 → 10 for CIFAR ResNets).
+    public init(name: String, stem: Stem? = nil, width: Double? = nil, shortcut: Shortcut? = nil,
                 inChannels: Int? = nil, numClasses: Int? = nil) throws {
         var lower = name.lowercased()
+        let unknown = GhostError("unknown architecture '\(name)' (known: \(Self.knownNames.joined(separator: ", ")))")
         if lower == "ghostnet" {
-            (family, depth, self.stem, self.width) = ("ghostnet", 0, stem ?? "imagenet", width ?? 1)
-            (self.inChannels, self.numClasses) = (inChannels ?? 3, numClasses ?? 1000)
-            if let shortcut { throw GhostError("--shortcut \(shortcut) applies to CIFAR ResNets, not ghostnet") }
-            try validate()
+            if let shortcut { throw GhostError("--shortcut \(shortcut.rawValue) applies to CIFAR ResNets, not ghostnet") }
+            try self.init(family: .ghostNet(GhostNetConfig(stem: stem ?? .imagenet, width: width ?? 1)),
+                          inChannels: inChannels ?? 3, numClasses: numClasses ?? 1000)
             return
         }
+        var ghost: GhostSettings?
         if lower.hasPrefix("ghost-") {
             lower.removeFirst(6)
             ghost = GhostSettings(s: 2, d: 3)
         }
-        guard lower.hasPrefix("resnet"), let depth = Int(lower.dropFirst(6)) else {
-            throw GhostError("unknown architecture '\(name)' (known: \(Self.knownNames.joined(separator: ", ")))")
-        }
+        guard lower.hasPrefix("resnet"), let depth = Int(lower.dropFirst(6)) else { throw unknown }
         if Self.imagenetDepths[depth] != nil {
-            self.family = "resnet"
-            self.stem = stem ?? "imagenet"
-            self.width = width ?? 1
-            self.shortcut = nil
-            self.inChannels = inChannels ?? 3
-            self.numClasses = numClasses ?? 1000
-        } else if Self.cifarDepths.contains(depth) || ((depth - 2) % 6 == 0 && depth >= 8) {
-            self.family = "cifar-resnet"
-            self.stem = nil
-            self.width = nil
-            self.shortcut = shortcut ?? "A"
-            self.inChannels = inChannels ?? 3
-            self.numClasses = numClasses ?? 10
+            if let shortcut { throw GhostError("--shortcut \(shortcut.rawValue) applies to CIFAR ResNets") }
+            let layout = ResNetLayout.imagenet(stem: stem ?? .imagenet, width: width ?? 1)
+            try self.init(family: .resnet(ResNetConfig(depth: depth, layout: layout, ghost: ghost)),
+                          inChannels: inChannels ?? 3, numClasses: numClasses ?? 1000)
+        } else if depth >= 8 && (depth - 2) % 6 == 0 {
+            if stem == .imagenet || width != nil {   // its stem is the small-image one
+                throw GhostError("--stem imagenet/--width apply to ImageNet-layout ResNets, not resnet\(depth)")
+            }
+            let layout = ResNetLayout.cifar(shortcut: shortcut ?? .zeroPad)
+            try self.init(family: .resnet(ResNetConfig(depth: depth, layout: layout, ghost: ghost)),
+                          inChannels: inChannels ?? 3, numClasses: numClasses ?? 10)
         } else {
-            throw GhostError("unknown architecture '\(name)' (known: \(Self.knownNames.joined(separator: ", ")))")
+            throw unknown
         }
-        self.depth = depth
-        try validate()
     }
 
-    /// Decodes the JSON stored in checkpoint metadata.
-    public init(json: String) throws {
-        guard let data = json.data(using: .utf8),
-              let arch = try? JSONDecoder().decode(Architecture.self, from: data) else {
-            throw GhostError("architecture metadata is not valid JSON: \(json.prefix(120))")
-        }
-        self = arch
-        try validate()
+    /// The ResNet options, or nil for GhostNet.
+    public var resnet: ResNetConfig? {
+        if case .resnet(let r) = family { return r }
+        return nil
     }
 
-    public func validate() throws {
+    /// The GhostNet options, or nil for a ResNet.
+    public var ghostNet: GhostNetConfig? {
+        if case .ghostNet(let g) = family { return g }
+        return nil
+    }
+
+    /// ResNet depth; 0 for GhostNet.
+    public var depth: Int { resnet?.depth ?? 0 }
+
+    /// A Ghost-ResNet's Ghost-module settings; nil for plain ResNets and GhostNet. Setting it on GhostNet is a
+    /// programming error.
+    public var ghost: GhostSettings? {
+        get { resnet?.ghost }
+        set {
+            guard case .resnet(var r) = family else { preconditionFailure("Ghost-ResNet settings on a GhostNet") }
+            r.ghost = newValue
+            family = .resnet(r)
+        }
+    }
+
+    /// The stem (CIFAR ResNets always have the small-image one).
+    public var stem: Stem {
         switch family {
-        case "resnet":
-            guard Self.imagenetDepths[depth] != nil else { throw GhostError("resnet depth \(depth) is not one of 18, 34, 50, 101, 152") }
-            guard stem == "imagenet" || stem == "cifar" else { throw GhostError("stem must be 'imagenet' or 'cifar', got '\(stem ?? "")'") }
-            guard let w = width, w > 0, w <= 16 else { throw GhostError("width multiplier must be in (0, 16]") }
-        case "cifar-resnet":
-            guard depth >= 8, (depth - 2) % 6 == 0, depth <= Self.maxCIFARDepth else {
-                throw GhostError("CIFAR ResNet depth must be 6n+2 and at most \(Self.maxCIFARDepth), got \(depth)")
-            }
-            guard shortcut == "A" || shortcut == "B" else { throw GhostError("shortcut must be A or B, got '\(shortcut ?? "")'") }
-        case "ghostnet":
-            guard stem == "imagenet" || stem == "cifar" else { throw GhostError("stem must be 'imagenet' or 'cifar', got '\(stem ?? "")'") }
-            guard let w = width, w > 0, w <= 16 else { throw GhostError("GhostNet width multiplier α must be in (0, 16], got \(width.map(Self.format) ?? "none")") }
-            guard ghost == nil, shortcut == nil else { throw GhostError("ghostnet takes no Ghost-ResNet settings or shortcut") }
-            _ = try ghostNetOptions()
-        default:
-            throw GhostError("unknown model family '\(family)'")
-        }
-        if let g = ghost {
-            guard (2...16).contains(g.s) else { throw GhostError("Ghost ratio s must be 2…16, got \(g.s)") }
-            guard g.d >= 1, g.d % 2 == 1, g.d <= 15 else { throw GhostError("Ghost depthwise kernel d must be odd, 1…15, got \(g.d)") }
-            if let convs = g.convs {
-                let units = Self.imagenetDepths[depth]?.bottleneck == true ? ["conv1", "conv2", "conv3", "downsample"]
-                    : ["conv1", "conv2", "downsample"]
-                for (name, r) in convs.sorted(by: { $0.key < $1.key }) {
-                    let parts = name.split(separator: ".")
-                    guard parts.count == 3, blockNames.contains(parts[0] + "." + parts[1]),
-                          units.contains(String(parts[2])) else {
-                        throw GhostError("per-conv Ghost settings name '\(name.prefix(60))', not a conv of resnet\(depth)")
-                    }
-                    guard (1...16).contains(r.s) else {
-                        throw GhostError("\(name): Ghost ratio s must be 1…16, got \(r.s)")
-                    }
-                    guard r.d >= 1, r.d % 2 == 1, r.d <= 15 else {
-                        throw GhostError("\(name): d must be odd, 1…15, got \(r.d)")
-                    }
-                }
-            }
-            if let blocks = g.blocks {
-                let known = blockNames
-                guard !blocks.isEmpty else { throw GhostError("the list of Ghost blocks is empty") }
-                if let bad = blocks.first(where: { !known.contains($0) }) {
-                    throw GhostError("'\(bad)' is not a block of resnet\(depth) (\(known.first ?? "")…\(known.last ?? ""))")
-                }
-            }
-        }
-        if family == "ghostnet" && stemBias != nil { throw GhostError("a stem bias applies to ResNets, not ghostnet") }
-        if family != "ghostnet" && (activation != nil || attention != nil || seRatio != nil || seGate != nil) {
-            throw GhostError("activation, attention and SE options apply to ghostnet, not \(family)")
-        }
-        guard (1...4096).contains(inChannels) else { throw GhostError("in_channels must be 1…4096, got \(inChannels)") }
-        guard (1...100_000).contains(numClasses) else { throw GhostError("num_classes must be 1…100000, got \(numClasses)") }
-    }
-
-    /// JSON for checkpoint metadata.
-    public var json: String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(data: try! enc.encode(self), encoding: .utf8)!
-    }
-
-    /// GhostNet's activation and attention, checked: unknown names list the valid ones, an SE ratio that leaves
-    /// zero channels in some SE block is refused.
-    public func ghostNetOptions() throws -> (activation: Activation.Kind, attention: Attention) {
-        let act = try Activation.Kind(name: activation ?? "relu")
-        switch attention ?? "se" {
-        case "eca":
-            guard seRatio == nil, seGate == nil else { throw GhostError("--se-ratio/--se-gate apply to --attention se, not eca") }
-            return (act, .eca)
-        case "se":
-            let gate = try Activation.Kind(name: seGate ?? "hard-sigmoid")
-            guard gate == .hardSigmoid || gate == .sigmoid else { throw GhostError("SE gate must be hard-sigmoid or sigmoid, got '\(seGate ?? "")'") }
-            let ratio = seRatio ?? 0.25
-            for row in GhostNet.table.joined() where row.se {
-                _ = try SqueezeExcite.reducedChannels(makeDivisible(Double(row.expansion) * (width ?? 1), 4), ratio: ratio)
-            }
-            return (act, .se(ratio: ratio, gate: gate))
-        default:
-            throw GhostError("unknown attention '\(attention ?? "")' (valid: se, eca)")
+        case .ghostNet(let g): return g.stem
+        case .resnet(let r):
+            if case .imagenet(let stem, _) = r.layout { return stem }
+            return .cifar
         }
     }
 
     /// Short human name, e.g. "resnet50", "resnet18 (cifar stem, width 0.25, 1→10)", "ghostnet (width 0.5, 1→10)".
     public var displayName: String {
         var extras: [String] = []
-        if family == "ghostnet" {
-            if stem == "cifar" { extras.append("cifar stem") }
-            if let w = width, w != 1 { extras.append("width \(Self.format(w))") }
-            if let a = activation, a != "relu" { extras.append(a) }
-            if attention == "eca" { extras.append("ECA") }
-            if let r = seRatio { extras.append("SE ratio \(Self.format(r))") }
-            if let g = seGate { extras.append("SE gate \(g)") }
+        switch family {
+        case .ghostNet(let g):
+            if g.stem == .cifar { extras.append("cifar stem") }
+            if g.width != 1 { extras.append("width \(Self.format(g.width))") }
+            if g.activation != .relu { extras.append(g.activation.rawValue) }
+            switch g.attention {
+            case .eca: extras.append("ECA")
+            case .none: extras.append("no attention")
+            case let .se(ratio, gate):
+                if ratio != 0.25 { extras.append("SE ratio \(Self.format(ratio))") }
+                if gate != .hardSigmoid { extras.append("SE gate \(gate.rawValue)") }
+            }
             return "ghostnet (\((extras + ["\(inChannels)→\(numClasses)"]).joined(separator: ", ")))"
+        case .resnet(let r):
+            switch r.layout {
+            case let .imagenet(stem, width):
+                if stem == .cifar { extras.append("cifar stem") }
+                if width != 1 { extras.append("width \(Self.format(width))") }
+            case .cifar(let shortcut):
+                extras.append("option \(shortcut.rawValue)")
+            }
+            if r.stemBias { extras.append("stem bias") }
+            extras.append("\(inChannels)→\(numClasses)")
+            if let g = r.ghost {
+                let ratios = g.convs.map { "per-conv s, d (\($0.count) set)" } ?? "s=\(g.s), d=\(g.d)"
+                extras.insert(ratios + (g.blocks.map { ", \($0.count) of \(blockNames.count) blocks" } ?? ""), at: 0)
+            }
+            return (r.ghost == nil ? "" : "ghost-") + "resnet\(r.depth) (\(extras.joined(separator: ", ")))"
         }
-        if family == "resnet" {
-            if stem == "cifar" { extras.append("cifar stem") }
-            if let w = width, w != 1 { extras.append("width \(Self.format(w))") }
-        } else {
-            extras.append("option \(shortcut ?? "A")")
-        }
-        if stemBias == true { extras.append("stem bias") }
-        extras.append("\(inChannels)→\(numClasses)")
-        if let g = ghost {
-            let ratios = g.convs.map { "per-conv s, d (\($0.count) set)" } ?? "s=\(g.s), d=\(g.d)"
-            extras.insert(ratios + (g.blocks.map { ", \($0.count) of \(blockNames.count) blocks" } ?? ""), at: 0)
-        }
-        return (ghost == nil ? "" : "ghost-") + "resnet\(depth) (\(extras.joined(separator: ", ")))"
     }
 
-    /// Names of the residual blocks in forward order: "layer1.0", "layer1.1", …
+    /// Names of the residual blocks in forward order: "layer1.0", "layer1.1", … ("blocks.0.0", … for GhostNet).
     public var blockNames: [String] {
-        if family == "ghostnet" { return GhostNet.table.enumerated().flatMap { i, rows in rows.indices.map { "blocks.\(i).\($0)" } } }
-        let counts = family == "cifar-resnet" ? [Int](repeating: (depth - 2) / 6, count: 3) : Self.imagenetDepths[depth]?.blocks ?? []
-        return counts.enumerated().flatMap { stage, n in (0..<n).map { "layer\(stage + 1).\($0)" } }
+        guard let r = resnet else {
+            return GhostNet.table.enumerated().flatMap { i, rows in rows.indices.map { "blocks.\(i).\($0)" } }
+        }
+        return r.stageBlocks.enumerated().flatMap { stage, n in (0..<n).map { "layer\(stage + 1).\($0)" } }
     }
 
-    /// Typical input side: 224 for ImageNet stems, 32 for CIFAR-style models.
     /// The side this model evaluates images at: 28 for 1-channel CIFAR-style models (Fashion-MNIST), else
     /// `defaultInputSize`.
     public var evalInputSide: Int { inChannels == 1 && defaultInputSize == 32 ? 28 : defaultInputSize }
 
-    public var defaultInputSize: Int { family != "cifar-resnet" && stem == "imagenet" ? 224 : 32 }
+    /// Typical input side: 224 for ImageNet stems, 32 for CIFAR-style models.
+    public var defaultInputSize: Int { stem == .imagenet ? 224 : 32 }
 
     /// Builds the model with deterministic initialisation.
     public func build(seed: UInt64 = 0) -> ImageClassifier {
-        guard family == "ghostnet" else { return buildResNet(seed: seed) }
-        let (act, attention) = try! ghostNetOptions()   // checked by validate()
-        return GhostNet(width: width ?? 1, smallImages: stem == "cifar", inChannels: inChannels, numClasses: numClasses,
-                        activation: act, attention: attention, seed: seed)
+        guard case .ghostNet(let g) = family else { return buildResNet(seed: seed) }
+        return GhostNet(width: g.width, smallImages: g.stem == .cifar, inChannels: inChannels, numClasses: numClasses,
+                        activation: g.activation, attention: g.attention, seed: seed)
     }
 
-    /// Builds a "resnet" or "cifar-resnet" architecture.
+    /// Builds a ResNet or Ghost-ResNet architecture.
     public func buildResNet(seed: UInt64 = 0) -> ResNet {
-        precondition(family != "ghostnet", "buildResNet on a GhostNet architecture")
-        if family == "cifar-resnet" {
-            let n = (depth - 2) / 6
-            return ResNet(bottleneck: false, blocks: [n, n, n], widths: [16, 32, 64], stemWidth: 16, stemKernel: 3,
-                          stemStride: 1, stemBias: stemBias ?? false, maxPool: false, inChannels: inChannels, numClasses: numClasses,
-                          shortcut: shortcut == "B" ? .projection : .zeroPad, ghost: ghost, seed: seed)
+        guard let r = resnet else { preconditionFailure("buildResNet on a GhostNet architecture") }
+        switch r.layout {
+        case .cifar(let shortcut):
+            return ResNet(bottleneck: false, blocks: r.stageBlocks, widths: [16, 32, 64], stemWidth: 16, stemKernel: 3,
+                          stemStride: 1, stemBias: r.stemBias, maxPool: false, inChannels: inChannels,
+                          numClasses: numClasses, shortcut: shortcut, ghost: r.ghost,
+                          seed: seed)
+        case let .imagenet(stem, width):
+            let scaled = { (c: Int) in max(1, Int((Double(c) * width).rounded())) }
+            let cifar = stem == .cifar
+            return ResNet(bottleneck: r.bottleneck, blocks: r.stageBlocks, widths: [64, 128, 256, 512].map(scaled),
+                          stemWidth: scaled(64), stemKernel: cifar ? 3 : 7, stemStride: cifar ? 1 : 2,
+                          stemBias: r.stemBias, maxPool: !cifar, inChannels: inChannels, numClasses: numClasses,
+                          shortcut: .projection, ghost: r.ghost, seed: seed)
         }
-        let (bottleneck, blocks) = Self.imagenetDepths[depth]!
-        let w = width ?? 1
-        let scaled = { (c: Int) in max(1, Int((Double(c) * w).rounded())) }
-        let cifar = stem == "cifar"
-        return ResNet(bottleneck: bottleneck, blocks: blocks, widths: [64, 128, 256, 512].map(scaled),
-                      stemWidth: scaled(64), stemKernel: cifar ? 3 : 7, stemStride: cifar ? 1 : 2,
-                      stemBias: stemBias ?? false, maxPool: !cifar,
-                      inChannels: inChannels, numClasses: numClasses, shortcut: .projection, ghost: ghost, seed: seed)
     }
 
     static func format(_ x: Double) -> String {
-        x == x.rounded() ? String(Int(x)) : String(x)
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 }

@@ -190,20 +190,25 @@ public struct HTMLReport {
         guard let data = try? JSONSerialization.data(withJSONObject: a),
             let arch = try? Architecture(json: String(decoding: data, as: UTF8.self))
         else { return "\(a)" }
-        var name: String
+        var parts: [String]
         switch arch.family {
-        case "ghostnet": name = "GhostNet"
-        case "cifar-resnet": name = "CIFAR ResNet-\(arch.depth) (option \(arch.shortcut ?? "A") shortcuts)"
-        default: name = (arch.ghost == nil ? "ResNet-" : "Ghost-ResNet-") + "\(arch.depth)"
+        case .ghostNet(let g):
+            parts = ["GhostNet", g.stem == .cifar ? "3×3 stride-1 stem" : "3×3 stride-2 stem"]
+            if g.width != 1 { parts.append("width ×\(Ticks.format(g.width))") }
+        case .resnet(let r):
+            var name = (r.ghost == nil ? "ResNet-" : "Ghost-ResNet-") + "\(r.depth)"
+            if case .cifar(let shortcut) = r.layout {
+                name = "CIFAR " + name + " (option \(shortcut.rawValue) shortcuts)"
+            }
+            if let g = r.ghost {
+                name += " (Ghost modules s = \(g.s), d = \(g.d)" + (g.blocks.map { " in \($0.count) blocks" } ?? "") + ")"
+            }
+            parts = [name]
+            if case let .imagenet(stem, width) = r.layout {
+                parts.append(stem == .cifar ? "3×3 stride-1 stem (no max-pool)" : "ImageNet stem (7×7/2 + max-pool)")
+                if width != 1 { parts.append("width ×\(Ticks.format(width))") }
+            }
         }
-        if let g = arch.ghost {
-            name += " (Ghost modules s = \(g.s), d = \(g.d)" + (g.blocks.map { " in \($0.count) blocks" } ?? "") + ")"
-        }
-        var parts = [name]
-        if arch.family != "cifar-resnet" {
-            parts.append(arch.stem == "cifar" ? "3×3 stride-1 stem (no max-pool)" : "ImageNet stem (7×7/2 + max-pool)")
-        }
-        if let w = arch.width, w != 1 { parts.append("width ×\(Ticks.format(w))") }
         parts.append("\(arch.inChannels) input channel" + (arch.inChannels == 1 ? "" : "s"))
         parts.append("\(arch.numClasses) classes")
         return parts.joined(separator: ", ")

@@ -63,7 +63,7 @@ struct BenchCommand: ParsableCommand {
             for depth in [18, 50] {
                 let name = "resnet\(depth)-cifar-train-28-b64"
                 if let only, !name.contains(only) { continue }
-                let model = try Architecture(name: "resnet\(depth)", stem: "cifar", inChannels: 1, numClasses: 10).build(seed: 1)
+                let model = try Architecture(name: "resnet\(depth)", stem: .cifar, inChannels: 1, numClasses: 10).build(seed: 1)
                 let step = TrainStep(model: model, optimizer: SGD(parameters: model.trainableParameters(), learningRate: 0.01,
                                                                    momentum: 0.9))
                 var rng = SplitMix64(seed: 7)

@@ -23,11 +23,11 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2); a 'ghost-' prefix (ghost-resnet50) makes every conv but the stem a Ghost module; ghostnet (the paper's GhostNet, --width α).")
     var arch: String?
     @Option(help: "Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool); for ghostnet: imagenet (3×3/2) or cifar (3×3/1).")
-    var stem: String?
+    var stem: Stem?
     @Option(help: "Width multiplier for resnet18…152 (1.0 = torchvision) and ghostnet (α; channels rounded to multiples of 4).")
     var width: Double?
     @Option(help: "Shortcut for CIFAR ResNets: A (zero-pad) or B (1×1 conv).")
-    var shortcut: String?
+    var shortcut: Shortcut?
     @Option(help: "Input channels (default 3).")
     var inChannels: Int?
     @Option(help: "Number of classes (default 1000 for ImageNet ResNets, 10 for CIFAR ResNets).")
@@ -57,8 +57,12 @@ struct ArchitectureOptions: ParsableArguments {
         var a = try Architecture(name: arch, stem: stem, width: width, shortcut: shortcut,
                                  inChannels: inChannels, numClasses: numClasses)
         if activation != nil || attention != nil || seRatio != nil || seGate != nil {
-            (a.activation, a.attention, a.seRatio, a.seGate) = (activation?.lowercased(), attention?.lowercased(), seRatio, seGate?.lowercased())
-            try a.validate()
+            guard case .ghostNet(var g) = a.family else {
+                throw GhostError("--activation/--attention/--se-ratio/--se-gate apply to ghostnet, not \(arch)")
+            }
+            g.activation = try activation.map(Activation.Kind.init(name:)) ?? g.activation
+            g.attention = try Attention(name: attention, seRatio: seRatio, seGate: seGate)
+            a = try Architecture(family: .ghostNet(g), inChannels: a.inChannels, numClasses: a.numClasses)
         }
         if ghostRatio != nil || ghostKernel != nil {
             guard let g = a.ghost else { throw ValidationError("--s/--d apply to ghost- architectures (e.g. --arch ghost-\(arch))") }
@@ -67,4 +71,12 @@ struct ArchitectureOptions: ParsableArguments {
         }
         return a
     }
+}
+
+extension Stem: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
+extension Shortcut: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
 }

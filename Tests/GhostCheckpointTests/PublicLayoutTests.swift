@@ -60,9 +60,9 @@ final class PublicLayoutTests: XCTestCase {
     /// Architecture JSON, and files without one keep the JSON they always had.
     func testStemBiasRoundTrips() throws {
         let path = Fixtures.path("layouts/tv_cifar100_resnet8_B.pth")
-        let flag = try Architecture(name: "resnet8", shortcut: "B", numClasses: 100)
+        let flag = try Architecture(name: "resnet8", shortcut: .projection, numClasses: 100)
         let flagged = try Checkpoint(path: path, architecture: flag)
-        XCTAssertEqual(flagged.architecture.stemBias, true)
+        XCTAssertEqual(flagged.architecture.resnet?.stemBias, true)
         let (model, _) = try flagged.makeModel()
         let dir = Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -76,7 +76,8 @@ final class PublicLayoutTests: XCTestCase {
         assertClose(try back.makeModel().model(x), model(x), relTol: 1e-6)
         XCTAssertFalse(try Architecture(name: "resnet20").json.contains("stem_bias"))
         let old = try SafetensorsFile(path: Fixtures.path("resnet18_w16.weights.safetensors"))
-        XCTAssertNil(try Architecture(json: try XCTUnwrap(old.metadata[Checkpoint.Key.architecture])).stemBias)
+        XCTAssertEqual(try Architecture(json: try XCTUnwrap(old.metadata[Checkpoint.Key.architecture])).resnet?.stemBias,
+                       false)
     }
 
     /// Ghost-ResNets and GhostNet are read off their shapes too (s, d, converted blocks; GhostNet's width).
@@ -85,9 +86,10 @@ final class PublicLayoutTests: XCTestCase {
             let file = try SafetensorsFile(path: Fixtures.path(name + ".weights.safetensors"))
             var stored = try Architecture(json: try XCTUnwrap(file.metadata[Checkpoint.Key.architecture]))
             let inferred = try Architecture.infer(from: try file.allTensors())
-            if stored.family == "ghostnet" {
+            if case .ghostNet(var g) = stored.family {
                 XCTAssertTrue(inferred.notes.first?.contains("--stem cifar") == true, name)
-                stored.stem = "imagenet"   // not in the weights: the note says so
+                g.stem = .imagenet   // not in the weights: the note says so
+                stored.family = .ghostNet(g)
             }
             XCTAssertEqual(inferred.architecture, stored, name)
         }

@@ -67,7 +67,7 @@ final class ResNetToGhostTests: XCTestCase {
     }
 
     func testNaiveConversionKeepsFirstFiltersAndIdentityCheapOps() throws {
-        let arch = try Architecture(name: "resnet18", stem: "cifar", width: 0.125, inChannels: 1, numClasses: 10)
+        let arch = try Architecture(name: "resnet18", stem: .cifar, width: 0.125, inChannels: 1, numClasses: 10)
         let model = arch.buildResNet(seed: 2)
         var rng = SplitMix64(seed: 3)
         let batches = [Tensor(gaussian: [4, 1, 8, 8], std: 1, rng: &rng)]

@@ -112,9 +112,8 @@ final class GhostExportTests: XCTestCase {
     }
 
     func testGhostNetWithECAAndGELUUsesOnlyStandardOperators() throws {
-        var arch = try Architecture(name: "ghostnet", stem: "cifar", width: 0.25, inChannels: 3, numClasses: 5)
-        arch.attention = "eca"
-        arch.activation = "gelu"
+        let config = GhostNetConfig(stem: .cifar, width: 0.25, activation: .gelu, attention: .eca)
+        let arch = try Architecture(family: .ghostNet(config), inChannels: 3, numClasses: 5)
         let model = arch.build()
         model.train(false)
         let meta = ExportMetadata(normalization: nil, classNames: (0..<5).map(String.init), source: "t",
@@ -138,8 +137,8 @@ final class GhostExportTests: XCTestCase {
 
     /// A stem-conv bias (and per-conv Ghost ratios) are refused before anything is written, not exported wrongly.
     func testUnsupportedArchitecturesAreRefusedWithNothingWritten() throws {
-        var arch = try Architecture(name: "resnet20", inChannels: 1, numClasses: 10)
-        arch.stemBias = true
+        let config = ResNetConfig(depth: 20, layout: .cifar(shortcut: .zeroPad), stemBias: true)
+        let arch = try Architecture(family: .resnet(config), inChannels: 1, numClasses: 10)
         let model = arch.build()
         let meta = ExportMetadata(normalization: nil, classNames: [], source: "t", architecture: arch)
         let dir = Fixtures.temporaryDirectory()

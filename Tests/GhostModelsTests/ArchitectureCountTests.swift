@@ -33,7 +33,7 @@ final class ArchitectureCountTests: XCTestCase {
             let side: Int
             if key.hasPrefix("cifar_resnet") {
                 let parts = key.split(separator: "_")
-                arch = try Architecture(name: String(parts[1]), shortcut: String(parts[2]))
+                arch = try Architecture(name: String(parts[1]), shortcut: try Shortcut(name: String(parts[2])))
                 side = 32
             } else {
                 arch = try Architecture(name: key)
@@ -60,7 +60,7 @@ final class ArchitectureCountTests: XCTestCase {
     }
 
     func testWidthAndStemOptions() throws {
-        let a = try Architecture(name: "resnet18", stem: "cifar", width: 0.5, inChannels: 1, numClasses: 10)
+        let a = try Architecture(name: "resnet18", stem: .cifar, width: 0.5, inChannels: 1, numClasses: 10)
         var p = Profiler()
         let out = a.build().profile([2, 1, 28, 28], &p)
         XCTAssertEqual(out, [2, 10])
@@ -71,8 +71,8 @@ final class ArchitectureCountTests: XCTestCase {
     func testBadArchitecturesAreRefused() {
         XCTAssertThrowsError(try Architecture(name: "resnet19"))
         XCTAssertThrowsError(try Architecture(name: "vgg16"))
-        XCTAssertThrowsError(try Architecture(name: "resnet18", stem: "tiny"))
-        XCTAssertThrowsError(try Architecture(name: "resnet56", shortcut: "C"))
+        XCTAssertThrowsError(try Stem(name: "tiny"))
+        XCTAssertThrowsError(try Shortcut(name: "C"))
         XCTAssertThrowsError(try Architecture(json: "{\"family\": \"resnet\"}"))
         XCTAssertThrowsError(try Architecture(json: "not json"))
         // A hostile depth would make build() allocate without bound.

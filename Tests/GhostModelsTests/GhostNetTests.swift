@@ -93,7 +93,7 @@ final class GhostNetTests: XCTestCase {
 
     /// --stem cifar keeps the four stride-2 G-bnecks: 28² → 28, 14, 7, 4, 2.
     func testSmallImageVariant() throws {
-        let a = try Architecture(name: "ghostnet", stem: "cifar", inChannels: 1, numClasses: 10)
+        let a = try Architecture(name: "ghostnet", stem: .cifar, inChannels: 1, numClasses: 10)
         let p = profile(a, side: 28)
         XCTAssertEqual(p.rows.first { $0.path == "conv_stem" }?.outputShape, [1, 16, 28, 28])
         XCTAssertEqual(p.rows.first { $0.path == "blocks.8.3" }?.outputShape, [1, 160, 2, 2])
@@ -102,10 +102,9 @@ final class GhostNetTests: XCTestCase {
     }
 
     func testCheckpointRoundTrip() throws {
-        var a = try Architecture(name: "ghostnet", stem: "cifar", width: 0.25, inChannels: 1, numClasses: 10)
-        a.activation = "h-swish"
-        a.attention = "eca"
-        try a.validate()
+        let config = GhostNetConfig(stem: .cifar, width: 0.25, activation: try Activation.Kind(name: "h-swish"),
+                                    attention: try Attention(name: "eca", seRatio: nil, seGate: nil))
+        let a = try Architecture(family: .ghostNet(config), inChannels: 1, numClasses: 10)
         let m = a.build(seed: 4)
         let path = Fixtures.temporaryDirectory() + "/g.safetensors"
         try Checkpoint.save(m, architecture: a, to: path)
@@ -124,26 +123,21 @@ final class GhostNetTests: XCTestCase {
         XCTAssertThrowsError(try Architecture(name: "ghostnet", width: 0)) { e in
             XCTAssertEqual("\(e)", "GhostNet width multiplier α must be in (0, 16], got 0")
         }
-        var a = try Architecture(name: "ghostnet")
-        a.activation = "swish"
-        XCTAssertThrowsError(try a.validate()) { e in
+        XCTAssertThrowsError(try Activation.Kind(name: "swish")) { e in
             XCTAssertEqual("\(e)", "unknown activation 'swish' (valid: relu, leaky-relu, gelu, sigmoid, hard-sigmoid, h-swish)")
         }
-        a.activation = nil
-        a.seRatio = 0.01
+        var a = try Architecture(name: "ghostnet")
+        a.family = .ghostNet(GhostNetConfig(attention: .se(ratio: 0.01, gate: .hardSigmoid)))
         XCTAssertThrowsError(try a.validate()) { e in XCTAssertTrue("\(e)".hasPrefix("SE ratio 0.01 leaves zero channels of 72"), "\(e)") }
-        a.seRatio = nil
-        a.attention = "cbam"
-        XCTAssertThrowsError(try a.validate()) { e in XCTAssertEqual("\(e)", "unknown attention 'cbam' (valid: se, eca)") }
-        var r = try Architecture(name: "resnet18")
-        r.activation = "gelu"
-        XCTAssertThrowsError(try r.validate())
+        XCTAssertThrowsError(try Attention(name: "cbam", seRatio: nil, seGate: nil)) { e in XCTAssertEqual("\(e)", "unknown attention 'cbam' (valid: se, eca)") }
+        let r = #"{"depth":18,"family":"resnet","stem":"imagenet","width":1,"in_channels":3,"num_classes":10,"activation":"gelu"}"#
+        XCTAssertThrowsError(try Architecture(json: r))
     }
 }
 
 extension BlockGradientTests {
     func testWholeGhostNetInputGradient() throws {
-        let model = try Architecture(name: "ghostnet", stem: "cifar", width: 0.1, inChannels: 1, numClasses: 5).build(seed: 3) as! GhostNet
+        let model = try Architecture(name: "ghostnet", stem: .cifar, width: 0.1, inChannels: 1, numClasses: 5).build(seed: 3) as! GhostNet
         model.convStem.needsInputGradient = true
         directional(model, input: [2, 1, 16, 16])
     }
@@ -155,7 +149,7 @@ extension GhostNetTests {
         let ckpt = try Checkpoint(path: Fixtures.path("ghostnet_w025.weights.safetensors"))
         XCTAssertEqual(Architecture.inferred(from: ckpt.tensors), try Architecture(name: "ghostnet", width: 0.25, numClasses: 10))
         let full = try Architecture(name: "ghostnet").build().stateDict()
-        XCTAssertEqual(Architecture.inferred(from: full)?.width, 1)
+        XCTAssertEqual(Architecture.inferred(from: full)?.ghostNet?.width, 1)
         XCTAssertNil(Architecture.inferred(from: full.filter { $0.0 != "blocks.3.0.se.conv_reduce.weight" }.map { ($0.0, $0.0 == "conv_head.weight" ? Tensor(zeros: [3]) : $0.1) }))
     }
 }

@@ -14,7 +14,7 @@ final class DatasetKindsCommandTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     func tinyTrain(_ extra: [String], out: String) -> [String] {
-        ["train", "--arch", "resnet20", "--width", "0.25", "--in-channels", "3", "--epochs", "1", "--batch-size", "8",
+        ["train", "--arch", "resnet20", "--in-channels", "3", "--epochs", "1", "--batch-size", "8",
          "--lr", "0.05", "--warmup-epochs", "0", "--seed", "1", "--threads", "1", "--out", out] + extra
     }
 
