@@ -42,7 +42,7 @@ class GhostModule(nn.Module):
         return torch.cat([x1, x2], 1).index_select(1, self.output_index)
 
 
-class GhostBasicBlock(nn.Module):
+class GhostResNetBasicBlock(nn.Module):
     expansion = 1
 
     def __init__(self, inp, planes, stride, downsample, s, d):
@@ -119,7 +119,7 @@ def main():
     torch.set_num_threads(1)
     torch.manual_seed(1)
     gen = torch.Generator().manual_seed(1)
-    m = GhostResNet(GhostBasicBlock, [3, 3, 3], [16, 32, 64], 16, 1, 10, "A", 2, 3)
+    m = GhostResNet(GhostResNetBasicBlock, [3, 3, 3], [16, 32, 64], 16, 1, 10, "A", 2, 3)
     mf.randomise_bn(m, gen)
     save("ghost_resnet20_A", m, torch.randn(2, 1, 20, 20, generator=gen),
          {"family": "cifar-resnet", "depth": 20, "shortcut": "A", "in_channels": 1, "num_classes": 10, "ghost": {"s": 2, "d": 3}})

@@ -38,10 +38,10 @@ struct ResNetEmitter {
             let h = convReLU(convReLU(x, b.conv1, b.bn1, name: name, index: 1), b.conv2, b.bn2, name: name, index: 2)
             main = graph.conv(h, FoldedConv(b.conv3, b.bn3), name: name + ".conv3")
             shortcut = b.shortcut
-        case let b as GhostBasicBlock:
+        case let b as GhostResNetBasicBlock:
             main = ghostChain([b.conv1, b.conv2], x, name: name)
             shortcut = b.shortcut
-        case let b as GhostBottleneckBlock:
+        case let b as GhostResNetBottleneck:
             main = ghostChain([b.conv1, b.conv2, b.conv3], x, name: name)
             shortcut = b.shortcut
         default:

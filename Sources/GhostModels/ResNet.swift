@@ -33,9 +33,9 @@ public final class ResNet: ImageClassifier {
                 let stride = (b == 0 && i > 0) ? 2 : 1
                 if let g = ghost, g.converts(block: "layer\(i + 1).\(b)") {
                     layer.append(bottleneck
-                        ? GhostBottleneckBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g,
+                        ? GhostResNetBottleneck(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g,
                                                name: "layer\(i + 1).\(b)", rng: &rng)
-                        : GhostBasicBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g,
+                        : GhostResNetBasicBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g,
                                           name: "layer\(i + 1).\(b)", rng: &rng))
                     inC = bottleneck ? planes * Bottleneck.expansion : planes
                 } else if bottleneck {

@@ -84,7 +84,7 @@ final class GuidedRatiosTests: XCTestCase {
         }
         _ = model(batches[0])
         model.observer = nil
-        let plain = (ghost.stages[0].layers[0] as! GhostBasicBlock).conv2
+        let plain = (ghost.stages[0].layers[0] as! GhostResNetBasicBlock).conv2
         XCTAssertFalse(plain.hasGhosts)
         XCTAssertFalse(plain.namedParameters().contains { $0.0.contains("cheap") })
         assertClose(plain(relu1!), bn2!, relTol: 1e-5, "plain (s = 1) layer1.0.conv2")

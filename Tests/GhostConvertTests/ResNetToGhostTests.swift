@@ -46,7 +46,7 @@ final class ResNetToGhostTests: XCTestCase {
             if name == "layer1.0.bn2" { bn2 = t }
         }
         _ = model(batches[0])
-        let module = (ghost.stages[0].layers[0] as! GhostBasicBlock).conv2
+        let module = (ghost.stages[0].layers[0] as! GhostResNetBasicBlock).conv2
         let selection = module.index
         XCTAssertEqual(Set(selection.prefix(8) + selection.suffix(8)).count, 16)
         assertClose(module(relu1!), bn2!, relTol: 1e-3, "reconstructed layer1.0.bn2")
@@ -75,7 +75,7 @@ final class ResNetToGhostTests: XCTestCase {
                                                           settings: .init(ghost: GhostSettings(s: 3, d: 3), dataDriven: false), calibration: batches)
         XCTAssertTrue(units.contains { $0.name == "layer2.0.downsample" })
         let original = (model.stages[1].layers[0] as! BasicBlock).conv1
-        let module = (ghost.stages[1].layers[0] as! GhostBasicBlock).conv1
+        let module = (ghost.stages[1].layers[0] as! GhostResNetBasicBlock).conv1
         XCTAssertEqual(module.index, Array(0..<16))          // n = 16, m = 6: plain slice
         let per = original.weight.value.count / 16
         XCTAssertEqual(module.primaryConv.weight.value.scalars, Array(original.weight.value.scalars.prefix(6 * per)))
@@ -97,7 +97,7 @@ final class ResNetToGhostTests: XCTestCase {
         let x = Tensor(gaussian: [16, 1, 8, 8], std: 1, rng: &rng)
         let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch, settings: .init(ghost: GhostSettings(s: 2, d: 3)),
                                                     calibration: [x])
-        let module = (ghost.stages[0].layers[0] as! GhostBasicBlock).conv1
+        let module = (ghost.stages[0].layers[0] as! GhostResNetBasicBlock).conv1
         var stem: Tensor?
         ghost.observer = { name, t in if name == "stem" { stem = t } }
         ghost.train(false)
@@ -126,7 +126,7 @@ final class ResNetToGhostTests: XCTestCase {
                                                                   calibration: batches)
         XCTAssertEqual(units.map(\.name), chosen.flatMap { ["\($0).conv1", "\($0).conv2"] })
         XCTAssertTrue(ghost.stages[0].layers.allSatisfy { $0 is BasicBlock } && ghost.stages[1].layers.allSatisfy { $0 is BasicBlock })
-        XCTAssertTrue(ghost.stages[2].layers.allSatisfy { $0 is GhostBasicBlock })
+        XCTAssertTrue(ghost.stages[2].layers.allSatisfy { $0 is GhostResNetBasicBlock })
         XCTAssertEqual(try Architecture(json: ghostArch.json), ghostArch)
         XCTAssertTrue(ghostArch.displayName.contains("3 of 9 blocks"), ghostArch.displayName)
         var a: Tensor?, b: Tensor?

@@ -50,9 +50,9 @@ final class BlockGradientTests: XCTestCase {
         permuted.outputIndex.value = Tensor(shape: [6], values: [4, 0, 5, 2, 0, 1])
         directional(permuted, input: [2, 4, 5, 5])
         let g = GhostSettings(s: 2, d: 3)
-        directional(GhostBasicBlock(inChannels: 4, planes: 8, stride: 2, shortcut: .projection, ghost: g, rng: &rng), input: [2, 4, 6, 6])
-        directional(GhostBasicBlock(inChannels: 4, planes: 8, stride: 2, shortcut: .zeroPad, ghost: g, rng: &rng), input: [2, 4, 6, 6])
-        directional(GhostBottleneckBlock(inChannels: 8, planes: 4, stride: 2, shortcut: .projection, ghost: GhostSettings(s: 3, d: 3), rng: &rng),
+        directional(GhostResNetBasicBlock(inChannels: 4, planes: 8, stride: 2, shortcut: .projection, ghost: g, rng: &rng), input: [2, 4, 6, 6])
+        directional(GhostResNetBasicBlock(inChannels: 4, planes: 8, stride: 2, shortcut: .zeroPad, ghost: g, rng: &rng), input: [2, 4, 6, 6])
+        directional(GhostResNetBottleneck(inChannels: 8, planes: 4, stride: 2, shortcut: .projection, ghost: GhostSettings(s: 3, d: 3), rng: &rng),
                     input: [2, 8, 7, 7])
     }
 

@@ -2,7 +2,7 @@ import GhostTensor
 
 /// BasicBlock with both convs (and a projection shortcut) replaced by Ghost modules:
 /// ghost 3×3 (stride, BN, ReLU) → ghost 3×3 (BN), + shortcut, ReLU. Names: conv1.*, conv2.*, downsample.0.*.
-public final class GhostBasicBlock: Module, GhostResidualBlock {
+public final class GhostResNetBasicBlock: Module, GhostResidualBlock {
     public let conv1: GhostModule, conv2: GhostModule
     /// The identity path (read by exporters).
     public let shortcut: ShortcutPath
@@ -33,7 +33,7 @@ public final class GhostBasicBlock: Module, GhostResidualBlock {
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let y = saved else { preconditionFailure("GhostBasicBlock.backward without a training-mode forward") }
+        guard let y = saved else { preconditionFailure("GhostResNetBasicBlock.backward without a training-mode forward") }
         saved = nil
         let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
         return Elementwise.add(conv1.backward(conv2.backward(g)), shortcut.backward(g))
@@ -46,7 +46,7 @@ public final class GhostBasicBlock: Module, GhostResidualBlock {
 
 /// Bottleneck with its three convs (and a projection shortcut) replaced by Ghost modules:
 /// ghost 1×1 (ReLU) → ghost 3×3 (stride, ReLU) → ghost 1×1 (×4, no ReLU), + shortcut, ReLU.
-public final class GhostBottleneckBlock: Module, GhostResidualBlock {
+public final class GhostResNetBottleneck: Module, GhostResidualBlock {
     public let conv1: GhostModule, conv2: GhostModule, conv3: GhostModule
     /// The identity path (read by exporters).
     public let shortcut: ShortcutPath
@@ -78,7 +78,7 @@ public final class GhostBottleneckBlock: Module, GhostResidualBlock {
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let y = saved else { preconditionFailure("GhostBottleneckBlock.backward without a training-mode forward") }
+        guard let y = saved else { preconditionFailure("GhostResNetBottleneck.backward without a training-mode forward") }
         saved = nil
         let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
         return Elementwise.add(conv1.backward(conv2.backward(conv3.backward(g))), shortcut.backward(g))
