@@ -19,19 +19,31 @@ public struct ScanReport: Codable {
 
     enum CodingKeys: String, CodingKey {
         case model, checkpoint, sha256, architecture, images, threshold, layers
-        case gridLayer = "grid_layer", imageIndex = "image_index"
+        case gridLayer = "grid_layer"
+        case imageIndex = "image_index"
     }
 
-    public init(model: String, checkpoint: String, sha256: String, architecture: Architecture, images: Int, threshold: Float,
-                gridLayer: String, imageIndex: Int, layers: [LayerRedundancy]) {
-        self.model = model; self.checkpoint = checkpoint; self.sha256 = sha256; self.architecture = architecture
-        self.images = images; self.threshold = threshold; self.gridLayer = gridLayer; self.imageIndex = imageIndex; self.layers = layers
+    public init(
+        model: String, checkpoint: String, sha256: String, architecture: Architecture, images: Int, threshold: Float,
+        gridLayer: String, imageIndex: Int, layers: [LayerRedundancy]
+    ) {
+        self.model = model
+        self.checkpoint = checkpoint
+        self.sha256 = sha256
+        self.architecture = architecture
+        self.images = images
+        self.threshold = threshold
+        self.gridLayer = gridLayer
+        self.imageIndex = imageIndex
+        self.layers = layers
     }
 
     /// Reads a pairs.json written by `write(to:)`.
     public static func read(_ path: String) throws -> ScanReport {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file (run ghostkit scan first)")
+            throw GhostError.file(
+                path,
+                FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file (run ghostkit scan first)")
         }
         return try decode(data, path: path)
     }
@@ -41,10 +53,12 @@ public struct ScanReport: Codable {
 
     /// Decodes and validates the bytes of a pairs.json; `path` only names the source in errors.
     public static func decode(_ data: Data, path: String) throws -> ScanReport {
-        guard data.count <= maxBytes else { throw GhostError.file(path, "\(data.count) bytes is too large for a pairs.json") }
+        guard data.count <= maxBytes else {
+            throw GhostError.file(path, "\(data.count) bytes is too large for a pairs.json")
+        }
         let report: ScanReport
         do { report = try JSONDecoder().decode(ScanReport.self, from: data) } catch let e as GhostError {
-            throw GhostError.file(path, "architecture: " + e.message)   // only Architecture's decoder throws these
+            throw GhostError.file(path, "architecture: " + e.message)  // only Architecture's decoder throws these
         } catch {
             throw GhostError.file(path, "not a ghostkit pairs.json (\(Self.describe(error)))")
         }
@@ -56,7 +70,9 @@ public struct ScanReport: Codable {
     var problem: String? {
         guard images >= 0 else { return "images is \(images), not ≥ 0" }
         guard imageIndex >= 0 else { return "image_index is \(imageIndex), not ≥ 0" }
-        do { try architecture.validate() } catch let e as GhostError { return "architecture: " + e.message } catch { return "architecture: \(error)" }
+        do { try architecture.validate() } catch let e as GhostError { return "architecture: " + e.message } catch {
+            return "architecture: \(error)"
+        }
         for l in layers {
             let q = Self.quoted(l.layer)
             guard l.channels >= 0, l.channels <= 1 << 20 else { return "layer \(q) has \(l.channels) channels" }
@@ -101,10 +117,12 @@ public struct ScanReport: Codable {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try enc.encode(self), to: dir + "/pairs.json")
-        var csv = "layer,channels,fraction_with_partner,intrinsic_estimate,best_partner_median,best_partner_p90,top_pair_a,top_pair_b,top_pair_r,effective_rank\n"
+        var csv =
+            "layer,channels,fraction_with_partner,intrinsic_estimate,best_partner_median,best_partner_p90,top_pair_a,top_pair_b,top_pair_r,effective_rank\n"
         for l in layers {
             let t = l.topPairs.first
-            csv += "\(l.layer),\(l.channels),\(f4(l.fractionWithPartner)),\(l.intrinsicEstimate),\(f4(Double(l.bestPartnerQuantiles[3]))),"
+            csv +=
+                "\(l.layer),\(l.channels),\(f4(l.fractionWithPartner)),\(l.intrinsicEstimate),\(f4(Double(l.bestPartnerQuantiles[3]))),"
                 + "\(f4(Double(l.bestPartnerQuantiles[5]))),\(t.map { String($0.a) } ?? ""),\(t.map { String($0.b) } ?? ""),\(t.map { f4(Double($0.correlation)) } ?? ""),"
                 + "\(l.effectiveRank.map(f4) ?? "")\n"
         }
@@ -118,32 +136,45 @@ public struct ScanReport: Codable {
         var s = "layer        channels  with partner  eff. rank  intrinsic  median best r  top pair (r)\n"
         for l in layers {
             let t = l.topPairs.first.map { "\($0.a)~\($0.b) (\(f4(Double($0.correlation))))" } ?? "-"
-            s += l.layer.padding(toLength: 12, withPad: " ", startingAt: 0) + " " + String(format: "%8d  %11.1f%%  %9.1f  %9d  %13.3f  ", l.channels,
-                100 * l.fractionWithPartner, l.effectiveRank ?? .nan, l.intrinsicEstimate, l.bestPartnerQuantiles[3]) + t + "\n"
+            s +=
+                l.layer.padding(toLength: 12, withPad: " ", startingAt: 0) + " "
+                + String(
+                    format: "%8d  %11.1f%%  %9.1f  %9d  %13.3f  ", l.channels,
+                    100 * l.fractionWithPartner, l.effectiveRank ?? .nan, l.intrinsicEstimate, l.bestPartnerQuantiles[3]
+                ) + t + "\n"
         }
         return s
     }
 
     func markdown() -> String {
         var md = "# Redundancy scan: \(model)\n\n"
-        md += "Checkpoint `\(checkpoint)` (sha256 `\(sha256.prefix(16))…`), \(architecture.displayName), \(images) Fashion-MNIST test images.\n\n"
-        md += "Similarity is the Pearson correlation r of two channels over every pixel of every image (maps mean-centred; "
-        md += "the MSE between the two standardised maps is 2·(1 − r)). A channel *has a ghost partner* when some other channel of the "
-        md += "same layer reaches r ≥ \(f2(Double(threshold))). *Intrinsic estimate*: channels kept by a greedy cover at that threshold — "
+        md +=
+            "Checkpoint `\(checkpoint)` (sha256 `\(sha256.prefix(16))…`), \(architecture.displayName), \(images) Fashion-MNIST test images.\n\n"
+        md +=
+            "Similarity is the Pearson correlation r of two channels over every pixel of every image (maps mean-centred; "
+        md +=
+            "the MSE between the two standardised maps is 2·(1 − r)). A channel *has a ghost partner* when some other channel of the "
+        md +=
+            "same layer reaches r ≥ \(f2(Double(threshold))). *Intrinsic estimate*: channels kept by a greedy cover at that threshold — "
         md += "every other channel has a kept partner above it. "
         md += "*Effective rank*: exp of the entropy of the normalised eigenvalues of the layer's channel covariance "
         md += "(Roy & Vetterli 2007) — how many channels' worth of independent directions the maps span.\n\n"
-        md += "| layer | channels | with partner | effective rank | intrinsic estimate | best-partner r: median | p90 | max "
+        md +=
+            "| layer | channels | with partner | effective rank | intrinsic estimate | best-partner r: median | p90 | max "
             + "| top pairs (r) |\n|---|---|---|---|---|---|---|---|---|\n"
         for l in layers {
-            let pairs = l.topPairs.prefix(3).map { "\($0.a)~\($0.b) (\(f2(Double($0.correlation))))" }.joined(separator: ", ")
-            md += "| \(l.layer) | \(l.channels) | \(String(format: "%.1f %%", 100 * l.fractionWithPartner)) | "
+            let pairs = l.topPairs.prefix(3).map { "\($0.a)~\($0.b) (\(f2(Double($0.correlation))))" }.joined(
+                separator: ", ")
+            md +=
+                "| \(l.layer) | \(l.channels) | \(String(format: "%.1f %%", 100 * l.fractionWithPartner)) | "
                 + "\(l.effectiveRank.map { String(format: "%.1f", $0) } ?? "–") | \(l.intrinsicEstimate) | "
                 + "\(f2(Double(l.bestPartnerQuantiles[3]))) | \(f2(Double(l.bestPartnerQuantiles[5]))) | \(f2(Double(l.bestPartnerQuantiles[6]))) | \(pairs) |\n"
         }
         md += "\n![redundancy per layer](redundancy.png)\n\n## Figure 1 analogue\n\n"
-        md += "Feature maps of `\(gridLayer)` for test image \(imageIndex); the three most similar disjoint pairs of that layer are boxed "
-        md += "in red, green and blue, as in GhostNet's Figure 1 (where the pairs were picked by eye).\n\n![figure 1](figure1.png)\n\n"
+        md +=
+            "Feature maps of `\(gridLayer)` for test image \(imageIndex); the three most similar disjoint pairs of that layer are boxed "
+        md +=
+            "in red, green and blue, as in GhostNet's Figure 1 (where the pairs were picked by eye).\n\n![figure 1](figure1.png)\n\n"
         md += "Close-ups: ![red](pair-red.png) ![green](pair-green.png) ![blue](pair-blue.png)\n"
         return md
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GhostTensor
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,7 +76,8 @@ public struct SafetensorsFile {
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << (8 * UInt64(i)) }
         guard n <= UInt64(Self.maxHeaderBytes) else {
-            throw fail("header length \(n) exceeds the \(Self.maxHeaderBytes / 1_000_000) MB limit (not a safetensors file?)")
+            throw fail(
+                "header length \(n) exceeds the \(Self.maxHeaderBytes / 1_000_000) MB limit (not a safetensors file?)")
         }
         let headerLength = Int(n)
         guard headerLength <= size - 8 else {
@@ -114,14 +116,19 @@ public struct SafetensorsFile {
             func field(_ key: String) -> JSON? { fields.first(where: { $0.key == key })?.value }
 
             guard let dtypeValue = field("dtype") else { throw fail("tensor \(q) has no dtype") }
-            guard case .string(let dtypeName) = dtypeValue else { throw fail("tensor \(q): dtype is \(dtypeValue.kind), not a string") }
+            guard case .string(let dtypeName) = dtypeValue else {
+                throw fail("tensor \(q): dtype is \(dtypeValue.kind), not a string")
+            }
             guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
-                throw fail("tensor \(q) has unsupported dtype \(Self.quoted(dtypeName)) (known: "
-                            + SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                throw fail(
+                    "tensor \(q) has unsupported dtype \(Self.quoted(dtypeName)) (known: "
+                        + SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", ") + ")")
             }
 
             guard let shapeValue = field("shape") else { throw fail("tensor \(q) has no shape") }
-            guard case .array(let dims) = shapeValue else { throw fail("tensor \(q): shape is \(shapeValue.kind), not a list") }
+            guard case .array(let dims) = shapeValue else {
+                throw fail("tensor \(q): shape is \(shapeValue.kind), not a list")
+            }
             var shape: [Int] = []
             shape.reserveCapacity(dims.count)
             for d in dims {
@@ -134,36 +141,48 @@ public struct SafetensorsFile {
             if !shape.contains(0) {
                 for v in shape {
                     let (p, overflow) = elements.multipliedReportingOverflow(by: v)
-                    guard !overflow else { throw fail("tensor \(q): shape \(Self.describe(shape)) has more elements than can be counted") }
+                    guard !overflow else {
+                        throw fail("tensor \(q): shape \(Self.describe(shape)) has more elements than can be counted")
+                    }
                     elements = p
                 }
             } else {
                 elements = 0
             }
             let (byteCount, overflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
-            guard !overflow else { throw fail("tensor \(q): shape \(Self.describe(shape)) of \(dtypeName) has more bytes than can be counted") }
+            guard !overflow else {
+                throw fail(
+                    "tensor \(q): shape \(Self.describe(shape)) of \(dtypeName) has more bytes than can be counted")
+            }
 
             guard let offsetsValue = field("data_offsets") else { throw fail("tensor \(q) has no data_offsets") }
             guard case .array(let offsets) = offsetsValue, offsets.count == 2,
-                  case .int(let begin) = offsets[0], case .int(let end) = offsets[1], begin >= 0, end >= 0 else {
-                throw fail("tensor \(q): data_offsets is \(offsetsValue.brief), not two non-negative integers [begin, end]")
+                case .int(let begin) = offsets[0], case .int(let end) = offsets[1], begin >= 0, end >= 0
+            else {
+                throw fail(
+                    "tensor \(q): data_offsets is \(offsetsValue.brief), not two non-negative integers [begin, end]")
             }
             guard end >= begin else { throw fail("tensor \(q): data_offsets [\(begin), \(end)] end before they begin") }
             guard end - begin == byteCount else {
-                throw fail("tensor \(q): shape \(Self.describe(shape)) of \(dtypeName) needs \(byteCount) bytes but data_offsets [\(begin), \(end)] hold \(end - begin)")
+                throw fail(
+                    "tensor \(q): shape \(Self.describe(shape)) of \(dtypeName) needs \(byteCount) bytes but data_offsets [\(begin), \(end)] hold \(end - begin)"
+                )
             }
             entries[name] = Entry(dtype: dtype, shape: shape, begin: begin, end: end)
         }
 
         if let last = entries.max(by: { ($0.value.end, $1.key) < ($1.value.end, $0.key) }), last.value.end > dataBytes {
-            throw fail("header claims \(last.value.end) bytes of tensor data but the file has only \(dataBytes) after the header"
-                        + " (tensor \(Self.quoted(last.key)) ends at \(last.value.end))")
+            throw fail(
+                "header claims \(last.value.end) bytes of tensor data but the file has only \(dataBytes) after the header"
+                    + " (tensor \(Self.quoted(last.key)) ends at \(last.value.end))")
         }
         let ordered = entries.sorted { ($0.value.begin, $0.value.end, $0.key) < ($1.value.begin, $1.value.end, $1.key) }
         var previous: (name: String, entry: Entry)?
         for (name, e) in ordered where e.end > e.begin {
             if let p = previous, e.begin < p.entry.end {
-                throw fail("tensors \(Self.quoted(p.name)) [\(p.entry.begin), \(p.entry.end)) and \(Self.quoted(name)) [\(e.begin), \(e.end)) overlap")
+                throw fail(
+                    "tensors \(Self.quoted(p.name)) [\(p.entry.begin), \(p.entry.end)) and \(Self.quoted(name)) [\(e.begin), \(e.end)) overlap"
+                )
             }
             previous = (name, e)
         }
@@ -179,7 +198,9 @@ public struct SafetensorsFile {
 
     /// A tensor converted to Float32 (F16 and BF16 exactly; F64 and 64-bit integers rounded to nearest).
     public func tensor(_ name: String) throws -> Tensor {
-        guard let e = entries[name], let base = bytes.base else { throw GhostError.file(path, "no tensor named \(Self.quoted(name))") }
+        guard let e = entries[name], let base = bytes.base else {
+            throw GhostError.file(path, "no tensor named \(Self.quoted(name))")
+        }
         let t = Tensor(uninitialized: e.shape)
         let n = t.count
         let out = t.pointer
@@ -189,26 +210,40 @@ public struct SafetensorsFile {
             #if _endian(little)
             if n > 0 { memcpy(out, src, n * 4) }
             #else
-            for i in 0..<n { out[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            for i in 0..<n {
+                out[i] = Float(
+                    bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            }
             #endif
         case .F16:
             for i in 0..<n {
-                out[i] = Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                out[i] = Float(
+                    Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                )
             }
         case .BF16:
             for i in 0..<n {
-                out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                out[i] = Float(
+                    bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                        << 16)
             }
         case .F64:
             for i in 0..<n {
-                out[i] = Float(Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                out[i] = Float(
+                    Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
             }
         case .I64:
-            for i in 0..<n { out[i] = Float(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
+            for i in 0..<n {
+                out[i] = Float(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+            }
         case .I32:
-            for i in 0..<n { out[i] = Float(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
+            for i in 0..<n {
+                out[i] = Float(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+            }
         case .I16:
-            for i in 0..<n { out[i] = Float(Int16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) }
+            for i in 0..<n {
+                out[i] = Float(Int16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)))
+            }
         case .I8:
             for i in 0..<n { out[i] = Float(src.load(fromByteOffset: i, as: Int8.self)) }
         case .U8:
@@ -225,32 +260,44 @@ public struct SafetensorsFile {
     /// Writes tensors (header keys and data in the given order, "__metadata__" first) atomically via `AtomicFile`.
     /// F16 and BF16 round to nearest even (F16 overflows to ±inf and keeps subnormals); integer dtypes round
     /// the Float32 values to nearest, and a value outside the dtype's range is an error. Duplicate names are an error.
-    public static func write(path: String, tensors: [(name: String, tensor: Tensor, dtype: SafetensorsDType)],
-                             metadata: [String: String]) throws {
+    public static func write(
+        path: String, tensors: [(name: String, tensor: Tensor, dtype: SafetensorsDType)],
+        metadata: [String: String]
+    ) throws {
         var seen = Set<String>()
         var header = "{"
         if !metadata.isEmpty {
-            header += "\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }
+            header +=
+                "\"__metadata__\":{"
+                + metadata.sorted { $0.key < $1.key }
                 .map { jsonString($0.key) + ":" + jsonString($0.value) }.joined(separator: ",") + "}"
         }
         var offset = 0
         for t in tensors {
-            guard t.name != "__metadata__" else { throw GhostError.file(path, "\"__metadata__\" cannot be a tensor name") }
-            guard seen.insert(t.name).inserted else { throw GhostError.file(path, "duplicate tensor name \(quoted(t.name))") }
+            guard t.name != "__metadata__" else {
+                throw GhostError.file(path, "\"__metadata__\" cannot be a tensor name")
+            }
+            guard seen.insert(t.name).inserted else {
+                throw GhostError.file(path, "duplicate tensor name \(quoted(t.name))")
+            }
             if t.dtype.isInteger, let problem = integerRangeProblem(t.tensor, t.dtype) {
                 throw GhostError.file(path, "tensor \(quoted(t.name)): \(problem)")
             }
             let byteCount = t.tensor.count * t.dtype.byteSize
             if header.utf8.count > 1 { header += "," }
-            header += jsonString(t.name) + ":{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":["
-                + t.tensor.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(offset + byteCount)]}"
+            header +=
+                jsonString(t.name) + ":{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":["
+                + t.tensor.shape.map(String.init).joined(separator: ",")
+                + "],\"data_offsets\":[\(offset),\(offset + byteCount)]}"
             offset += byteCount
         }
         header += "}"
         var headerBytes = Array(header.utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
         guard headerBytes.count <= maxHeaderBytes else {
-            throw GhostError.file(path, "cannot write: header of \(headerBytes.count) bytes exceeds the \(maxHeaderBytes / 1_000_000) MB limit")
+            throw GhostError.file(
+                path,
+                "cannot write: header of \(headerBytes.count) bytes exceeds the \(maxHeaderBytes / 1_000_000) MB limit")
         }
         try AtomicFile.write(to: path) { out in
             var prefix = [UInt8](repeating: 0, count: 8)
@@ -281,15 +328,36 @@ public struct SafetensorsFile {
     }
 
     /// Little-endian encoding of `count` floats as `dtype` (integer values already range-checked).
-    static func encode(_ src: UnsafePointer<Float>, count n: Int, as dtype: SafetensorsDType, into dst: UnsafeMutableRawPointer) {
+    static func encode(
+        _ src: UnsafePointer<Float>, count n: Int, as dtype: SafetensorsDType, into dst: UnsafeMutableRawPointer
+    ) {
         switch dtype {
-        case .F32: for i in 0..<n { dst.storeBytes(of: src[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
-        case .F16: for i in 0..<n { dst.storeBytes(of: Float16(src[i]).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
-        case .BF16: for i in 0..<n { dst.storeBytes(of: bfloat16Bits(src[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
-        case .F64: for i in 0..<n { dst.storeBytes(of: Double(src[i]).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
-        case .I64: for i in 0..<n { dst.storeBytes(of: Int64(src[i].rounded()).littleEndian, toByteOffset: 8 * i, as: Int64.self) }
-        case .I32: for i in 0..<n { dst.storeBytes(of: Int32(src[i].rounded()).littleEndian, toByteOffset: 4 * i, as: Int32.self) }
-        case .I16: for i in 0..<n { dst.storeBytes(of: Int16(src[i].rounded()).littleEndian, toByteOffset: 2 * i, as: Int16.self) }
+        case .F32:
+            for i in 0..<n { dst.storeBytes(of: src[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+        case .F16:
+            for i in 0..<n {
+                dst.storeBytes(of: Float16(src[i]).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            }
+        case .BF16:
+            for i in 0..<n {
+                dst.storeBytes(of: bfloat16Bits(src[i]).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+            }
+        case .F64:
+            for i in 0..<n {
+                dst.storeBytes(of: Double(src[i]).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
+            }
+        case .I64:
+            for i in 0..<n {
+                dst.storeBytes(of: Int64(src[i].rounded()).littleEndian, toByteOffset: 8 * i, as: Int64.self)
+            }
+        case .I32:
+            for i in 0..<n {
+                dst.storeBytes(of: Int32(src[i].rounded()).littleEndian, toByteOffset: 4 * i, as: Int32.self)
+            }
+        case .I16:
+            for i in 0..<n {
+                dst.storeBytes(of: Int16(src[i].rounded()).littleEndian, toByteOffset: 2 * i, as: Int16.self)
+            }
         case .I8: for i in 0..<n { dst.storeBytes(of: Int8(src[i].rounded()), toByteOffset: i, as: Int8.self) }
         case .U8, .BOOL: for i in 0..<n { dst.storeBytes(of: UInt8(src[i].rounded()), toByteOffset: i, as: UInt8.self) }
         }
@@ -353,7 +421,8 @@ extension SafetensorsFile {
 
     /// A shape for an error message, long ones shortened.
     static func describe(_ shape: [Int]) -> String {
-        shape.count <= 8 ? "\(shape)" : "[" + shape.prefix(8).map(String.init).joined(separator: ", ") + ", … (\(shape.count) dims)]"
+        shape.count <= 8
+            ? "\(shape)" : "[" + shape.prefix(8).map(String.init).joined(separator: ", ") + ", … (\(shape.count) dims)]"
     }
 
     // MARK: - File bytes
@@ -373,8 +442,12 @@ extension SafetensorsFile {
             }
             defer { close(fd) }
             var st = stat()
-            guard fstat(fd, &st) == 0 else { throw GhostError.file(path, "cannot read: \(String(cString: strerror(errno)))") }
-            if (st.st_mode & S_IFMT) == S_IFDIR { throw GhostError.file(path, "is a directory, not a safetensors file") }
+            guard fstat(fd, &st) == 0 else {
+                throw GhostError.file(path, "cannot read: \(String(cString: strerror(errno)))")
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                throw GhostError.file(path, "is a directory, not a safetensors file")
+            }
             guard (st.st_mode & S_IFMT) == S_IFREG else { throw GhostError.file(path, "not a regular file") }
             count = Int(st.st_size)
             mapped = count > 0

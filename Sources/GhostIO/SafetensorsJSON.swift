@@ -1,5 +1,6 @@
 import Foundation
 import GhostTensor
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,7 +40,8 @@ extension SafetensorsFile {
             case .int(let v): return "\(v)"
             case .number(let s): return s.count <= 40 ? s : String(s.prefix(37)) + "…"
             case .string(let s): return "the string \(SafetensorsFile.quoted(s))"
-            case .array(let a) where a.count <= 4 && a.allSatisfy({ if case .int = $0 { return true } else { return false } }):
+            case .array(let a)
+            where a.count <= 4 && a.allSatisfy({ if case .int = $0 { return true } else { return false } }):
                 return "[" + a.map(\.brief).joined(separator: ", ") + "]"
             default: return kind
             }
@@ -85,9 +87,15 @@ extension SafetensorsFile {
             case UInt8(ascii: "{"): return try object()
             case UInt8(ascii: "["): return try array()
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
             default: throw fail("unexpected \(describeByte())")
             }
@@ -95,7 +103,9 @@ extension SafetensorsFile {
 
         private mutating func literal(_ word: StaticString) throws {
             let n = word.utf8CodeUnitCount
-            guard p.count - i >= n, memcmp(p.baseAddress! + i, word.utf8Start, n) == 0 else { throw fail("unexpected \(describeByte())") }
+            guard p.count - i >= n, memcmp(p.baseAddress! + i, word.utf8Start, n) == 0 else {
+                throw fail("unexpected \(describeByte())")
+            }
             i += n
         }
 
@@ -111,24 +121,38 @@ extension SafetensorsFile {
             var keys = Set<String>()
             skipSpace()
             if i < p.count, p[i] == UInt8(ascii: "}") {
-                i += 1; depth -= 1
+                i += 1
+                depth -= 1
                 return .object(members)
             }
             while true {
                 skipSpace()
-                guard i < p.count, p[i] == UInt8(ascii: "\"") else { throw fail("expected a string key, found \(describeByte())") }
+                guard i < p.count, p[i] == UInt8(ascii: "\"") else {
+                    throw fail("expected a string key, found \(describeByte())")
+                }
                 let keyStart = i
                 let key = try string()
-                guard keys.insert(key).inserted else { i = keyStart; throw fail("duplicate key \(SafetensorsFile.quoted(key))") }
+                guard keys.insert(key).inserted else {
+                    i = keyStart
+                    throw fail("duplicate key \(SafetensorsFile.quoted(key))")
+                }
                 skipSpace()
-                guard i < p.count, p[i] == UInt8(ascii: ":") else { throw fail("expected ':', found \(describeByte())") }
+                guard i < p.count, p[i] == UInt8(ascii: ":") else {
+                    throw fail("expected ':', found \(describeByte())")
+                }
                 i += 1
                 skipSpace()
                 members.append((key, try value()))
                 skipSpace()
                 guard i < p.count else { throw fail("unexpected end inside an object") }
-                if p[i] == UInt8(ascii: ",") { i += 1; continue }
-                if p[i] == UInt8(ascii: "}") { i += 1; break }
+                if p[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if p[i] == UInt8(ascii: "}") {
+                    i += 1
+                    break
+                }
                 throw fail("expected ',' or '}', found \(describeByte())")
             }
             depth -= 1
@@ -141,7 +165,8 @@ extension SafetensorsFile {
             var items: [JSON] = []
             skipSpace()
             if i < p.count, p[i] == UInt8(ascii: "]") {
-                i += 1; depth -= 1
+                i += 1
+                depth -= 1
                 return .array(items)
             }
             while true {
@@ -149,8 +174,14 @@ extension SafetensorsFile {
                 items.append(try value())
                 skipSpace()
                 guard i < p.count else { throw fail("unexpected end inside a list") }
-                if p[i] == UInt8(ascii: ",") { i += 1; continue }
-                if p[i] == UInt8(ascii: "]") { i += 1; break }
+                if p[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if p[i] == UInt8(ascii: "]") {
+                    i += 1
+                    break
+                }
                 throw fail("expected ',' or ']', found \(describeByte())")
             }
             depth -= 1
@@ -179,19 +210,25 @@ extension SafetensorsFile {
             if i < p.count, p[i] == UInt8(ascii: ".") {
                 exact = false
                 i += 1
-                guard i < p.count, isDigit(p[i]) else { throw fail("expected a digit after '.', found \(describeByte())") }
+                guard i < p.count, isDigit(p[i]) else {
+                    throw fail("expected a digit after '.', found \(describeByte())")
+                }
                 while i < p.count, isDigit(p[i]) { i += 1 }
             }
             if i < p.count, p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E") {
                 exact = false
                 i += 1
                 if i < p.count, p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-") { i += 1 }
-                guard i < p.count, isDigit(p[i]) else { throw fail("expected an exponent digit, found \(describeByte())") }
+                guard i < p.count, isDigit(p[i]) else {
+                    throw fail("expected an exponent digit, found \(describeByte())")
+                }
                 while i < p.count, isDigit(p[i]) { i += 1 }
             }
             if exact { return .int(value) }
             let textEnd = min(i, start + 64)  // keep only a prefix of absurdly long numbers
-            return .number(String(decoding: UnsafeBufferPointer(rebasing: p[start..<textEnd]), as: UTF8.self) + (textEnd < i ? "…" : ""))
+            return .number(
+                String(decoding: UnsafeBufferPointer(rebasing: p[start..<textEnd]), as: UTF8.self)
+                    + (textEnd < i ? "…" : ""))
         }
 
         @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
@@ -220,7 +257,11 @@ extension SafetensorsFile {
                     return String(decoding: buf, as: UTF8.self)
                 }
                 if b < 0x20 { throw fail("control character 0x\(String(b, radix: 16)) inside a string") }
-                if b != UInt8(ascii: "\\") { buf.append(b); i += 1; continue }
+                if b != UInt8(ascii: "\\") {
+                    buf.append(b)
+                    i += 1
+                    continue
+                }
                 i += 1
                 guard i < p.count else { break }
                 let e = p[i]

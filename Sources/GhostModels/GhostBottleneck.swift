@@ -23,28 +23,39 @@ public final class GhostBottleneck: Module {
     public let shortcut: Sequential?
     public let stride: Int
 
-    public init(inChannels: Int, midChannels: Int, outChannels: Int, kernel: Int, stride: Int, attention: Attention,
-                rng: inout SplitMix64) {
+    public init(
+        inChannels: Int, midChannels: Int, outChannels: Int, kernel: Int, stride: Int, attention: Attention,
+        rng: inout SplitMix64
+    ) {
         precondition(stride == 1 || stride == 2, "Ghost bottleneck stride must be 1 or 2")
         self.stride = stride
-        ghost1 = GhostModule(inChannels, midChannels, kernel: 1, ratio: 2, dwKernel: 3, relu: true, storesOutputIndex: false, rng: &rng)
+        ghost1 = GhostModule(
+            inChannels, midChannels, kernel: 1, ratio: 2, dwKernel: 3, relu: true, storesOutputIndex: false, rng: &rng)
         if stride > 1 {
-            convDW = Conv2D(midChannels, midChannels, kernel: kernel, stride: stride, padding: (kernel - 1) / 2, groups: midChannels, rng: &rng)
+            convDW = Conv2D(
+                midChannels, midChannels, kernel: kernel, stride: stride, padding: (kernel - 1) / 2,
+                groups: midChannels, rng: &rng)
             bnDW = BatchNorm2D(midChannels)
         } else {
-            convDW = nil; bnDW = nil
+            convDW = nil
+            bnDW = nil
         }
         switch attention {
         case .none: self.attention = nil
-        case let .se(ratio, gate): self.attention = SqueezeExcite(channels: midChannels, ratio: ratio, gate: gate, rng: &rng)
+        case .se(let ratio, let gate):
+            self.attention = SqueezeExcite(channels: midChannels, ratio: ratio, gate: gate, rng: &rng)
         case .eca: self.attention = ECA(channels: midChannels, rng: &rng)
         }
-        ghost2 = GhostModule(midChannels, outChannels, kernel: 1, ratio: 2, dwKernel: 3, relu: false, storesOutputIndex: false, rng: &rng)
+        ghost2 = GhostModule(
+            midChannels, outChannels, kernel: 1, ratio: 2, dwKernel: 3, relu: false, storesOutputIndex: false, rng: &rng
+        )
         if inChannels == outChannels && stride == 1 {
             shortcut = nil
         } else {
             shortcut = Sequential([
-                Conv2D(inChannels, inChannels, kernel: kernel, stride: stride, padding: (kernel - 1) / 2, groups: inChannels, rng: &rng),
+                Conv2D(
+                    inChannels, inChannels, kernel: kernel, stride: stride, padding: (kernel - 1) / 2,
+                    groups: inChannels, rng: &rng),
                 BatchNorm2D(inChannels),
                 Conv2D(inChannels, outChannels, kernel: 1, rng: &rng),
                 BatchNorm2D(outChannels),
@@ -66,7 +77,8 @@ public final class GhostBottleneck: Module {
     /// The shortcut's output (conv + BN fused in eval mode).
     private func shortcutPath(_ x: Tensor) -> Tensor {
         guard let s = shortcut, let dw = s.layers[0] as? Conv2D, let bn0 = s.layers[1] as? BatchNorm2D,
-              let pw = s.layers[2] as? Conv2D, let bn1 = s.layers[3] as? BatchNorm2D else { return x }
+            let pw = s.layers[2] as? Conv2D, let bn1 = s.layers[3] as? BatchNorm2D
+        else { return x }
         return convBN(pw, bn1, convBN(dw, bn0, x, relu: false), relu: false)
     }
 

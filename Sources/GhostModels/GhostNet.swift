@@ -15,7 +15,13 @@ public final class GhostNet: ImageClassifier {
         public let kernel, expansion, out: Int
         public let se: Bool
         public let stride: Int
-        init(_ k: Int, _ exp: Int, _ out: Int, _ se: Bool, _ s: Int) { kernel = k; expansion = exp; self.out = out; self.se = se; stride = s }
+        init(_ k: Int, _ exp: Int, _ out: Int, _ se: Bool, _ s: Int) {
+            kernel = k
+            expansion = exp
+            self.out = out
+            self.se = se
+            stride = s
+        }
     }
 
     /// The paper's Table 1 (the official `cfgs`), one array per stage (`blocks.0` … `blocks.8`).
@@ -26,8 +32,10 @@ public final class GhostNet: ImageClassifier {
         [Row(5, 72, 40, true, 2)],
         [Row(5, 120, 40, true, 1)],
         [Row(3, 240, 80, false, 2)],
-        [Row(3, 200, 80, false, 1), Row(3, 184, 80, false, 1), Row(3, 184, 80, false, 1), Row(3, 480, 112, true, 1),
-         Row(3, 672, 112, true, 1)],
+        [
+            Row(3, 200, 80, false, 1), Row(3, 184, 80, false, 1), Row(3, 184, 80, false, 1), Row(3, 480, 112, true, 1),
+            Row(3, 672, 112, true, 1),
+        ],
         [Row(5, 672, 160, true, 2)],
         [Row(5, 960, 160, false, 1), Row(5, 960, 160, true, 1), Row(5, 960, 160, false, 1), Row(5, 960, 160, true, 1)],
     ]
@@ -47,8 +55,10 @@ public final class GhostNet: ImageClassifier {
     public let act2: Activation
     public let classifier: Linear
 
-    public init(width: Double = 1, smallImages: Bool = false, inChannels: Int = 3, numClasses: Int = 1000,
-                activation: Activation.Kind = .relu, attention: Attention = .officialSE, seed: UInt64 = 0) {
+    public init(
+        width: Double = 1, smallImages: Bool = false, inChannels: Int = 3, numClasses: Int = 1000,
+        activation: Activation.Kind = .relu, attention: Attention = .officialSE, seed: UInt64 = 0
+    ) {
         precondition(width > 0, "GhostNet width multiplier must be > 0")
         var rng = SplitMix64(seed: seed)
         let scaled = { (c: Int) in makeDivisible(Double(c) * width, 4) }
@@ -57,11 +67,13 @@ public final class GhostNet: ImageClassifier {
         bn1 = BatchNorm2D(c)
         act1 = Activation(activation)
         stages = Self.table.map { rows in
-            Sequential(rows.map { row in
-                defer { c = scaled(row.out) }
-                return GhostBottleneck(inChannels: c, midChannels: scaled(row.expansion), outChannels: scaled(row.out),
-                                       kernel: row.kernel, stride: row.stride, attention: row.se ? attention : .none, rng: &rng)
-            })
+            Sequential(
+                rows.map { row in
+                    defer { c = scaled(row.out) }
+                    return GhostBottleneck(
+                        inChannels: c, midChannels: scaled(row.expansion), outChannels: scaled(row.out),
+                        kernel: row.kernel, stride: row.stride, attention: row.se ? attention : .none, rng: &rng)
+                })
         }
         lastConv = ConvBnAct(c, scaled(Self.finalWidth), kernel: 1, activation: activation, rng: &rng)
         blocks = Sequential(stages + [Sequential([lastConv])])
@@ -72,8 +84,11 @@ public final class GhostNet: ImageClassifier {
     }
 
     public override var children: [(String, Module)] {
-        [("conv_stem", convStem), ("bn1", bn1), ("act1", act1), ("blocks", blocks), ("conv_head", convHead), ("act2", act2),
-         ("classifier", classifier)]
+        [
+            ("conv_stem", convStem), ("bn1", bn1), ("act1", act1), ("blocks", blocks), ("conv_head", convHead),
+            ("act2", act2),
+            ("classifier", classifier),
+        ]
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
@@ -120,5 +135,7 @@ public final class GhostNet: ImageClassifier {
 
     public override var headNames: [String] { ["pool", "conv_head", "classifier"] }
 
-    public override var layerNames: [String] { ["stem"] + blockNames + ["blocks.9", "pool", "conv_head", "classifier"] }
+    public override var layerNames: [String] {
+        ["stem"] + blockNames + ["blocks.9", "pool", "conv_head", "classifier"]
+    }
 }

@@ -8,13 +8,18 @@ public final class GhostResNetBasicBlock: Module, GhostResidualBlock {
     public let shortcut: ShortcutPath
 
     /// `name` ("layer2.0") looks up per-conv ratios in `g`.
-    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, name: String = "",
-                rng: inout SplitMix64) {
+    public init(
+        inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, name: String = "",
+        rng: inout SplitMix64
+    ) {
         let (r1, r2) = (g.ratio(conv: name + ".conv1"), g.ratio(conv: name + ".conv2"))
-        conv1 = GhostModule(inChannels, planes, kernel: 3, stride: stride, padding: 1, ratio: r1.s, dwKernel: r1.d, relu: true, rng: &rng)
+        conv1 = GhostModule(
+            inChannels, planes, kernel: 3, stride: stride, padding: 1, ratio: r1.s, dwKernel: r1.d, relu: true,
+            rng: &rng)
         conv2 = GhostModule(planes, planes, kernel: 3, padding: 1, ratio: r2.s, dwKernel: r2.d, relu: false, rng: &rng)
-        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes, stride: stride, style: style, ghost: g,
-                                ratio: g.ratio(conv: name + ".downsample"), rng: &rng)
+        shortcut = ShortcutPath(
+            inChannels: inChannels, outChannels: planes, stride: stride, style: style, ghost: g,
+            ratio: g.ratio(conv: name + ".downsample"), rng: &rng)
     }
 
     public override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2)] + shortcut.children }
@@ -33,7 +38,9 @@ public final class GhostResNetBasicBlock: Module, GhostResidualBlock {
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let y = saved else { preconditionFailure("GhostResNetBasicBlock.backward without a training-mode forward") }
+        guard let y = saved else {
+            preconditionFailure("GhostResNetBasicBlock.backward without a training-mode forward")
+        }
         saved = nil
         let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
         return Elementwise.add(conv1.backward(conv2.backward(g)), shortcut.backward(g))
@@ -52,21 +59,30 @@ public final class GhostResNetBottleneck: Module, GhostResidualBlock {
     public let shortcut: ShortcutPath
 
     /// `name` ("layer2.0") looks up per-conv ratios in `g`.
-    public init(inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, name: String = "",
-                rng: inout SplitMix64) {
+    public init(
+        inChannels: Int, planes: Int, stride: Int, shortcut style: Shortcut, ghost g: GhostSettings, name: String = "",
+        rng: inout SplitMix64
+    ) {
         let r = ["conv1", "conv2", "conv3"].map { g.ratio(conv: name + "." + $0) }
         conv1 = GhostModule(inChannels, planes, kernel: 1, ratio: r[0].s, dwKernel: r[0].d, relu: true, rng: &rng)
-        conv2 = GhostModule(planes, planes, kernel: 3, stride: stride, padding: 1, ratio: r[1].s, dwKernel: r[1].d, relu: true, rng: &rng)
-        conv3 = GhostModule(planes, planes * Bottleneck.expansion, kernel: 1, ratio: r[2].s, dwKernel: r[2].d, relu: false, rng: &rng)
-        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes * Bottleneck.expansion, stride: stride, style: style,
-                                ghost: g, ratio: g.ratio(conv: name + ".downsample"), rng: &rng)
+        conv2 = GhostModule(
+            planes, planes, kernel: 3, stride: stride, padding: 1, ratio: r[1].s, dwKernel: r[1].d, relu: true,
+            rng: &rng)
+        conv3 = GhostModule(
+            planes, planes * Bottleneck.expansion, kernel: 1, ratio: r[2].s, dwKernel: r[2].d, relu: false, rng: &rng)
+        shortcut = ShortcutPath(
+            inChannels: inChannels, outChannels: planes * Bottleneck.expansion, stride: stride, style: style,
+            ghost: g, ratio: g.ratio(conv: name + ".downsample"), rng: &rng)
     }
 
-    public override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)] + shortcut.children }
+    public override var children: [(String, Module)] {
+        [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)] + shortcut.children
+    }
 
     /// The Ghost modules by the name of the conv each replaces ("downsample": the projection).
     public var ghostUnits: [(name: String, module: GhostModule)] {
-        [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)] + (shortcut.ghostProjection.map { [("downsample", $0)] } ?? [])
+        [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)]
+            + (shortcut.ghostProjection.map { [("downsample", $0)] } ?? [])
     }
 
     private var saved: Tensor?
@@ -78,7 +94,9 @@ public final class GhostResNetBottleneck: Module, GhostResidualBlock {
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let y = saved else { preconditionFailure("GhostResNetBottleneck.backward without a training-mode forward") }
+        guard let y = saved else {
+            preconditionFailure("GhostResNetBottleneck.backward without a training-mode forward")
+        }
         saved = nil
         let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
         return Elementwise.add(conv1.backward(conv2.backward(conv3.backward(g))), shortcut.backward(g))

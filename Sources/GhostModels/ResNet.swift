@@ -18,11 +18,15 @@ public final class ResNet: ImageClassifier {
     // `observeInsideBlocks` also the conv, BN and ReLU outputs inside every block ("layer1.0.conv1", …; those
     // blocks then run unfused, about twice as slow).
 
-    public init(bottleneck: Bool, blocks: [Int], widths: [Int], stemWidth: Int, stemKernel: Int, stemStride: Int,
-                stemBias: Bool = false, maxPool: Bool, inChannels: Int, numClasses: Int, shortcut: Shortcut, ghost: GhostSettings? = nil, seed: UInt64 = 0) {
+    public init(
+        bottleneck: Bool, blocks: [Int], widths: [Int], stemWidth: Int, stemKernel: Int, stemStride: Int,
+        stemBias: Bool = false, maxPool: Bool, inChannels: Int, numClasses: Int, shortcut: Shortcut,
+        ghost: GhostSettings? = nil, seed: UInt64 = 0
+    ) {
         var rng = SplitMix64(seed: seed)
-        conv1 = Conv2D(inChannels, stemWidth, kernel: stemKernel, stride: stemStride, padding: stemKernel / 2,
-                       bias: stemBias, rng: &rng)
+        conv1 = Conv2D(
+            inChannels, stemWidth, kernel: stemKernel, stride: stemStride, padding: stemKernel / 2,
+            bias: stemBias, rng: &rng)
         bn1 = BatchNorm2D(stemWidth)
         maxpool = maxPool ? MaxPool2D(kernel: 3, stride: 2, padding: 1) : nil
         var inC = stemWidth
@@ -32,17 +36,22 @@ public final class ResNet: ImageClassifier {
             for b in 0..<count {
                 let stride = (b == 0 && i > 0) ? 2 : 1
                 if let g = ghost, g.converts(block: "layer\(i + 1).\(b)") {
-                    layer.append(bottleneck
-                        ? GhostResNetBottleneck(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g,
-                                               name: "layer\(i + 1).\(b)", rng: &rng)
-                        : GhostResNetBasicBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g,
-                                          name: "layer\(i + 1).\(b)", rng: &rng))
+                    layer.append(
+                        bottleneck
+                            ? GhostResNetBottleneck(
+                                inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g,
+                                name: "layer\(i + 1).\(b)", rng: &rng)
+                            : GhostResNetBasicBlock(
+                                inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, ghost: g,
+                                name: "layer\(i + 1).\(b)", rng: &rng))
                     inC = bottleneck ? planes * Bottleneck.expansion : planes
                 } else if bottleneck {
-                    layer.append(Bottleneck(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, rng: &rng))
+                    layer.append(
+                        Bottleneck(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, rng: &rng))
                     inC = planes * Bottleneck.expansion
                 } else {
-                    layer.append(BasicBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, rng: &rng))
+                    layer.append(
+                        BasicBlock(inChannels: inC, planes: planes, stride: stride, shortcut: shortcut, rng: &rng))
                     inC = planes
                 }
             }
@@ -54,7 +63,9 @@ public final class ResNet: ImageClassifier {
     }
 
     public override var children: [(String, Module)] {
-        [("conv1", conv1), ("bn1", bn1)] + stages.enumerated().map { ("layer\($0.offset + 1)", $0.element) } + [("fc", fc)]
+        [("conv1", conv1), ("bn1", bn1)] + stages.enumerated().map { ("layer\($0.offset + 1)", $0.element) } + [
+            ("fc", fc)
+        ]
     }
 
     /// The stem's ReLU output, saved for backward in training mode.
@@ -84,7 +95,8 @@ public final class ResNet: ImageClassifier {
         for (i, stage) in stages.enumerated() {
             for (j, block) in stage.layers.enumerated() {
                 if let plain = block as? PlainResidualBlock {
-                    plain.observer = observeInsideBlocks ? observer.map { o in { o("layer\(i + 1).\(j).\($0)", $1) } } : nil
+                    plain.observer =
+                        observeInsideBlocks ? observer.map { o in { o("layer\(i + 1).\(j).\($0)", $1) } } : nil
                 }
                 y = block(y)
                 observer?("layer\(i + 1).\(j)", y)

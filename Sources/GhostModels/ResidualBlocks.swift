@@ -22,8 +22,10 @@ func convBN(_ conv: Conv2D, _ bn: BatchNorm2D, _ x: Tensor, residual: Tensor? = 
 
 /// Conv → BN (→ + residual) (→ ReLU) unfused, reporting each stage to `observe` as "conv<i>", "bn<i>"
 /// and (when not the block's last conv) "relu<i>": the slow path used only when dumping inside blocks.
-func observedConvBN(_ conv: Conv2D, _ bn: BatchNorm2D, _ x: Tensor, residual: Tensor? = nil, relu: Bool, index: Int,
-                    last: Bool, _ observe: (String, Tensor) -> Void) -> Tensor {
+func observedConvBN(
+    _ conv: Conv2D, _ bn: BatchNorm2D, _ x: Tensor, residual: Tensor? = nil, relu: Bool, index: Int,
+    last: Bool, _ observe: (String, Tensor) -> Void
+) -> Tensor {
     let c = conv(x)
     observe("conv\(index)", c)
     var y = bn(c)
@@ -45,23 +47,33 @@ public final class ShortcutPath {
 
     /// With `ghost`, a projection is one Ghost module (1×1 primary conv, stride), named `downsample.0`.
     /// `ratio`: the Ghost projection's s and d (default: the settings' uniform ones).
-    init(inChannels: Int, outChannels: Int, stride: Int, style: Shortcut, ghost: GhostSettings? = nil,
-         ratio: GhostSettings.ConvRatio? = nil, rng: inout SplitMix64) {
+    init(
+        inChannels: Int, outChannels: Int, stride: Int, style: Shortcut, ghost: GhostSettings? = nil,
+        ratio: GhostSettings.ConvRatio? = nil, rng: inout SplitMix64
+    ) {
         self.stride = stride
         if stride == 1 && inChannels == outChannels {
-            projection = nil; padChannels = 0
+            projection = nil
+            padChannels = 0
         } else if style == .projection, let g = ghost {
             let r = ratio ?? GhostSettings.ConvRatio(s: g.s, d: g.d)
-            projection = Sequential([GhostModule(inChannels, outChannels, kernel: 1, stride: stride, ratio: r.s, dwKernel: r.d,
-                                                 relu: false, rng: &rng)])
+            projection = Sequential([
+                GhostModule(
+                    inChannels, outChannels, kernel: 1, stride: stride, ratio: r.s, dwKernel: r.d,
+                    relu: false, rng: &rng)
+            ])
             padChannels = 0
         } else if style == .projection {
-            projection = Sequential([Conv2D(inChannels, outChannels, kernel: 1, stride: stride, rng: &rng),
-                                     BatchNorm2D(outChannels)])
+            projection = Sequential([
+                Conv2D(inChannels, outChannels, kernel: 1, stride: stride, rng: &rng),
+                BatchNorm2D(outChannels),
+            ])
             padChannels = 0
         } else {
-            precondition(outChannels >= inChannels && (outChannels - inChannels) % 2 == 0, "option A needs even channel growth")
-            projection = nil; padChannels = outChannels - inChannels
+            precondition(
+                outChannels >= inChannels && (outChannels - inChannels) % 2 == 0, "option A needs even channel growth")
+            projection = nil
+            padChannels = outChannels - inChannels
         }
     }
 
@@ -76,7 +88,9 @@ public final class ShortcutPath {
 
     /// A conv + BN projection as a conversion unit (empty for identity, option A or a Ghost projection).
     var projectionUnit: [(name: String, conv: Conv2D, bn: BatchNorm2D, relu: Bool)] {
-        guard let p = projection, let conv = p.layers[0] as? Conv2D, let bn = p.layers[1] as? BatchNorm2D else { return [] }
+        guard let p = projection, let conv = p.layers[0] as? Conv2D, let bn = p.layers[1] as? BatchNorm2D else {
+            return []
+        }
         return [("downsample", conv, bn, false)]
     }
 
@@ -102,7 +116,9 @@ public final class ShortcutPath {
     func backward(_ g: Tensor) -> Tensor {
         if let p = projection { return p.backward(g) }
         var gx = g
-        if padChannels > 0 { gx = ElementwiseBackward.padChannels(gradOutput: gx, before: padChannels / 2, channels: inputShape[1]) }
+        if padChannels > 0 {
+            gx = ElementwiseBackward.padChannels(gradOutput: gx, before: padChannels / 2, channels: inputShape[1])
+        }
         if stride > 1 { gx = ElementwiseBackward.subsample(inputShape: inputShape, gradOutput: gx, stride: stride) }
         return gx
     }
@@ -154,7 +170,8 @@ public final class BasicBlock: Module, PlainResidualBlock {
     public override func forward(_ x: Tensor) -> Tensor {
         if let o = observer, !training {
             let h1 = observedConvBN(conv1, bn1, x, relu: true, index: 1, last: false, o)
-            return observedConvBN(conv2, bn2, h1, residual: shortcut.observed(x, o), relu: true, index: 2, last: true, o)
+            return observedConvBN(
+                conv2, bn2, h1, residual: shortcut.observed(x, o), relu: true, index: 2, last: true, o)
         }
         let h1 = convBN(conv1, bn1, x, relu: true)
         let y = convBN(conv2, bn2, h1, residual: shortcut(x), relu: true)
@@ -190,12 +207,14 @@ public final class Bottleneck: Module, PlainResidualBlock {
         bn2 = BatchNorm2D(planes)
         conv3 = Conv2D(planes, planes * Self.expansion, kernel: 1, rng: &rng)
         bn3 = BatchNorm2D(planes * Self.expansion)
-        shortcut = ShortcutPath(inChannels: inChannels, outChannels: planes * Self.expansion, stride: stride,
-                                style: style, rng: &rng)
+        shortcut = ShortcutPath(
+            inChannels: inChannels, outChannels: planes * Self.expansion, stride: stride,
+            style: style, rng: &rng)
     }
 
     public override var children: [(String, Module)] {
-        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)] + shortcut.children
+        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3)]
+            + shortcut.children
     }
 
     /// Saved by a training-mode forward: ReLU outputs for the backward pass.
@@ -211,14 +230,16 @@ public final class Bottleneck: Module, PlainResidualBlock {
 
     /// Every conv + BN of the block with its name and whether a ReLU follows it directly ("downsample": the projection).
     public var convUnits: [(name: String, conv: Conv2D, bn: BatchNorm2D, relu: Bool)] {
-        [("conv1", conv1, bn1, true), ("conv2", conv2, bn2, true), ("conv3", conv3, bn3, false)] + shortcut.projectionUnit
+        [("conv1", conv1, bn1, true), ("conv2", conv2, bn2, true), ("conv3", conv3, bn3, false)]
+            + shortcut.projectionUnit
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
         if let o = observer, !training {
             let h1 = observedConvBN(conv1, bn1, x, relu: true, index: 1, last: false, o)
             let h2 = observedConvBN(conv2, bn2, h1, relu: true, index: 2, last: false, o)
-            return observedConvBN(conv3, bn3, h2, residual: shortcut.observed(x, o), relu: true, index: 3, last: true, o)
+            return observedConvBN(
+                conv3, bn3, h2, residual: shortcut.observed(x, o), relu: true, index: 3, last: true, o)
         }
         let h1 = convBN(conv1, bn1, x, relu: true)
         let h2 = convBN(conv2, bn2, h1, relu: true)
@@ -228,7 +249,9 @@ public final class Bottleneck: Module, PlainResidualBlock {
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let (h1, h2, y) = saved else { preconditionFailure("Bottleneck.backward without a training-mode forward") }
+        guard let (h1, h2, y) = saved else {
+            preconditionFailure("Bottleneck.backward without a training-mode forward")
+        }
         saved = nil
         let g = ElementwiseBackward.relu(output: y, gradOutput: gradOutput)
         var gm = conv3.backward(bn3.backward(g))
@@ -238,7 +261,10 @@ public final class Bottleneck: Module, PlainResidualBlock {
     }
 
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
-        shortcut.profileBlock(main: [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2),
-                                     ("conv3", conv3), ("bn3", bn3)], input, &profiler)
+        shortcut.profileBlock(
+            main: [
+                ("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2),
+                ("conv3", conv3), ("bn3", bn3),
+            ], input, &profiler)
     }
 }
