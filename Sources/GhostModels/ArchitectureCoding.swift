@@ -155,7 +155,8 @@ extension Architecture: Codable {
                   r.blockConvs.contains(String(parts[2])) else {
                 throw GhostError("per-conv Ghost settings name '\(name.prefix(60))', not a conv of resnet\(r.depth)")
             }
-            guard (1...16).contains(ratio.s) else { throw GhostError("\(name): Ghost ratio s must be 1…16, got \(ratio.s)") }
+            guard (1...16).contains(ratio.s) else { throw GhostError("\(name): Ghost ratio s must be 1…16, got " +
+                "\(ratio.s)") }
             guard ratio.d >= 1, ratio.d % 2 == 1, ratio.d <= 15 else {
                 throw GhostError("\(name): d must be odd, 1…15, got \(ratio.d)")
             }

@@ -162,7 +162,8 @@ public final class BasicBlock: Module, PlainResidualBlock {
     public var innerLayerNames: [String] { Self.innerLayerNames + (hasProjection ? ["downsample"] : []) }
     public var hasProjection: Bool { shortcut.projection != nil }
 
-    /// Every conv + BN of the block with its name and whether a ReLU follows it directly ("downsample": the projection).
+    /// Every conv + BN of the block with its name and whether a ReLU follows it directly ("downsample": the
+    /// projection).
     public var convUnits: [(name: String, conv: Conv2D, bn: BatchNorm2D, relu: Bool)] {
         [("conv1", conv1, bn1, true), ("conv2", conv2, bn2, false)] + shortcut.projectionUnit
     }
@@ -228,7 +229,8 @@ public final class Bottleneck: Module, PlainResidualBlock {
     public var innerLayerNames: [String] { Self.innerLayerNames + (hasProjection ? ["downsample"] : []) }
     public var hasProjection: Bool { shortcut.projection != nil }
 
-    /// Every conv + BN of the block with its name and whether a ReLU follows it directly ("downsample": the projection).
+    /// Every conv + BN of the block with its name and whether a ReLU follows it directly ("downsample": the
+    /// projection).
     public var convUnits: [(name: String, conv: Conv2D, bn: BatchNorm2D, relu: Bool)] {
         [("conv1", conv1, bn1, true), ("conv2", conv2, bn2, true), ("conv3", conv3, bn3, false)]
             + shortcut.projectionUnit
