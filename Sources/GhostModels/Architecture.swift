@@ -44,7 +44,9 @@ public struct Architecture: Equatable {
         var lower = name.lowercased()
         let unknown = GhostError("unknown architecture '\(name)' (known: \(Self.knownNames.joined(separator: ", ")))")
         if lower == "ghostnet" {
-            if let shortcut { throw GhostError("--shortcut \(shortcut.rawValue) applies to CIFAR ResNets, not ghostnet") }
+            if let shortcut {
+                throw GhostError("--shortcut \(shortcut.rawValue) applies to CIFAR ResNets, not ghostnet")
+            }
             try self.init(family: .ghostNet(GhostNetConfig(stem: stem ?? .imagenet, width: width ?? 1)),
                           inChannels: inChannels ?? 3, numClasses: numClasses ?? 1000)
             return

@@ -44,7 +44,8 @@ extension Architecture: Codable {
             let config = GhostNetConfig(
                 stem: try Stem(name: try c.decode(String.self, forKey: .stem)),
                 width: try c.decode(Double.self, forKey: .width),
-                activation: try Activation.Kind(name: try c.decodeIfPresent(String.self, forKey: .activation) ?? "relu"),
+                activation: try Activation.Kind(
+                    name: try c.decodeIfPresent(String.self, forKey: .activation) ?? "relu"),
                 attention: try Attention(name: try c.decodeIfPresent(String.self, forKey: .attention),
                                          seRatio: try c.decodeIfPresent(Double.self, forKey: .seRatio),
                                          seGate: try c.decodeIfPresent(String.self, forKey: .seGate)))
@@ -120,7 +121,8 @@ extension Architecture: Codable {
                 guard width > 0, width <= 16 else { throw GhostError("width multiplier must be in (0, 16]") }
             case .cifar:
                 guard r.depth >= 8, (r.depth - 2) % 6 == 0, r.depth <= Self.maxCIFARDepth else {
-                    throw GhostError("CIFAR ResNet depth must be 6n+2 and at most \(Self.maxCIFARDepth), got \(r.depth)")
+                    throw GhostError(
+                        "CIFAR ResNet depth must be 6n+2 and at most \(Self.maxCIFARDepth), got \(r.depth)")
                 }
             }
             if let g = r.ghost { try validate(g, of: r) }
@@ -133,11 +135,14 @@ extension Architecture: Codable {
                     throw GhostError("SE gate must be hard-sigmoid or sigmoid, got '\(gate.rawValue)'")
                 }
                 for row in GhostNet.table.joined() where row.se {
-                    _ = try SqueezeExcite.reducedChannels(makeDivisible(Double(row.expansion) * g.width, 4), ratio: ratio)
+                    let channels = makeDivisible(Double(row.expansion) * g.width, 4)
+                    _ = try SqueezeExcite.reducedChannels(channels, ratio: ratio)
                 }
             }
         }
-        guard (1...4096).contains(inChannels) else { throw GhostError("in_channels must be 1…4096, got \(inChannels)") }
+        guard (1...4096).contains(inChannels) else {
+            throw GhostError("in_channels must be 1…4096, got \(inChannels)")
+        }
         guard (1...100_000).contains(numClasses) else {
             throw GhostError("num_classes must be 1…100000, got \(numClasses)")
         }
@@ -164,7 +169,8 @@ extension Architecture: Codable {
         if let converted = g.blocks {
             guard !converted.isEmpty else { throw GhostError("the list of Ghost blocks is empty") }
             if let bad = converted.first(where: { !blocks.contains($0) }) {
-                throw GhostError("'\(bad)' is not a block of resnet\(r.depth) (\(blocks.first ?? "")…\(blocks.last ?? ""))")
+                let range = "\(blocks.first ?? "")…\(blocks.last ?? "")"
+                throw GhostError("'\(bad)' is not a block of resnet\(r.depth) (\(range))")
             }
         }
     }

@@ -6,8 +6,10 @@ public final class ConvBnAct: Module {
     public let bn: BatchNorm2D
     public let act: Activation
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, activation: Activation.Kind,
-                rng: inout SplitMix64) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, activation: Activation.Kind,
+        rng: inout SplitMix64
+    ) {
         conv = Conv2D(inChannels, outChannels, kernel: kernel, stride: stride, padding: kernel / 2, rng: &rng)
         bn = BatchNorm2D(outChannels)
         act = Activation(activation)
@@ -20,7 +22,9 @@ public final class ConvBnAct: Module {
         return act(bn(conv(x)))
     }
 
-    public override func backward(_ gradOutput: Tensor) -> Tensor { conv.backward(bn.backward(act.backward(gradOutput))) }
+    public override func backward(_ gradOutput: Tensor) -> Tensor {
+        conv.backward(bn.backward(act.backward(gradOutput)))
+    }
 
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
         let s = profiler.nest("conv") { conv.profile(input, &$0) }
