@@ -162,7 +162,8 @@ public enum ScanRun {
         ]
         let shard = comm.size > 1 ? ActivationMaster.shardPath(h5, rank: comm.rank, size: comm.size) : h5
         // A shard without its master is left over from a killed run: replaced (the master was checked above).
-        let writer = try ActivationWriter(path: shard, attributes: attributes, overwrite: cfg.overwrite || comm.size > 1)
+        let writer = try ActivationWriter(path: shard, attributes: attributes,
+                                          overwrite: cfg.overwrite || comm.size > 1)
 
         var correlations: [String: ChannelCorrelation] = [:]
         var gridMaps: Tensor?
