@@ -12,7 +12,7 @@ let checkedSettings: [SwiftSetting] = [
 ]
 
 let libraries = ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint", "GhostTrain",
-                 "GhostAnalysis", "GhostConvert", "GhostReport", "GhostExport"]
+                 "GhostAnalysis", "GhostConvert", "GhostReport", "GhostExport", "GhostDistributed", "GhostMPI"]
 
 let package = Package(
     name: "GhostKit",
@@ -30,9 +30,13 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         // Tensors, kernels and layers: the only code built with -Ounchecked.
         .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        // Rank, size and collective operations (Communicator, SingleProcess); Open MPI in GhostMPI.
+        .target(name: "GhostDistributed", dependencies: ["GhostTensor"], swiftSettings: checkedSettings),
+        .target(name: "GhostMPI", dependencies: ["GhostDistributed", "CMPI"], swiftSettings: checkedSettings),
         // File formats only.
         .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib", "CTurboJPEG"],
                 swiftSettings: checkedSettings),
@@ -44,10 +48,12 @@ let package = Package(
         .target(name: "GhostCheckpoint", dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels"],
                 swiftSettings: checkedSettings),
         .target(name: "GhostTrain",
-                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint"],
+                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
+                               "GhostDistributed"],
                 swiftSettings: checkedSettings),
         .target(name: "GhostAnalysis",
-                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint"],
+                dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
+                               "GhostDistributed"],
                 swiftSettings: checkedSettings),
         .target(name: "GhostConvert",
                 dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
@@ -81,7 +87,8 @@ let package = Package(
                     swiftSettings: checkedSettings),
         .testTarget(name: "GhostTrainTests", dependencies: ["GhostTrain", "GhostTestSupport"],
                     swiftSettings: checkedSettings),
-        .testTarget(name: "GhostAnalysisTests", dependencies: ["GhostAnalysis", "GhostTestSupport"],
+        .testTarget(name: "GhostAnalysisTests",
+                    dependencies: ["GhostAnalysis", "GhostDistributed", "GhostTestSupport"],
                     swiftSettings: checkedSettings),
         .testTarget(name: "GhostConvertTests", dependencies: ["GhostConvert", "GhostReport", "GhostTestSupport"],
                     swiftSettings: checkedSettings),

@@ -1,3 +1,4 @@
+import GhostDistributed
 import GhostTensor
 
 /// Streaming Pearson correlation between every pair of channels of a layer, over all pixels of all
@@ -37,6 +38,18 @@ public struct ChannelCorrelation {
         for i in 0..<(C * C) { gram[i] += Double(g.pointer[i]) }
         samples += N * HW
         flops += 2 * Double(N) * Double(C * C) * Double(HW)
+    }
+
+    /// Sums the accumulators of every rank of `comm` (each rank saw its own images): afterwards every rank holds
+    /// what one process that saw all the images would hold, up to the order of the Double additions.
+    public mutating func allReduce(_ comm: Communicator) {
+        guard comm.size > 1 else { return }
+        var counts = [Double(samples), flops]
+        comm.allReduceSum(&counts)
+        comm.allReduceSum(&sums)
+        comm.allReduceSum(&gram)
+        samples = Int(counts[0])
+        flops = counts[1]
     }
 
     /// Channel covariance over the samples seen (C × C, row-major, Double, exactly symmetric).

@@ -1,6 +1,7 @@
 import Foundation
 import GhostCheckpoint
 import GhostData
+import GhostDistributed
 import GhostIO
 import GhostModels
 import GhostTensor
@@ -34,6 +35,9 @@ public struct ScanConfig {
     public var dumpOnly = false
     /// HDF5 path (default: <outDir>/activations.h5).
     public var h5Path: String?
+    /// The job this scan is one rank of: each rank runs a contiguous share of the batches into its own HDF5 shard,
+    /// the pair search's sums are all-reduced, and rank 0 writes the master file and the report.
+    public var communicator: Communicator = SingleProcess()
 
     public init(checkpointPath: String, architecture: Architecture? = nil) {
         self.checkpointPath = checkpointPath
@@ -138,32 +142,49 @@ public enum ScanRun {
             : "\(data.name), converted to \(data.channels) channel(s), shorter side resized to "
                 + "\(EvalTransform(inputSize: data.height).resize) (PIL bilinear), "
                 + "centre crop \(data.height)×\(data.width)"
-        let writer = try ActivationWriter(path: h5, attributes: [
+        let comm = cfg.communicator
+        let batches = (data.count + cfg.batchSize - 1) / cfg.batchSize
+        if comm.size > 1 {
+            guard batches >= comm.size else {
+                throw GhostError("\(comm.size) ranks need at least \(comm.size) batches; \(data.count) images make "
+                    + "\(batches) of --batch-size \(cfg.batchSize)")
+            }
+            if FileManager.default.fileExists(atPath: h5) && !cfg.overwrite {
+                throw GhostError.file(h5, "already exists (pass --overwrite to replace it)")
+            }
+        }
+        let mine = Shard.range(count: batches, parts: comm.size, index: comm.rank)
+        let attributes = [
             "model": arch.json, "checkpoint": cfg.checkpointPath, "checkpoint_sha256": sha,
             "created": ISO8601DateFormatter().string(from: Date()),
             "input_shape": "[N, \(data.channels), \(data.height), \(data.width)]",
             "preprocessing": source + ", pixels/255, normalised mean \(norm.mean) std \(norm.std)",
-        ], overwrite: cfg.overwrite)
+        ]
+        let shard = comm.size > 1 ? ActivationMaster.shardPath(h5, rank: comm.rank, size: comm.size) : h5
+        // A shard without its master is left over from a killed run: replaced (the master was checked above).
+        let writer = try ActivationWriter(path: shard, attributes: attributes,
+                                          overwrite: cfg.overwrite || comm.size > 1)
 
         var correlations: [String: ChannelCorrelation] = [:]
         var gridMaps: Tensor?
-        let batches = (data.count + cfg.batchSize - 1) / cfg.batchSize
         var analysisSeconds = 0.0
         var gridLabel: String?
-        for b in 0..<batches {  // one batch of images in memory at a time (folders are decoded per batch)
+        var gridShape: [Int] = []
+        for b in mine {  // one batch of images in memory at a time (folders are decoded per batch)
             let chunk = try data.images(b * cfg.batchSize..<min(data.count, (b + 1) * cfg.batchSize))
             let (x, y) = BatchLoader(dataset: chunk, batchSize: chunk.count, normalization: norm)
                 .batch(0, order: Array(0..<chunk.count), epoch: 0)
             var captured: [(name: String, kind: String, tensor: Tensor)] = []
             model.observer = { name, t in if chosen.contains(name) { captured.append((name, Self.kind(name), t)) } }
             _ = model(x)
-            if b == 0, !cfg.dumpOnly, cfg.gridLayer == nil,
+            if b == mine.lowerBound, !cfg.dumpOnly, cfg.gridLayer == nil,
                let pick = figureLayer(preferred: gridName, captured.map { ($0.name, $0.tensor.shape) },
                                       minimumSide: cfg.minimumGridSide), pick != gridName {
                 note("Figure 1: \(gridName)'s maps are smaller than \(cfg.minimumGridSide)×\(cfg.minimumGridSide); "
                      + "showing \(pick)")
                 gridName = pick
             }
+            if b == mine.lowerBound { gridShape = captured.first { $0.name == gridName }?.tensor.shape ?? [] }
             for c in captured {  // NaN/Inf activations (e.g. non-finite weights) stop the run at this batch
                 guard let bad = c.tensor.firstNonFiniteIndex else { continue }
                 let image = b * cfg.batchSize + bad / (c.tensor.count / c.tensor.shape[0])
@@ -185,10 +206,30 @@ public enum ScanRun {
                 }
             }
             analysisSeconds += Date().timeIntervalSince(t0)
-            progress(b + 1, batches)
+            progress(b + 1 - mine.lowerBound, mine.count)
         }
         model.observer = nil
         try writer.finish()
+        if comm.size > 1 {
+            for name in chosen where !cfg.dumpOnly { correlations[name]?.allReduce(comm) }
+            (gridMaps, gridLabel) = shareGridMaps(gridMaps, gridLabel, shape: gridShape, classNames: data.classNames,
+                                                  owner: Shard.owner(of: cfg.imageIndex / cfg.batchSize,
+                                                                     count: batches, parts: comm.size), comm)
+            var seconds = [analysisSeconds]
+            seconds.withUnsafeMutableBufferPointer { comm.allReduceMax($0) }
+            analysisSeconds = seconds[0]
+            comm.barrier()  // every shard is complete
+            if comm.isRoot {
+                let shards = (0..<comm.size).map { r -> (path: String, rows: Int) in
+                    let b = Shard.range(count: batches, parts: comm.size, index: r)
+                    return (ActivationMaster.shardPath(h5, rank: r, size: comm.size),
+                            min(data.count, b.upperBound * cfg.batchSize) - b.lowerBound * cfg.batchSize)
+                }
+                try ActivationMaster.write(path: h5, attributes: attributes, shards: shards, layout: writer.layout,
+                                           labels: writer.hasLabels)
+            }
+            comm.barrier()  // the master is in place before any rank reads it
+        }
         let results = cfg.dumpOnly ? [] : chosen.map { name in
             LayerRedundancy(layer: name, correlation: correlations[name]!.pearson(),
                             channels: correlations[name]!.channels, threshold: cfg.threshold, topK: cfg.topK,
@@ -197,10 +238,27 @@ public enum ScanRun {
         let report = ScanReport(model: modelName, checkpoint: cfg.checkpointPath, sha256: sha, architecture: arch,
                                 images: data.count, threshold: cfg.threshold, gridLayer: gridName,
                                 imageIndex: cfg.imageIndex, layers: results)
-        let written = cfg.dumpOnly ? [h5] : [h5] + (try report.write(to: dir))
+        let written = cfg.dumpOnly || !comm.isRoot ? [h5] : [h5] + (try report.write(to: dir))
         return ScanResult(report: report, dir: dir, written: written, gridMaps: cfg.dumpOnly ? nil : gridMaps,
                           gridLabel: fromFiles && data.classNames.isEmpty ? nil : gridLabel,
                           analysisSeconds: analysisSeconds,
                           analysisFLOPs: correlations.values.reduce(0) { $0 + $1.flops })
+    }
+
+    /// The Figure-1 maps and label, sent from the rank `owner` that ran the chosen image to every rank.
+    static func shareGridMaps(_ maps: Tensor?, _ label: String?, shape: [Int], classNames: [String], owner: Int,
+                              _ comm: Communicator) -> (Tensor?, String?) {
+        guard shape.count == 4 else { return (maps, label) }
+        let item = Array(shape.dropFirst()), per = item.reduce(1, *)
+        var buffer = [Float](repeating: 0, count: per + 1)
+        if comm.rank == owner, let maps {
+            buffer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: maps.pointer, count: per) }
+            buffer[per] = Float(label.flatMap { classNames.firstIndex(of: $0) } ?? -1)
+        }
+        buffer.withUnsafeMutableBufferPointer { comm.broadcast($0, root: owner) }
+        let t = Tensor(uninitialized: item)
+        buffer.withUnsafeBufferPointer { t.pointer.update(from: $0.baseAddress!, count: per) }
+        let index = Int(buffer[per])
+        return (t, index >= 0 && index < classNames.count ? classNames[index] : nil)
     }
 }

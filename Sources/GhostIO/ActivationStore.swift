@@ -21,6 +21,10 @@ public final class ActivationWriter {
     private var labels: hid_t = -1
     public private(set) var count = 0
     private var finished = false
+    /// Every float dataset written ("inputs", "layers/<name>") with its kind and item shape, in creation order.
+    public private(set) var layout: [(name: String, kind: String, itemShape: [Int])] = []
+    /// True once labels were written.
+    public private(set) var hasLabels = false
 
     /// Creates the file (refusing an existing `path` unless `overwrite`).
     public init(path: String, attributes: [String: String], overwrite: Bool) throws {
@@ -52,6 +56,7 @@ public final class ActivationWriter {
         try appendTensor("inputs", kind: "input", inputs)
         for l in layers { try appendTensor("layers/" + l.name, kind: l.kind, l.tensor) }
         if !batchLabels.isEmpty {
+            hasLabels = true
             if labels < 0 { labels = try HDF5.createExtendible(file, "labels", type: gk_H5T_NATIVE_INT64(), itemShape: [], chunkItems: 1024, path: path) }
             let values = batchLabels.map(Int64.init)
             try values.withUnsafeBytes { try HDF5.appendRows(labels, type: gk_H5T_NATIVE_INT64(), itemShape: [], at: count, rows: values.count, data: $0.baseAddress!, path: path) }
@@ -68,6 +73,7 @@ public final class ActivationWriter {
             try HDF5.writeStringAttribute(id, "kind", kind, path: path)
             try HDF5.writeStringAttribute(id, "shape", "[N, " + item.map(String.init).joined(separator: ", ") + "]", path: path)
             datasets[name] = (id, item)
+            layout.append((name, kind, item))
         }
         guard let ds = datasets[name], ds.shape == item else {
             throw GhostError.file(path, "\(name): batch of shape \(t.shape) does not match earlier batches \(datasets[name]!.shape)")

@@ -107,7 +107,8 @@ final class HDF5Dataset {
             }
         case H5D_VIRTUAL:
             guard allowVirtual else { throw fail("is a virtual dataset inside a virtual dataset's source") }
-            try HDF5Dataset.checkVirtualSources(dcpl, file: file, path: path, fileSize: fileSize, directory: directory, fail)
+            try HDF5Dataset.checkVirtualSources(dcpl, file: file, path: path, fileSize: fileSize, directory: directory,
+                                                element: element, fail)
         default:
             throw fail("has an unknown storage layout (\(layout.rawValue))")
         }
@@ -152,7 +153,7 @@ final class HDF5Dataset {
     /// Every source of a virtual dataset must be this file (".") or a sibling regular file named without a path,
     /// its dataset itself checked like any other (hard links only, contiguous, chunked or compact, backed by its bytes).
     static func checkVirtualSources(_ dcpl: hid_t, file: hid_t, path: String, fileSize: Int, directory: String,
-                                    _ fail: (String) -> GhostError) throws {
+                                    element: Element, _ fail: (String) -> GhostError) throws {
         var count = 0
         guard H5Pget_virtual_count(dcpl, &count) >= 0 else { throw fail("unreadable virtual dataset mappings") }
         guard count <= 4096 else { throw fail("maps \(count) source datasets") }
@@ -167,7 +168,7 @@ final class HDF5Dataset {
             }
             let name = dataset.hasPrefix("/") ? String(dataset.dropFirst()) : dataset
             if source == "." {
-                _ = try HDF5Dataset(file: file, name: name, path: path, fileSize: fileSize, element: .float,
+                _ = try HDF5Dataset(file: file, name: name, path: path, fileSize: fileSize, element: element,
                                     allowVirtual: false)
                 continue
             }
@@ -179,7 +180,7 @@ final class HDF5Dataset {
             let f = H5Fopen(sibling, gk_H5F_ACC_RDONLY(), gk_H5P_DEFAULT())
             guard f >= 0 else { throw fail("virtual dataset source \(SafetensorsFile.quoted(source)) is not a readable HDF5 file") }
             defer { H5Fclose(f) }
-            _ = try HDF5Dataset(file: f, name: name, path: sibling, fileSize: Int(st.st_size), element: .float,
+            _ = try HDF5Dataset(file: f, name: name, path: sibling, fileSize: Int(st.st_size), element: element,
                                 allowVirtual: false)
         }
     }

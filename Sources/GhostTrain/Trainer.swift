@@ -1,6 +1,7 @@
 import Foundation
 import GhostCheckpoint
 import GhostData
+import GhostDistributed
 import GhostIO
 import GhostModels
 import GhostTensor
@@ -33,6 +34,9 @@ public final class Trainer {
     private var history: [EpochRecord] = []
     private var optimizerState: [String: Tensor] = [:]
     private var commands: [String] = []
+    /// The data-parallel job this trainer is one rank of: every rank runs its contiguous share of each global batch
+    /// (`Shard`), BatchNorm's statistics and the gradients are summed over the ranks, and only rank 0 writes files.
+    public var communicator: Communicator = SingleProcess()
 
     /// Paths of the files a run writes beside its checkpoint.
     public struct Outputs {
@@ -111,13 +115,27 @@ public final class Trainer {
             if case .resume(let path) = config.start { throw GhostError.file(path, e.message) }
             throw GhostError.file(out, e.message)
         }
-        let step = TrainStep(model: model, optimizer: opt, labelSmoothing: config.labelSmoothing,
+        var step = TrainStep(model: model, optimizer: opt, labelSmoothing: config.labelSmoothing,
                              clipNorm: config.clipNorm, distillation: try makeDistillation())
+        let comm = communicator
+        step.communicator = comm
+        if comm.size > 1 {
+            guard config.batchSize >= comm.size else {
+                throw GhostError("--batch-size \(config.batchSize) is smaller than the \(comm.size) ranks")
+            }
+            for (_, p) in model.namedParameters() {  // every rank starts from rank 0's weights
+                p.value.makeUnique()
+                p.value.withUnsafeMutableBufferPointer { comm.broadcast($0, root: 0) }
+            }
+            BatchNorm2D.statisticsReducer = { comm.allReduceSum($0) }
+        }
+        defer { if comm.size > 1 { BatchNorm2D.statisticsReducer = nil } }
         let outDir = URL(fileURLWithPath: out).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let summary = try trainSummary()
         commands.append(config.commandLine)
         func save(epoch: Int, batch: Int) throws {
+            guard comm.isRoot else { return }  // rank 0 writes; the others hold the same weights
             let state = TrainState(epoch: epoch, batch: batch, history: history, commands: commands)
             let last = batch == 0 && epoch == epochs
             try Checkpoint.save(model, architecture: arch, to: out, dtype: last ? config.dtype : .F32,
@@ -132,20 +150,24 @@ public final class Trainer {
             start = Evaluation.run(model, loader: testLoader, classes: arch.numClasses)
         }
         events.trainingStarted(start: start, testImages: test.count, stepsPerEpoch: steps)
+        let (runStart, commStart) = (Date(), comm.communicationSeconds)
         for epoch in startEpoch..<epochs {
             let order = loader.order(epoch: epoch)
             events.epochStarted(epoch, of: epochs, steps: steps)
             var lossSum: Double = 0, correct = 0, seen = 0
             let t0 = Date()
             for b in (epoch == startEpoch ? startBatch : 0)..<steps {
-                if Interrupt.requested || batchesRun == config.stopAfter {
+                var stop = [Interrupt.requested ? 1.0 : 0]
+                if comm.size > 1 { stop.withUnsafeMutableBufferPointer { comm.allReduceMax($0) } }  // any rank's signal
+                if stop[0] > 0 || batchesRun == config.stopAfter {
                     try save(epoch: epoch, batch: b)
+                    comm.barrier()  // the checkpoint is complete before any rank ends the job
                     throw GhostError.file(out, "interrupted at epoch \(epoch + 1), batch \(b); "
                         + "checkpoint written, continue with --resume \(out)")
                 }
                 opt.learningRate = schedule.learningRate(at: epoch * steps + b)
-                let (x, y) = loader.batch(b, order: order, epoch: epoch)
-                let r = step(x, y)
+                let (x, y) = Self.share(loader.batch(b, order: order, epoch: epoch), comm)
+                let r = step(x, y, globalCount: config.batchSize)
                 batchesRun += 1
                 guard r.loss.isFinite else {
                     let kept = FileManager.default.fileExists(atPath: out) ? "the last good checkpoint is kept"
@@ -153,7 +175,7 @@ public final class Trainer {
                     throw GhostError.file(out, "loss became \(r.loss.isNaN ? "NaN" : "\(r.loss)") at epoch "
                         + "\(epoch + 1), batch \(b) (step \(epoch * steps + b)); \(kept)")
                 }
-                lossSum += Double(r.loss) * Double(y.count); correct += r.correct; seen += y.count
+                lossSum += Double(r.loss) * Double(config.batchSize); correct += r.correct; seen += config.batchSize
                 events.batchFinished(b, step: epoch * steps + b, stepLoss: Double(r.loss), loss: lossSum / Double(seen),
                                      accuracy: Double(correct) / Double(seen),
                                      learningRate: opt.learningRate,
@@ -167,13 +189,32 @@ public final class Trainer {
             events.note(String(format: "epoch %d: test accuracy %.2f%%, test loss %.4f",
                                epoch + 1, 100 * eval.accuracy, eval.meanLoss))
             try save(epoch: epoch + 1, batch: 0)
+            guard comm.isRoot else { continue }
             try EpochRecord.write(history, csv: files.metricsCSV, json: files.metricsJSON)
             try events.epochFinished(history, architecture: arch)
         }
+        if comm.size > 1 {
+            let total = Date().timeIntervalSince(runStart), inComm = comm.communicationSeconds - commStart
+            let floats = GradientAllReduce(parameters: opt.parameters).floatsPerStep
+            events.note(String(format: "data-parallel on %d ranks: %.2f s of %.2f s in MPI collectives on rank %d "
+                + "(%.1f %%, waits for slower ranks included); %d gradient floats (%.2f MB) all-reduced per step",
+                comm.size, inComm, total, comm.rank, 100 * inComm / max(total, 1e-9), floats, Double(floats) * 4e-6))
+        }
+        guard comm.isRoot else { return }
         let dataset = "\(train.name) (\(train.count) images), \(test.name) (\(test.count) images)"
         try Provenance(checkpoint: out, architecture: arch, normalization: norm, dataset: dataset, config: summary,
                        state: TrainState(epoch: epochs, batch: 0, history: history, commands: commands))
             .write(to: files.provenance)
+    }
+
+    /// This rank's contiguous rows of a global batch (all of it in one process).
+    static func share(_ batch: (images: Tensor, labels: [Int]), _ comm: Communicator) -> (Tensor, [Int]) {
+        guard comm.size > 1 else { return batch }
+        let rows = Shard.range(count: batch.labels.count, parts: comm.size, index: comm.rank)
+        let per = batch.images.count / max(batch.labels.count, 1)
+        let x = Tensor(uninitialized: [rows.count] + batch.images.shape.dropFirst())
+        x.pointer.update(from: batch.images.pointer + rows.lowerBound * per, count: rows.count * per)
+        return (x, Array(batch.labels[rows]))
     }
 
     private func makeOptimizer() -> Optimizer {

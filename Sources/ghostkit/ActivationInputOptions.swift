@@ -2,6 +2,7 @@ import ArgumentParser
 import GhostAnalysis
 import GhostCheckpoint
 import GhostData
+import GhostDistributed
 import GhostIO
 import GhostModels
 
@@ -25,6 +26,7 @@ struct ActivationInputOptions: ParsableArguments {
         if let s = source.inputSize, !(1...4096).contains(s) { throw ValidationError("--input-size must be 1…4096") }
         (p.source, p.inputSize, p.images, p.batchSize) = (try source.source(), source.inputSize, images, batchSize)
         p.layers = listLayers ? nil : layers
+        p.communicator = World.current  // one rank of an mpirun job, or the single process
         return p
     }
 }

@@ -17,11 +17,6 @@ struct GhostKitCommand: ParsableCommand {
     /// becomes a one-line error naming the file instead of killing the process; then parses and runs.
     static func main() {
         signal(SIGXFSZ, SIG_IGN)
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            exit(withError: error)
-        }
+        DistributedLaunch.run(Self.self)  // parses and runs, as one rank when started by mpirun
     }
 }

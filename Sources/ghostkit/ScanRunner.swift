@@ -1,6 +1,7 @@
 import Foundation
 import GhostAnalysis
 import GhostCheckpoint
+import GhostDistributed
 import GhostReport
 
 /// The terminal side of a scan or dump: a progress bar, then the figures and the pair search's speed.
@@ -18,7 +19,7 @@ enum ScanRunner {
             bar?.update(done, "")
         } note: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         bar?.finish()
-        guard !config.dumpOnly else { return result }
+        guard !config.dumpOnly, config.communicator.isRoot else { return result }  // rank 0 writes the figures
         result.written += try ScanFigures.writeRedundancy(result.report, to: result.dir)
         let grid = result.report.gridLayer
         if let maps = result.gridMaps, let layer = result.report.layers.first(where: { $0.layer == grid }) {

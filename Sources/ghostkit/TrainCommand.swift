@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GhostDistributed
 import GhostCheckpoint
 import GhostData
 import GhostIO
@@ -82,6 +83,7 @@ struct TrainCommand: ParsableCommand {
     static func train(_ config: TrainConfig, expected: Architecture?, data: DatasetOptions) throws {
         if let p = config.problem() { throw ValidationError(p) }
         let trainer = try Trainer(config, expected: expected)
+        trainer.communicator = World.current  // one rank of an mpirun job, or the single process
         let arch = trainer.architecture
         let train = try data.load(split: "train", architecture: arch)
         let test = try data.load(split: "test", architecture: arch, like: train)

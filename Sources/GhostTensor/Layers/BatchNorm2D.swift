@@ -10,8 +10,14 @@ public final class BatchNorm2D: Module {
     /// Weight of a new batch in the running statistics (PyTorch's momentum); BN recalibration sets 1/(k+1)
     /// for batch k, a cumulative average.
     public var momentum: Float
-    /// Saved by a training-mode forward: input, batch mean and 1/std per channel.
-    private var saved: (x: Tensor, mean: Tensor, invStd: Tensor)?
+    /// Saved by a training-mode forward: input, batch mean and 1/std per channel, and the element count per channel
+    /// the statistics are over (every rank's, when synchronised).
+    private var saved: (x: Tensor, mean: Tensor, invStd: Tensor, count: Int)?
+
+    /// Synchronised BatchNorm for data-parallel training: when set, every training-mode forward and backward passes
+    /// its per-channel sums (and element count) through it to be summed in place over all ranks of the job, so the
+    /// batch statistics are those of the global batch. nil (one process): local statistics, as always.
+    nonisolated(unsafe) public static var statisticsReducer: ((UnsafeMutableBufferPointer<Double>) -> Void)?
 
     public var channels: Int { weight.shape[0] }
 
@@ -53,29 +59,53 @@ public final class BatchNorm2D: Module {
     /// Normalises with batch statistics and updates the running statistics (PyTorch semantics:
     /// running_var uses the unbiased batch variance).
     private func forwardTraining(_ x: Tensor) -> Tensor {
-        let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1), M = N * HW
+        let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1)
         let mean = Tensor(zeros: [C]), invStd = Tensor(zeros: [C])
         let xp = x.pointer
         let rm = runningMean.value.pointer, rv = runningVar.value.pointer
         let momentum = self.momentum, eps = Double(self.eps)
-        Engine.parallelChunks(C) { range in
-            for c in range {
-                // Two passes (mean, then centred squares) in Float with Double accumulation per row.
-                var s: Double = 0
-                for n in 0..<N { s += Double(Reduction.sum(xp + (n * C + c) * HW, count: HW)) }
-                let mu = Float(s / Double(M))
-                var s2: Double = 0
-                for n in 0..<N { s2 += Double(Reduction.squaredDeviations(xp + (n * C + c) * HW, count: HW, mean: mu)) }
-                let variance = s2 / Double(M)
-                mean.pointer[c] = mu
-                invStd.pointer[c] = Float(1 / (variance + eps).squareRoot())
-                let unbiased = M > 1 ? variance * Double(M) / Double(M - 1) : variance
-                rm[c] = (1 - momentum) * rm[c] + momentum * mu
-                rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
+        let reduce = Self.statisticsReducer
+        // Two passes (mean, then centred squares) in Float with Double accumulation per row; between them (and
+        // after the second) the sums of all ranks are added when synchronised. [C sums, element count].
+        var stats = [Double](repeating: 0, count: C + 1)
+        stats[C] = Double(N * HW)
+        stats.withUnsafeMutableBufferPointer { sp in
+            let sums = sp.baseAddress!
+            Engine.parallelChunks(C) { range in
+                for c in range {
+                    var s: Double = 0
+                    for n in 0..<N { s += Double(Reduction.sum(xp + (n * C + c) * HW, count: HW)) }
+                    sums[c] = s
+                }
             }
+            reduce?(sp)
+        }
+        let M = Int(stats[C])
+        for c in 0..<C { mean.pointer[c] = Float(stats[c] / Double(M)) }
+        stats.withUnsafeMutableBufferPointer { sp in
+            let sums = sp.baseAddress!
+            Engine.parallelChunks(C) { range in
+                for c in range {
+                    let mu = mean.pointer[c]
+                    var s2: Double = 0
+                    for n in 0..<N {
+                        s2 += Double(Reduction.squaredDeviations(xp + (n * C + c) * HW, count: HW, mean: mu))
+                    }
+                    sums[c] = s2
+                }
+            }
+            sp[C] = 0
+            reduce?(sp)
+        }
+        for c in 0..<C {
+            let variance = stats[c] / Double(M)
+            invStd.pointer[c] = Float(1 / (variance + eps).squareRoot())
+            let unbiased = M > 1 ? variance * Double(M) / Double(M - 1) : variance
+            rm[c] = (1 - momentum) * rm[c] + momentum * mean.pointer[c]
+            rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
         }
         numBatchesTracked.value.pointer[0] += 1
-        saved = (x, mean, invStd)
+        saved = (x, mean, invStd, M)
         let scale = Tensor(uninitialized: [C]), shift = Tensor(uninitialized: [C])
         for c in 0..<C {
             scale.pointer[c] = weight.value.pointer[c] * invStd.pointer[c]
@@ -87,8 +117,10 @@ public final class BatchNorm2D: Module {
     /// dL/dx, dL/dγ, dL/dβ of batch-statistics normalisation:
     /// dx = γ·σ⁻¹/M · (M·dy − Σdy − x̂·Σ(dy·x̂)).
     public override func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let (x, mean, invStd) = saved else { preconditionFailure("BatchNorm2D.backward without a training-mode forward") }
-        let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1), M = Float(N * HW)
+        guard let (x, mean, invStd, count) = saved else {
+            preconditionFailure("BatchNorm2D.backward without a training-mode forward")
+        }
+        let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1), M = Float(count)
         let gy = gradOutput
         let gx = Tensor(uninitialized: x.shape)
         let gGamma = Tensor(zeros: [C]), gBeta = Tensor(zeros: [C])
@@ -105,6 +137,21 @@ public final class BatchNorm2D: Module {
                 }
                 gGamma.pointer[c] = sdyx
                 gBeta.pointer[c] = sdy
+            }
+        }
+        // This rank's γ and β gradients stay local (the trainer all-reduces every gradient); dx needs the sums of
+        // the whole global batch.
+        var (sumDy, sumDyX) = (gBeta, gGamma)
+        if let reduce = Self.statisticsReducer {
+            var sums = (0..<C).map { Double(gBeta.pointer[$0]) } + (0..<C).map { Double(gGamma.pointer[$0]) }
+            sums.withUnsafeMutableBufferPointer { reduce($0) }
+            (sumDy, sumDyX) = (Tensor(uninitialized: [C]), Tensor(uninitialized: [C]))
+            for c in 0..<C { sumDy.pointer[c] = Float(sums[c]); sumDyX.pointer[c] = Float(sums[C + c]) }
+        }
+        Engine.parallelChunks(C) { range in
+            for c in range {
+                let mu = mean.pointer[c], inv = invStd.pointer[c]
+                let sdy = sumDy.pointer[c], sdyx = sumDyX.pointer[c]
                 let k = self.weight.value.pointer[c] * inv / M
                 for n in 0..<N {
                     let o = (n * C + c) * HW
