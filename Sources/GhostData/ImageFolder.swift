@@ -100,6 +100,12 @@ public struct ImageFolder {
         catch { throw GhostError.file(dir, "cannot list directory") }
     }
 
+    /// Whether `path` is a folder with at least one (non-hidden) sub-folder: a class-folder dataset.
+    public static func hasClassFolders(_ path: String) -> Bool {
+        guard let names = try? entries(path) else { return false }
+        return names.contains { isDirectory(path + "/" + $0) }
+    }
+
     static func isDirectory(_ path: String) -> Bool {
         var d: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &d) && d.boolValue
