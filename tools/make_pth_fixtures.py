@@ -5,8 +5,8 @@ Run by hand (never in CI), from anywhere:
 
     /usr/bin/python3 tools/make_pth_fixtures.py
 
-Needs Debian's python3-torch / python3-torchvision (torch 1.13 was used) and numpy. Fixed seeds: the tensors are
-always the same, but legacy-format files name their storages by memory address, so their bytes differ per run.
+Needs Debian's python3-torch / python3-torchvision / python3-pil (torch 1.13 was used) and numpy. Fixed seeds: the
+tensors are always the same, but legacy-format files name their storages by memory address, so their bytes differ per run.
 
 Writes into Tests/Fixtures/pth/ (all small, ~0.3 MB in total):
   r18.zip.pth          state_dict of a torchvision ResNet-18 at width 1/32 (2/4/8/16 channels, ImageNet stem, 3→10),
@@ -23,9 +23,10 @@ Writes into Tests/Fixtures/pth/ (all small, ~0.3 MB in total):
   zip64.zip            two small stored entries written with zip64 sizes, offsets and end records (as torch writes
                        files over 4 GB), built by hand
   r18.io.safetensors   "input" [2, 3, 32, 32] and PyTorch's logits "output" (F32 weights), "output_f16", "output_bf16"
-  images/*.png         predict inputs: 32x32 RGB (8-bit), 48x40 RGBA 16-bit, 32x32 gray 8-bit, 32x32 palette
-  predict.json         PyTorch's softmax probabilities for each image after GhostKit's preprocessing
-                       (bilinear resize of the shorter side to 32, centre crop, ImageNet mean/std)
+  images/*             predict inputs: 32x32 RGB (8-bit), 48x40 RGBA 16-bit, 32x32 gray 8-bit, 32x32 palette PNGs,
+                       a 120x90 JPEG (PIL, quality 90)
+  predict.json         PyTorch's softmax probabilities for each image after torchvision's transform of the PIL image:
+                       Resize(32) (antialiased bilinear), CenterCrop(32), ToTensor, ImageNet Normalize
   evil/*.pkl, evil/*.pth   hostile or broken inputs that must be refused (see EVIL below); nothing in them may run.
 """
 import io
@@ -41,6 +42,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from PIL import Image
+from torchvision import transforms as T
 from torchvision.models import resnet as tvr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,32 +115,26 @@ def png_bytes(pixels, color_type, bit_depth, palette=None):
     return out + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def preprocess(rgb01, size=32):
-    """GhostKit's predict preprocessing of an [3, H, W] float image in [0, 1]: bilinear (align_corners=False,
-    no antialias) resize of the shorter side to `size` (longer side int(long * size / short)), centre crop, normalise."""
-    c, h, w = rgb01.shape
-    if h <= w:
-        nh, nw = size, int(w * size / h)
-    else:
-        nh, nw = int(h * size / w), size
-    x = rgb01[None]
-    if (nh, nw) != (h, w):
-        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
-    top, left = int(round((nh - size) / 2.0)), int(round((nw - size) / 2.0))  # torchvision's CenterCrop
-    x = x[:, :, top:top + size, left:left + size]
-    return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+def torchvision_probabilities(model, path, size=32):
+    """PyTorch's softmax after torchvision's evaluation transform of the file as torchvision's ImageFolder loads it
+    (PIL, convert("RGB")): Resize(size) (PIL's antialiased bilinear), CenterCrop(size), ToTensor, ImageNet Normalize.
+    GhostKit's EvalTransform at input size 32 is this transform."""
+    tf = T.Compose([T.Resize(size), T.CenterCrop(size), T.ToTensor(), T.Normalize(MEAN, STD)])
+    with open(path, "rb") as f:
+        img = Image.open(f).convert("RGB")
+    with torch.no_grad():
+        return [float(v) for v in F.softmax(model(tf(img)[None]), dim=1)[0]]
 
 
 def make_images(model, rng):
     os.makedirs(os.path.join(OUT, "images"), exist_ok=True)
     results = {}
 
-    def emit(name, data, rgb01):
-        with open(os.path.join(OUT, "images", name), "wb") as f:
+    def emit(name, data, _rgb01=None):
+        path = os.path.join(OUT, "images", name)
+        with open(path, "wb") as f:
             f.write(data)
-        with torch.no_grad():
-            p = F.softmax(model(preprocess(torch.tensor(rgb01, dtype=torch.float32))), dim=1)[0]
-        results[name] = [float(v) for v in p]
+        results[name] = torchvision_probabilities(model, path)
 
     rgb = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
     emit("a_rgb8.png", png_bytes(rgb, 2, 8), rgb.transpose(2, 0, 1) / 255.0)
@@ -153,6 +150,14 @@ def make_images(model, rng):
     palette = rng.integers(0, 256, size=(16, 3), dtype=np.uint8)
     idx = rng.integers(0, 16, size=(32, 32), dtype=np.uint8)
     emit("d_palette.png", png_bytes(idx, 3, 8, palette), palette[idx].transpose(2, 0, 1) / 255.0)
+
+    # A smooth 120x90 photo-like JPEG: Resize(32) shrinks it 2.8x (antialiasing matters), CenterCrop cuts 42 -> 32.
+    yy, xx = np.mgrid[0:90, 0:120]
+    photo = np.stack([128 + 100 * np.sin(xx / 7.0 + c) * np.cos(yy / 5.0 - c) for c in range(3)], axis=2)
+    photo += rng.normal(0, 12, size=photo.shape)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8), "RGB").save(buf, "JPEG", quality=90)
+    emit("e_photo.jpg", buf.getvalue())
     return results
 
 

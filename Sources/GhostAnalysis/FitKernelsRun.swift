@@ -18,6 +18,11 @@ public struct FitKernelsConfig {
     public var images = 0
     /// Image shown in the triplets (nil: the scan's Figure-1 image).
     public var imageIndex: Int?
+    /// Images read from the dump at a time (nil: as many as fit in `defaultReadBytes`); memory is flat in the
+    /// number of images, the sums (and so the fits) the same for any value up to rounding.
+    public var imagesPerRead: Int?
+    /// Bytes of activations read at a time by default (64 MiB).
+    public static let defaultReadBytes = 64 << 20
 
     public init(scanDir: String) { self.scanDir = scanDir }
 }
@@ -35,7 +40,8 @@ public struct FitTriplet {
 }
 
 /// The Table-2 analogue: exact least-squares d×d depthwise fits from each pair's source map to its target map over
-/// every scanned image, for the scan's ghost pairs and a control of random pairs.
+/// every scanned image, for the scan's ghost pairs and a control of random pairs. The dump is read a batch of
+/// images at a time and each pair's normal equations summed (`PairFitSums`), so memory does not grow with images.
 public enum FitKernelsRun {
     /// Labels of the three best pairs of the Figure-1 layer, as in the paper's Figure 1.
     public static let pairLabels = ["red", "green", "blue"]
@@ -66,8 +72,6 @@ public enum FitKernelsRun {
             guard shown >= 0 && shown < n else {
                 throw GhostError("--image-index \(shown) is outside the \(n) images used")
             }
-            let x = try h5.read("layers/" + layer.layer, count: n)
-            try PairFitting.checkFinite(x, layer: layer.layer, file: h5.path)
             let ghosts = Array(c.topK > 0 ? layer.topPairs.prefix(c.topK) : layer.topPairs[...])
             for p in ghosts where !(0..<layer.channels).contains(p.a) || !(0..<layer.channels).contains(p.b) {
                 throw GhostError.file(scanDir + "/pairs.json", "pair \(p.a)~\(p.b) of '\(layer.layer)' is outside "
@@ -77,25 +81,41 @@ public enum FitKernelsRun {
             let randoms = PairFitting.randomPairs(channels: layer.channels, count: c.randomPairs,
                                                   excluding: ghostPairs, seed: c.seed &+ UInt64(fitted.count))
             let all = ghostPairs + randoms
-            let fits = PairFitting.fit(x, pairs: all, sizes: c.sizes, normalization: c.normalization, bias: c.bias)
+            func label(_ i: Int) -> String? {
+                i < ghosts.count && layer.layer == pairsFile.gridLayer && i < 3 ? pairLabels[i] : nil
+            }
+            let otherModes = MapNormalization.allCases.filter { $0 != c.normalization }
+            var sums = all.indices.map { i in
+                PairFitSums(a: all[i].a, b: all[i].b, maxD: c.sizes.max() ?? 1, bias: c.bias,
+                            otherModes: label(i) != nil ? otherModes : [])
+            }
+            let perImage = shape.dropFirst().reduce(1, *)
+            let step = max(1, c.imagesPerRead ?? FitKernelsConfig.defaultReadBytes / 4 / max(perImage, 1))
+            var shownMaps: Tensor?
+            for start in stride(from: 0, to: n, by: step) {
+                let x = try h5.read("layers/" + layer.layer, start: start, count: min(step, n - start))
+                try PairFitting.checkFinite(x, layer: layer.layer, file: h5.path, firstImage: start)
+                sums.withUnsafeMutableBufferPointer { out in
+                    let out = out
+                    Engine.parallelFor(out.count) { i in out[i].add(x, normalization: c.normalization) }
+                }
+                if (start..<(start + x.shape[0])).contains(shown) {
+                    shownMaps = Tensor(uninitialized: [1] + Array(shape.dropFirst()))
+                    shownMaps!.pointer.update(from: x.pointer + (shown - start) * perImage, count: perImage)
+                }
+            }
             for (i, p) in all.enumerated() {
                 let isGhost = i < ghosts.count
-                let label = isGhost && layer.layer == pairsFile.gridLayer && i < 3 ? pairLabels[i] : nil
-                var others: [String: [Double]]?
-                if label != nil {
-                    others = [:]
-                    for mode in MapNormalization.allCases where mode != c.normalization {
-                        others![mode.rawValue] = PairFitting.fit(x, pairs: [p], sizes: c.sizes, normalization: mode,
-                                                                 bias: c.bias)[0].map(\.mse)
-                    }
-                }
+                let others = label(i) == nil ? nil : Dictionary(uniqueKeysWithValues: otherModes.map {
+                    ($0.rawValue, sums[i].others[$0]!.solve(sizes: c.sizes).map(\.mse))
+                })
                 let fit = PairFit(layer: layer.layer, a: p.a, b: p.b,
-                                  correlation: isGhost ? ghosts[i].correlation : correlation(x, p.a, p.b),
-                                  kind: isGhost ? .ghost : .random, label: label, fits: fits[i],
-                                  otherNormalizations: others)
+                                  correlation: isGhost ? ghosts[i].correlation : sums[i].correlation,
+                                  kind: isGhost ? .ghost : .random, label: label(i),
+                                  fits: sums[i].main.solve(sizes: c.sizes), otherNormalizations: others)
                 fitted.append(fit)
-                if let label {
-                    triplets.append(triplet(x, fit, label: label, image: shown, normalization: c.normalization,
+                if let l = label(i), let shownMaps {
+                    triplets.append(triplet(shownMaps, fit, label: l, image: shown, normalization: c.normalization,
                                             height: shape[2], width: shape[3]))
                 }
             }
@@ -108,28 +128,14 @@ public enum FitKernelsRun {
         return (report, triplets.sorted { $0.label < $1.label })
     }
 
+    /// The triplet of `image`, whose maps `x` [1, C, H, W] holds.
     static func triplet(_ x: Tensor, _ p: PairFit, label: String, image: Int, normalization: MapNormalization,
                         height: Int, width: Int) -> FitTriplet {
-        let hw = height * width
-        let src = PairFitting.maps(x, channel: p.a, normalization: normalization)
-        let tgt = PairFitting.maps(x, channel: p.b, normalization: normalization)
-        let source = Array(src[(image * hw)..<((image + 1) * hw)])
+        let source = PairFitting.maps(x, channel: p.a, normalization: normalization)
+        let target = PairFitting.maps(x, channel: p.b, normalization: normalization)
         let fit = p.fits.last!
-        return FitTriplet(label: label, pair: p, source: source, target: Array(tgt[(image * hw)..<((image + 1) * hw)]),
+        return FitTriplet(label: label, pair: p, source: source, target: target,
                           fitted: KernelFit.apply(fit, to: source, height: height, width: width),
                           height: height, width: width, image: image, fit: fit)
-    }
-
-    /// Pearson r between channels a and b over every pixel of every image.
-    static func correlation(_ x: Tensor, _ a: Int, _ b: Int) -> Float {
-        let u = PairFitting.maps(x, channel: a, normalization: .raw)
-        let v = PairFitting.maps(x, channel: b, normalization: .raw)
-        let n = Double(u.count)
-        let mu = u.reduce(0, +) / n, mv = v.reduce(0, +) / n
-        var suv = 0.0, suu = 0.0, svv = 0.0
-        for i in u.indices {
-            suv += (u[i] - mu) * (v[i] - mv); suu += (u[i] - mu) * (u[i] - mu); svv += (v[i] - mv) * (v[i] - mv)
-        }
-        return suu > 0 && svv > 0 ? Float(suv / (suu * svv).squareRoot()) : 0
     }
 }

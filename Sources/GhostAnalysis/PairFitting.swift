@@ -58,10 +58,11 @@ public enum PairFitting {
     }
 
     /// Refuses activations with a NaN or ±∞ in them (a least-squares fit of those is meaningless): one line naming
-    /// the file they came from, the layer, the channel and the image.
-    public static func checkFinite(_ x: Tensor, layer: String, file: String) throws {
+    /// the file they came from, the layer, the channel and the image (`x` holding images from `firstImage` on).
+    public static func checkFinite(_ x: Tensor, layer: String, file: String, firstImage: Int = 0) throws {
         guard let bad = firstNonFinite(x) else { return }
-        throw GhostError.file(file, "layer \(layer), channel \(bad.channel) holds \(bad.value) (image \(bad.image)); "
+        throw GhostError.file(file, "layer \(layer), channel \(bad.channel) holds \(bad.value) "
+                              + "(image \(firstImage + bad.image)); "
                               + "kernel fits need finite activations")
     }
 

@@ -21,8 +21,13 @@ extension Architecture {
     /// Ghost modules' shapes), GhostNet. The guess is checked against every shape of the built model; a failure
     /// throws one line saying why, ending in "pass --arch".
     public static func infer(from tensors: [(String, Tensor)]) throws -> InferredArchitecture {
+        try infer(shapes: tensors.map { ($0.0, $0.1.shape) })
+    }
+
+    /// `infer` from keys and shapes alone (a `TorchCheckpoint.listing`, before any tensor is read).
+    public static func infer(shapes list: [(String, [Int])]) throws -> InferredArchitecture {
         var shapes: [String: [Int]] = [:]
-        for (k, t) in tensors where !k.hasPrefix("optim.") { shapes[k] = t.shape }
+        for (k, shape) in list where !k.hasPrefix("optim.") { shapes[k] = shape }
         if shapes["conv_stem.weight"] != nil { return try inferGhostNet(shapes) }
         guard let stem = shapes["conv1.weight"] else {
             throw GhostError("the keys are neither a ResNet's (conv1.weight, layer1.0…, fc) nor a GhostNet's "

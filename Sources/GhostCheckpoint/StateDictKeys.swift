@@ -62,13 +62,41 @@ public enum StateDictKeys {
     /// around it (epoch, best_prec1, …) as "extras".
     public static func extract(_ root: TorchValue, name: String)
         throws -> (tensors: [(String, Tensor, SafetensorsDType)], extras: [(String, String)]) {
+        let (found, extras) = try leaves(root, name: name)
+        let tensors = found.compactMap { k, v -> (String, Tensor, SafetensorsDType)? in
+            if case .tensor(let t, let dtype) = v { return (k, t, dtype) } else { return nil }
+        }
+        return (tensors, extras)
+    }
+
+    /// The state dict's keys and shapes in a listing (`TorchCheckpoint.listing`), found as `extract` finds them.
+    public static func extractShapes(_ root: TorchValue, name: String) throws -> [(String, [Int])] {
+        try leaves(root, name: name).leaves.compactMap { k, v -> (String, [Int])? in
+            switch v {
+            case .tensor(let t, _): return (k, t.shape)
+            case .tensorShape(let shape, _): return (k, shape)
+            default: return nil
+            }
+        }
+    }
+
+    static func isTensor(_ v: TorchValue) -> Bool {
+        switch v {
+        case .tensor, .tensorShape: return true
+        default: return false
+        }
+    }
+
+    /// The tensor leaves of the state dict (`.tensor` or `.tensorShape`) and the plain values around it.
+    static func leaves(_ root: TorchValue, name: String)
+        throws -> (leaves: [(String, TorchValue)], extras: [(String, String)]) {
         guard case .dict(let top) = root else { throw GhostError.file(name, "holds a \(describe(root)), not a dict of tensors") }
         func hasTensors(_ v: TorchValue) -> Bool {
-            if case .dict(let d) = v { return d.contains { if case .tensor = $0.1 { return true } else { return false } } }
+            if case .dict(let d) = v { return d.contains { isTensor($0.1) } }
             return false
         }
         var chosen: String?
-        if top.contains(where: { if case .tensor = $0.1 { return true } else { return false } }) {
+        if top.contains(where: { isTensor($0.1) }) {
             chosen = nil
         } else if let k = wrapperKeys.first(where: { k in top.contains { $0.0 == k && hasTensors($0.1) } }) {
             chosen = k
@@ -81,12 +109,12 @@ public enum StateDictKeys {
             }
             chosen = candidates[0].0
         }
-        var tensors: [(String, Tensor, SafetensorsDType)] = []
+        var tensors: [(String, TorchValue)] = []
         var extras: [(String, String)] = []
         func flatten(_ prefix: String, _ v: TorchValue, inStateDict: Bool) {
             switch v {
-            case .tensor(let t, let dtype):
-                if inStateDict { tensors.append((prefix, t, dtype)) } else { extras.append((prefix, "tensor \(t.shape)")) }
+            case .tensor, .tensorShape:
+                if inStateDict { tensors.append((prefix, v)) } else { extras.append((prefix, describe(v))) }
             case .dict(let d):
                 if inStateDict { for (k, x) in d { flatten(prefix.isEmpty ? k : prefix + "." + k, x, inStateDict: true) } } else {
                     extras.append((prefix, "dict of \(d.count)"))
@@ -97,12 +125,12 @@ public enum StateDictKeys {
         }
         for (k, v) in top {
             if let c = chosen { flatten(k, v, inStateDict: k == c) } else {
-                if case .tensor = v { flatten(k, v, inStateDict: true) } else if case .dict = v, hasTensors(v) {
+                if isTensor(v) { flatten(k, v, inStateDict: true) } else if case .dict = v, hasTensors(v) {
                     flatten(k, v, inStateDict: true)
                 } else { flatten(k, v, inStateDict: false) }
             }
         }
-        if let c = chosen { tensors = tensors.map { (String($0.0.dropFirst(c.count + 1)), $0.1, $0.2) } }
+        if let c = chosen { tensors = tensors.map { (String($0.0.dropFirst(c.count + 1)), $0.1) } }
         return (tensors, extras)
     }
 
@@ -180,6 +208,7 @@ public enum StateDictKeys {
     static func describe(_ v: TorchValue) -> String {
         switch v {
         case .tensor(let t, _): return "tensor \(t.shape)"
+        case .tensorShape(let shape, _): return "tensor \(shape)"
         case .dict(let d): return "dict of \(d.count)"
         case .scalar(let s): return s.count > 40 ? String(s.prefix(40)) + "…" : s
         case .other(let s): return s

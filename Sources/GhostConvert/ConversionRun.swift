@@ -86,8 +86,8 @@ public enum ConversionRun {
         let chosen = try c.blocks.map { try selectBlocks($0, among: allBlocks) }
         let norm = ckpt.normalization ?? c.source.defaultNormalization(channels: arch.inChannels)
         let side = c.inputSize ?? arch.evalInputSide
-        let (train, available) = try c.source.open(split: "train", channels: arch.inChannels, inputSize: side,
-                                                   limit: c.calibrationImages)
+        let (train, available) = try c.source.stream(split: "train", channels: arch.inChannels, inputSize: side,
+                                                     limit: c.calibrationImages)
         if let w = ImageSource.limitWarning(flag: "--calibration-images", limit: c.calibrationImages,
                                             available: available, name: train.name) { note(w) }
         guard train.count >= 32 else {
@@ -97,9 +97,8 @@ public enum ConversionRun {
             throw GhostError.file(path, "\(arch.displayName) expects \(arch.inChannels) input channels; "
                 + "\(train.name) has \(train.channels)")
         }
-        let calib = BatchLoader(dataset: train, batchSize: 64, normalization: norm)
-        let order = calib.order(epoch: 0)
-        let batches = (0..<calib.batchesPerEpoch).map { calib.batch($0, order: order, epoch: 0).images }
+        // Decoded batch by batch in every pass (folder images); IDX/CIFAR splits are sliced from memory.
+        let batches = CalibrationBatches(stream: train, normalization: norm)
 
         let plan = try c.macsBudget.map {
             try GuidedRatios.plan(original, architecture: arch, calibration: batches, fraction: $0,
@@ -113,29 +112,39 @@ public enum ConversionRun {
             original, architecture: arch, settings: .init(ghost: ghostSettings, dataDriven: c.mode == .dataDriven),
             calibration: batches)
         try checkUnits(units.map(\.name))
-        var test: ImageDataset?
+        var test: ImageStream?
         if c.evalImages > 0 {
-            let (t, n) = try c.source.open(split: "test", channels: arch.inChannels, inputSize: side,
-                                           limit: c.evalImages, classNames: train.classNames)
+            let (t, n) = try c.source.stream(split: "test", channels: arch.inChannels, inputSize: side,
+                                             limit: c.evalImages, classNames: train.classNames)
             if let w = ImageSource.limitWarning(flag: "--eval-images", limit: c.evalImages, available: n,
                                                 name: t.name) { note(w) }
             test = t
         }
-        func accuracy(_ m: Module, _ label: String) -> Double? {
+        // The test images are decoded 64 at a time for each model evaluated (memory flat in --eval-images; the
+        // forward pass of a 64-image batch at 224² is the peak, as in calibration).
+        func accuracy(_ m: Module, _ label: String) throws -> Double? {
             guard let test else { return nil }
-            let loader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
-            let total = loader.batchesPerEpoch
-            return Evaluation.run(m, loader: loader, classes: arch.numClasses) { b, _ in progress(label, b, total) }
-                .accuracy
+            let step = 64, total = (test.count + step - 1) / step
+            var e = Evaluation(classes: arch.numClasses)
+            m.train(false)
+            for b in 0..<total {
+                let d = try test.images((b * step)..<min(test.count, (b + 1) * step))
+                let (x, y) = BatchLoader(dataset: d, batchSize: d.count, normalization: norm)
+                    .batch(0, order: Array(0..<d.count), epoch: 0)
+                e.add(logits: m(x), labels: y)
+                progress(label, b + 1, total)
+            }
+            return e.accuracy
         }
-        let accOriginal = accuracy(original, "eval original")
-        let accConverted = accuracy(ghost, "eval converted")
+        let accOriginal = try accuracy(original, "eval original")
+        let accConverted = try accuracy(ghost, "eval converted")
         var accRecal: Double?
         if c.recalibrate {
-            ResNetToGhost.recalibrateBatchNorm(ghost, batches: batches)
-            accRecal = accuracy(ghost, "eval recalibrated")
+            try ResNetToGhost.recalibrateBatchNorm(ghost, batches: batches)
+            accRecal = try accuracy(ghost, "eval recalibrated")
         }
-        let sample = BatchLoader(dataset: (test ?? train).prefix(1), batchSize: 1, normalization: norm)
+        let first = try (test ?? train).images(0..<1)
+        let sample = BatchLoader(dataset: first, batchSize: 1, normalization: norm)
             .batch(0, order: [0], epoch: 0).images
 
         let output = c.out ?? defaultOutput(c, chosen: chosen, of: allBlocks)

@@ -91,20 +91,29 @@ public enum GuidedRatios {
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture, calibration batches: [Tensor],
                             fraction: Double, inputShape: [Int], noiseEnergy: Double = 0.05,
                             buckets: Int = 20_000) throws -> Plan {
+        try plan(model, architecture: arch, calibration: CalibrationBatches(batches), fraction: fraction,
+                 inputShape: inputShape, noiseEnergy: noiseEnergy, buckets: buckets)
+    }
+
+    /// `plan` over batches made one at a time (memory flat in the calibration set).
+    public static func plan(_ model: ImageClassifier, architecture arch: Architecture,
+                            calibration batches: CalibrationBatches, fraction: Double, inputShape: [Int],
+                            noiseEnergy: Double = 0.05, buckets: Int = 20_000) throws -> Plan {
         guard fraction > 0, fraction < 1 else {
             throw GhostError("the MACs budget must be a fraction in (0, 1), got \(fraction)")
         }
         guard let original = model as? ResNet, arch.ghost == nil else {
             throw GhostError("guided conversion needs a plain ResNet")
         }
-        guard !batches.isEmpty else { throw GhostError("guided conversion needs calibration images") }
+        guard batches.count > 0 else { throw GhostError("guided conversion needs calibration images") }
         var uniform = arch
         uniform.ghost = GhostSettings(s: 2, d: 3)
         let sites = try ResNetToGhost.sites(original: original, ghost: uniform.buildResNet())
         var p = Profiler()
         _ = original.profile(inputShape, &p)
         let originalMACs = p.totalMACs
-        let stats = measure(original, sites: sites, batches: batches, inputShape: inputShape, noiseEnergy: noiseEnergy)
+        let stats = try measure(original, sites: sites, batches: batches, inputShape: inputShape,
+                                noiseEnergy: noiseEnergy)
         let fixed = originalMACs - stats.reduce(0) { $0 + $1.options[0].macs }
         return try choose(stats, originalMACs: originalMACs, fixedMACs: fixed, fraction: fraction, buckets: buckets,
                           noiseEnergy: noiseEnergy)
@@ -167,16 +176,17 @@ public enum GuidedRatios {
 
     /// Per conv: the options' MACs and residuals (one correlation pass, one fitting pass over the batches) and
     /// the measured sensitivity (one noisy forward pass of the first batch per conv).
-    static func measure(_ model: ResNet, sites: [ResNetToGhost.Site], batches: [Tensor], inputShape: [Int],
-                        noiseEnergy: Double) -> [Conv] {
+    static func measure(_ model: ResNet, sites: [ResNetToGhost.Site], batches: CalibrationBatches, inputShape: [Int],
+                        noiseEnergy: Double) throws -> [Conv] {
         var corr = Dictionary(uniqueKeysWithValues: sites.map {
             ($0.name, ChannelCorrelation(channels: $0.conv.outChannels))
         })
         var shapes: [String: [Int]] = [:]
-        ResNetToGhost.collect(model, batches, sites: sites) { captured in
-            for site in sites {
-                corr[site.name]!.add(captured[site.observed]!)
-                shapes[site.name] = captured[site.observed]!.shape
+        let byObserved = Dictionary(grouping: sites.indices, by: { sites[$0].observed })
+        try ResNetToGhost.observe(model, batches, sites: sites) { name, x in
+            for i in byObserved[name] ?? [] {
+                corr[sites[i].name]!.add(x)
+                shapes[sites[i].name] = x.shape
             }
         }
         // Fitting jobs: every ghost channel of every candidate ratio, one accumulator each (d = 1 and 3 at once).
@@ -192,11 +202,13 @@ public enum GuidedRatios {
         }
         let maxD = kernels.max()!
         var accumulators = [KernelFitAccumulator](repeating: KernelFitAccumulator(maxD: maxD), count: jobs.count)
-        ResNetToGhost.collect(model, batches, sites: sites) { captured in
+        let jobsOf = Dictionary(grouping: jobs.indices, by: { sites[jobs[$0].site].observed })
+        try ResNetToGhost.observe(model, batches, sites: sites) { name, x in
+            guard let mine = jobsOf[name] else { return }
             accumulators.withUnsafeMutableBufferPointer { acc in
                 let acc = acc
-                Engine.parallelFor(jobs.count) { j in
-                    let job = jobs[j], site = sites[job.site], x = captured[site.observed]!
+                Engine.parallelFor(mine.count) { q in
+                    let j = mine[q], job = jobs[j], site = sites[job.site]
                     var src = PairFitting.maps(x, channel: job.source, normalization: .raw)
                     if site.relu { for i in src.indices where src[i] < 0 { src[i] = 0 } }
                     let tgt = PairFitting.maps(x, channel: job.target, normalization: .raw)
@@ -214,7 +226,7 @@ public enum GuidedRatios {
                 missed[job.site][job.ratio, default: [:]][f.d, default: 0] += f.mse
             }
         }
-        let sensitivity = sensitivities(model, sites: sites, batch: batches[0], variances: variances,
+        let sensitivity = sensitivities(model, sites: sites, batch: try batches.batch(0), variances: variances,
                                         noiseEnergy: noiseEnergy)
         return sites.enumerated().map { i, site in
             let hw = (shapes[site.name]![2], shapes[site.name]![3]), energy = max(variances[i].reduce(0, +), 1e-30)

@@ -79,9 +79,34 @@ public enum ResNetToGhost {
         }
     }
 
-    /// Converts `original` (architecture `arch`) using calibration batches [N, C, H, W] (normalised inputs).
+    /// Runs the original over the calibration batches (eval mode) and hands each wanted BN output to `visit` the
+    /// moment it is computed, so no batch's activations outlive their layer.
+    public static func observe(_ model: ResNet, _ batches: CalibrationBatches, sites: [Site],
+                               _ visit: @escaping (String, Tensor) -> Void) throws {
+        let wanted = Set(sites.map(\.observed))
+        model.train(false)
+        model.observeInsideBlocks = true
+        defer { model.observeInsideBlocks = false; model.observer = nil }
+        for b in 0..<batches.count {
+            let x = try batches.batch(b)
+            model.observer = { name, t in if wanted.contains(name) { visit(name, t) } }
+            _ = model(x)
+        }
+    }
+
+    /// Converts with calibration batches in memory (see the streaming form).
     public static func convert(_ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
-                               calibration batches: [Tensor]) throws -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit]) {
+                               calibration batches: [Tensor]) throws
+        -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit]) {
+        try convert(model, architecture: arch, settings: settings, calibration: CalibrationBatches(batches))
+    }
+
+    /// Converts `original` (architecture `arch`) using calibration batches [N, C, H, W] (normalised inputs).
+    /// Channel correlations and least-squares sums are accumulated per conv as each batch's BN outputs appear
+    /// (two passes over the batches), so memory does not grow with the calibration set.
+    public static func convert(_ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
+                               calibration batches: CalibrationBatches) throws
+        -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit]) {
         guard let original = model as? ResNet else { throw GhostError("convert needs a plain ResNet; \(arch.displayName) is not one") }
         guard arch.ghost == nil else { throw GhostError("the checkpoint is already a Ghost-ResNet (\(arch.displayName))") }
         var ghostArch = arch
@@ -100,8 +125,9 @@ public enum ResNetToGhost {
         var selections: [String: IntrinsicSelection] = [:]
         if settings.dataDriven {
             var corr = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, ChannelCorrelation(channels: $0.conv.outChannels)) })
-            collect(original, batches, sites: sites) { captured in
-                for site in sites { corr[site.name]!.add(captured[site.observed]!) }
+            let byObserved = Dictionary(grouping: sites.indices, by: { sites[$0].observed })
+            try observe(original, batches, sites: sites) { name, x in
+                for i in byObserved[name] ?? [] { corr[sites[i].name]!.add(x) }
             }
             for site in sites {
                 selections[site.name] = IntrinsicSelection.greedy(correlation: corr[site.name]!.pearson(), channels: site.conv.outChannels,
@@ -121,17 +147,20 @@ public enum ResNetToGhost {
                 for (k, list) in selections[site.name]!.ghosts.enumerated() { for c in list { jobs.append((i, k, c)) } }
             }
             var accumulators = jobs.map { KernelFitAccumulator(maxD: ratio[sites[$0.site].name]!.d) }
-            collect(original, batches, sites: sites) { captured in
+            let jobsOf = Dictionary(grouping: jobs.indices, by: { sites[jobs[$0].site].observed })
+            try observe(original, batches, sites: sites) { name, x in
+                guard let mine = jobsOf[name] else { return }
                 accumulators.withUnsafeMutableBufferPointer { acc in
                     let acc = acc
-                    Engine.parallelFor(jobs.count) { j in
-                        let job = jobs[j], site = sites[job.site]
-                        let x = captured[site.observed]!
-                        var src = PairFitting.maps(x, channel: selections[site.name]!.intrinsic[job.k], normalization: .raw)
+                    Engine.parallelFor(mine.count) { q in
+                        let j = mine[q], job = jobs[j], site = sites[job.site]
+                        var src = PairFitting.maps(x, channel: selections[site.name]!.intrinsic[job.k],
+                                                   normalization: .raw)
                         if site.relu { for i in src.indices where src[i] < 0 { src[i] = 0 } }
                         let tgt = PairFitting.maps(x, channel: job.channel, normalization: .raw)
                         src.withUnsafeBufferPointer { sp in tgt.withUnsafeBufferPointer { tp in
-                            acc[j].add(source: sp.baseAddress!, target: tp.baseAddress!, images: x.shape[0], height: x.shape[2], width: x.shape[3])
+                            acc[j].add(source: sp.baseAddress!, target: tp.baseAddress!, images: x.shape[0],
+                                       height: x.shape[2], width: x.shape[3])
                         } }
                     }
                 }
@@ -204,14 +233,20 @@ public enum ResNetToGhost {
     /// AdaBN-style recalibration: the running statistics of every BN inside a Ghost module become the
     /// cumulative mean/variance of its input over `batches` (weights and biases unchanged).
     public static func recalibrateBatchNorm(_ model: Module, batches: [Tensor]) {
+        try! recalibrateBatchNorm(model, batches: CalibrationBatches(batches))  // in-memory batches cannot throw
+    }
+
+    /// AdaBN over batches made one at a time.
+    public static func recalibrateBatchNorm(_ model: Module, batches: CalibrationBatches) throws {
         let bns = model.namedModules().compactMap { $0.1 as? GhostModule }.flatMap { [$0.primaryBN, $0.cheapBN] }
         let momenta = bns.map(\.momentum)
         model.train(false)
         for bn in bns { bn.train(true) }
-        for (k, x) in batches.enumerated() {
+        defer { for (bn, m) in zip(bns, momenta) { bn.train(false); bn.momentum = m } }
+        for k in 0..<batches.count {
+            let x = try batches.batch(k)
             for bn in bns { bn.momentum = 1 / Float(k + 1) }
             _ = model(x)
         }
-        for (bn, m) in zip(bns, momenta) { bn.train(false); bn.momentum = m }
     }
 }

@@ -94,7 +94,17 @@ public struct ImageFolder {
                                 name: "\(name) (\(range.count))")
     }
 
-    static func entries(_ dir: String) throws -> [String] { try ImageDataset.sortedEntries(dir) }
+    /// A folder's entries without hidden ones, sorted by name.
+    static func entries(_ dir: String) throws -> [String] {
+        do { return try FileManager.default.contentsOfDirectory(atPath: dir).filter { !$0.hasPrefix(".") }.sorted() }
+        catch { throw GhostError.file(dir, "cannot list directory") }
+    }
+
+    /// Whether `path` is a folder with at least one (non-hidden) sub-folder: a class-folder dataset.
+    public static func hasClassFolders(_ path: String) -> Bool {
+        guard let names = try? entries(path) else { return false }
+        return names.contains { isDirectory(path + "/" + $0) }
+    }
 
     static func isDirectory(_ path: String) -> Bool {
         var d: ObjCBool = false

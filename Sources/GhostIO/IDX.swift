@@ -15,8 +15,10 @@ public enum IDX {
         public let bytes: [UInt8]
     }
 
-    /// Largest accepted payload (the biggest MNIST-style file is 47 MB).
-    public static let maxBytes = 1 << 31
+    /// Largest accepted payload: 512 MiB, ten times Fashion-MNIST's 47 MB of training images (the dataset made of
+    /// it is Float32, four times this). Larger headers, and files too large to hold at most this (plain, or
+    /// gzip, which cannot shrink incompressible bytes by more than its framing), are refused before reading.
+    public static let maxBytes = 1 << 29
 
     /// Largest accepted image height or width (the dimensions after the first of a 3-D or 4-D file; MNIST-style
     /// files are 28×28). Every dimension after the first must also be ≥ 1: a 0×0 image is refused here.
@@ -25,6 +27,11 @@ public enum IDX {
     /// Reads a `.gz` or plain IDX file of unsigned bytes (type 0x08). With `expectedCount`, a header claiming
     /// another number of entries (first dimension) is refused before any of the payload is read or inflated.
     public static func read(path: String, expectedCount: Int? = nil) throws -> Array {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+           size > maxBytes + (1 << 16) {
+            throw GhostError.file(path, "IDX file of \(size) bytes is larger than the \(maxBytes >> 20) MiB limit "
+                                  + "(IDX.maxBytes)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
@@ -94,8 +101,11 @@ public enum IDX {
                 }
             }
             shape.append(v)
-            total *= v  // v < 2^32 and total ≤ maxBytes = 2^31: no overflow
-            guard total <= maxBytes else { throw GhostError.file(path, "IDX dimensions claim more than \(maxBytes) bytes (implausibly large)") }
+            total *= v  // v < 2^32 and total ≤ maxBytes = 2^29: no overflow
+            guard total <= maxBytes else {
+                throw GhostError.file(path, "IDX dimensions claim more than \(maxBytes) bytes (the \(maxBytes >> 20) MiB "
+                                      + "limit, IDX.maxBytes)")
+            }
         }
         return (shape, total)
     }

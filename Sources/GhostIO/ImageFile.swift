@@ -18,23 +18,14 @@ public enum ImageFile {
         return try PNGFile.decode(data, path: path, channels: channels)
     }
 
-    /// 8-bit pixels of a PNG or JPEG with `channels` 1 or 3. PNGs go through `PNGFile.decode` (alpha composited onto
-    /// black; 16-bit samples rounded to 8 bits); JPEGs through `JPEGFile.decode`.
+    /// 8-bit pixels of a PNG or JPEG with `channels` 1 or 3, as PIL decodes them: PNGs through `PNGFile.decode8`
+    /// (alpha composited onto black; 16-bit samples keep their high byte), JPEGs through `JPEGFile.decode`.
     public static func read8(path: String, channels: Int) throws -> RasterImage {
         let data = try JPEGFile.contents(path)
         if JPEGFile.isJPEG(data) { return try JPEGFile.decode(data, path: path, channels: channels) }
         guard data.starts(with: [0x89, 0x50, 0x4E, 0x47]) else {
             throw GhostError.file(path, "is neither a PNG nor a JPEG (unknown leading bytes)")
         }
-        let t = try PNGFile.decode(data, path: path, channels: channels)
-        let (c, h, w) = (t.shape[0], t.shape[1], t.shape[2])
-        var bytes = [UInt8](repeating: 0, count: c * h * w)
-        let plane = h * w
-        bytes.withUnsafeMutableBufferPointer { dst in
-            for i in 0..<plane { for ch in 0..<c {
-                dst[i * c + ch] = UInt8(max(0, min(255, (t.pointer[ch * plane + i] * 255).rounded())))
-            } }
-        }
-        return RasterImage(width: w, height: h, channels: c, pixels: bytes)
+        return try PNGFile.decode8(data, path: path, channels: channels)
     }
 }

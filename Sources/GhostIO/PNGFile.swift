@@ -43,9 +43,45 @@ public enum PNGFile {
     }
 
     /// Decodes PNG bytes as `read(path:channels:)` does; `path` only names the source in errors.
-    /// The claimed size is checked against the data before the pixel buffer is allocated: deflate expands
-    /// at most 1032:1 and a pixel takes at least 1 bit, so n bytes of PNG hold at most 8 · 1032 · n pixels.
     public static func decode(_ data: Data, path: String, channels: Int) throws -> Tensor {
+        let (w, h, samples) = try decodeSamples(data, path: path, channels: channels)
+        let t = Tensor(uninitialized: [channels, h, w])
+        func planar<S>(_ b: [S], _ scale: Float, _ value: (S) -> Float) {
+            b.withUnsafeBufferPointer { src in
+                for i in 0..<(w * h) { for c in 0..<channels {
+                    t.pointer[c * w * h + i] = value(src[i * channels + c]) / scale
+                } }
+            }
+        }
+        switch samples {
+        case .eight(let b): planar(b, 255) { Float($0) }
+        case .sixteen(let b): planar(b, 65535) { Float($0) }
+        }
+        return t
+    }
+
+    /// 8-bit pixels (interleaved) with `channels` 1 or 3, as PIL's `convert("L"|"RGB")` gives them for 8-bit
+    /// files; 16-bit samples keep their high byte, as PIL's "RGB;16B" unpacker does. No float image is made.
+    public static func decode8(_ data: Data, path: String, channels: Int) throws -> RasterImage {
+        let (w, h, samples) = try decodeSamples(data, path: path, channels: channels)
+        switch samples {
+        case .eight(let b): return RasterImage(width: w, height: h, channels: channels, pixels: b)
+        case .sixteen(let b):
+            return RasterImage(width: w, height: h, channels: channels,
+                               pixels: b.map { UInt8(truncatingIfNeeded: $0 >> 8) })
+        }
+    }
+
+    /// Interleaved decoded samples: 8-bit, or 16-bit linear (passed through unchanged by libpng).
+    enum Samples {
+        case eight([UInt8])
+        case sixteen([UInt16])
+    }
+
+    /// The shared decoder. The header's size is checked before any pixel buffer is allocated: not empty, no more
+    /// than the data can hold (deflate expands at most 1032:1 and a pixel takes at least 1 bit: n bytes hold at
+    /// most 8 · 1032 · n pixels), and at most `JPEGFile.maxPixels` (PIL's MAX_IMAGE_PIXELS, as for JPEG).
+    static func decodeSamples(_ data: Data, path: String, channels: Int) throws -> (Int, Int, Samples) {
         guard channels == 1 || channels == 3 else {
             throw GhostError.file(path, "cannot convert a PNG to \(channels) channels (only 1 or 3)")
         }
@@ -53,42 +89,41 @@ public enum PNGFile {
         png.version = UInt32(PNG_IMAGE_VERSION)
         let began = data.withUnsafeBytes { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }
         guard began != 0 else { throw GhostError.file(path, "not a readable PNG: \(message(&png))") }
-        let pixels = UInt64(png.width) * UInt64(png.height)
-        guard png.width > 0, png.height > 0, pixels <= 1 << 28 else {
+        let (pw, ph) = (png.width, png.height), pixels = UInt64(pw) * UInt64(ph)
+        let problem: String?
+        if pw == 0 || ph == 0 { problem = "PNG of \(pw)×\(ph) pixels is empty" }
+        else if pixels > 8 * 1032 * UInt64(data.count) {
+            problem = "PNG claims \(pw)×\(ph) pixels, more than its \(data.count) bytes can hold"
+        } else if pixels > UInt64(JPEGFile.maxPixels) {
+            problem = "PNG of \(pw)×\(ph) pixels is larger than \(JPEGFile.maxPixels) pixels (PIL's MAX_IMAGE_PIXELS)"
+        } else { problem = nil }
+        if let problem {
             png_image_free(&png)
-            throw GhostError.file(path, "PNG of \(png.width)×\(png.height) pixels is empty or too large")
+            throw GhostError.file(path, problem)
         }
-        guard pixels <= 8 * 1032 * UInt64(data.count) else {
-            png_image_free(&png)
-            throw GhostError.file(path, "PNG claims \(png.width)×\(png.height) pixels, more than its \(data.count) bytes can hold")
-        }
-        let sixteen = png.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
-        png.format = (channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)) | (sixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
-        let (w, h) = (Int(png.width), Int(png.height))
-        let t = Tensor(uninitialized: [channels, h, w])
+        let isSixteen = png.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
+        png.format = (channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB))
+            | (isSixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
+        let (w, h) = (Int(pw), Int(ph))
         func finish(_ buffer: UnsafeMutableRawPointer) -> Int32 {
             data.withUnsafeBytes { _ in png_image_finish_read(&png, nil, buffer, Int32(w * channels), nil) }
         }
-        let ok: Int32
-        if sixteen {
+        let ok: Int32, samples: Samples
+        if isSixteen {
             var buffer = [UInt16](repeating: 0, count: w * h * channels)
             ok = buffer.withUnsafeMutableBytes { finish($0.baseAddress!) }
-            for y in 0..<h { for x in 0..<w { for c in 0..<channels {
-                t.pointer[(c * h + y) * w + x] = Float(buffer[(y * w + x) * channels + c]) / 65535
-            } } }
+            samples = .sixteen(buffer)
         } else {
             var buffer = [UInt8](repeating: 0, count: w * h * channels)
             ok = buffer.withUnsafeMutableBytes { finish($0.baseAddress!) }
-            for y in 0..<h { for x in 0..<w { for c in 0..<channels {
-                t.pointer[(c * h + y) * w + x] = Float(buffer[(y * w + x) * channels + c]) / 255
-            } } }
+            samples = .eight(buffer)
         }
         guard ok != 0 else {
             let m = message(&png)
             png_image_free(&png)
             throw GhostError.file(path, "corrupt or truncated PNG: \(m)")
         }
-        return t
+        return (w, h, samples)
     }
 
     private static func message(_ png: inout png_image) -> String {

@@ -62,7 +62,22 @@ public struct TorchCheckpoint {
 
     // MARK: - zip format
 
-    static func parseZip(_ data: Data, name: String) throws -> TorchCheckpoint {
+    /// The keys and shapes of a torch.save zip file without inflating or reading any storage (`.tensorShape`
+    /// leaves), after the same checks `init(path:)` makes first: every view against its storage, every storage
+    /// against its zip entry, the `maxTensorBytes` budget. Nil for the legacy format (its storages are stored raw).
+    public static func listing(path: String) throws -> TorchCheckpoint? {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw GhostError.file(path, "cannot read")
+        }
+        guard format(of: data) == .zip else { return nil }
+        do { return try parseZip(data, name: path, listingOnly: true) } catch let e as GhostError
+            where e.message.hasPrefix(path + ": ") {
+            throw GhostError.file(path, "\(Format.zip.rawValue) checkpoint: " + e.message.dropFirst(path.count + 2))
+        }
+    }
+
+    static func parseZip(_ data: Data, name: String, listingOnly: Bool = false) throws -> TorchCheckpoint {
         let zip = try ZipArchive(data: data, name: name)
         guard let pkl = zip.entries.filter({ $0.name.hasSuffix("data.pkl") && !$0.name.hasPrefix("__MACOSX") })
             .min(by: { $0.name.count < $1.name.count }) else {
@@ -95,7 +110,8 @@ public struct TorchCheckpoint {
             }
             claimed = sum
         })
-        _ = try dry.convert(value)
+        let listing = try dry.convert(value)
+        if listingOnly { return TorchCheckpoint(name: name, format: .zip, root: listing) }
         var storages: [String: StorageBytes] = [:]
         var builder = Builder(name: name) { key, dtype in
             if let s = storages[key] { return s }
@@ -169,6 +185,8 @@ public struct TorchCheckpoint {
 public indirect enum TorchValue {
     /// A tensor (converted to Float32) with the dtype it was stored as.
     case tensor(Tensor, dtype: SafetensorsDType)
+    /// A tensor's shape and stored dtype without its data (in a `TorchCheckpoint.listing`).
+    case tensorShape([Int], dtype: SafetensorsDType)
     /// A dict or OrderedDict with string keys (other keys are written in decimal).
     case dict([(String, TorchValue)])
     /// A number, string, bool or None, as text ("91.5", "7", "resnet18").
@@ -353,7 +371,7 @@ struct Builder {
                 throw fail("tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element \(last) of \(ref.numel)")
             }
             if seen.insert(ref.key).inserted { try dryRun(ref.key, ref.dtype, viewEnd) }
-            return .other("tensor")
+            return .tensorShape(shape, dtype: ref.dtype)
         }
         let bytes = try storage(ref.key, ref.dtype)
         let es = ref.dtype.byteSize

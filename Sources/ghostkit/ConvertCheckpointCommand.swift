@@ -29,7 +29,8 @@ struct ConvertCheckpointCommand: ParsableCommand {
         guard let storage = SafetensorsDType(rawValue: dtype.uppercased()), [.F32, .F16, .BF16].contains(storage) else {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
-        let ckpt = try Checkpoint(path: input, architecture: try archOptions.architecture(), renames: try keys.rules())
+        let ckpt = try Checkpoint(path: input, architecture: try archOptions.architecture(), renames: try keys.rules(),
+                                  strict: keys.strict)
         let (model, report) = try ckpt.makeModel(strict: keys.strict)
         if !report.isExact { FileHandle.standardError.write(Data("warning: \(input): \(report.summary)\n".utf8)) }
         let normalization = try norm.normalization(channels: ckpt.architecture.inChannels) ?? ckpt.normalization

@@ -45,7 +45,7 @@ struct ExportCommand: ParsableCommand {
         let model: ImageClassifier, arch: Architecture, normalization: Normalization?, source: String
         if paths.count == 2 {
             let ckpt = try Checkpoint(path: paths[0], architecture: try archOptions.architecture(),
-                                      renames: try keys.rules())
+                                      renames: try keys.rules(), strict: keys.strict)
             (model, _) = try ckpt.makeModel(strict: keys.strict)
             (arch, normalization) = (ckpt.architecture, ckpt.normalization)
             source = URL(fileURLWithPath: paths[0]).lastPathComponent

@@ -54,7 +54,9 @@ struct ImageSourceOptions: ParsableArguments {
         case .files:
             let paths = inputs + (dataDir.map { [$0] } ?? [])
             guard !paths.isEmpty else { throw ValidationError("--dataset files needs --input FILE|FOLDER") }
-            if dataset == nil, paths.count == 1, Self.hasClassFolders(paths[0]) { return .classFolder(root: paths[0]) }
+            if dataset == nil, paths.count == 1, ImageFolder.hasClassFolders(paths[0]) {
+                return .classFolder(root: paths[0])
+            }
             return .files(paths)
         }
     }
@@ -69,25 +71,25 @@ struct ImageSourceOptions: ParsableArguments {
     /// one warning line saying how many are used (`limitFlag` names the flag; nil: no warning).
     func open(split: String, architecture arch: Architecture, limit: Int? = nil, limitFlag: String? = "--images",
               classNames: [String]? = nil) throws -> ImageDataset {
-        if let s = inputSize, !(1...4096).contains(s) { throw ValidationError("--input-size must be 1…4096") }
+        try checkInputSize()
         let (d, available) = try source().open(split: split, channels: arch.inChannels, inputSize: inputSide(arch),
                                                limit: limit, classNames: classNames)
-        if let limit, let limitFlag, limit > available {
-            Self.warn(limitFlag, limit, available, d.name)
-        }
+        if let limit, let limitFlag, limit > available { Self.warn(limitFlag, limit, available, d.name) }
         return d
     }
 
     /// The split as a stream (folders decoded batch by batch), with `open`'s warning.
     func stream(split: String, architecture arch: Architecture, limit: Int? = nil,
                 limitFlag: String = "--images") throws -> ImageStream {
-        if let s = inputSize, !(1...4096).contains(s) { throw ValidationError("--input-size must be 1…4096") }
+        try checkInputSize()
         let (s, available) = try source().stream(split: split, channels: arch.inChannels, inputSize: inputSide(arch),
                                                  limit: limit)
-        if let limit, limit > available {
-            Self.warn(limitFlag, limit, available, s.name)
-        }
+        if let limit, limit > available { Self.warn(limitFlag, limit, available, s.name) }
         return s
+    }
+
+    func checkInputSize() throws {
+        if let s = inputSize, !(1...4096).contains(s) { throw ValidationError("--input-size must be 1…4096") }
     }
 
     /// The normalisation of a model that stores none: the dataset's published statistics, ImageNet's for 3-channel
@@ -107,18 +109,7 @@ struct ImageSourceOptions: ParsableArguments {
 
     /// "warning: --images 100 asks for more than the 64 images of …; using 64" on stderr.
     static func warn(_ flag: String, _ limit: Int, _ available: Int, _ name: String) {
-        guard let line = ImageSource.limitWarning(flag: flag, limit: limit, available: available, name: name) else {
-            return
-        }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
-    static func hasClassFolders(_ path: String) -> Bool {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
-        return entries.contains { e in
-            var d: ObjCBool = false
-            return !e.hasPrefix(".") && FileManager.default.fileExists(atPath: path + "/" + e, isDirectory: &d)
-                && d.boolValue
-        }
+        let line = ImageSource.limitWarning(flag: flag, limit: limit, available: available, name: name)
+        if let line { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 }

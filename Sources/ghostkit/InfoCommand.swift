@@ -31,7 +31,7 @@ struct InfoCommand: ParsableCommand {
         let arch: Architecture
         let model: ImageClassifier
         if let path = checkpoint {
-            let ckpt = try Checkpoint(path: path, architecture: override, renames: try keys.rules())
+            let ckpt = try Checkpoint(path: path, architecture: override, renames: try keys.rules(), strict: keys.strict)
             let (m, report) = try ckpt.makeModel(strict: keys.strict)
             arch = ckpt.architecture
             model = m

@@ -61,10 +61,27 @@ final class IDXTests: XCTestCase {
         for path in [plain, gz] {
             let start = Date()
             XCTAssertThrowsError(try IDX.read(path: path)) { e in
-                XCTAssertEqual(message(e), path + ": IDX dimensions claim more than 2147483648 bytes (implausibly large)")
+                XCTAssertEqual(message(e), path + ": IDX dimensions claim more than 536870912 bytes (the 512 MiB limit, "
+                               + "IDX.maxBytes)")
             }
             XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
         }
+    }
+
+    /// A consistent 2 GB file (header [2·10⁹] and as many bytes; sparse here) is refused by the documented limit
+    /// from its size alone, before a byte of it is read.
+    func testConsistentTwoGigabyteFileIsRefusedBeforeReading() throws {
+        let path = dir + "/two-gb.idx"
+        FileManager.default.createFile(atPath: path, contents: Data(idx([2_000_000_000], [])))
+        let h = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        try h.truncate(atOffset: 8 + 2_000_000_000)
+        try h.close()
+        let start = Date()
+        XCTAssertThrowsError(try IDX.read(path: path)) { e in
+            XCTAssertEqual(message(e), path + ": IDX file of 2000000008 bytes is larger than the 512 MiB limit "
+                           + "(IDX.maxBytes)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
     }
 
     /// A claim within the limit but beyond what the gzip data could expand to (deflate: ≤ 1032:1) is

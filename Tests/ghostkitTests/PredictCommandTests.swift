@@ -27,7 +27,8 @@ final class PredictCommandTests: XCTestCase {
         return out
     }
 
-    /// 8-bit RGB, 16-bit RGBA (resized + cropped), gray and palette PNGs give PyTorch's probabilities.
+    /// 8-bit RGB, 16-bit RGBA (resized + cropped), gray and palette PNGs and a JPEG (shrunk 2.8×: antialiasing)
+    /// give the probabilities of PyTorch after torchvision's Resize + CenterCrop of the PIL image.
     func testPredictMatchesPyTorch() throws {
         let reference = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Fixtures.path("pth/predict.json")))) as? [String: [Double]])
         let r = try CLI.run(["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/images")] + arch + ["--input-size", "32", "--json", "--threads", "1"])
@@ -89,7 +90,8 @@ final class PredictCommandTests: XCTestCase {
             (["convert-checkpoint", Fixtures.path("layouts/akamaster_resnet8_A.th"), out, "--arch", "resnet50"],
              "file is resnet8 (option A, 3→10), not resnet50 (3→1000)"),
             (["convert-checkpoint", Fixtures.path("pth/evil/truncated_legacy.pth"), out] + arch, "truncated"),
-            (["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/r18.io.safetensors")] + arch, "not a readable PNG"),
+            (["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/r18.io.safetensors")] + arch,
+             "is neither a PNG nor a JPEG"),
             (["predict", Fixtures.path("pth/r18.zip.pth"), Fixtures.path("pth/images")] + arch + ["--labels", labels], "has 2 class names"),
             (["predict", Fixtures.path("pth/r18.zip.pth"), dir + "/none.png"] + arch, "no such file"),
         ]

@@ -15,7 +15,7 @@ import GhostIO
         switch v {
         case .tensor(let t, _): precondition(t.shape.reduce(1, *) == t.count, "shape \(t.shape) vs \(t.count) values")
         case .dict(let items): for (_, x) in items { check(x, depth: depth + 1) }
-        case .scalar, .other: break
+        case .scalar, .other, .tensorShape: break
         }
     }
 }

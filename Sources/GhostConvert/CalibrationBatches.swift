@@ -1,0 +1,30 @@
+import GhostData
+import GhostTensor
+
+/// Normalised calibration inputs made one batch at a time (decoded from their source when asked for), so a
+/// conversion holds one batch of images, never the whole calibration set.
+public struct CalibrationBatches {
+    /// Number of batches.
+    public let count: Int
+    let make: (Int) throws -> Tensor
+
+    /// Batches made by `batch(i)` for i in 0..<count.
+    public init(count: Int, batch: @escaping (Int) throws -> Tensor) { (self.count, make) = (count, batch) }
+
+    /// Batches already in memory.
+    public init(_ tensors: [Tensor]) { self.init(count: tensors.count) { tensors[$0] } }
+
+    /// A stream's images in order, `batchSize` at a time, normalised as `BatchLoader` normalises them.
+    public init(stream: ImageStream, normalization: Normalization, batchSize: Int = 64) {
+        let n = stream.count
+        self.init(count: (n + batchSize - 1) / batchSize) { b in
+            let range = (b * batchSize)..<min(n, (b + 1) * batchSize)
+            let d = try stream.images(range)
+            return BatchLoader(dataset: d, batchSize: d.count, normalization: normalization)
+                .batch(0, order: Array(0..<d.count), epoch: 0).images
+        }
+    }
+
+    /// Batch `i` (0 ≤ i < count).
+    public func batch(_ i: Int) throws -> Tensor { try make(i) }
+}
