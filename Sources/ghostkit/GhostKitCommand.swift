@@ -1,4 +1,5 @@
 import ArgumentParser
+import GhostIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,14 +15,22 @@ struct GhostKitCommand: ParsableCommand {
                       SimilarityCommand.self])
 
     /// Ignores SIGXFSZ first, so that a write past a file-size limit (RLIMIT_FSIZE) fails with EFBIG and
-    /// becomes a one-line error naming the file instead of killing the process; then parses and runs.
+    /// becomes a one-line error naming the file instead of killing the process; installs the interrupt
+    /// handler (SIGINT/SIGTERM: temp files removed, one line, exit 130/143); then parses and runs. Bad input
+    /// of any kind (unknown flag, value out of range, bad file) exits 1 (`CommandFailure`).
     static func main() {
         signal(SIGXFSZ, SIG_IGN)
+        CommandFailure.refuseUnknownHelpTopic(Array(CommandLine.arguments.dropFirst()))
+        let command: ParsableCommand
+        do { command = try parseAsRoot() } catch { CommandFailure.exit(error, command: nil) }
+        let name = type(of: command).configuration.commandName ?? "ghostkit"
+        InterruptHandler.install(command: name)
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            var running = command
+            try running.run()
         } catch {
-            exit(withError: error)
+            CommandFailure.exit(error, command: type(of: command))
         }
+        CommandFailure.exitIfInterrupted()
     }
 }
