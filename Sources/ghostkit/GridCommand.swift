@@ -35,8 +35,11 @@ struct GridCommand: ParsableCommand {
         try existing.check([out])
         guard let cmap = FeatureMapGrid.ColorMap(rawValue: colormap) else { throw ValidationError("--colormap must be gray or heat") }
         guard let mapScaling = FeatureMapGrid.Normalization(rawValue: scaling) else { throw ValidationError("--scaling must be per-map or global") }
-        guard index >= 0, (scale ?? 1) >= 1, (1...64).contains(padding), (columns ?? 1) >= 1 else {
-            throw ValidationError("need --index ≥ 0, --scale ≥ 1, 1 ≤ --padding ≤ 64, --columns ≥ 1")
+        for (ok, message) in [(index >= 0, "--index must be ≥ 0 (got \(index))"),
+                              ((scale ?? 1) >= 1, "--scale must be ≥ 1 (got \(scale ?? 1))"),
+                              ((1...64).contains(padding), "--padding must be in 1…64 (got \(padding))"),
+                              ((columns ?? 1) >= 1, "--columns must be ≥ 1 (got \(columns ?? 1))")] where !ok {
+            throw ValidationError(message)
         }
         let maps = try dump.map { try mapsFromDump($0) } ?? mapsFromCheckpoint()
         var grid = FeatureMapGrid()

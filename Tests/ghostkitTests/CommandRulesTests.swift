@@ -19,13 +19,16 @@ final class CommandRulesTests: TinyCheckpointTestCase {
             (["convert", checkpoint, "--d", "4"], "Error: --d must be odd and ≥ 1 (got 4)"),
             (["train", "--arch", "resnet20", "--optimizer", "bogus", "--out", dir + "/t.safetensors"],
              "Error: --optimizer: unknown optimizer 'bogus' (valid: sgd, adam, adamw)"),
+            (["scan", "--checkpoint", checkpoint, "--threshold", "2"], "Error: --threshold must be in [-1, 1] (got 2.0)"),
+            (["grid", "--checkpoint", checkpoint, "--layer", "stem", "--padding", "0", "--out", dir + "/g.png"],
+             "Error: --padding must be in 1…64 (got 0)"),
             (["scan", "--bogus-flag"], "Error: Unknown option '--bogus-flag'"),
         ]
         for (args, expected) in cases {
             let r = try CLI.run(args)
             XCTAssertEqual(r.status, 1, "\(args): \(r.stderr)")
             XCTAssertTrue(firstLine(r).hasPrefix(expected), "\(args): \(r.stderr)")
-            if args[0] != "scan" {
+            if args[1] != "--bogus-flag" {
                 XCTAssertTrue(r.stderr.contains("Usage: ghostkit \(args[0]) "), "\(args): \(r.stderr)")
             }
         }
