@@ -11,4 +11,4 @@ source "$(dirname "$0")/_common.sh"
 step "the embedded checkpoint"
 "$GK" info "${MODELS[-1]}"
 step "redundancy scan (the main job)"
-if [ "$QUICK" = 1 ]; then "$GK" scan --images 8 --overwrite; else "$GK" scan --overwrite; fi
+if [ "$QUICK" = 1 ]; then "$GK" scan --images 8 --overwrite --out "outputs/scan-$(stem "${MODELS[-1]}")$Q"; else "$GK" scan --overwrite; fi

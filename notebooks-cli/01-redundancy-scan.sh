@@ -11,6 +11,6 @@ source "$(dirname "$0")/_common.sh"
 images=64; [ "$QUICK" = 1 ] && images=8
 for ckpt in "${MODELS[@]}"; do
   step "scan $(stem "$ckpt")"
-  "$GK" scan --checkpoint "$ckpt" --images "$images" --overwrite
-  echo "Figure 1: outputs/scan-$(stem "$ckpt")/figure1.png"
+  "$GK" scan --checkpoint "$ckpt" --images "$images" --overwrite --out "outputs/scan-$(stem "$ckpt")$Q"
+  echo "Figure 1: outputs/scan-$(stem "$ckpt")$Q/figure1.png"
 done

@@ -10,9 +10,9 @@ source "$(dirname "$0")/_common.sh"
 
 images=64; [ "$QUICK" = 1 ] && images=8
 for ckpt in "${MODELS[@]}"; do
-  s="outputs/scan-$(stem "$ckpt")"
+  s="outputs/scan-$(stem "$ckpt")$Q"
   step "scan $(stem "$ckpt") (pairs and activations)"
-  "$GK" scan --checkpoint "$ckpt" --images "$images" --overwrite > /dev/null
+  "$GK" scan --checkpoint "$ckpt" --images "$images" --overwrite --out "$s" > /dev/null
   step "fit-kernels $(stem "$ckpt")"
-  "$GK" fit-kernels --scan "$s"
+  "$GK" fit-kernels --scan "$s" --out "outputs/fit-kernels-$(stem "$ckpt")$Q" "${W[@]}"
 done

@@ -12,7 +12,7 @@
 # outputs/convert-resnet18-fmnist/table5.md and curves-resnet-vs-ghost.png (ResNet-18's training vs the fine-tune).
 source "$(dirname "$0")/_common.sh"
 
-dir=outputs/convert-resnet18-fmnist
+dir=outputs/convert-resnet18-fmnist$Q
 ghost="$dir/resnet18-fmnist-ghost-s2-d3.safetensors"
 if [ "$QUICK" = 1 ]; then
   calib=(--calibration-images 64 --eval-images 200); ft=(--epochs 1 --limit-train 256 --limit-test 200); ev=(--limit-test 200)
@@ -20,15 +20,15 @@ else
   calib=(--calibration-images 512); ft=(--epochs 1 --distill); ev=()
 fi
 step "convert (data-driven, s=2, d=3)"
-"$GK" convert "$R18" --s 2 --d 3 "${calib[@]}" --out "$ghost"
+"$GK" convert "$R18" --s 2 --d 3 "${calib[@]}" --out "$ghost" "${W[@]}"
 step "fine-tune"
-"$GK" finetune "$ghost" "${ft[@]}"
+"$GK" finetune "$ghost" "${ft[@]}" "${W[@]}"
 step "side by side"
 tuned="${ghost%.safetensors}-ft.safetensors"
-"$GK" compare "$R18" "$tuned" --names "ResNet-18" "Ghost-ResNet-18 (s=2, d=3, fine-tuned)" "${ev[@]}" --out "$dir/table5" \
+"$GK" compare "$R18" "$tuned" --names "ResNet-18" "Ghost-ResNet-18 (s=2, d=3, fine-tuned)" "${ev[@]}" --out "$dir/table5" "${W[@]}" \
   --title "ResNet-18 vs its Ghost version" | grep -v '^wrote'
 step "training curves: the ResNet-18 from scratch vs its Ghost version's fine-tune"
 "$GK" plot curves "${R18%.safetensors}-metrics.json" "${tuned%.safetensors}-metrics.json" \
   --names "ResNet-18 (trained from scratch)" "Ghost-ResNet-18 (converted, fine-tuned)" \
-  --title "ResNet-18 vs Ghost-ResNet-18" --out "$dir/curves-resnet-vs-ghost.png" > /dev/null
+  --title "ResNet-18 vs Ghost-ResNet-18" --out "$dir/curves-resnet-vs-ghost.png" "${W[@]}" > /dev/null
 echo "wrote $dir/report.md, $dir/table5.{md,csv,json}, $dir/table5-accuracy-vs-macs.png, ${tuned%.safetensors}-curve.png, $dir/curves-resnet-vs-ghost.png"

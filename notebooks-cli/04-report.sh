@@ -10,7 +10,7 @@
 source "$(dirname "$0")/_common.sh"
 
 step "HTML report"
-"$GK" report
+"$GK" report --overwrite
 if command -v chromium > /dev/null && [ "$QUICK" = 0 ]; then
   tools/screenshot_report.sh outputs/index.html outputs/report-screenshot.png
 fi

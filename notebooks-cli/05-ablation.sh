@@ -15,7 +15,7 @@
 # (the paper's Fig. 6 style).
 source "$(dirname "$0")/_common.sh"
 
-dir=outputs/ablation-resnet18-fmnist
+dir=outputs/ablation-resnet18-fmnist$Q
 mkdir -p "$dir"
 epochs="${EPOCHS:-1}"; limit="${LIMIT:-20000}"; evalargs=()
 calib=(--calibration-images 512 --eval-images 2000)
@@ -29,9 +29,9 @@ run_converted() {  # label, convert options…
   local label="$1"; shift
   local out="$dir/$label/$label.safetensors"   # its own directory: each conversion writes report.md and grids
   step "$label: convert $*"
-  "$GK" convert "$R18" "$@" "${calib[@]}" --out "$out" > /dev/null
+  "$GK" convert "$R18" "$@" "${calib[@]}" --out "$out" "${W[@]}" > /dev/null
   step "$label: fine-tune"
-  "$GK" finetune "$out" "${budget[@]}" > /dev/null
+  "$GK" finetune "$out" "${budget[@]}" "${W[@]}" > /dev/null
   rows+=("$label|${out%.safetensors}-ft.safetensors")
 }
 run_converted a-data-driven-s2-d3 --s 2 --d 3
@@ -39,7 +39,7 @@ run_converted b-naive-s2-d3 --s 2 --d 3 --naive
 step "c-scratch-s2-d3: train from random initialisation"
 "$GK" train --arch ghost-resnet18 --stem cifar --in-channels 1 --num-classes 10 --s 2 --d 3 --lr 0.1 --nesterov \
   --warmup-epochs 0.3 --label-smoothing 0.1 --epochs "$epochs" --limit-train "$limit" "${evalargs[@]}" \
-  --out "$dir/c-scratch-s2-d3/c-scratch-s2-d3.safetensors" > /dev/null
+  --out "$dir/c-scratch-s2-d3/c-scratch-s2-d3.safetensors" "${W[@]}" > /dev/null
 rows+=("c-scratch-s2-d3|$dir/c-scratch-s2-d3/c-scratch-s2-d3.safetensors")
 if [ "$QUICK" = 0 ]; then  # the s and d sweeps (skipped by --quick)
   run_converted a-data-driven-s3-d3 --s 3 --d 3
@@ -52,7 +52,7 @@ step "table"
 names=(original); ckpts=("$R18")
 for r in "${rows[@]}"; do names+=("${r%%|*}"); ckpts+=("${r#*|}"); done
 budget_text="fine-tune budget $epochs epoch(s)$([ "$limit" != 0 ] && echo " on the first $limit training images"), same for every row"
-"$GK" compare "${ckpts[@]}" --names "${names[@]}" "${evalargs[@]}" --out "$dir/ablation" \
+"$GK" compare "${ckpts[@]}" --names "${names[@]}" "${evalargs[@]}" --out "$dir/ablation" "${W[@]}" \
   --title "Ghost-ResNet-18 conversions: accuracy vs MACs" | grep -v '^wrote'
 echo "$budget_text" | tee "$dir/budget.txt"
 echo "wrote $dir/ablation.md, $dir/ablation.csv, $dir/ablation.json, $dir/ablation-accuracy-vs-macs.png, $dir/budget.txt"

@@ -15,7 +15,7 @@
 #          outputs/scan-ghostnet-fmnist/figure1.png (the most redundant layer) and report.md.
 source "$(dirname "$0")/_common.sh"
 
-dir=outputs/ghostnet-fmnist
+dir=outputs/ghostnet-fmnist$Q
 mkdir -p "$dir"
 GN=checkpoints/ghostnet-fmnist.safetensors
 G18=checkpoints/ghost-resnet18-fmnist.safetensors
@@ -27,18 +27,18 @@ step "GhostNet-1.0× at 224², RGB, 1000 classes (the paper's model)"
 "$GK" info --arch ghostnet | tail -2
 
 step "comparison of the embedded models (Fashion-MNIST test set)"
-"$GK" compare "$R18" "$R50" "$G18" "$G50" "$GN" "${ev[@]}" --out "$dir/comparison" \
+"$GK" compare "$R18" "$R50" "$G18" "$G50" "$GN" "${ev[@]}" --out "$dir/comparison" "${W[@]}" \
   --names "ResNet-18" "ResNet-50 (width 0.5)" "Ghost-ResNet-18 (s=2, d=3)" "Ghost-ResNet-50 (s=2, d=3)" "GhostNet-1.0x" \
   --title "Fashion-MNIST: accuracy vs MACs" | grep -v '^wrote'
 
 step "redundancy scans and kernel fits (threshold r >= 0.70, $images test images)"
 for ckpt in "$R18" "$R50" "$GN"; do
-  "$GK" scan --checkpoint "$ckpt" --images "$images" --overwrite > /dev/null
-  "$GK" fit-kernels --scan "outputs/scan-$(stem "$ckpt")" > /dev/null
+  "$GK" scan --checkpoint "$ckpt" --images "$images" --overwrite --out "outputs/scan-$(stem "$ckpt")$Q" > /dev/null
+  "$GK" fit-kernels --scan "outputs/scan-$(stem "$ckpt")$Q" --out "outputs/fit-kernels-$(stem "$ckpt")$Q" "${W[@]}" > /dev/null
 done
 # GhostNet's most redundant layer (largest share of channels with a partner); scan again to draw its Figure 1.
-layer=$(awk -F, 'NR > 1 && $3 > best { best = $3; name = $1 } END { print name }' outputs/scan-ghostnet-fmnist/report.csv)
-"$GK" scan --checkpoint "$GN" --images "$images" --overwrite --grid-layer "$layer" > /dev/null
+layer=$(awk -F, 'NR > 1 && $3 > best { best = $3; name = $1 } END { print name }' outputs/scan-ghostnet-fmnist$Q/report.csv)
+"$GK" scan --checkpoint "$GN" --images "$images" --overwrite --out "outputs/scan-ghostnet-fmnist$Q" --grid-layer "$layer" > /dev/null
 
 step "redundancy side by side"
 {
@@ -52,11 +52,11 @@ step "redundancy side by side"
     s=$(stem "$ckpt")
     row=$(awk -F, 'NR > 1 { n++; c += $2; p += $2 * $3; i += $4; if ($3 > best) { best = $3; l = $1 } }
       END { printf "%d | %d | %.1f %% | %d (%.1f %%) | %s (%.0f %%)", n, c, 100 * p / c, i, 100 * i / c, l, 100 * best }' \
-      "outputs/scan-$s/report.csv")
-    medians() { grep "^| $1 |" "outputs/fit-kernels-$s/report.md" | grep -o '\*\*[0-9.]*\*\*' | tr -d '*' | paste -sd/ | sed 's|/| / |g'; }
+      "outputs/scan-$s$Q/report.csv")
+    medians() { grep "^| $1 |" "outputs/fit-kernels-$s$Q/report.md" | grep -o '\*\*[0-9.]*\*\*' | tr -d '*' | paste -sd/ | sed 's|/| / |g'; }
     echo "| $s | $row | $(medians ghost) | $(medians random) |"
   done
 } | tee "$dir/redundancy.md"
 echo
 echo "wrote $dir/comparison.{md,csv,json}, $dir/comparison-accuracy-vs-macs.png, $dir/redundancy.md,"
-echo "      outputs/scan-ghostnet-fmnist/ (report.md, figure1.png of $layer), outputs/fit-kernels-ghostnet-fmnist/"
+echo "      outputs/scan-ghostnet-fmnist$Q/ (report.md, figure1.png of $layer), outputs/fit-kernels-ghostnet-fmnist$Q/"

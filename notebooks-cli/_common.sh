@@ -21,4 +21,8 @@ R50=checkpoints/resnet50-fmnist.safetensors
 MODELS=("$R18")
 [ -f "$R50" ] && MODELS+=("$R50")
 stem() { basename "$1" .safetensors; }
+# --quick runs write beside a full run, never over it: every walkthrough output directory ends in $Q.
+Q=""; [ "$QUICK" = 1 ] && Q=-quick
+# Walkthroughs are meant to be rerun: every command that writes replaces its own earlier outputs.
+W=(--overwrite)
 step() { printf '\n== %s\n' "$*" >&2; }

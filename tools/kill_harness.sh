@@ -126,7 +126,7 @@ echo "dump: $iterations kills: previous file kept $d_old, new complete file $d_n
 
 # ---------------------------------------------------------------- train
 T=$W/train; mkdir -p "$T"; CK=$T/model.safetensors
-train() { exec "$G" train --arch resnet20 --in-channels 1 --epochs "$1" --limit-train 64 --limit-test 32 --batch-size 32 --threads 1 --seed "$2" --out "$CK"; }
+train() { exec "$G" train --arch resnet20 --in-channels 1 --epochs "$1" --limit-train 64 --limit-test 32 --batch-size 32 --threads 1 --seed "$2" --out "$CK" --overwrite; }
 t0=$(ms); (train 3 0) > /dev/null 2>&1 || { echo "kill_harness: unkilled train failed" >&2; exit 1; }
 span=$(( $(ms) - t0 + 50 ))
 prev=$(sha256sum "$CK" | cut -d' ' -f1)

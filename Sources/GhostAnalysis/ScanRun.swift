@@ -51,9 +51,10 @@ public struct ScanConfig {
 
     /// The first problem with these settings, as a message naming the flag, or nil.
     public func problem() -> String? {
-        guard (images ?? 1) >= 1, batchSize >= 1, topK >= 1, (-1...1).contains(threshold) else {
-            return "need --images ≥ 1, --batch-size ≥ 1, --top-k ≥ 1, -1 ≤ --threshold ≤ 1"
-        }
+        if let n = images, n < 1 { return "--images must be ≥ 1 (got \(n))" }
+        if batchSize < 1 { return "--batch-size must be ≥ 1 (got \(batchSize))" }
+        if topK < 1 { return "--top-k must be ≥ 1 (got \(topK))" }
+        if !(-1...1).contains(threshold) { return "--threshold must be in [-1, 1] (got \(threshold))" }
         return nil
     }
 }

@@ -104,6 +104,12 @@ public struct Checkpoint {
         }
         tensors = named
         dtypes = Array(Set(file.names.compactMap { file.entry($0)?.dtype.rawValue })).sorted()
+        // Invalid normalisation metadata is refused, never silently replaced by a default.
+        if let json = metadata[Key.normalization], Normalization(json: json).map({ [1, architecture.inChannels]
+            .contains($0.mean.count) }) != true {
+            throw GhostError.file(path, "\(Key.normalization) metadata \(json) is invalid (need \"mean\" and \"std\" "
+                + "with 1 or \(architecture.inChannels) values each, every std > 0)")
+        }
     }
 
     /// Builds the architecture and loads the weights as PyTorch's `load_state_dict(strict=True)` does: a BatchNorm

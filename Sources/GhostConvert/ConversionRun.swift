@@ -36,6 +36,8 @@ public struct ConversionConfig {
     public var macsBudget: Double?
     /// Output checkpoint (nil: outputs/convert-<model>/<model>-ghost-s<s>-d<d>….safetensors).
     public var out: String?
+    /// Replace an existing output checkpoint (false: refuse it before any work).
+    public var overwrite = true
 
     public init(checkpoint: String) { self.checkpoint = checkpoint }
 
@@ -84,6 +86,10 @@ public enum ConversionRun {
         guard let original = model as? ResNet else { throw GhostError.file(path, "is not a plain ResNet") }
         let allBlocks = arch.blockNames
         let chosen = try c.blocks.map { try selectBlocks($0, among: allBlocks) }
+        let output = c.out ?? defaultOutput(c, chosen: chosen, of: allBlocks)
+        if !c.overwrite, FileManager.default.fileExists(atPath: output) {
+            throw GhostError.file(output, "already exists (pass --overwrite to replace it)")
+        }
         let norm = ckpt.normalization ?? c.source.defaultNormalization(channels: arch.inChannels)
         let side = c.inputSize ?? arch.evalInputSide
         let (train, available) = try c.source.stream(split: "train", channels: arch.inChannels, inputSize: side,
@@ -147,7 +153,6 @@ public enum ConversionRun {
         let sample = BatchLoader(dataset: first, batchSize: 1, normalization: norm)
             .batch(0, order: [0], epoch: 0).images
 
-        let output = c.out ?? defaultOutput(c, chosen: chosen, of: allBlocks)
         let dir = (output as NSString).deletingLastPathComponent.isEmpty ? "."
             : (output as NSString).deletingLastPathComponent
         try OutputDirectory.create(dir)

@@ -36,8 +36,13 @@ public final class ActivationWriter {
         AtomicFile.removeStaleTemps(in: dir, for: base, includingOwn: false)
         tempPath = AtomicFile.tempPath(for: path)
         gk_H5_silence()
-        file = H5Fcreate(tempPath, gk_H5F_ACC_TRUNC(), gk_H5P_DEFAULT(), gk_H5P_DEFAULT())
-        guard file >= 0 else { throw GhostError.file(path, "cannot create HDF5 file (is the directory writable?)") }
+        let temp = tempPath  // registered, so that an interrupt removes it (InterruptHandler)
+        file = TempFiles.creating(temp) { H5Fcreate(temp, gk_H5F_ACC_TRUNC(), gk_H5P_DEFAULT(), gk_H5P_DEFAULT()) }
+        guard file >= 0 else {
+            unlink(temp)
+            TempFiles.finished(temp, output: nil)
+            throw GhostError.file(path, "cannot create HDF5 file (is the directory writable?)")
+        }
         var all = attributes
         all["format"] = "ghostkit-activations"
         all["version"] = "1"
@@ -107,9 +112,11 @@ public final class ActivationWriter {
         guard rename(tempPath, path) == 0 else {
             let e = AtomicFile.osError(path, "cannot replace")
             unlink(tempPath)
+            TempFiles.finished(tempPath, output: nil)
             finished = true
             throw e
         }
+        TempFiles.finished(tempPath, output: path)
         finished = true
         AtomicFile.syncDirectory(AtomicFile.split(path).dir)
     }
@@ -123,6 +130,7 @@ public final class ActivationWriter {
         if file >= 0 { H5Fclose(file) }
         file = -1
         unlink(tempPath)
+        TempFiles.finished(tempPath, output: nil)
         finished = true
     }
 }

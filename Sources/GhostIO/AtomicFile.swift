@@ -53,13 +53,17 @@ public enum AtomicFile {
         guard !base.isEmpty, base != ".", base != ".." else { throw GhostError.file(path, "cannot write: not a file name") }
         removeStaleTemps(in: dir, for: base, includingOwn: false)
         let temp = tempPath(for: path)
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw osError(path, "cannot write") }
+        let fd = TempFiles.creating(temp) { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+        guard fd >= 0 else {
+            TempFiles.finished(temp, output: nil)
+            throw osError(path, "cannot write")
+        }
         var committed = false
         var isOpen = true
         defer {
             if isOpen { close(fd) }
             if !committed { unlink(temp) }
+            TempFiles.finished(temp, output: committed ? path : nil)
         }
         // Keep the permissions of a file being replaced.
         var st = stat()
@@ -73,6 +77,48 @@ public enum AtomicFile {
         guard rename(temp, path) == 0 else { throw osError(path, "cannot replace") }
         committed = true
         syncDirectory(dir)
+    }
+
+    /// Writes several files as one set (e.g. a figure's PNG, SVG and PDF): every temp file is written and
+    /// fsync'd first, and only when all of them are complete are they renamed into place, one after another.
+    /// A failure while writing leaves every destination as it was; only a failing rename (after the others
+    /// succeeded) can leave a mixed set (best effort: POSIX has no multi-file rename).
+    public static func write(_ files: [(path: String, data: Data)]) throws {
+        var temps: [(temp: String, path: String)] = []
+        var renamed = 0
+        defer {
+            for (i, t) in temps.enumerated() where i >= renamed { unlink(t.temp) }
+            for (i, t) in temps.enumerated() { TempFiles.finished(t.temp, output: i < renamed ? t.path : nil) }
+        }
+        for (path, data) in files {
+            let (dir, _, base) = split(path)
+            guard !base.isEmpty, base != ".", base != ".." else {
+                throw GhostError.file(path, "cannot write: not a file name")
+            }
+            removeStaleTemps(in: dir, for: base, includingOwn: false)
+            let temp = tempPath(for: path)
+            let fd = TempFiles.creating(temp) { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+            guard fd >= 0 else {
+                TempFiles.finished(temp, output: nil)
+                throw osError(path, "cannot write")
+            }
+            temps.append((temp, path))
+            var st = stat()
+            if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { _ = fchmod(fd, st.st_mode & 0o7777) }
+            do {
+                try Writer(fd: fd, path: path).write(data)
+                while fsync(fd) != 0 { if errno != EINTR { throw osError(path, "cannot write") } }
+            } catch {
+                close(fd)
+                throw error
+            }
+            guard close(fd) == 0 else { throw osError(path, "cannot write") }
+        }
+        for t in temps {
+            guard rename(t.temp, t.path) == 0 else { throw osError(t.path, "cannot replace") }
+            renamed += 1
+        }
+        for dir in Set(temps.map { split($0.path).dir }) { syncDirectory(dir) }
     }
 
     /// A fresh temp name `.<basename>.tmp-<pid>-<random>` next to `path` (the name `removeStaleTemps` recognises).

@@ -118,18 +118,15 @@ public struct Figure {
         }
     }
 
-    /// Writes `<base>.png`, `<base>.svg`, `<base>.pdf` (those of `formats`) atomically; `path` may end in
-    /// one of those extensions or none. Returns the paths written.
+    /// Writes `<base>.png`, `<base>.svg`, `<base>.pdf` (those of `formats`) as one set (`AtomicFile.write(_:)`:
+    /// all rendered and written to temps before any is renamed, so a failure never leaves a new PNG beside an
+    /// old SVG); `path` may end in one of those extensions or none. Returns the paths written.
     @discardableResult
     public func write(to path: String, formats: [FigureFormat] = FigureFormat.allCases) throws -> [String] {
         let base = Self.basePath(path)
-        var written: [String] = []
-        for f in formats {
-            let p = base + "." + f.rawValue
-            try AtomicFile.write(try data(f), to: p)
-            written.append(p)
-        }
-        return written
+        let files = try formats.map { (path: base + "." + $0.rawValue, data: try data($0)) }
+        try AtomicFile.write(files)
+        return files.map(\.path)
     }
 
     /// `path` without a trailing .png/.svg/.pdf.

@@ -1,17 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import GhostIO
 
-/// Ctrl-C (SIGINT) and SIGTERM become a flag the training loop polls between batches, so the
-/// loop can write a checkpoint and exit cleanly.
+/// Ctrl-C (SIGINT) and SIGTERM during training: the first one becomes a flag the training loop polls between
+/// batches, so the loop writes a checkpoint and stops cleanly (the command then exits 130 / 143); a second one
+/// stops at once like any other command (`InterruptHandler`: temp files removed, the last checkpoint intact).
 public enum Interrupt {
-    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+    /// True once a signal arrived.
+    public static var requested: Bool { InterruptHandler.requested }
 
-    public static var requested: Bool { flag != 0 }
-
-    /// Installs the handlers (idempotent).
+    /// Switches the process's handler (installed by the CLI, or here when the library runs alone) to polling.
     public static func install() {
-        signal(SIGINT) { _ in Interrupt.flag = 1 }
-        signal(SIGTERM) { _ in Interrupt.flag = 1 }
+        InterruptHandler.install(command: "train")
+        InterruptHandler.pollInstead()
     }
 }

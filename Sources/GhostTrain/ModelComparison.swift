@@ -46,10 +46,18 @@ public struct ModelComparison: Codable, Equatable {
         return String(format: "%.1f %%", 100 * Double(value) / Double(base))
     }
 
+    /// "10000 test images", or each model's count when they differ ("2000/10000 test images").
+    var testImagesText: String {
+        let counts = models.map(\.testImages)
+        let text = Set(counts).count == 1 ? "\(counts[0])" : counts.map(String.init).joined(separator: "/")
+        return text + " test images"
+    }
+
+    /// The table as Markdown; the accuracy header states the test-set size.
     public var markdown: String {
         guard let first = models.first else { return "" }
         let size = first.inputShape.dropFirst()
-        var lines = ["| model | params | params vs first | MACs (\(size.dropFirst().map(String.init).joined(separator: "×"))) | MACs vs first | test accuracy | forward img/s (batch \(first.batch), \(first.threads) threads) |",
+        var lines = ["| model | params | params vs first | MACs (\(size.dropFirst().map(String.init).joined(separator: "×"))) | MACs vs first | test accuracy (\(testImagesText)) | forward img/s (batch \(first.batch), \(first.threads) threads) |",
                      "|---|---|---|---|---|---|---|"]
         for m in models {
             lines.append(String(format: "| %@ | %.2f M | %@ | %.1f M | %@ | %.2f %% | %.1f |", m.name, Double(m.params) / 1e6,

@@ -28,8 +28,10 @@ public struct ResultTable {
     public func column(_ name: String) -> Int? { header.firstIndex { $0.lowercased().contains(name.lowercased()) } }
 
     /// A cell as a number: "230.1 M" → 2.301e8, "92.69 %" → 0.9269, "1.2 G" → 1.2e9, plain numbers as they are.
+    /// A trailing parenthetical is ignored, so "230.1 M (50.5 %)" reads as 230.1 M.
     public static func number(_ cell: String) -> Double? {
-        var t = cell.replacingOccurrences(of: " ", with: "")
+        let value = cell.firstIndex(of: "(").map { String(cell[..<$0]) } ?? cell
+        var t = value.replacingOccurrences(of: " ", with: "")
         var scale = 1.0
         for (suffix, f) in [("%", 0.01), ("G", 1e9), ("M", 1e6), ("k", 1e3)] where t.hasSuffix(suffix) {
             t.removeLast(suffix.count); scale = f; break

@@ -69,17 +69,25 @@ public struct TrainConfig {
     /// The first problem with these settings, as a message naming the flag, or nil.
     public func problem() -> String? {
         let (lr, wd) = (resolvedLearningRate, resolvedWeightDecay)
-        guard epochs >= 1, batchSize >= 1, lr > 0, (0..<1).contains(momentum), wd >= 0,
-              augmentation.cropPadding >= 0 else {
-            return "need --epochs ≥ 1, --batch-size ≥ 1, --lr > 0, 0 ≤ --momentum < 1, --weight-decay ≥ 0"
-        }
-        guard (0..<1).contains(beta1), (0..<1).contains(beta2), eps >= 0 else {
-            return "need 0 ≤ --beta1, --beta2 < 1 and --eps ≥ 0"
-        }
+        let checks: [(Bool, String)] = [
+            (epochs >= 1, "--epochs must be ≥ 1 (got \(epochs))"),
+            (batchSize >= 1, "--batch-size must be ≥ 1 (got \(batchSize))"),
+            (lr > 0 && lr.isFinite, "--lr must be a finite number > 0 (got \(lr))"),
+            ((0..<1).contains(momentum), "--momentum must be in [0, 1) (got \(momentum))"),
+            (wd >= 0 && wd.isFinite, "--weight-decay must be ≥ 0 (got \(wd))"),
+            (augmentation.cropPadding >= 0, "--crop-padding must be ≥ 0 (got \(augmentation.cropPadding))"),
+            ((0..<1).contains(beta1), "--beta1 must be in [0, 1) (got \(beta1))"),
+            ((0..<1).contains(beta2), "--beta2 must be in [0, 1) (got \(beta2))"),
+            (eps >= 0, "--eps must be ≥ 0 (got \(eps))"),
+            (warmupEpochs >= 0 && warmupEpochs.isFinite, "--warmup-epochs must be ≥ 0 (got \(warmupEpochs))"),
+            ((0..<1).contains(labelSmoothing), "--label-smoothing must be in [0, 1) (got \(labelSmoothing))"),
+        ]
+        if let failed = checks.first(where: { !$0.0 }) { return failed.1 }
         guard optimizer == .sgd || !nesterov else { return "--nesterov applies to --optimizer sgd" }
         guard [.F32, .F16, .BF16].contains(dtype) else { return "--dtype must be F32, F16 or BF16" }
         if let d = distillation, !(d.temperature > 0 && (0...1).contains(d.weight)) {
-            return "need --kd-temperature > 0 and 0 ≤ --kd-weight ≤ 1"
+            return d.temperature > 0 ? "--kd-weight must be in [0, 1] (got \(d.weight))"
+                : "--kd-temperature must be > 0 (got \(d.temperature))"
         }
         return nil
     }

@@ -10,18 +10,19 @@ struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Side-by-side table of checkpoints: params, MACs, test accuracy, measured img/s (Markdown, CSV, JSON, PNG).",
-        discussion: """
+        discussion: HelpText.fit("""
         The first checkpoint is the baseline the others' params and MACs are given against. Every model is
         evaluated on the same test split; img/s is the best of --iterations forward passes of --timing-batch
         test images (after a warm-up) with --threads threads.
           ghostkit compare checkpoints/resnet18-fmnist.safetensors checkpoints/ghost-resnet18-fmnist.safetensors \\
                            --out outputs/compare/resnet18-vs-ghost
         writes outputs/compare/resnet18-vs-ghost.{md,csv,json} and resnet18-vs-ghost-accuracy-vs-macs.png.
-        """)
+        """))
 
     @Argument(help: "Checkpoints (safetensors or PyTorch .pth); the first is the baseline.") var checkpoints: [String]
     @Option(parsing: .upToNextOption, help: "Names for the rows (default: each model's architecture).") var names: [String] = []
     @Option(help: "Output path without extension: <out>.md, .csv, .json and <out>-accuracy-vs-macs.png.") var out: String
+    @OptionGroup var existing: OverwriteOption
     @Option(help: "Title of the figure.") var title = "accuracy vs MACs"
     @OptionGroup var data: DatasetOptions
     @OptionGroup var engine: EngineOptions
@@ -43,6 +44,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        try existing.check([out + ".md"])
         try engine.apply()
         var models: [ModelSummary] = []
         for (i, path) in checkpoints.enumerated() {

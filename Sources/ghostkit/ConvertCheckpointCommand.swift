@@ -8,7 +8,7 @@ struct ConvertCheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert-checkpoint",
         abstract: "Normalise a PyTorch .pth/.pt/.tar (zip or legacy format) or foreign safetensors file into GhostKit safetensors.",
-        discussion: """
+        discussion: HelpText.fit("""
         The state dict is found inside wrapper dicts ("state_dict", "model", …), DataParallel's "module." prefix is
         stripped, --rename rules are applied, and the weights are loaded into --arch (strictly by default). The output
         carries the architecture, the normalisation (--mean/--std, else the file's, else none) and the source file's
@@ -16,7 +16,7 @@ struct ConvertCheckpointCommand: ParsableCommand {
         Examples:
           ghostkit convert-checkpoint resnet50-0676ba61.pth resnet50.safetensors --arch resnet50 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225
           ghostkit convert-checkpoint model_best.pth.tar resnet56.safetensors --arch resnet56 --rename linear=fc
-        """)
+        """))
 
     @Argument(help: "Input checkpoint (.pth/.pt/.tar or .safetensors).") var input: String
     @Argument(help: "Output GhostKit safetensors file.") var output: String
@@ -24,11 +24,13 @@ struct ConvertCheckpointCommand: ParsableCommand {
     @OptionGroup var keys: KeyOptions
     @OptionGroup var norm: NormalizationOptions
     @Option(help: "Storage dtype of the output: F32, F16 or BF16.") var dtype: String = "F32"
+    @OptionGroup var existing: OverwriteOption
 
     func run() throws {
         guard let storage = SafetensorsDType(rawValue: dtype.uppercased()), [.F32, .F16, .BF16].contains(storage) else {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
+        try existing.check([output])
         let ckpt = try Checkpoint(path: input, architecture: try archOptions.architecture(), renames: try keys.rules(),
                                   strict: keys.strict)
         let (model, report) = try ckpt.makeModel(strict: keys.strict)

@@ -14,13 +14,13 @@ struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
         abstract: "Convert a trained ResNet into a Ghost-ResNet (data-driven intrinsic channels and fitted cheap kernels).",
-        discussion: """
+        discussion: HelpText.fit("""
           ghostkit convert                                   # the embedded checkpoint, s=2, d=3
           ghostkit convert checkpoints/resnet18-fmnist.safetensors --s 3 --d 5 --calibration-images 1024
           ghostkit convert my.safetensors --arch resnet18 --naive --out outputs/naive/ghost.safetensors
         Writes the Ghost checkpoint and report.{md,json,csv} (default: outputs/convert-<model>/<model>-ghost-s<s>-d<d>.safetensors).
         Then: ghostkit finetune <that checkpoint>.
-        """)
+        """))
 
     @Argument(help: "Trained ResNet checkpoint (default: the embedded one).") var checkpoint: String?
     @Option(help: "Expected architecture (resnet18, resnet50, resnet56 …): refuse a checkpoint of another one.") var arch: String?
@@ -43,6 +43,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Converted conv whose maps are drawn in the original and in the Ghost model, ghosts outlined (default: the first, e.g. layer1.0.conv1).")
     var gridUnit: String?
     @OptionGroup var engine: EngineOptions
+    @OptionGroup var existing: OverwriteOption
 
     func run() throws {
         try engine.apply()
@@ -53,7 +54,7 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
         (c.recalibrate, c.source, c.inputSize) = (!noRecalibrate, try source.source(), source.inputSize)
-        (c.dtype, c.out, c.macsBudget) = (storage, out, macsBudget)
+        (c.dtype, c.out, c.macsBudget, c.overwrite) = (storage, out, macsBudget, existing.overwrite)
         if let p = c.problem() { throw ValidationError(p) }
         var bar: ProgressBar?
         let done = try ConversionRun.run(c, checkUnits: { _ = try ConversionGrids.unit(gridUnit, among: $0) },

@@ -4,8 +4,11 @@ import GhostTensor
 
 /// `--threads`, shared by every command that computes.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Worker threads for the engine (default: number of cores).")
-    var threads: Int = Engine.defaultThreads
+    @Option(name: .customLong("threads"), help: "Worker threads for the engine (default: number of cores).")
+    var requestedThreads: Int?
+
+    /// --threads, else the number of cores.
+    var threads: Int { requestedThreads ?? Engine.defaultThreads }
 
     func apply() throws { try Self.apply(threads: threads) }
 

@@ -11,13 +11,13 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export a model as ONNX (BN folded, output_index folded, dynamic batch) or as a PyTorch module file.",
-        discussion: """
+        discussion: HelpText.fit("""
           ghostkit export checkpoints/ghost-resnet50-fmnist.safetensors outputs/ghost-resnet50.onnx
           ghostkit export checkpoints/ghostnet-fmnist.safetensors outputs/ghostnet.py   # + outputs/ghostnet.safetensors
           ghostkit export --arch ghost-resnet18 outputs/r18-random.onnx                 # a fresh (untrained) model
         ONNX: opset 17, input "input" [batch, C, height, width], output "logits" [batch, classes]; metadata_props hold
         the architecture, normalisation (normalization.mean/std) and class_names. Checked by tools/check_onnx.py.
-        """)
+        """))
 
     /// What to write.
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -31,6 +31,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "onnx or pytorch (default: from the extension, .onnx or .py).") var format: Format?
     @Option(help: "Text file with one class name a line (default: Fashion-MNIST's for 1-channel 10-class models).")
     var labels: String?
+    @OptionGroup var existing: OverwriteOption
 
     func run() throws {
         guard paths.count == 2 || (paths.count == 1 && archOptions.arch != nil) else {
@@ -42,6 +43,7 @@ struct ExportCommand: ParsableCommand {
             throw GhostError.file(out, "cannot tell the format from the extension; use .onnx, .py or --format")
         }
         if fmt == .pytorch && ext != "py" { throw GhostError.file(out, "a PyTorch module file must end in .py") }
+        try existing.check(fmt == .pytorch ? [out, PyTorchExporter.weightsPath(for: out)] : [out])
         let model: ImageClassifier, arch: Architecture, normalization: Normalization?, source: String
         if paths.count == 2 {
             let ckpt = try Checkpoint(path: paths[0], architecture: try archOptions.architecture(),

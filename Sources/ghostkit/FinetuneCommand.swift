@@ -13,10 +13,10 @@ struct FinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Fine-tune a checkpoint (e.g. a converted Ghost-ResNet) on Fashion-MNIST: train --init with short-run defaults.",
-        discussion: """
+        discussion: HelpText.fit("""
           ghostkit finetune outputs/convert-resnet18-fmnist/resnet18-fmnist-ghost-s2-d3.safetensors --epochs 2
         Same progress bar, per-epoch atomic checkpoints, --resume, metrics and curve as `ghostkit train`.
-        """)
+        """))
 
     @Argument(help: "Checkpoint to start from.") var checkpoint: String
     @Option(help: "Epochs.") var epochs: Int = 2
@@ -36,11 +36,13 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Teacher checkpoint for distillation (implies --distill).") var teacher: String?
     @Option(help: "Distillation temperature T.") var kdTemperature: Float = 4
     @Option(help: "Distillation weight α.") var kdWeight: Float = 0.5
+    @OptionGroup var existing: OverwriteOption
 
     func run() throws {
         let stem = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(12)) : checkpoint
         var config = TrainConfig(start: resume.map { .resume($0) } ?? .initialise(from: checkpoint),
                                  out: out ?? stem + "-ft.safetensors")
+        if resume == nil { try existing.check([config.out]) }
         for path in Trainer.Outputs(checkpoint: config.out).all {
             AtomicFile.removeStaleTemps(in: directory(of: path), for: fileName(of: path))
         }

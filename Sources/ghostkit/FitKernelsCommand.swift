@@ -12,13 +12,13 @@ struct FitKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit-kernels",
         abstract: "Fit d×d depthwise kernels between similar channel pairs: the Table-2 MSE report with a random-pair control.",
-        discussion: """
+        discussion: HelpText.fit("""
         Reads pairs.json and activations.h5 of a scan (running the scan first when there is none).
           ghostkit fit-kernels                               # embedded checkpoint, its default scan
           ghostkit fit-kernels --scan outputs/scan-resnet18-fmnist --sizes 1,3,5,7,9 --normalization raw
           ghostkit fit-kernels --checkpoint my.safetensors --images 32
         Writes outputs/fit-kernels-<model>/: report.md, report.csv, report.json, mse-vs-d.png, triplet-{red,green,blue}.png.
-        """)
+        """))
 
     @Option(help: "Scan directory holding pairs.json and activations.h5 (default: outputs/scan-<model>).") var scan: String?
     @Option(help: "Checkpoint (default: the embedded one); scanned first if its scan directory has no pairs.json.") var checkpoint: String?
@@ -32,6 +32,7 @@ struct FitKernelsCommand: ParsableCommand {
     @Option(help: "Fit over the first N images of the dump (0 = all).") var images: Int = 0
     @Option(help: "Image shown in the triplet PNGs (default: the scan's Figure-1 image).") var imageIndex: Int?
     @Option(help: "Output directory (default: outputs/fit-kernels-<model>).") var out: String?
+    @OptionGroup var existing: OverwriteOption
 
     func run() throws {
         try engine.apply()
@@ -45,13 +46,16 @@ struct FitKernelsCommand: ParsableCommand {
         guard topK >= 0, randomPairs >= 0, images >= 0 else {
             throw ValidationError("--top-k, --random-pairs and --images must be ≥ 0")
         }
+        if let out { try existing.check([out + "/report.md"]) }
         c.scanDir = try resolveScan()
         let (report, triplets) = try FitKernelsRun.run(c)
         let dir = out ?? "outputs/fit-kernels-\(report.model)"
+        try existing.check([dir + "/report.md"])
         try OutputDirectory.create(dir)
         var written = try report.write(to: dir)
         written += try FitKernelsFigures.write(report, to: dir)
         written += try TripletFigures.write(triplets, model: report.model, to: dir)
+        print("MSE ×10⁻³ of each d×d fit (lower is better):")
         print(report.summaryTable())
         FileHandle.standardError.write(Data(String(format: "fitted %d pairs × %d sizes in %.2f s\n",
                                                    report.pairs.count, c.sizes.count, report.seconds).utf8))

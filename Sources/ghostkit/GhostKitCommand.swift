@@ -1,4 +1,5 @@
 import ArgumentParser
+import GhostIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,9 +15,12 @@ struct GhostKitCommand: ParsableCommand {
                       SimilarityCommand.self])
 
     /// Ignores SIGXFSZ first, so that a write past a file-size limit (RLIMIT_FSIZE) fails with EFBIG and
-    /// becomes a one-line error naming the file instead of killing the process; then parses and runs.
+    /// becomes a one-line error naming the file instead of killing the process; installs the interrupt
+    /// handler (SIGINT/SIGTERM: temp files removed, one line, exit 130/143); then parses and runs. Bad input
+    /// of any kind (unknown flag, value out of range, bad file) exits 1 (`CommandFailure`).
     static func main() {
         signal(SIGXFSZ, SIG_IGN)
+        CommandFailure.refuseUnknownHelpTopic(Array(CommandLine.arguments.dropFirst()))
         DistributedLaunch.run(Self.self)  // parses and runs, as one rank when started by mpirun
     }
 }

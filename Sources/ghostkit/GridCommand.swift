@@ -11,11 +11,11 @@ struct GridCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grid",
         abstract: "PNG grid of any layer's feature maps for one image, from an HDF5 dump or from a checkpoint and an image.",
-        discussion: """
+        discussion: HelpText.fit("""
           ghostkit grid --dump outputs/scan-resnet18-fmnist/activations.h5 --layer layer2.1 --index 3 --out g.png
           ghostkit grid --layer layer1.1 --index 0 --colormap heat --highlight 5,17 --out g.png     # embedded checkpoint
           ghostkit grid --checkpoint my.safetensors --input shoe.png --layer stem --out g.png
-        """)
+        """))
 
     @Option(help: "HDF5 activation file written by dump or scan.") var dump: String?
     @Option(help: "Checkpoint to run (default: the embedded one) when no --dump is given.") var checkpoint: String?
@@ -29,12 +29,17 @@ struct GridCommand: ParsableCommand {
     @Option(help: "Scaling: per-map (each map to its own range) or global.") var scaling: String = "per-map"
     @Option(help: "Channels to outline (red on gray, cyan on heat; comma-separated).") var highlight: String?
     @Option(help: "PNG file to write.") var out: String
+    @OptionGroup var existing: OverwriteOption
 
     func run() throws {
+        try existing.check([out])
         guard let cmap = FeatureMapGrid.ColorMap(rawValue: colormap) else { throw ValidationError("--colormap must be gray or heat") }
         guard let mapScaling = FeatureMapGrid.Normalization(rawValue: scaling) else { throw ValidationError("--scaling must be per-map or global") }
-        guard index >= 0, (scale ?? 1) >= 1, (1...64).contains(padding), (columns ?? 1) >= 1 else {
-            throw ValidationError("need --index ≥ 0, --scale ≥ 1, 1 ≤ --padding ≤ 64, --columns ≥ 1")
+        for (ok, message) in [(index >= 0, "--index must be ≥ 0 (got \(index))"),
+                              ((scale ?? 1) >= 1, "--scale must be ≥ 1 (got \(scale ?? 1))"),
+                              ((1...64).contains(padding), "--padding must be in 1…64 (got \(padding))"),
+                              ((columns ?? 1) >= 1, "--columns must be ≥ 1 (got \(columns ?? 1))")] where !ok {
+            throw ValidationError(message)
         }
         let maps = try dump.map { try mapsFromDump($0) } ?? mapsFromCheckpoint()
         var grid = FeatureMapGrid()

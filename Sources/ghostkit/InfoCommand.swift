@@ -10,19 +10,21 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Describe a checkpoint or an architecture: per-stage params and MACs, totals, input size, dtype.",
-        discussion: """
+        discussion: HelpText.fit("""
         Examples:
           ghostkit info checkpoints/resnet50-fmnist.safetensors
           ghostkit info --arch resnet50                 # a fresh torchvision ResNet-50 at 224²
           ghostkit info --arch resnet56 --layers        # CIFAR ResNet-56, every layer
           ghostkit info --arch ghostnet                 # GhostNet-1.0× at 224² (--width α, --stem cifar)
           ghostkit info model_best.pth.tar --arch resnet56 --rename linear=fc   # a PyTorch checkpoint and its extras
-        """)
+        """))
 
     @Argument(help: "A checkpoint: safetensors, or PyTorch .pth/.pt/.tar with --arch (optional when --arch is given).") var checkpoint: String?
     @OptionGroup var archOptions: ArchitectureOptions
     @OptionGroup var keys: KeyOptions
-    @Option(help: "Input side length (default: 224 for ImageNet stems, 32 otherwise).") var inputSize: Int?
+    @Option(help: ArgumentHelp("Input side for the MACs (default: the side the model evaluates at: 28 for 1-channel "
+        + "CIFAR-style models such as the embedded Fashion-MNIST ones, 224 for ImageNet stems, else 32)."))
+    var inputSize: Int?
     @Flag(help: "Also list every layer.") var layers = false
 
     func run() throws {
@@ -53,7 +55,7 @@ struct InfoCommand: ParsableCommand {
         } else {
             throw ValidationError("give a checkpoint file or --arch (e.g. ghostkit info --arch resnet50)")
         }
-        let side = inputSize ?? arch.defaultInputSize
+        let side = inputSize ?? arch.evalInputSide
         guard (1...8192).contains(side) else { throw ValidationError("--input-size must be 1…8192") }
         let input = [1, arch.inChannels, side, side]
         var profiler = Profiler()

@@ -17,17 +17,19 @@ struct PlotCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "curves",
             abstract: "Test accuracy and loss per epoch of several runs on shared axes (PNG).",
-            discussion: """
+            discussion: HelpText.fit("""
               ghostkit plot curves checkpoints/resnet18-fmnist-metrics.json \\
-                  outputs/convert-resnet18-fmnist/resnet18-fmnist-ghost-s2-d3-ft-metrics.json \\
+                  checkpoints/ghost-resnet18-fmnist-metrics.json \\
                   --names "ResNet-18 (from scratch)" "Ghost-ResNet-18 (fine-tune)" --out outputs/curves.png
-            """)
+            """))
         @Argument(help: "Per-epoch metrics written by train/finetune (<stem>-metrics.json or .csv).") var metrics: [String]
         @Option(parsing: .upToNextOption, help: "Legend names, one per file (default: file names).") var names: [String] = []
         @Option(help: "Title.") var title = "training curves"
         @Option(help: "Output PNG.") var out: String
+        @OptionGroup var existing: OverwriteOption
 
         func run() throws {
+            try existing.check([out])
             guard !metrics.isEmpty else { throw ValidationError("give at least one metrics file") }
             guard names.isEmpty || names.count == metrics.count else { throw ValidationError("--names needs one name per metrics file (\(metrics.count))") }
             let runs = try metrics.enumerated().map { i, path in
@@ -43,17 +45,19 @@ struct PlotCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "tradeoff",
             abstract: "Accuracy vs MACs of the models in a results table (the paper's Fig. 6 style, PNG).",
-            discussion: """
+            discussion: HelpText.fit("""
             Reads a Markdown pipe table (e.g. the ablation's ablation.md) or a CSV whose header has a column
             containing "MACs" and one containing "accuracy"; the first column names each point.
               ghostkit plot tradeoff outputs/ablation-resnet18-fmnist/ablation.md --out outputs/ablation-resnet18-fmnist/accuracy-vs-macs.png
-            """)
+            """))
         @Argument(help: "Results table (Markdown or CSV).") var table: String
         @Option(help: "Title.") var title = "accuracy vs MACs"
         @Option(help: "How many test images the accuracies used (stated on the figure).") var testImages: Int?
         @Option(help: "Output PNG.") var out: String
+        @OptionGroup var existing: OverwriteOption
 
         func run() throws {
+            try existing.check([out])
             guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { throw GhostError.file(table, "cannot read") }
             let t = try ResultTable(text: text, source: table)
             guard let m = t.column("macs"), let a = t.column("accuracy") else {

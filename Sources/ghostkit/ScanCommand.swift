@@ -7,14 +7,14 @@ struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Redundancy scan: activations → HDF5, similar channel pairs per layer, report and Figure-1 grid.",
-        discussion: """
+        discussion: HelpText.fit("""
         With no arguments it scans the embedded checkpoint (checkpoints/resnet50-fmnist.safetensors, or
         resnet18-fmnist when that is the one present) on 64 Fashion-MNIST test images.
           ghostkit scan
           ghostkit scan --checkpoint my.safetensors --images 256 --layers 'layer1.*,layer2.0' --threshold 0.8
         Writes outputs/scan-<model>/: activations.h5, pairs.json, report.md, report.csv, redundancy.png,
         figure1.png and pair-{red,green,blue}.png.
-        """)
+        """))
 
     @OptionGroup var input: ActivationInputOptions
     @OptionGroup var engine: EngineOptions

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import GhostAnalysis
 import GhostCheckpoint
@@ -13,6 +14,7 @@ enum ScanRunner {
             print(ScanRun.availableLayers(model, dumpOnly: config.dumpOnly).joined(separator: "\n"))
             return nil
         }
+        if let p = config.problem() { throw ValidationError(p) }  // the flag and its range, with the usage
         var bar: ProgressBar?
         var result = try ScanRun.run(config) { done, total in
             if bar == nil { bar = ProgressBar(total: total, label: config.dumpOnly ? "dump" : "scan") }

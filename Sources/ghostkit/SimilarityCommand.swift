@@ -12,12 +12,12 @@ struct SimilarityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "similarity",
         abstract: "Linear CKA between same-named layers of two models on the same images (table, report, figures).",
-        discussion: """
+        discussion: HelpText.fit("""
         Minibatch linear CKA with the unbiased HSIC estimator, streamed: memory does not grow with --images.
           ghostkit similarity checkpoints/resnet18-fmnist.safetensors outputs/convert-resnet18-fmnist/ghost.safetensors
           ghostkit similarity A.safetensors B.safetensors --cross --layers 'stem,layer*.*'
         Writes <out>/report.md, report.json, report.csv, cka-per-layer.png and (--cross) cka-matrix.png.
-        """)
+        """))
 
     @Argument(help: "First checkpoint (rows of the --cross matrix).") var a: String
     @Argument(help: "Second checkpoint (columns).") var b: String
@@ -27,6 +27,7 @@ struct SimilarityCommand: ParsableCommand {
     @Option(help: "Test images to use.") var images: Int = 512
     @Option(help: "Minibatch size of the CKA estimator (≥ 4).") var batchSize: Int = 64
     @Option(help: "Output directory (default: outputs/similarity-<A>-vs-<B>).") var out: String?
+    @OptionGroup var existing: OverwriteOption
     @OptionGroup var data: DatasetOptions
     @OptionGroup var engine: EngineOptions
 
@@ -38,6 +39,9 @@ struct SimilarityCommand: ParsableCommand {
     }
 
     func run() throws {
+        let stem = { (p: String) in URL(fileURLWithPath: p).deletingPathExtension().lastPathComponent }
+        let dir = out ?? "outputs/similarity-\(stem(a))-vs-\(stem(b))"
+        try existing.check([dir + "/report.md"])
         try engine.apply()
         let ckA = try Checkpoint(path: a, architecture: nil), ckB = try Checkpoint(path: b, architecture: nil)
         let (modelA, _) = try ckA.makeModel(), (modelB, _) = try ckB.makeModel()
@@ -76,8 +80,6 @@ struct SimilarityCommand: ParsableCommand {
             bar.update(k + 1, "")
         }
         bar.finish()
-        let stem = { (p: String) in URL(fileURLWithPath: p).deletingPathExtension().lastPathComponent }
-        let dir = out ?? "outputs/similarity-\(stem(a))-vs-\(stem(b))"
         try OutputDirectory.create(dir)
         let report = SimilarityReport(run: run, modelA: stem(a), modelB: stem(b), checkpointA: a, checkpointB: b,
                                       batchSize: batchSize)

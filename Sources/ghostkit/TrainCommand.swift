@@ -13,7 +13,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a ResNet or GhostNet (SGD, Adam or AdamW; cosine schedule with warm-up) with atomic per-epoch checkpoints and --resume.",
-        discussion: """
+        discussion: HelpText.fit("""
         Example (a short run):
           ghostkit train --arch resnet18 --stem cifar --in-channels 1 --num-classes 10 --dataset fashion-mnist \\
                          --epochs 1 --limit-train 2000 --out outputs/train-demo/model.safetensors
@@ -21,11 +21,12 @@ struct TrainCommand: ParsableCommand {
                          --epochs 1 --limit-train 2000 --out outputs/train-ghostnet/model.safetensors
         Ctrl-C writes a checkpoint at the current batch; --resume continues from it exactly
         (same seed and thread count give bitwise-identical weights).
-        """)
+        """))
 
     @OptionGroup var archOptions: ArchitectureOptions
     @OptionGroup var data: DatasetOptions
     @OptionGroup var engine: EngineOptions
+    @OptionGroup var existing: OverwriteOption
     @Option(help: "Epochs.") var epochs: Int = 10
     @Option(help: "Batch size.") var batchSize: Int = 128
     @Option(help: "Optimiser: sgd, adam or adamw (PyTorch semantics).") var optimizer: String = "sgd"
@@ -54,6 +55,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let files = Trainer.Outputs(checkpoint: out)
+        if resume == nil { try existing.check([out]) }
         // First thing: remove what a run killed while writing any of these left behind.
         for path in files.all { AtomicFile.removeStaleTemps(in: directory(of: path), for: fileName(of: path)) }
         try engine.apply()
@@ -65,7 +67,9 @@ struct TrainCommand: ParsableCommand {
             guard let arch else { throw ValidationError("--arch is required (or --resume / --init)") }
             config.start = .fresh(arch)
         }
-        (config.epochs, config.batchSize, config.optimizer) = (epochs, batchSize, try OptimizerKind(name: optimizer))
+        let kind: OptimizerKind
+        do { kind = try OptimizerKind(name: optimizer) } catch { throw ValidationError("--optimizer: \(error)") }
+        (config.epochs, config.batchSize, config.optimizer) = (epochs, batchSize, kind)
         (config.learningRate, config.momentum, config.nesterov, config.weightDecay) = (lr, momentum, nesterov, weightDecay)
         (config.beta1, config.beta2, config.eps, config.warmupEpochs) = (beta1, beta2, eps, warmupEpochs)
         (config.labelSmoothing, config.clipNorm) = (labelSmoothing, clipNorm > 0 ? clipNorm : nil)
@@ -82,11 +86,18 @@ struct TrainCommand: ParsableCommand {
     /// Runs `config` with a progress bar and the per-epoch curve; shared with `finetune`.
     static func train(_ config: TrainConfig, expected: Architecture?, data: DatasetOptions) throws {
         if let p = config.problem() { throw ValidationError(p) }
+        let outDir = directory(of: config.out)  // locked for this run (the trainer reports an unwritable one)
+        try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: outDir) { try OutputDirectory.lock(outDir) }
+        CommandFailure.checkpoint = config.out
         let trainer = try Trainer(config, expected: expected)
         trainer.communicator = World.current  // one rank of an mpirun job, or the single process
         let arch = trainer.architecture
         let train = try data.load(split: "train", architecture: arch)
         let test = try data.load(split: "test", architecture: arch, like: train)
+        for (split, set) in [("training", train), ("test", test)] where set.count == 0 {
+            throw GhostError("\(set.name): no \(split) images (a dataset needs at least one)")
+        }
         let progress = TrainingProgress(curve: trainer.outputs.curve, config: config)
         defer { progress.finish() }
         try trainer.run(on: TrainData(train: train, test: test, normalization: data.normalization(of: train)),

@@ -16,8 +16,16 @@ final class ModelComparisonTests: XCTestCase {
         let lines = table.markdown.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 4)
         XCTAssertTrue(lines[0].contains("MACs (28×28)") && lines[0].contains("batch 64, 2 threads"), lines[0])
+        XCTAssertTrue(lines[0].contains("| test accuracy (10000 test images) |"), lines[0])
         XCTAssertEqual(lines[2], "| ResNet-18 | 11.17 M | 100.0 % | 455.8 M | 100.0 % | 93.14 % | 91.1 |")
         XCTAssertEqual(lines[3], "| Ghost, s=2 | 5.59 M | 50.0 % | 227.9 M | 50.0 % | 92.68 % | 134.4 |")
+    }
+
+    func testResultTableReadsCellsWithAParenthetical() {
+        XCTAssertEqual(ResultTable.number("230.1 M (50.5 %)")!, 230.1e6, accuracy: 1)
+        XCTAssertEqual(ResultTable.number("92.69 % (of 2000)")!, 0.9269, accuracy: 1e-9)
+        XCTAssertEqual(ResultTable.number("1.2 G")!, 1.2e9, accuracy: 1)
+        XCTAssertNil(ResultTable.number("(50.5 %)"))
     }
 
     func testCSVQuotesCellsWithCommasAndQuotes() {

@@ -78,6 +78,9 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(c)) { e in XCTAssertTrue("\(e)".contains("--nesterov"), "\(e)") }
         c = try config("/nonexistent/m.safetensors")
         c.distillation = DistillationConfig(teacher: "t.safetensors", temperature: 0)
-        XCTAssertEqual(c.problem(), "need --kd-temperature > 0 and 0 ≤ --kd-weight ≤ 1")
+        XCTAssertEqual(c.problem(), "--kd-temperature must be > 0 (got 0.0)")
+        c.distillation = nil
+        c.epochs = 0
+        XCTAssertEqual(c.problem(), "--epochs must be ≥ 1 (got 0)")
     }
 }

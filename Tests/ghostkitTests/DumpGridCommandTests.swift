@@ -106,7 +106,7 @@ final class DumpGridCommandTests: TinyCheckpointTestCase {
         XCTAssertTrue(g.stdout.contains("16 maps of 28×28"), g.stdout)
         XCTAssertGreaterThan(try PNGFile.read(path: png, channels: 3).shape[2], 28 * 4)
 
-        let fromCheckpoint = try CLI.run(["grid", "--checkpoint", checkpoint, "--layer", "layer3.1.relu1", "--index", "2", "--out", png])
+        let fromCheckpoint = try CLI.run(["grid", "--checkpoint", checkpoint, "--layer", "layer3.1.relu1", "--index", "2", "--out", png, "--overwrite"])
         XCTAssertEqual(fromCheckpoint.status, 0, fromCheckpoint.stderr)
         XCTAssertTrue(fromCheckpoint.stdout.contains("64 maps of 7×7"), fromCheckpoint.stdout)
 

@@ -1,0 +1,51 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The temp files this process is writing right now (AtomicFile's and the HDF5 ActivationWriter's), so that
+/// an interrupt (`InterruptHandler`) removes every one of them before the process exits, and the outputs
+/// already renamed into place, so that its message can say what was written.
+public enum TempFiles {
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var temps: [String] = []
+        var written: [String] = []
+    }
+    private static let state = State()
+
+    /// Runs `create` (which creates the temp file `temp`) and registers `temp`, both under the registry's lock,
+    /// so an interrupt either sees the file registered or stops the process before it exists.
+    public static func creating<T>(_ temp: String, _ create: () throws -> T) rethrows -> T {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        let result = try create()
+        state.temps.append(temp)
+        return result
+    }
+
+    /// Forgets `temp` (renamed into place as `output`, or removed when `output` is nil).
+    public static func finished(_ temp: String, output: String?) {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        if let i = state.temps.lastIndex(of: temp) { state.temps.remove(at: i) }
+        if let output { state.written.append(output) }
+    }
+
+    /// The temp files registered now (tests and diagnostics).
+    public static var inFlight: [String] {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        return state.temps
+    }
+
+    /// Removes every registered temp file and returns the outputs written so far. The lock is kept, so no
+    /// writer can create, rename or register anything after this: only for a process about to `_exit`.
+    static func removeAllBeforeExit() -> [String] {
+        state.lock.lock()
+        for temp in state.temps { unlink(temp) }
+        return state.written
+    }
+}
