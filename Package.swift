@@ -12,7 +12,7 @@ let checkedSettings: [SwiftSetting] = [
 ]
 
 let libraries = ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint", "GhostTrain",
-                 "GhostAnalysis", "GhostConvert", "GhostReport", "GhostExport"]
+                 "GhostAnalysis", "GhostConvert", "GhostReport", "GhostExport", "GhostBench"]
 
 let package = Package(
     name: "GhostKit",
@@ -57,6 +57,10 @@ let package = Package(
         .target(name: "GhostReport",
                 dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
                                "GhostTrain", "GhostAnalysis", "GhostConvert", "CCairo"],
+                swiftSettings: checkedSettings),
+        // The workloads `ghostkit bench` times.
+        .target(name: "GhostBench",
+                dependencies: ["GhostTensor", "GhostModels", "GhostCheckpoint", "GhostTrain", "GhostAnalysis"],
                 swiftSettings: checkedSettings),
         // ONNX and PyTorch export (onnx.pb.swift generated once by tools/gen_onnx_proto.sh).
         .target(name: "GhostExport",
