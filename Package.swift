@@ -12,7 +12,8 @@ let checkedSettings: [SwiftSetting] = [
 ]
 
 let libraries = ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint", "GhostTrain",
-                 "GhostAnalysis", "GhostConvert", "GhostReport", "GhostExport", "GhostDistributed", "GhostMPI"]
+                 "GhostAnalysis", "GhostConvert", "GhostReport", "GhostExport", "GhostDistributed", "GhostMPI",
+                 "GhostBench"]
 
 let package = Package(
     name: "GhostKit",
@@ -63,6 +64,10 @@ let package = Package(
         .target(name: "GhostReport",
                 dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
                                "GhostTrain", "GhostAnalysis", "GhostConvert", "CCairo"],
+                swiftSettings: checkedSettings),
+        // The workloads `ghostkit bench` times.
+        .target(name: "GhostBench",
+                dependencies: ["GhostTensor", "GhostModels", "GhostCheckpoint", "GhostTrain", "GhostAnalysis"],
                 swiftSettings: checkedSettings),
         // ONNX and PyTorch export (onnx.pb.swift generated once by tools/gen_onnx_proto.sh).
         .target(name: "GhostExport",

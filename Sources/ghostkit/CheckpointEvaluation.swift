@@ -1,4 +1,5 @@
 import Foundation
+import GhostBench
 import GhostCheckpoint
 import GhostData
 import GhostIO

@@ -87,9 +87,9 @@ final class WinogradKernelTests: XCTestCase {
         withExtendedLifetime((scale, shift, residual)) {}
     }
 
-    /// The layer's cached filters follow its weight: changed in place after an eval forward, the next forward
-    /// uses the new values; the fused BN + residual + ReLU forward matches the reference.
-    func testLayerCacheFollowsWeightChanges() {
+    /// The layer's filters follow its weight: changed in place after an eval forward, the next forward uses the
+    /// new values; the fused BN + residual + ReLU forward matches the reference.
+    func testLayerFollowsWeightChanges() {
         Engine.threads = 2
         defer { Engine.threads = Engine.defaultThreads }
         var rng = SplitMix64(seed: 11)
@@ -118,7 +118,7 @@ final class WinogradKernelTests: XCTestCase {
     }
 
     /// The dispatch rule: F(4×4) on maps of ≥ 14 pixels a side with ≥ 16 tiles per worker, nothing on 7×7 maps,
-    /// few channels or batch-1 14×14 maps at two workers.
+    /// few channels, or batch-1 14×14 maps (16 tiles) at one or two workers.
     func testDispatchRule() {
         Engine.threads = 2
         defer { Engine.threads = Engine.defaultThreads }
@@ -132,6 +132,9 @@ final class WinogradKernelTests: XCTestCase {
         XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(8, 512, 7)))
         XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(1, 256, 14)))
         XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(8, 8, 56)))
+        Engine.threads = 1  // 16 tiles are enough for one worker but too few to pay for the filter transform
+        XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(1, 256, 14)))
+        XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(2, 256, 14)), .f4x3)
     }
 
     func testSupportsOnlyStrideOnePaddedThreeByThree() {

@@ -39,19 +39,26 @@ public enum WinogradKernel {
     public static let minMapSide = 14
     /// Fewest tiles per worker for the dispatch (narrower GEMMs than this lose to im2col / tap GEMMs).
     public static let minTilesPerWorker = 16
+    /// Fewest tiles in all: the filter transform made for every call costs about what 2–4 tiles' GEMMs do, so on
+    /// fewer tiles (batch 1 on 14² maps) the tap GEMMs win (ResNet-50 batch 1, one thread: 11 % slower with it).
+    public static let minTiles = 32
 
     /// The variant the layer dispatch uses for `g` at `Engine.threads` workers, or nil where the im2col / tap
     /// GEMMs are faster: F(4×4, 3×3) on maps of at least `minMapSide` pixels a side with at least
-    /// `minTilesPerWorker` tiles per worker and 16 channels in and out.
+    /// `minTilesPerWorker` tiles per worker (and `minTiles` in all) and 16 channels in and out.
     public static func preferredVariant(for g: ConvGeometry) -> Variant? {
         guard supports(g), g.inChannels >= 16, g.outChannels >= 16, min(g.height, g.width) >= minMapSide else {
             return nil
         }
         let tiles = g.batch * ((g.height + 3) / 4) * ((g.width + 3) / 4)
-        return tiles >= minTilesPerWorker * Engine.threads ? .f4x3 : nil
+        return tiles >= max(minTiles, minTilesPerWorker * Engine.threads) ? .f4x3 : nil
     }
 
     /// Filters transformed for one variant: U[point][Cout][Cin] = (G g Gᵀ)[point] for every (co, ci).
+    /// Layers make them afresh for every forward (4× the weight's size, (m+2)²/9: holding them per layer raised
+    /// ResNet-50's peak RSS by a quarter); the transform runs over output channels on the workers, each row of
+    /// input channels a vectorised pass, and costs (m+2)²·Cin·Cout stores against the GEMMs' (m+2)²·Cin·Cout·tiles
+    /// multiply-adds.
     public final class Filters: @unchecked Sendable {
         public let variant: Variant
         public let outChannels: Int
@@ -71,21 +78,32 @@ public enum WinogradKernel {
                 : [0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
                    1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
             let wp = weight.pointer, up = u.pointer
-            var gg = [Float](repeating: 0, count: a * 3)
-            for co in 0..<cout {
-                for ci in 0..<cin {
-                    let f = wp + (co * cin + ci) * 9
-                    // gg = G · f  (a×3), then U = gg · Gᵀ  (a×a)
-                    for i in 0..<a {
-                        for j in 0..<3 {
-                            gg[i * 3 + j] = G[i * 3] * f[j] + G[i * 3 + 1] * f[3 + j] + G[i * 3 + 2] * f[6 + j]
+            let workers = min(Engine.threads, max(1, cout / 8))
+            G.withUnsafeBufferPointer { G in
+                Engine.parallelFor(workers) { w in
+                    // f[k][ci]: tap k of every input channel; gg[i·3 + j][ci] = (G · f)[i][j].
+                    let f = Scratch(9 * cin), gg = Scratch(a * 3 * cin)
+                    var co = w
+                    while co < cout {
+                        let src = wp + co * cin * 9
+                        for ci in 0..<cin { for k in 0..<9 { f.pointer[k * cin + ci] = src[ci * 9 + k] } }
+                        for i in 0..<a {
+                            let g0 = G[i * 3], g1 = G[i * 3 + 1], g2 = G[i * 3 + 2]
+                            for j in 0..<3 {
+                                let r0 = f.pointer + j * cin, r1 = r0 + 3 * cin, r2 = r0 + 6 * cin
+                                let o = gg.pointer + (i * 3 + j) * cin
+                                for ci in 0..<cin { o[ci] = g0 * r0[ci] + g1 * r1[ci] + g2 * r2[ci] }
+                            }
                         }
-                    }
-                    for i in 0..<a {
-                        for j in 0..<a {
-                            let v = gg[i * 3] * G[j * 3] + gg[i * 3 + 1] * G[j * 3 + 1] + gg[i * 3 + 2] * G[j * 3 + 2]
-                            up[((i * a + j) * cout + co) * cin + ci] = v
+                        for i in 0..<a {
+                            let s0 = gg.pointer + i * 3 * cin, s1 = s0 + cin, s2 = s1 + cin
+                            for j in 0..<a {
+                                let h0 = G[j * 3], h1 = G[j * 3 + 1], h2 = G[j * 3 + 2]
+                                let o = up + ((i * a + j) * cout + co) * cin
+                                for ci in 0..<cin { o[ci] = s0[ci] * h0 + s1[ci] * h1 + s2[ci] * h2 }
+                            }
                         }
+                        co += workers
                     }
                 }
             }

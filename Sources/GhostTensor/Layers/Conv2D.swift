@@ -11,10 +11,6 @@ public final class Conv2D: Module {
     /// False for a network's first layer: backward then skips dL/d(input).
     public var needsInputGradient = true
     private var savedInput: Tensor?
-    /// Eval-mode Winograd filters and a copy of the weight values they were made from: reused while the weight
-    /// compares equal to the copy (an optimiser step or a checkpoint load changes it in place).
-    private var winogradCache: (filters: WinogradKernel.Filters, source: Tensor)?
-    private let winogradLock = NSLock()
 
     public var inChannels: Int { weight.shape[1] * groups }
     public var outChannels: Int { weight.shape[0] }
@@ -95,21 +91,12 @@ public final class Conv2D: Module {
     }
 
     /// The Winograd filters for an eval-mode forward over `g`, where the dispatch rule picks a variant
-    /// (`WinogradKernel.preferredVariant`); nil in training (the weights change every step) and elsewhere.
+    /// (`WinogradKernel.preferredVariant`); nil in training and elsewhere. Transformed from the weight as it is
+    /// now, on every call: nothing is held between forwards (no memory beside the weight, and an optimiser step
+    /// or a checkpoint load that changes the weight in place is followed by construction).
     private func winogradFilters(for g: ConvGeometry) -> WinogradKernel.Filters? {
         guard !training, let variant = WinogradKernel.preferredVariant(for: g) else { return nil }
-        let w = weight.value
-        winogradLock.lock()
-        defer { winogradLock.unlock() }
-        if let cached = winogradCache, cached.filters.variant == variant, cached.source.shape == w.shape,
-           memcmp(cached.source.pointer, w.pointer, w.count * MemoryLayout<Float>.stride) == 0 {
-            return cached.filters
-        }
-        let source = Tensor(uninitialized: w.shape)
-        source.pointer.update(from: w.pointer, count: w.count)
-        let filters = WinogradKernel.Filters(w, variant: variant)
-        winogradCache = (filters, source)
-        return filters
+        return WinogradKernel.Filters(weight.value, variant: variant)
     }
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {

@@ -1,0 +1,83 @@
+import Foundation
+import GhostAnalysis
+import GhostCheckpoint
+import GhostModels
+import GhostTensor
+import GhostTrain
+
+/// Runs the workloads of a `BenchConfig`, one row per workload and thread count; `progress` sees each row as it
+/// is measured. Leaves `Engine.threads` at the last count.
+public struct BenchRun {
+    public let config: BenchConfig
+
+    /// A run of `config`.
+    public init(_ config: BenchConfig) { self.config = config }
+
+    /// The rows, in the order measured; throws when a checkpoint does not load.
+    public func run(progress: (BenchResult) -> Void = { _ in }) throws -> [BenchResult] {
+        var rows: [BenchResult] = []
+        func time(_ name: String, images: Int, flops: Double? = nil, _ body: () -> Void) {
+            for t in config.threads {
+                Engine.threads = t
+                let seconds = BenchTimer.measure(iterations: config.iterations, body)
+                rows.append(BenchResult(workload: name, threads: t, seconds: seconds, images: images, flops: flops))
+                progress(rows.last!)
+            }
+        }
+        let ghost = config.extras.contains(.ghost)
+        let b = config.batch, side = config.size
+        for (depth, isGhost) in [(18, false), (50, false)] + (ghost ? [(18, true), (50, true)] : []) {
+            let name = (isGhost ? "ghost-" : "") + "resnet\(depth)-forward-\(side)-b\(b)"
+            guard config.selects(name) else { continue }
+            let model = try Architecture(name: (isGhost ? "ghost-" : "") + "resnet\(depth)").build(seed: 1)
+            var rng = SplitMix64(seed: 7)
+            let x = Tensor(gaussian: [b, 3, side, side], std: 1, rng: &rng)
+            time(name, images: b) { _ = model(x) }
+        }
+        for path in config.checkpoints {
+            let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "-forward-28-b\(b)"
+            guard config.selects(name) else { continue }
+            let ckpt = try Checkpoint(path: path)
+            let (model, _) = try ckpt.makeModel()
+            var rng = SplitMix64(seed: 7)
+            let x = Tensor(gaussian: [b, ckpt.architecture.inChannels, 28, 28], std: 1, rng: &rng)
+            time(name, images: b) { _ = model(x) }
+        }
+        if config.extras.contains(.train) {
+            for depth in [18, 50] {
+                let name = "resnet\(depth)-cifar-train-28-b64"
+                guard config.selects(name) else { continue }
+                let model = try Architecture(name: "resnet\(depth)", stem: .cifar, inChannels: 1, numClasses: 10)
+                    .build(seed: 1)
+                let step = TrainStep(model: model, optimizer: SGD(parameters: model.trainableParameters(),
+                                                                   learningRate: 0.01, momentum: 0.9))
+                var rng = SplitMix64(seed: 7)
+                let x = Tensor(gaussian: [64, 1, 28, 28], std: 1, rng: &rng)
+                let labels = (0..<64).map { $0 % 10 }
+                time(name, images: 64) { step(x, labels) }
+            }
+        }
+        let analysisSelected = config.only.map { "analysis-".contains($0) || $0.hasPrefix("analysis") } ?? true
+        if config.extras.contains(.analysis), analysisSelected {
+            analysisWorkloads(time)
+        }
+        return rows
+    }
+
+    /// Pair search and kernel fits on random activations shaped like layer1 of a CIFAR-stem ResNet-50 at 28².
+    private func analysisWorkloads(_ time: (String, Int, Double?, () -> Void) -> Void) {
+        var rng = SplitMix64(seed: 3)
+        let x = Tensor(gaussian: [64, 256, 28, 28], std: 1, rng: &rng)
+        var correlation = ChannelCorrelation(channels: 256)
+        correlation.add(x)
+        time("analysis-pair-search-256ch-64x28x28", 64, correlation.flops) {
+            var c = ChannelCorrelation(channels: 256)
+            c.add(x)
+        }
+        // 16 pairs fitted in parallel, as fit-kernels does per layer.
+        let pairs = (0..<16).map { (a: $0, b: $0 + 16) }
+        time("analysis-fit-16-pairs-d1357-64x28x28", 64, Double(16 * 2 * 64 * 784 * 50 * 50)) {
+            _ = PairFitting.fit(x, pairs: pairs, sizes: [1, 3, 5, 7], normalization: .minmax, bias: true)
+        }
+    }
+}
