@@ -1,39 +1,70 @@
 #!/usr/bin/env bash
-# 07 — redundancy-guided conversion of the embedded ResNet-18: a ratio s ∈ {1 (plain), 2, 3, 4} and cheap kernel
-#   d ∈ {1, 3} per conv, chosen under a MACs budget (`ghostkit convert --macs-budget F`), against the uniform
-#   s = 2, d = 3 conversion at the same MACs (the guided budget is set to the uniform model's MACs fraction, so the
-#   two agree within 1 %); both after AdaBN, no fine-tune. Then linear CKA of each against the original, per block.
+# 07 — redundancy-guided conversion against uniform s at the same MACs, on the embedded ResNet-18 and ResNet-50:
+#   for s = 2 (≈ 0.5 of the MACs) and s = 3 (≈ 0.35), the uniform conversion (d = 3) first, then
+#   `ghostkit convert --macs-budget F` with F = that model's MACs fraction (so the two agree within 1 %): per conv
+#   s ∈ {1 (plain), 2, 3, 4}, d ∈ {1, 3}, chosen by the measured per-layer damage (KL to the original with only
+#   that conv converted). Both are AdaBN-recalibrated; then both get the same short distilled fine-tune.
 #
-# Shows: whether spending the MACs where the calibration statistics say the ghosts regenerate well (and the
-# output is insensitive) beats spending them evenly.
-# Time on a 2-core machine: about 15 min (two conversions with 512 calibration images, three evaluations of the
-# 10 000 test images each, two CKA runs on 1024 images).
-# --quick: 64 calibration images, 200 test images, 64 CKA images (about a minute; accuracies meaningless).
-# Look at: outputs/guided-resnet18-fmnist/comparison.md, guided/report.md (the chosen s and d per conv, predicted
-# and measured MACs), similarity-*/report.md and cka-per-layer.png.
+# Shows: whether spending the MACs where converting hurts least beats spending them evenly, right after AdaBN
+# and after an equal fine-tune budget; the convert reports add the per-conv plan plot and CKA per block.
+# Time on a 2-core machine: hours for both models (per model and s: two conversions with 512 calibration
+# images, the guided one measuring convs × 6 options forward passes of 256 images; two distilled fine-tunes on
+# 5000 training images; four evaluations of the 10 000 test images). ONLY_R18=1 runs only the ResNet-18.
+# --quick: ResNet-18, s = 2 only, 64 calibration and 200 test images, fine-tune on 128 (about a minute;
+# accuracies meaningless).
+# Look at: outputs/guided-fmnist/summary.md; <model>-s<s>/{uniform,guided}/report.md (the plan plot
+# guided-plan.png, CKA per block), comparison-*.md.
 source "$(dirname "$0")/_common.sh"
 
-dir=outputs/guided-resnet18-fmnist$Q
+dir=outputs/guided-fmnist$Q
 mkdir -p "$dir"
-calib=(--calibration-images 512 --eval-images 0); evalargs=(); cka=(--images 1024)
-if [ "$QUICK" = 1 ]; then calib=(--calibration-images 64 --eval-images 0); evalargs=(--limit-test 200); cka=(--images 64); fi
+calib=(--calibration-images 512 --eval-images 0); evalargs=(); ft=(--epochs 1 --limit-train 5000)
+ratios=(2 3); models=("${MODELS[@]}")
+[ "${ONLY_R18:-0}" = 1 ] && models=("$R18")
+if [ "$QUICK" = 1 ]; then
+  calib=(--calibration-images 64 --eval-images 0); evalargs=(--limit-test 200)
+  ft=(--epochs 1 --limit-train 128 --limit-test 200); ratios=(2); models=("$R18")
+fi
+# The MACs fraction of a convert report; a summary row from two reports and two comparisons.
+frac() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); a,b=r["size_after"],r["size_before"]
+print(a["macs"]/b["macs"])' "$1"; }
+row() { python3 - "$@" <<'PY'
+import json, sys
+name, s, out = sys.argv[1:]
+f = [json.load(open(f"{out}/{v}/report.json")) for v in ("uniform", "guided")]
+macs = [r["size_after"]["macs"] / r["size_before"]["macs"] for r in f]
+acc = [[100 * m["accuracy"] for m in json.load(open(f"{out}/comparison-{k}.json"))["models"]] for k in ("adabn", "ft")]
+(a, b), (c, e) = acc
+print(f"| {name} | {s} | {100*macs[0]:.1f} % / {100*macs[1]:.1f} % | {a:.2f} % | {b:.2f} % | {b-a:+.2f} pp "
+      f"| {c:.2f} % | {e:.2f} % | {e-c:+.2f} pp |")
+PY
+}
 
-step "uniform: convert --s 2 --d 3"
-"$GK" convert "$R18" --s 2 --d 3 "${calib[@]}" --out "$dir/uniform/uniform.safetensors" "${W[@]}" > /dev/null
-# The uniform model's MACs as a fraction of the original's: the guided conversion's budget.
-fraction=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["size_after"]["macs"]/r["size_before"]["macs"])' \
-  "$dir/uniform/report.json")
-step "guided: convert --macs-budget $fraction"
-"$GK" convert "$R18" --macs-budget "$fraction" "${calib[@]}" --out "$dir/guided/guided.safetensors" "${W[@]}" > /dev/null
-
-step "accuracy after conversion + AdaBN (the saved checkpoints are recalibrated)"
-"$GK" compare "$R18" "$dir/uniform/uniform.safetensors" "$dir/guided/guided.safetensors" \
-  --names original "uniform s=2 d=3" "guided F=$(printf '%.3f' "$fraction")" "${evalargs[@]}" --out "$dir/comparison" "${W[@]}" \
-  --title "guided vs uniform Ghost-ResNet-18 (AdaBN, no fine-tune)" | grep -v '^wrote'
-
-for variant in uniform guided; do
-  step "linear CKA: original vs $variant"
-  "$GK" similarity "$R18" "$dir/$variant/$variant.safetensors" "${cka[@]}" --out "$dir/similarity-$variant" "${W[@]}" | grep -v '^wrote'
+summary="| model | uniform s | MACs uniform / guided | uniform AdaBN | guided AdaBN | Δ | uniform FT | guided FT "
+summary+="| Δ |"
+summary+=$'\n|---|---|---|---|---|---|---|---|---|'
+for m in "${models[@]}"; do
+  name=$(stem "$m")
+  for s in "${ratios[@]}"; do
+    out="$dir/$name-s$s"
+    step "$name: uniform convert --s $s --d 3"
+    "$GK" convert "$m" --s "$s" --d 3 "${calib[@]}" --out "$out/uniform/uniform.safetensors" "${W[@]}" > /dev/null
+    f=$(frac "$out/uniform/report.json")
+    step "$name: guided convert --macs-budget $f"
+    "$GK" convert "$m" --macs-budget "$f" "${calib[@]}" --out "$out/guided/guided.safetensors" "${W[@]}" > /dev/null
+    step "$name: accuracy after conversion + AdaBN"
+    "$GK" compare "$out/uniform/uniform.safetensors" "$out/guided/guided.safetensors" \
+      --names "uniform s=$s" "guided F=$(printf '%.3f' "$f")" "${evalargs[@]}" --out "$out/comparison-adabn" "${W[@]}" \
+      --title "$name: guided vs uniform s=$s (AdaBN, no fine-tune)" | grep -v '^wrote'
+    for v in uniform guided; do
+      step "$name: distilled fine-tune of $v (${ft[*]})"
+      "$GK" finetune "$out/$v/$v.safetensors" --distill "${ft[@]}" --out "$out/$v/$v-ft.safetensors" "${W[@]}" > /dev/null
+    done
+    "$GK" compare "$out/uniform/uniform-ft.safetensors" "$out/guided/guided-ft.safetensors" \
+      --names "uniform s=$s + FT" "guided + FT" "${evalargs[@]}" --out "$out/comparison-ft" "${W[@]}" \
+      --title "$name: guided vs uniform s=$s after the same distilled fine-tune" | grep -v '^wrote'
+    summary+=$'\n'"$(row "$name" "$s" "$out")"
+  done
 done
-echo "wrote $dir/comparison.md, $dir/comparison.csv, $dir/comparison.json, $dir/comparison-accuracy-vs-macs.png,"
-echo "      $dir/{uniform,guided}/report.md, $dir/similarity-{uniform,guided}/report.md and cka-per-layer.png"
+printf '%s\n' "$summary" | tee "$dir/summary.md"
+echo "wrote $dir/summary.md, $dir/<model>-s<s>/{uniform,guided}/report.md (guided-plan.png), comparison-{adabn,ft}.md"

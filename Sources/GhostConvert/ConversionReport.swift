@@ -28,9 +28,11 @@ public struct ConversionReport: Codable {
     public let seconds: Double
     /// The per-conv ratios chosen under a MACs budget (`--macs-budget`), nil for a uniform conversion.
     public var guided: GuidedRatios.Plan?
+    /// Linear CKA per block, original vs the saved (recalibrated) model, on the calibration images.
+    public var cka: [ConversionSimilarity.Layer]?
 
     enum CodingKeys: String, CodingKey {
-        case source, output, original, converted, s, d, mode, recalibrated, units, seconds, guided
+        case source, output, original, converted, s, d, mode, recalibrated, units, seconds, guided, cka
         case sourceSHA256 = "source_sha256", calibrationImages = "calibration_images", inputSize = "input_size"
         case sizeBefore = "size_before", sizeAfter = "size_after", evalImages = "eval_images"
         case accuracyOriginal = "accuracy_original", accuracyConverted = "accuracy_converted", accuracyRecalibrated = "accuracy_recalibrated"
@@ -62,20 +64,40 @@ public struct ConversionReport: Codable {
     func guidedSection(_ plan: GuidedRatios.Plan) -> String {
         let f = { (x: Int) in String(format: "%.1f %%", 100 * Double(x) / Double(plan.originalMACs)) }
         var md = "\n## Redundancy-guided ratios (MACs budget \(String(format: "%.3f", plan.budgetFraction)))\n\n"
-        md += "Per conv, s ∈ {1 (left plain), 2, 3, 4} and d ∈ {1, 3} minimise Σ sensitivity × residual under the budget "
-        md += "(exact knapsack over \(plan.buckets) MAC buckets). *Residual*: share of the conv's BN-output energy its ghosts' "
-        md += "least-squares fits miss on the calibration images. *Sensitivity*: relative change of the logits per unit of "
-        md += "relative noise energy injected at that BN output (ε = \(plan.noiseEnergy)).\n\n"
+        let measured = plan.damageModel == .measured
+        md += "Per conv, s ∈ {1 (left plain), 2, 3, 4} and d ∈ {1, 3} minimise the summed damage under the budget "
+        md += "(exact knapsack over \(plan.buckets) MAC buckets). *Damage*: "
+        md += measured
+            ? "measured: KL divergence of the original's softmax to that of the model with only this conv converted "
+                + "(its real fitted module, AdaBN on the probe), mean over \(plan.probeImages ?? 0) calibration images"
+                + String(format: " (%d forward passes, %.0f s). ", plan.damagePasses ?? 0, plan.damageSeconds ?? 0)
+            : "sensitivity × residual. "
+        md += "*Residual*: share of the conv's BN-output energy its ghosts' "
+        md += "least-squares fits miss on the calibration images. *Sensitivity*: relative change of the logits "
+        md += "per unit of relative noise energy injected at that BN output (ε = \(plan.noiseEnergy))"
+        md += measured ? ", reported for comparison.\n\n" : ".\n\n"
         md += "MACs: original \(plan.originalMACs), predicted \(plan.predictedMACs) (\(f(plan.predictedMACs)))"
         md += plan.measuredMACs.map { ", measured \($0) (\(f($0)))" } ?? ""
         md += String(format: "; predicted damage %.4g.\n\n", plan.damage)
-        md += "| conv | n | sensitivity | s | d | residual | MACs | MACs as plain conv |\n"
-        md += "|---|---|---|---|---|---|---|---|\n"
+        md += "![guided plan: s, d, damage and sensitivity per conv](guided-plan.png)\n\n"
+        md += "| conv | n | sensitivity | s | d | residual | damage | MACs | MACs as plain conv |\n"
+        md += "|---|---|---|---|---|---|---|---|---|\n"
         for c in plan.convs {
             md += "| \(c.name) | \(c.channels) | \(String(format: "%.3g", c.sensitivity)) | \(c.chosen.s) | "
-            md += c.chosen.s == 1 ? "– | – | " : "\(c.chosen.d) | \(String(format: "%.3f", c.chosen.residual)) | "
+            md += c.chosen.s == 1 ? "– | – | 0 | "
+                : "\(c.chosen.d) | " + String(format: "%.3f | %.3g | ", c.chosen.residual, c.chosen.damage)
             md += "\(c.chosen.macs) | \(c.options[0].macs) |\n"
         }
+        return md
+    }
+
+    /// The Markdown table of CKA per block (original vs converted).
+    func ckaSection(_ layers: [ConversionSimilarity.Layer]) -> String {
+        var md = "\n## Linear CKA per block, original vs converted\n\n"
+        md += "Minibatch linear CKA (unbiased HSIC) of each block's output on the \(calibrationImages) calibration "
+        md += "images, after \(recalibrated ? "BN recalibration" : "conversion"); 1 = the same representation.\n\n"
+        md += "| block | CKA |\n|---|---|\n"
+        for l in layers { md += "| \(l.layer) | \(l.cka.map { String(format: "%.4f", $0) } ?? "–") |\n" }
         return md
     }
 
@@ -106,6 +128,7 @@ public struct ConversionReport: Codable {
             md += "\(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
         }
         if let plan = guided { md += guidedSection(plan) }
+        if let cka, !cka.isEmpty { md += ckaSection(cka) }
         if let g = grids, g.files.count == 2 {
             md += "\n## Intrinsic vs ghost maps\n\n`\(g.unit)` for one test image: the original ResNet's maps (first) and the Ghost model's "
             md += "(second), in the same channel order. The \(g.ghosts) channels outlined in red are the ghosts the Ghost model regenerates "

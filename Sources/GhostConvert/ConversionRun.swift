@@ -176,6 +176,7 @@ public enum ConversionRun {
             accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
             units: units, seconds: Date().timeIntervalSince(t0))
         report.guided = plan.map { var p = $0; p.measuredMACs = report.sizeAfter.macs; return p }
+        report.cka = try ConversionSimilarity.perBlock(original, ghost, batches: batches)
         return ConversionOutcome(original: original, ghost: ghost, report: report, output: output, dir: dir,
                                  sampleImage: sample)
     }

@@ -7,7 +7,9 @@ import GhostTensor
 /// every convertible conv, so that the converted model's MACs stay within a fraction F of the original's at
 /// the least predicted damage.
 ///
-/// The damage of option (s, d) at conv ℓ is `sensitivity_ℓ × residual_ℓ(s, d)`:
+/// The damage of option (s, d) at conv ℓ is, by default (`GuidedDamageModel.measured`), measured directly:
+/// the KL divergence of the output when only ℓ is converted with its real fitted module (`GuidedDamage`).
+/// The proxy (`.noise`) is `sensitivity_ℓ × residual_ℓ(s, d)`; both quantities are reported either way:
 /// - residual: the fraction of the conv's BN-output energy (Σ_c Var_c over its channels, calibration set) that
 ///   its ghosts fail to regenerate: Σ_{ghost c} MSE_c(d) / Σ_c Var_c, with the intrinsic set that
 ///   `IntrinsicSelection.greedy` picks at ratio s and MSE_c the exact least-squares d×d fit's residual — the
@@ -23,6 +25,8 @@ import GhostTensor
 public enum GuidedRatios {
     /// The ratios and kernels considered (s = 1 is always an option).
     public static let ratios = [2, 3, 4], kernels = [1, 3]
+    /// The (s, d) options after the plain one, in the order of `Conv.options.dropFirst()`.
+    public static var optionGrid: [(s: Int, d: Int)] { ratios.flatMap { s in kernels.map { (s, $0) } } }
 
     /// One (s, d) option of one conv.
     public struct Option: Codable, Equatable {
@@ -32,7 +36,7 @@ public enum GuidedRatios {
         public let macs: Int
         /// Fraction of the BN-output energy the ghosts miss (0 for s = 1).
         public let residual: Double
-        /// sensitivity × residual.
+        /// The damage the knapsack minimises (measured KL, or sensitivity × residual: `Plan.damageModel`).
         public let damage: Double
 
         public init(s: Int, d: Int, macs: Int, residual: Double, damage: Double) {
@@ -67,10 +71,16 @@ public enum GuidedRatios {
         public var measuredMACs: Int?
         public let buckets: Int
         public let noiseEnergy: Double
+        /// What `Option.damage` is (nil in reports written before the measured model: the noise proxy).
+        public var damageModel: GuidedDamageModel?
+        /// Measured model: probe images, forward passes and seconds the measurement took.
+        public var probeImages: Int?, damagePasses: Int?, damageSeconds: Double?
         public var convs: [Conv]
 
         enum CodingKeys: String, CodingKey {
             case buckets, convs
+            case damageModel = "damage_model", probeImages = "probe_images", damagePasses = "damage_passes"
+            case damageSeconds = "damage_seconds"
             case budgetFraction = "budget_fraction", originalMACs = "original_macs", fixedMACs = "fixed_macs"
             case predictedMACs = "predicted_macs", measuredMACs = "measured_macs", noiseEnergy = "noise_energy"
         }
@@ -87,17 +97,21 @@ public enum GuidedRatios {
     }
 
     /// Measures every conv's options on the calibration batches and chooses under `fraction` × the original MACs.
-    /// `inputShape`: the one-image input the MACs are counted at ([1, C, H, W]).
+    /// `inputShape`: the one-image input the MACs are counted at ([1, C, H, W]); `probeImages`: the first
+    /// calibration images the measured damage model runs on.
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture, calibration batches: [Tensor],
-                            fraction: Double, inputShape: [Int], noiseEnergy: Double = 0.05,
+                            fraction: Double, inputShape: [Int], damageModel: GuidedDamageModel = .measured,
+                            probeImages: Int = 256, noiseEnergy: Double = 0.05,
                             buckets: Int = 20_000) throws -> Plan {
         try plan(model, architecture: arch, calibration: CalibrationBatches(batches), fraction: fraction,
-                 inputShape: inputShape, noiseEnergy: noiseEnergy, buckets: buckets)
+                 inputShape: inputShape, damageModel: damageModel, probeImages: probeImages,
+                 noiseEnergy: noiseEnergy, buckets: buckets)
     }
 
     /// `plan` over batches made one at a time (memory flat in the calibration set).
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture,
                             calibration batches: CalibrationBatches, fraction: Double, inputShape: [Int],
+                            damageModel: GuidedDamageModel = .measured, probeImages: Int = 256,
                             noiseEnergy: Double = 0.05, buckets: Int = 20_000) throws -> Plan {
         guard fraction > 0, fraction < 1 else {
             throw GhostError("the MACs budget must be a fraction in (0, 1), got \(fraction)")
@@ -112,11 +126,29 @@ public enum GuidedRatios {
         var p = Profiler()
         _ = original.profile(inputShape, &p)
         let originalMACs = p.totalMACs
-        let stats = try measure(original, sites: sites, batches: batches, inputShape: inputShape,
+        var stats = try measure(original, sites: sites, batches: batches, inputShape: inputShape,
                                 noiseEnergy: noiseEnergy)
+        var probe: (images: Int, passes: Int, seconds: Double)?
+        if damageModel == .measured {
+            let t0 = Date()
+            let m = try GuidedDamage.measure(original, architecture: arch, sites: sites, calibration: batches,
+                                             probeImages: probeImages)
+            probe = (m.probeImages, m.passes, Date().timeIntervalSince(t0))
+            for i in stats.indices {
+                let o = stats[i].options
+                let options = [o[0]] + zip(o.dropFirst(), m.damages[i]).map {
+                    Option(s: $0.s, d: $0.d, macs: $0.macs, residual: $0.residual, damage: $1)
+                }
+                stats[i] = Conv(name: stats[i].name, channels: stats[i].channels, sensitivity: stats[i].sensitivity,
+                                options: options, chosen: options[0])
+            }
+        }
         let fixed = originalMACs - stats.reduce(0) { $0 + $1.options[0].macs }
-        return try choose(stats, originalMACs: originalMACs, fixedMACs: fixed, fraction: fraction, buckets: buckets,
-                          noiseEnergy: noiseEnergy)
+        var plan = try choose(stats, originalMACs: originalMACs, fixedMACs: fixed, fraction: fraction,
+                              buckets: buckets, noiseEnergy: noiseEnergy)
+        plan.damageModel = damageModel
+        plan.probeImages = probe?.images; plan.damagePasses = probe?.passes; plan.damageSeconds = probe?.seconds
+        return plan
     }
 
     /// Exact multiple-choice knapsack over MAC buckets: minimises Σ damage with Σ MACs ≤ F · original − fixed.
@@ -231,12 +263,10 @@ public enum GuidedRatios {
         return sites.enumerated().map { i, site in
             let hw = (shapes[site.name]![2], shapes[site.name]![3]), energy = max(variances[i].reduce(0, +), 1e-30)
             var options = [Option(s: 1, d: 1, macs: macs(site, s: 1, d: 1, outputHW: hw), residual: 0, damage: 0)]
-            for s in ratios {
-                for d in kernels {
-                    let residual = (missed[i][s]?[d] ?? 0) / energy
-                    options.append(Option(s: s, d: d, macs: macs(site, s: s, d: d, outputHW: hw), residual: residual,
-                                          damage: sensitivity[i] * residual))
-                }
+            for (s, d) in optionGrid {
+                let residual = (missed[i][s]?[d] ?? 0) / energy
+                options.append(Option(s: s, d: d, macs: macs(site, s: s, d: d, outputHW: hw), residual: residual,
+                                      damage: sensitivity[i] * residual))
             }
             return Conv(name: site.name, channels: site.conv.outChannels, sensitivity: sensitivity[i], options: options,
                         chosen: options[0])

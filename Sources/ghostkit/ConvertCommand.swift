@@ -70,7 +70,8 @@ struct ConvertCommand: ParsableCommand {
         let gridFiles = ["grid-\(grids.unit)-resnet.png", "grid-\(grids.unit)-ghost.png"]
         try PNGFile.write(pictures.original, to: done.dir + "/" + gridFiles[0])
         try PNGFile.write(pictures.ghost, to: done.dir + "/" + gridFiles[1])
-        let written = try done.report.write(to: done.dir, grids: (grids.unit, gridFiles, grids.ghostChannels.count))
+        let plot = try done.report.guided.map { try GuidedPlanFigure.write($0, to: done.dir) } ?? []
+        let written = try plot + done.report.write(to: done.dir, grids: (grids.unit, gridFiles, grids.ghostChannels.count))
         print(done.report.summary())
         print("wrote " + ([done.output] + written + gridFiles.map { done.dir + "/" + $0 }).joined(separator: ", "))
     }

@@ -1,0 +1,128 @@
+import Foundation
+import GhostModels
+import GhostTensor
+
+/// How the guided conversion scores the damage of converting one conv at (s, d).
+public enum GuidedDamageModel: String, Codable {
+    /// Measured (AIMET-style per-layer analysis): only that conv converted with its real fitted Ghost module,
+    /// its BNs AdaBN-recalibrated on the probe images, the rest of the model exact; damage = the KL divergence
+    /// of the original's softmax to that model's, mean over the probe images. One forward pass per option.
+    case measured
+    /// Proxy: sensitivity to injected noise × the fits' residual energy (`GuidedRatios` explains both).
+    case noise
+}
+
+/// Per-layer measured damage: for every convertible conv ℓ and every option (s, d), the model with only ℓ
+/// replaced by the Ghost module the conversion itself would build there (same intrinsic selection, same
+/// least-squares cheap kernels: a conv's fits depend only on the original's activations, so the module of ℓ
+/// in the uniform (s, d) conversion is exactly it), every other conv an exact plain module (s = 1).
+///
+/// damage_ℓ(s, d) = mean over probe images of KL(softmax(z) ‖ softmax(z_ℓ,s,d)) with z the original's logits.
+/// KL ≥ 0, so damages are non-negative (a value below 0 from rounding is clamped to 0); s = 1 is exact and
+/// scores 0 without a pass. Cost: one conversion per (s, d) plus one forward pass of the probe batch per
+/// conv × option (`GuidedRatios.ratios.count × kernels.count` per conv).
+public enum GuidedDamage {
+    /// The damages, `damages[i][k]` for `sites[i]` and option k of `GuidedRatios.optionGrid`, and the passes run.
+    public static func measure(_ original: ResNet, architecture arch: Architecture, sites: [ResNetToGhost.Site],
+                               calibration batches: CalibrationBatches, probeImages: Int,
+                               recalibrate: Bool = true) throws
+        -> (damages: [[Double]], passes: Int, probeImages: Int) {
+        let probe = try concatenate(batches, upTo: probeImages)
+        original.train(false)
+        original.observer = nil
+        let reference = logProbabilities(original(probe))
+        let plain = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, GhostSettings.ConvRatio(s: 1, d: 1)) })
+        let base = try parameters(of: original, arch: arch, settings: GhostSettings(s: 2, d: 3, convs: plain),
+                                  batches: batches)
+        var damages = [[Double]](repeating: [], count: sites.count)
+        var passes = 0
+        for (s, d) in GuidedRatios.optionGrid {
+            let uniform = try parameters(of: original, arch: arch, settings: GhostSettings(s: s, d: d),
+                                         batches: batches)
+            for (i, site) in sites.enumerated() {
+                var mixed = plain
+                mixed[site.name] = .init(s: s, d: d)
+                var a = arch
+                a.ghost = GhostSettings(s: 2, d: 3, convs: mixed)
+                let model = a.buildResNet()
+                let prefix = site.name + "."
+                for (name, p) in model.namedParameters() {
+                    guard let src = (name.hasPrefix(prefix) ? uniform : base)[name], src.shape == p.value.shape else {
+                        throw GhostError("guided damage: no converted parameter \(name) of shape \(p.value.shape)")
+                    }
+                    let copy = Tensor(uninitialized: src.shape)
+                    copy.pointer.update(from: src.pointer, count: src.count)
+                    p.value = copy
+                }
+                model.train(false)
+                if recalibrate {
+                    // Batch statistics of the probe in the forward pass = AdaBN on the probe, for this module only.
+                    guard let module = try ResNetToGhost.sites(original: original, ghost: model)
+                        .first(where: { $0.name == site.name })?.module else {
+                        throw GhostError("guided damage: \(site.name) has no Ghost module")
+                    }
+                    for bn in [module.primaryBN, module.cheapBN] where bn.channels > 0 { bn.train(true) }
+                }
+                let kl = klDivergence(reference, logProbabilities(model(probe)), rows: probe.shape[0])
+                damages[i].append(max(0, kl))
+                passes += 1
+            }
+        }
+        return (damages, passes, probe.shape[0])
+    }
+
+    /// The converted model's parameters and buffers by name (values shared, not copied).
+    static func parameters(of original: ResNet, arch: Architecture, settings: GhostSettings,
+                           batches: CalibrationBatches) throws -> [String: Tensor] {
+        let (ghost, _, _) = try ResNetToGhost.convert(original, architecture: arch, settings: .init(ghost: settings),
+                                                      calibration: batches)
+        return Dictionary(ghost.namedParameters().map { ($0.0, $0.1.value) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The first `limit` images of the batches as one batch.
+    static func concatenate(_ batches: CalibrationBatches, upTo limit: Int) throws -> Tensor {
+        var taken: [Tensor] = []
+        var n = 0
+        for i in 0..<batches.count where n < limit {
+            let b = try batches.batch(i)
+            taken.append(b)
+            n += min(b.shape[0], limit - n)
+        }
+        guard let first = taken.first else { throw GhostError("guided damage needs calibration images") }
+        let per = first.count / first.shape[0]
+        let out = Tensor(uninitialized: [n] + first.shape.dropFirst())
+        var filled = 0
+        for b in taken where filled < n {
+            let take = min(b.shape[0], n - filled)
+            (out.pointer + filled * per).update(from: b.pointer, count: take * per)
+            filled += take
+        }
+        return out
+    }
+
+    /// Row-wise log-softmax of [N, K] logits, in double.
+    static func logProbabilities(_ z: Tensor) -> [Double] {
+        let (n, k) = (z.shape[0], z.shape[1])
+        var out = [Double](repeating: 0, count: n * k)
+        let p = z.pointer
+        out.withUnsafeMutableBufferPointer { o in
+            for r in 0..<n {
+                var top = -Double.infinity
+                for c in 0..<k { top = max(top, Double(p[r * k + c])) }
+                var sum = 0.0
+                for c in 0..<k { sum += exp(Double(p[r * k + c]) - top) }
+                let lse = top + log(sum)
+                for c in 0..<k { o[r * k + c] = Double(p[r * k + c]) - lse }
+            }
+        }
+        return out
+    }
+
+    /// Mean over rows of KL(p ‖ q) from log-probabilities of the same [N, K] shape.
+    static func klDivergence(_ logP: [Double], _ logQ: [Double], rows: Int) -> Double {
+        precondition(logP.count == logQ.count)
+        var total = 0.0
+        for i in logP.indices { total += exp(logP[i]) * (logP[i] - logQ[i]) }
+        return total / Double(max(1, rows))
+    }
+}

@@ -1,0 +1,72 @@
+import GhostConvert
+import GhostModels
+import GhostTensor
+import XCTest
+
+final class GuidedDamageTests: XCTestCase {
+    /// KL(p ‖ q) per image from raw logits, written out independently of GuidedDamage.
+    static func kl(_ a: Tensor, _ b: Tensor) -> Double {
+        let (n, k) = (a.shape[0], a.shape[1])
+        var total = 0.0
+        for r in 0..<n {
+            let za = (0..<k).map { Double(a.scalars[r * k + $0]) }, zb = (0..<k).map { Double(b.scalars[r * k + $0]) }
+            let la = log(za.map { exp($0 - za.max()!) }.reduce(0, +)) + za.max()!
+            let lb = log(zb.map { exp($0 - zb.max()!) }.reduce(0, +)) + zb.max()!
+            for c in 0..<k { total += exp(za[c] - la) * ((za[c] - la) - (zb[c] - lb)) }
+        }
+        return total / Double(n)
+    }
+
+    /// On a ResNet-20 whose layer1.0.conv2 has every odd output channel an exact copy of the even one before it:
+    /// converting that conv at s = 2 costs ~0 (each ghost is an exact copy of its intrinsic map) while s = 4 does
+    /// not; every damage is finite and ≥ 0; and a damage equals the KL of the model built the obvious way
+    /// (`ResNetToGhost.convert` with only that conv converted) — the parameter splicing changes nothing.
+    func testMeasuredDamage() throws {
+        let arch = try Architecture(name: "resnet20", inChannels: 1)
+        let model = arch.buildResNet(seed: 5)
+        let block = model.stages[0].layers[0] as! PlainResidualBlock
+        let unit = block.convUnits.first { $0.name == "conv2" }!
+        let per = unit.conv.weight.value.count / unit.conv.outChannels
+        for c in stride(from: 1, to: unit.conv.outChannels, by: 2) {
+            (unit.conv.weight.value.pointer + c * per).update(from: unit.conv.weight.value.pointer + (c - 1) * per,
+                                                                count: per)
+            for p in [unit.bn.weight, unit.bn.bias, unit.bn.runningMean, unit.bn.runningVar] {
+                p.value.pointer[c] = p.value.pointer[c - 1]
+            }
+        }
+        var rng = SplitMix64(seed: 6)
+        let batches = (0..<2).map { _ in Tensor(gaussian: [16, 1, 12, 12], std: 1, rng: &rng) }
+        var uniform = arch
+        uniform.ghost = GhostSettings(s: 2, d: 3)
+        let sites = try ResNetToGhost.sites(original: model, ghost: uniform.buildResNet())
+        let i = sites.firstIndex { $0.name == "layer1.0.conv2" }!
+        let grid = GuidedRatios.optionGrid
+        let (s2, s4) = (grid.firstIndex { $0 == (2, 1) }!, grid.firstIndex { $0 == (4, 1) }!)
+
+        let raw = try GuidedDamage.measure(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                           probeImages: 24, recalibrate: false)
+        XCTAssertEqual(raw.passes, sites.count * grid.count)
+        XCTAssertLessThan(raw.damages[i][s2], 1e-6, "\(raw.damages[i])")
+        XCTAssertGreaterThan(raw.damages[i][s4], 100 * max(raw.damages[i][s2], 1e-9), "\(raw.damages[i])")
+
+        // The obvious construction for one (conv, option): the same KL on the same 24 probe images.
+        var ratios = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, GhostSettings.ConvRatio(s: 1, d: 1)) })
+        ratios["layer1.0.conv2"] = .init(s: 4, d: 1)
+        let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch,
+                                                      settings: .init(ghost: GhostSettings(s: 2, d: 3, convs: ratios)),
+                                                      calibration: batches)
+        let probe = Tensor(shape: [24, 1, 12, 12],
+                           values: Array(batches[0].scalars + batches[1].scalars.prefix(8 * 144)))
+        model.train(false)
+        ghost.train(false)
+        XCTAssertEqual(raw.damages[i][s4], Self.kl(model(probe), ghost(probe)),
+                       accuracy: 1e-6 * raw.damages[i][s4] + 1e-9)
+
+        let adapted = try GuidedDamage.measure(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                               probeImages: 32)
+        for row in adapted.damages + raw.damages {
+            XCTAssertEqual(row.count, grid.count)
+            XCTAssertTrue(row.allSatisfy { $0.isFinite && $0 >= 0 }, "\(row)")
+        }
+    }
+}
