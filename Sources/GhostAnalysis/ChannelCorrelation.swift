@@ -54,7 +54,8 @@ public struct ChannelCorrelation {
 
     /// Channel covariance over the samples seen (C × C, row-major, Double, exactly symmetric).
     public func covariance() -> [Double] {
-        let C = channels, M = Double(max(samples, 1))
+        let C = channels
+        let M = Double(max(samples, 1))
         let mean = sums.map { $0 / M }
         var cov = [Double](repeating: 0, count: C * C)
         for i in 0..<C {
@@ -69,12 +70,15 @@ public struct ChannelCorrelation {
 
     /// Effective rank of the channel covariance (`EffectiveRank`): nil before any sample or when every
     /// channel is constant.
-    public func effectiveRank() -> Double? { samples > 0 ? EffectiveRank.of(symmetric: covariance(), n: channels) : nil }
+    public func effectiveRank() -> Double? {
+        samples > 0 ? EffectiveRank.of(symmetric: covariance(), n: channels) : nil
+    }
 
     /// Pearson r (C × C, row-major, exactly symmetric, clamped to [−1, 1]); a channel with zero variance
     /// correlates 0 with every other channel.
     public func pearson() -> [Float] {
-        let C = channels, M = Double(max(samples, 1))
+        let C = channels
+        let M = Double(max(samples, 1))
         let mean = sums.map { $0 / M }
         let std = (0..<C).map { c in max(gram[c * C + c] / M - mean[c] * mean[c], 0).squareRoot() }
         var r = [Float](repeating: 0, count: C * C)

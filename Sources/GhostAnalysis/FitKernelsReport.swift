@@ -112,18 +112,18 @@ public struct FitKernelsReport: Codable {
         md +=
             "For each pair (source channel a → target channel b) a d×d depthwise filter\(bias ? " with a bias" : " without bias") is fitted "
         md +=
-            "by exact least squares (normal equations of the zero-padded \"same\" patch matrix, Cholesky), jointly " +
-                "over all images; "
+            "by exact least squares (normal equations of the zero-padded \"same\" patch matrix, Cholesky), jointly "
+            + "over all images; "
         md += "the MSE is the mean over every pixel of every image. Maps are normalised per image and channel: "
         md +=
             Self.describe(normalization)
             + " Fits for smaller d are nested in those for larger d, so the MSE can only fall with d.\n\n"
         md +=
-            "## Table 2 analogue (MSE × 10⁻³)\n\nThe three most similar disjoint pairs of `\(tableLayer)` — the pairs " +
-                "boxed red, green and "
+            "## Table 2 analogue (MSE × 10⁻³)\n\nThe three most similar disjoint pairs of `\(tableLayer)` — the pairs "
+            + "boxed red, green and "
         md +=
-            "blue in the scan's Figure 1. The paper's numbers (ResNet-50 on ImageNet, pairs chosen by eye, " +
-                "normalisation and fitting unstated) "
+            "blue in the scan's Figure 1. The paper's numbers (ResNet-50 on ImageNet, pairs chosen by eye, "
+            + "normalisation and fitting unstated) "
         md += "are printed beside ours for the trend, not for equality.\n\n"
         md +=
             "| pair | r | " + sizes.map { "d=\($0)" }.joined(separator: " | ")
@@ -153,11 +153,11 @@ public struct FitKernelsReport: Codable {
         md += labelled.map { "![\($0.label!)](triplet-\($0.label!).png)" }.joined(separator: " ") + "\n\n"
         md += "## All pairs: ghost pairs against random pairs\n\n"
         md +=
-            "\(ghosts.count) ghost pairs (the scan's top pairs of \(layers.count) layers) and \(randoms.count) random " +
-                "pairs of the same layers "
+            "\(ghosts.count) ghost pairs (the scan's top pairs of \(layers.count) layers) and \(randoms.count) random "
+            + "pairs of the same layers "
         md +=
-            "(the control: how well does a d×d filter map two unrelated channels?). MSE × 10⁻³, quartiles 25 / 50 / " +
-                "75 %.\n\n"
+            "(the control: how well does a d×d filter map two unrelated channels?). MSE × 10⁻³, quartiles 25 / 50 / "
+            + "75 %.\n\n"
         md +=
             "| pairs | " + sizes.map { "d=\($0)" }.joined(separator: " | ") + " |\n|---|"
             + sizes.map { _ in "---|" }.joined() + "\n"

@@ -15,8 +15,12 @@ public enum MapNormalization: String, CaseIterable, Codable {
         switch self {
         case .raw: return
         case .minmax:
-            var lo = Double.infinity, hi = -Double.infinity
-            for i in 0..<count { lo = min(lo, p[i]); hi = max(hi, p[i]) }
+            var lo = Double.infinity
+            var hi = -Double.infinity
+            for i in 0..<count {
+                lo = min(lo, p[i])
+                hi = max(hi, p[i])
+            }
             let s = hi > lo ? 1 / (hi - lo) : 0
             for i in 0..<count { p[i] = (p[i] - lo) * s }
         case .standardize:
@@ -49,9 +53,17 @@ public struct FittedKernel: Codable, Equatable {
 
     enum CodingKeys: String, CodingKey { case d, kernel, bias, mse, r2 }
 
-    public init(d: Int, kernel: [Double], bias: Double, mse: Double, r2: Double, filteredMean: Double? = nil, filteredVariance: Double? = nil) {
-        self.d = d; self.kernel = kernel; self.bias = bias; self.mse = mse; self.r2 = r2
-        self.filteredMean = filteredMean; self.filteredVariance = filteredVariance
+    public init(
+        d: Int, kernel: [Double], bias: Double, mse: Double, r2: Double, filteredMean: Double? = nil,
+        filteredVariance: Double? = nil
+    ) {
+        self.d = d
+        self.kernel = kernel
+        self.bias = bias
+        self.mse = mse
+        self.r2 = r2
+        self.filteredMean = filteredMean
+        self.filteredVariance = filteredVariance
     }
 }
 
@@ -81,13 +93,20 @@ public struct KernelFitAccumulator {
     }
 
     /// Adds `images` source/target map pairs, each [images, H, W] (already normalised).
-    public mutating func add(source: UnsafePointer<Double>, target: UnsafePointer<Double>, images: Int, height H: Int, width W: Int) {
-        let D = maxD, r = D / 2, taps = self.taps, cols = self.cols, bias = self.bias
+    public mutating func add(
+        source: UnsafePointer<Double>, target: UnsafePointer<Double>, images: Int, height H: Int, width W: Int
+    ) {
+        let D = maxD
+        let r = D / 2
+        let taps = self.taps
+        let cols = self.cols
+        let bias = self.bias
         let perChunk = max(1, 4096 / max(H * W, 1))
         var patches = [Double](repeating: 0, count: perChunk * H * W * cols)
         var image = 0
         while image < images {
-            let n = min(images - image, perChunk), rows = n * H * W
+            let n = min(images - image, perChunk)
+            let rows = n * H * W
             patches.withUnsafeMutableBufferPointer { P in
                 for i in 0..<n {
                     let x = source + (image + i) * H * W
@@ -98,7 +117,8 @@ public struct KernelFitAccumulator {
                                 let sy = y + dy
                                 for dx in -r...r {
                                     let sx = xx + dx
-                                    row[(dy + r) * D + dx + r] = sy >= 0 && sy < H && sx >= 0 && sx < W ? x[sy * W + sx] : 0
+                                    row[(dy + r) * D + dx + r] =
+                                        sy >= 0 && sy < H && sx >= 0 && sx < W ? x[sy * W + sx] : 0
                                 }
                             }
                             if bias { row[taps] = 1 }
@@ -106,14 +126,20 @@ public struct KernelFitAccumulator {
                     }
                 }
                 let t = target + image * H * W
-                for i in 0..<rows { yy += t[i] * t[i]; ySum += t[i] }
+                for i in 0..<rows {
+                    yy += t[i] * t[i]
+                    ySum += t[i]
+                }
                 gram.withUnsafeMutableBufferPointer { G in
-                    dgemm(transA: true, m: cols, n: cols, k: rows, a: P.baseAddress!, lda: cols, b: P.baseAddress!, ldb: cols,
-                          beta: 1, c: G.baseAddress!, ldc: cols)
+                    dgemm(
+                        transA: true, m: cols, n: cols, k: rows, a: P.baseAddress!, lda: cols, b: P.baseAddress!,
+                        ldb: cols,
+                        beta: 1, c: G.baseAddress!, ldc: cols)
                 }
                 aty.withUnsafeMutableBufferPointer { B in
-                    dgemm(transA: true, m: cols, n: 1, k: rows, a: P.baseAddress!, lda: cols, b: t, ldb: 1,
-                          beta: 1, c: B.baseAddress!, ldc: 1)
+                    dgemm(
+                        transA: true, m: cols, n: 1, k: rows, a: P.baseAddress!, lda: cols, b: t, ldb: 1,
+                        beta: 1, c: B.baseAddress!, ldc: 1)
                 }
             }
             samples += rows
@@ -123,8 +149,11 @@ public struct KernelFitAccumulator {
 
     /// The exact least-squares fit for each size in `sizes` (odd, ≤ maxD).
     public func solve(sizes: [Int]) -> [FittedKernel] {
-        precondition(sizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 && $0 <= maxD }, "kernel sizes must be odd and ≤ \(maxD)")
-        let D = maxD, r = D / 2, cols = self.cols
+        precondition(
+            sizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 && $0 <= maxD }, "kernel sizes must be odd and ≤ \(maxD)")
+        let D = maxD
+        let r = D / 2
+        let cols = self.cols
         let M = Double(max(samples, 1))
         let variance = max(yy - ySum * ySum / M, 0)
         return sizes.map { d in
@@ -134,14 +163,16 @@ public struct KernelFitAccumulator {
             for dy in -s...s { for dx in -s...s { idx.append((dy + r) * D + dx + r) } }
             if bias { idx.append(taps) }
             let k = idx.count
-            var a = [Double](repeating: 0, count: k * k), b = [Double](repeating: 0, count: k)
+            var a = [Double](repeating: 0, count: k * k)
+            var b = [Double](repeating: 0, count: k)
             for i in 0..<k {
                 b[i] = aty[idx[i]]
                 for j in 0..<k { a[i * k + j] = gram[idx[i] * cols + idx[j]] }
             }
             let w = KernelFit.solveSPD(a, b, n: k)
             // SSE = yᵀy − 2 wᵀb + wᵀAw (exact for any w, so a regularised solve is scored honestly).
-            var wb = 0.0, waw = 0.0
+            var wb = 0.0
+            var waw = 0.0
             for i in 0..<k {
                 wb += w[i] * b[i]
                 var t = 0.0
@@ -150,13 +181,15 @@ public struct KernelFitAccumulator {
             }
             let sse = max(yy - 2 * wb + waw, 0)
             // Mean and variance of the filtered map K ⊛ x (bias excluded), from the same sums.
-            var mean = 0.0, square = 0.0
+            var mean = 0.0
+            var square = 0.0
             if bias { for i in 0..<(d * d) { mean += w[i] * a[(d * d) * k + i] } }
             for i in 0..<(d * d) { for j in 0..<(d * d) { square += w[i] * a[i * k + j] * w[j] } }
             mean /= M
-            return FittedKernel(d: d, kernel: Array(w[0..<(d * d)]), bias: bias ? w[d * d] : 0, mse: sse / M,
-                                r2: variance > 0 ? 1 - sse / variance : (sse == 0 ? 1 : 0),
-                                filteredMean: bias ? mean : nil, filteredVariance: bias ? max(square / M - mean * mean, 0) : nil)
+            return FittedKernel(
+                d: d, kernel: Array(w[0..<(d * d)]), bias: bias ? w[d * d] : 0, mse: sse / M,
+                r2: variance > 0 ? 1 - sse / variance : (sse == 0 ? 1 : 0),
+                filteredMean: bias ? mean : nil, filteredVariance: bias ? max(square / M - mean * mean, 0) : nil)
         }
     }
 }
@@ -165,14 +198,18 @@ public struct KernelFitAccumulator {
 public enum KernelFit {
     /// Fits every size in `sizes` (odd, ≥ 1) mapping `source` to `target`, both [images, height, width]
     /// already normalised.
-    public static func fit(source: [Double], target: [Double], images: Int, height H: Int, width W: Int,
-                           sizes: [Int], bias: Bool = true) -> [FittedKernel] {
+    public static func fit(
+        source: [Double], target: [Double], images: Int, height H: Int, width W: Int,
+        sizes: [Int], bias: Bool = true
+    ) -> [FittedKernel] {
         precondition(sizes.allSatisfy { $0 >= 1 && $0 % 2 == 1 }, "kernel sizes must be odd and ≥ 1")
         precondition(source.count == images * H * W && target.count == source.count)
         var acc = KernelFitAccumulator(maxD: sizes.max() ?? 1, bias: bias)
-        source.withUnsafeBufferPointer { s in target.withUnsafeBufferPointer { t in
-            acc.add(source: s.baseAddress!, target: t.baseAddress!, images: images, height: H, width: W)
-        } }
+        source.withUnsafeBufferPointer { s in
+            target.withUnsafeBufferPointer { t in
+                acc.add(source: s.baseAddress!, target: t.baseAddress!, images: images, height: H, width: W)
+            }
+        }
         return acc.solve(sizes: sizes)
     }
 

@@ -19,7 +19,11 @@ public struct MinibatchGram {
         for i in 0..<n { kt[i * n + i] = 0 }
         var rows = [Double](repeating: 0, count: n)
         kt.withUnsafeBufferPointer { p in
-            for i in 0..<n { var s = 0.0; for j in 0..<n { s += p[i * n + j] }; rows[i] = s }
+            for i in 0..<n {
+                var s = 0.0
+                for j in 0..<n { s += p[i * n + j] }
+                rows[i] = s
+            }
         }
         self.n = n
         offDiagonal = kt
@@ -31,14 +35,16 @@ public struct MinibatchGram {
     /// computed in double precision (dgemm) so that the estimator's cancellations do not amplify rounding.
     public init(activations x: Tensor) {
         precondition(x.rank >= 2, "expected a batch [N, …], got \(x.shape)")
-        let n = x.shape[0], p = x.count / max(n, 1)
+        let n = x.shape[0]
+        let p = x.count / max(n, 1)
         var rows = [Double](repeating: 0, count: n * p)
         rows.withUnsafeMutableBufferPointer { r in for i in 0..<(n * p) { r[i] = Double(x.pointer[i]) } }
         var k = [Double](repeating: 0, count: n * n)
         rows.withUnsafeBufferPointer { r in
             k.withUnsafeMutableBufferPointer { kp in
-                dgemm(transB: true, m: n, n: n, k: p, a: r.baseAddress!, lda: p, b: r.baseAddress!, ldb: p,
-                      c: kp.baseAddress!, ldc: n)
+                dgemm(
+                    transB: true, m: n, n: n, k: p, a: r.baseAddress!, lda: p, b: r.baseAddress!, ldb: p,
+                    c: kp.baseAddress!, ldc: n)
             }
         }
         self.init(gram: k, n: n)
@@ -56,7 +62,10 @@ public struct LinearCKA: Codable, Equatable {
     public private(set) var batches = 0, examples = 0
 
     enum CodingKeys: String, CodingKey {
-        case crossSum = "hsic_xy", selfSumX = "hsic_xx", selfSumY = "hsic_yy", batches, examples
+        case crossSum = "hsic_xy"
+        case selfSumX = "hsic_xx"
+        case selfSumY = "hsic_yy"
+        case batches, examples
     }
 
     public init() {}
@@ -64,8 +73,10 @@ public struct LinearCKA: Codable, Equatable {
     /// HSIC₁(K, L) = [tr(K̃L̃) + 1ᵀK̃1 · 1ᵀL̃1 / ((n−1)(n−2)) − 2/(n−2) · 1ᵀK̃L̃1] / (n(n−3)).
     public static func hsic(_ k: MinibatchGram, _ l: MinibatchGram) -> Double {
         precondition(k.n == l.n && k.n >= 4, "unbiased HSIC needs two Gram matrices of the same n ≥ 4")
-        let n = k.n, nd = Double(n)
-        var trace = 0.0, rowDot = 0.0
+        let n = k.n
+        let nd = Double(n)
+        var trace = 0.0
+        var rowDot = 0.0
         k.offDiagonal.withUnsafeBufferPointer { a in
             l.offDiagonal.withUnsafeBufferPointer { b in
                 for i in 0..<(n * n) { trace += a[i] * b[i] }  // tr(K̃L̃) = Σ K̃_ij L̃_ji, both symmetric

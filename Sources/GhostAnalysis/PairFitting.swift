@@ -17,10 +17,18 @@ public struct PairFit: Codable {
     /// MSE per kernel size of the same fit on the other normalisations (for the Figure-1 pairs).
     public let otherNormalizations: [String: [Double]]?
 
-    public init(layer: String, a: Int, b: Int, correlation: Float, kind: Kind, label: String?, fits: [FittedKernel],
-                otherNormalizations: [String: [Double]]?) {
-        self.layer = layer; self.a = a; self.b = b; self.correlation = correlation; self.kind = kind; self.label = label
-        self.fits = fits; self.otherNormalizations = otherNormalizations
+    public init(
+        layer: String, a: Int, b: Int, correlation: Float, kind: Kind, label: String?, fits: [FittedKernel],
+        otherNormalizations: [String: [Double]]?
+    ) {
+        self.layer = layer
+        self.a = a
+        self.b = b
+        self.correlation = correlation
+        self.kind = kind
+        self.label = label
+        self.fits = fits
+        self.otherNormalizations = otherNormalizations
     }
 
     enum CodingKeys: String, CodingKey {
@@ -42,7 +50,8 @@ public enum PairFitting {
         var out = [Double](repeating: 0, count: N * HW)
         out.withUnsafeMutableBufferPointer { o in
             for n in 0..<N {
-                let src = x.pointer + (n * C + c) * HW, dst = o.baseAddress! + n * HW
+                let src = x.pointer + (n * C + c) * HW
+                let dst = o.baseAddress! + n * HW
                 for i in 0..<HW { dst[i] = Double(src[i]) }
                 normalization.apply(dst, count: HW)
             }
@@ -50,10 +59,12 @@ public enum PairFitting {
         return out
     }
 
-    /// The first NaN or ±∞ of activations [N, C, …]: which image, which channel, and the value; nil when all are finite.
+    /// The first NaN or ±∞ of activations [N, C, …]: which image, which channel, and the value; nil when all are
+    /// finite.
     public static func firstNonFinite(_ x: Tensor) -> (image: Int, channel: Int, value: Float)? {
         guard let i = x.firstNonFiniteIndex, x.rank >= 2, x.shape[0] > 0, x.shape[1] > 0 else { return nil }
-        let perImage = x.count / x.shape[0], perChannel = perImage / x.shape[1]
+        let perImage = x.count / x.shape[0]
+        let perChannel = perImage / x.shape[1]
         return (i / perImage, (i % perImage) / max(perChannel, 1), x.pointer[i])
     }
 
@@ -61,35 +72,43 @@ public enum PairFitting {
     /// the file they came from, the layer, the channel and the image (`x` holding images from `firstImage` on).
     public static func checkFinite(_ x: Tensor, layer: String, file: String, firstImage: Int = 0) throws {
         guard let bad = firstNonFinite(x) else { return }
-        throw GhostError.file(file, "layer \(layer), channel \(bad.channel) holds \(bad.value) "
-                              + "(image \(firstImage + bad.image)); "
-                              + "kernel fits need finite activations")
+        throw GhostError.file(
+            file,
+            "layer \(layer), channel \(bad.channel) holds \(bad.value) "
+                + "(image \(firstImage + bad.image)); "
+                + "kernel fits need finite activations")
     }
 
     /// Fits every pair (source a → target b), pairs spread over the engine's threads.
-    public static func fit(_ x: Tensor, pairs: [(a: Int, b: Int)], sizes: [Int], normalization: MapNormalization,
-                           bias: Bool) -> [[FittedKernel]] {
+    public static func fit(
+        _ x: Tensor, pairs: [(a: Int, b: Int)], sizes: [Int], normalization: MapNormalization,
+        bias: Bool
+    ) -> [[FittedKernel]] {
         var results = [[FittedKernel]](repeating: [], count: pairs.count)
         let (N, H, W) = (x.shape[0], x.shape[2], x.shape[3])
         results.withUnsafeMutableBufferPointer { out in
             let out = out
             Engine.parallelFor(pairs.count) { i in
-                out[i] = KernelFit.fit(source: maps(x, channel: pairs[i].a, normalization: normalization),
-                                       target: maps(x, channel: pairs[i].b, normalization: normalization),
-                                       images: N, height: H, width: W, sizes: sizes, bias: bias)
+                out[i] = KernelFit.fit(
+                    source: maps(x, channel: pairs[i].a, normalization: normalization),
+                    target: maps(x, channel: pairs[i].b, normalization: normalization),
+                    images: N, height: H, width: W, sizes: sizes, bias: bias)
             }
         }
         return results
     }
 
     /// `count` distinct random pairs (a ≠ b) of a C-channel layer, none of them in `excluded`, from `seed`.
-    public static func randomPairs(channels C: Int, count: Int, excluding excluded: [(a: Int, b: Int)], seed: UInt64) -> [(a: Int, b: Int)] {
+    public static func randomPairs(
+        channels C: Int, count: Int, excluding excluded: [(a: Int, b: Int)], seed: UInt64
+    ) -> [(a: Int, b: Int)] {
         var rng = SplitMix64(seed: seed)
         var seen = Set(excluded.flatMap { [$0.a * C + $0.b, $0.b * C + $0.a] })
         let possible = C * (C - 1)
         var out: [(a: Int, b: Int)] = []
         while out.count < min(count, possible - seen.count) {
-            let a = Int.random(in: 0..<C, using: &rng), b = Int.random(in: 0..<C, using: &rng)
+            let a = Int.random(in: 0..<C, using: &rng)
+            let b = Int.random(in: 0..<C, using: &rng)
             guard a != b, seen.insert(a * C + b).inserted else { continue }
             out.append((a, b))
         }

@@ -31,8 +31,10 @@ public struct LayerRedundancy: Codable {
 
     enum CodingKeys: String, CodingKey {
         case layer, channels, threshold
-        case topPairs = "top_pairs", fractionWithPartner = "fraction_with_partner"
-        case bestPartnerQuantiles = "best_partner_quantiles", intrinsicEstimate = "intrinsic_estimate"
+        case topPairs = "top_pairs"
+        case fractionWithPartner = "fraction_with_partner"
+        case bestPartnerQuantiles = "best_partner_quantiles"
+        case intrinsicEstimate = "intrinsic_estimate"
         case effectiveRank = "effective_rank"
     }
 
@@ -50,7 +52,8 @@ public struct LayerRedundancy: Codable {
         }
         var covered = [Bool](repeating: false, count: C)
         var gain = neighbours.map { $0.count + 1 }
-        var left = C, kept = 0
+        var left = C
+        var kept = 0
         func cover(_ u: Int) {
             guard !covered[u] else { return }
             covered[u] = true
@@ -69,22 +72,27 @@ public struct LayerRedundancy: Codable {
     }
 
     /// Analyses a C × C correlation matrix; `effectiveRank` is the covariance's (`ChannelCorrelation.effectiveRank`).
-    public init(layer: String, correlation r: [Float], channels C: Int, threshold: Float, topK: Int, nonOverlapping: Bool,
-                effectiveRank: Double? = nil) {
+    public init(
+        layer: String, correlation r: [Float], channels C: Int, threshold: Float, topK: Int, nonOverlapping: Bool,
+        effectiveRank: Double? = nil
+    ) {
         self.layer = layer
         self.effectiveRank = effectiveRank
         self.channels = C
         self.threshold = threshold
         var pairs: [ChannelPair] = []
         pairs.reserveCapacity(C * (C - 1) / 2)
-        for i in 0..<C { for j in (i + 1)..<max(C, i + 1) { pairs.append(ChannelPair(a: i, b: j, correlation: r[i * C + j])) } }
+        for i in 0..<C {
+            for j in (i + 1)..<max(C, i + 1) { pairs.append(ChannelPair(a: i, b: j, correlation: r[i * C + j])) }
+        }
         pairs.sort { ($0.correlation, -$0.a, -$0.b) > ($1.correlation, -$1.a, -$1.b) }
         var chosen: [ChannelPair] = []
         var used = Set<Int>()
         for p in pairs where chosen.count < topK {
             if nonOverlapping && (used.contains(p.a) || used.contains(p.b)) { continue }
             chosen.append(p)
-            used.insert(p.a); used.insert(p.b)
+            used.insert(p.a)
+            used.insert(p.b)
         }
         topPairs = chosen
         let best: [Float] = (0..<C).map { i in

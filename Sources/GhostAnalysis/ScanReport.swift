@@ -150,23 +150,23 @@ public struct ScanReport: Codable {
     func markdown() -> String {
         var md = "# Redundancy scan: \(model)\n\n"
         md +=
-            "Checkpoint `\(checkpoint)` (sha256 `\(sha256.prefix(16))…`), \(architecture.displayName), \(images) " +
-                "Fashion-MNIST test images.\n\n"
+            "Checkpoint `\(checkpoint)` (sha256 `\(sha256.prefix(16))…`), \(architecture.displayName), \(images) "
+            + "Fashion-MNIST test images.\n\n"
         md +=
-            "Similarity is the Pearson correlation r of two channels over every pixel of every image (maps " +
-                "mean-centred; "
+            "Similarity is the Pearson correlation r of two channels over every pixel of every image (maps "
+            + "mean-centred; "
         md +=
-            "the MSE between the two standardised maps is 2·(1 − r)). A channel *has a ghost partner* when some other " +
-                "channel of the "
+            "the MSE between the two standardised maps is 2·(1 − r)). A channel *has a ghost partner* when some other "
+            + "channel of the "
         md +=
-            "same layer reaches r ≥ \(f2(Double(threshold))). *Intrinsic estimate*: channels kept by a greedy cover " +
-                "at that threshold — "
+            "same layer reaches r ≥ \(f2(Double(threshold))). *Intrinsic estimate*: channels kept by a greedy cover "
+            + "at that threshold — "
         md += "every other channel has a kept partner above it. "
         md += "*Effective rank*: exp of the entropy of the normalised eigenvalues of the layer's channel covariance "
         md += "(Roy & Vetterli 2007) — how many channels' worth of independent directions the maps span.\n\n"
         md +=
-            "| layer | channels | with partner | effective rank | intrinsic estimate | best-partner r: median | p90 | " +
-                "max "
+            "| layer | channels | with partner | effective rank | intrinsic estimate | best-partner r: median | p90 | "
+            + "max "
             + "| top pairs (r) |\n|---|---|---|---|---|---|---|---|---|\n"
         for l in layers {
             let pairs = l.topPairs.prefix(3).map { "\($0.a)~\($0.b) (\(f2(Double($0.correlation))))" }.joined(
@@ -174,16 +174,16 @@ public struct ScanReport: Codable {
             md +=
                 "| \(l.layer) | \(l.channels) | \(String(format: "%.1f %%", 100 * l.fractionWithPartner)) | "
                 + "\(l.effectiveRank.map { String(format: "%.1f", $0) } ?? "–") | \(l.intrinsicEstimate) | "
-                + "\(f2(Double(l.bestPartnerQuantiles[3]))) | \(f2(Double(l.bestPartnerQuantiles[5]))) | " +
-                    "\(f2(Double(l.bestPartnerQuantiles[6]))) | \(pairs) |\n"
+                + "\(f2(Double(l.bestPartnerQuantiles[3]))) | \(f2(Double(l.bestPartnerQuantiles[5]))) | "
+                + "\(f2(Double(l.bestPartnerQuantiles[6]))) | \(pairs) |\n"
         }
         md += "\n![redundancy per layer](redundancy.png)\n\n## Figure 1 analogue\n\n"
         md +=
-            "Feature maps of `\(gridLayer)` for test image \(imageIndex); the three most similar disjoint pairs of " +
-                "that layer are boxed "
+            "Feature maps of `\(gridLayer)` for test image \(imageIndex); the three most similar disjoint pairs of "
+            + "that layer are boxed "
         md +=
-            "in red, green and blue, as in GhostNet's Figure 1 (where the pairs were picked by eye).\n\n![figure " +
-                "1](figure1.png)\n\n"
+            "in red, green and blue, as in GhostNet's Figure 1 (where the pairs were picked by eye).\n\n![figure "
+            + "1](figure1.png)\n\n"
         md += "Close-ups: ![red](pair-red.png) ![green](pair-green.png) ![blue](pair-blue.png)\n"
         return md
     }

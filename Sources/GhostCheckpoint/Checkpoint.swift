@@ -31,7 +31,9 @@ public struct Checkpoint {
     /// Optimiser state stored by `ghostkit train`, by key without the "optim." prefix.
     public var optimizerState: [String: Tensor] {
         var out: [String: Tensor] = [:]
-        for (k, v) in tensors where k.hasPrefix(Self.optimizerStatePrefix) { out[String(k.dropFirst(Self.optimizerStatePrefix.count))] = v }
+        for (k, v) in tensors where k.hasPrefix(Self.optimizerStatePrefix) {
+            out[String(k.dropFirst(Self.optimizerStatePrefix.count))] = v
+        }
         return out
     }
 
@@ -47,8 +49,10 @@ public struct Checkpoint {
     /// through `renames` in order. With `strict` and `override`, a torch.save zip's keys and shapes are checked
     /// against the architecture from its listing before any storage is inflated (`makeModel(strict: true)`'s
     /// errors, in seconds less for a large file); pass `strict: false` where a non-strict load follows.
-    public init(path: String, architecture override: Architecture? = nil, renames: [RenameRule] = [],
-                strict: Bool = true) throws {
+    public init(
+        path: String, architecture override: Architecture? = nil, renames: [RenameRule] = [],
+        strict: Bool = true
+    ) throws {
         self.path = path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -68,8 +72,10 @@ public struct Checkpoint {
             } else {
                 let inferred: InferredArchitecture
                 do { inferred = try Architecture.infer(from: named.map { ($0.0, $0.1.0) }) } catch let e as GhostError {
-                    throw GhostError.file(path, "a \(torch.format.rawValue) checkpoint carries no architecture and "
-                                          + e.message)
+                    throw GhostError.file(
+                        path,
+                        "a \(torch.format.rawValue) checkpoint carries no architecture and "
+                            + e.message)
                 }
                 (architecture, architectureSource) = (inferred.architecture, "the tensor shapes")
                 architectureNotes = inferred.notes
@@ -86,7 +92,8 @@ public struct Checkpoint {
         extras = []
         let named = try StateDictKeys.normalise(try file.allTensors(), renames: renames, name: path)
         if let a = override {
-            architecture = Self.withStemBias(a, named.map(\.0)); architectureSource = "--arch"
+            architecture = Self.withStemBias(a, named.map(\.0))
+            architectureSource = "--arch"
             architectureNotes = []
         } else if let json = file.metadata[Key.architecture] {
             do { architecture = try Architecture(json: json) } catch let e as GhostError {
@@ -105,10 +112,16 @@ public struct Checkpoint {
         tensors = named
         dtypes = Array(Set(file.names.compactMap { file.entry($0)?.dtype.rawValue })).sorted()
         // Invalid normalisation metadata is refused, never silently replaced by a default.
-        if let json = metadata[Key.normalization], Normalization(json: json).map({ [1, architecture.inChannels]
-            .contains($0.mean.count) }) != true {
-            throw GhostError.file(path, "\(Key.normalization) metadata \(json) is invalid (need \"mean\" and \"std\" "
-                + "with 1 or \(architecture.inChannels) values each, every std > 0)")
+        if let json = metadata[Key.normalization],
+            Normalization(json: json).map({
+                [1, architecture.inChannels]
+                    .contains($0.mean.count)
+            }) != true
+        {
+            throw GhostError.file(
+                path,
+                "\(Key.normalization) metadata \(json) is invalid (need \"mean\" and \"std\" "
+                    + "with 1 or \(architecture.inChannels) values each, every std > 0)")
         }
     }
 
@@ -120,8 +133,10 @@ public struct Checkpoint {
         let weights = tensors.filter { !$0.0.hasPrefix(Self.optimizerStatePrefix) }
         var dict = Dictionary(weights, uniquingKeysWith: { a, _ in a })
         let counter = "num_batches_tracked"
-        for (name, p) in model.namedParameters() where name.hasSuffix(counter) && dict[name] == nil
-            && dict[String(name.dropLast(counter.count)) + "running_mean"] != nil {
+        for (name, p) in model.namedParameters()
+        where name.hasSuffix(counter) && dict[name] == nil
+            && dict[String(name.dropLast(counter.count)) + "running_mean"] != nil
+        {
             dict[name] = Tensor(zeros: p.shape)
         }
         let report = try model.load(stateDict: dict, strict: false, source: path)
@@ -134,8 +149,10 @@ public struct Checkpoint {
         for (name, module) in model.namedModules() {
             guard let g = module as? GhostModule else { continue }
             let slots = g.intrinsicChannels * g.ratio
-            if let bad = g.outputIndex.value.scalars.first(where: { $0 < 0 || $0 >= Float(slots) || $0 != $0.rounded() }) {
-                throw GhostError.file(path, "\(name).output_index holds \(bad), outside the module's 0..<\(slots) channels")
+            if let bad = g.outputIndex.value.scalars.first(where: { $0 < 0 || $0 >= Float(slots) || $0 != $0.rounded() }
+            ) {
+                throw GhostError.file(
+                    path, "\(name).output_index holds \(bad), outside the module's 0..<\(slots) channels")
             }
         }
         model.train(false)
@@ -156,10 +173,12 @@ public struct Checkpoint {
 
     /// Writes a model's state dict with metadata (architecture JSON added automatically), atomically;
     /// `optimizerState` (an optimiser's `state`, as "optim.<key>") beside it.
-    public static func save(_ model: Module, architecture: Architecture, to path: String,
-                            dtype: SafetensorsDType = .F32, normalization: Normalization? = nil,
-                            metadata extra: [String: String] = [:],
-                            optimizerState: [String: Tensor] = [:]) throws {
+    public static func save(
+        _ model: Module, architecture: Architecture, to path: String,
+        dtype: SafetensorsDType = .F32, normalization: Normalization? = nil,
+        metadata extra: [String: String] = [:],
+        optimizerState: [String: Tensor] = [:]
+    ) throws {
         var meta = extra
         meta[Key.architecture] = architecture.json
         if let n = normalization { meta[Key.normalization] = n.json }
@@ -182,8 +201,9 @@ public struct Checkpoint {
         guard TorchCheckpoint.format(of: head) == .zip, let listing = try TorchCheckpoint.listing(path: path) else {
             return
         }
-        let shapes = try StateDictKeys.normalise(try StateDictKeys.extractShapes(listing.root, name: path),
-                                                 renames: renames, name: path)
+        let shapes = try StateDictKeys.normalise(
+            try StateDictKeys.extractShapes(listing.root, name: path),
+            renames: renames, name: path)
         let architecture = withStemBias(override, shapes.map(\.0))
         let model = architecture.build()
         var report = try model.load(stateDict: [:], strict: false, source: path)  // an empty report to fill
@@ -193,7 +213,8 @@ public struct Checkpoint {
         let params = model.namedParameters()
         for (name, p) in params {
             guard let shape = dict[name] else {
-                let filled = name.hasSuffix(counter) && dict[String(name.dropLast(counter.count)) + "running_mean"] != nil
+                let filled =
+                    name.hasSuffix(counter) && dict[String(name.dropLast(counter.count)) + "running_mean"] != nil
                 if !filled { report.missing.append(name) }
                 continue
             }

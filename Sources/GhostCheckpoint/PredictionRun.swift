@@ -46,10 +46,12 @@ public struct ImagePrediction {
 
     /// The file name, then "  1.  93.000 %  label (3)" lines ("class 3" when the label is the index).
     public var lines: [String] {
-        [image] + top.enumerated().map { rank, t in
-            String(format: "  %d. %7.3f %%  %@", rank + 1, 100 * t.probability,
-                   t.label == String(t.index) ? "class \(t.index)" : "\(t.label) (\(t.index))")
-        }
+        [image]
+            + top.enumerated().map { rank, t in
+                String(
+                    format: "  %d. %7.3f %%  %@", rank + 1, 100 * t.probability,
+                    t.label == String(t.index) ? "class \(t.index)" : "\(t.label) (\(t.index))")
+            }
     }
 }
 
@@ -64,28 +66,42 @@ public struct PredictionRun {
     /// Loads the checkpoint and classifies every image; bad input throws one `GhostError` line naming the file.
     public init(_ c: PredictionConfig) throws {
         guard c.top >= 1, c.batchSize >= 1 else { throw GhostError("top and batch size must be ≥ 1") }
-        let ckpt = try Checkpoint(path: c.checkpoint, architecture: c.architecture, renames: c.renames,
-                                  strict: c.strict)
+        let ckpt = try Checkpoint(
+            path: c.checkpoint, architecture: c.architecture, renames: c.renames,
+            strict: c.strict)
         let (model, report) = try ckpt.makeModel(strict: c.strict)
         warnings = report.isExact ? [] : ["warning: \(c.checkpoint): \(report.summary)"]
-        let arch = ckpt.architecture, channels = arch.inChannels
+        let arch = ckpt.architecture
+        let channels = arch.inChannels
         guard channels == 1 || channels == 3 else {
-            throw GhostError.file(c.checkpoint,
-                                  "predict reads images as 1 or 3 channels; \(arch.displayName) takes \(channels)")
+            throw GhostError.file(
+                c.checkpoint,
+                "predict reads images as 1 or 3 channels; \(arch.displayName) takes \(channels)")
         }
-        let given = c.normalization.map { n in n.mean.count != 1 ? n : Normalization(
-            mean: Array(repeating: n.mean[0], count: channels), std: Array(repeating: n.std[0], count: channels)) }
-        let normalization = given ?? ckpt.normalization
+        let given = c.normalization.map { n in
+            n.mean.count != 1
+                ? n
+                : Normalization(
+                    mean: Array(repeating: n.mean[0], count: channels), std: Array(repeating: n.std[0], count: channels)
+                )
+        }
+        let normalization =
+            given ?? ckpt.normalization
             ?? (channels == 3 ? Normalization.imagenet : ImageDataset.fashionMNISTNormalization)
         guard normalization.mean.count == channels else {
-            throw GhostError.file(c.checkpoint, "stored normalisation has \(normalization.mean.count) channels, "
-                                  + "the model \(channels); pass --mean/--std")
+            throw GhostError.file(
+                c.checkpoint,
+                "stored normalisation has \(normalization.mean.count) channels, "
+                    + "the model \(channels); pass --mean/--std")
         }
         let names = try Self.classNames(labels: c.labels, arch)
-        let folder = try ImageFolder.flat(c.images, channels: channels,
-                                          transform: EvalTransform(inputSize: c.inputSize ?? arch.evalInputSide))
-        let stream = ImageStream(folder: folder), files = folder.files
-        let k = min(c.top, arch.numClasses), n = arch.numClasses
+        let folder = try ImageFolder.flat(
+            c.images, channels: channels,
+            transform: EvalTransform(inputSize: c.inputSize ?? arch.evalInputSide))
+        let stream = ImageStream(folder: folder)
+        let files = folder.files
+        let k = min(c.top, arch.numClasses)
+        let n = arch.numClasses
         var results: [ImagePrediction] = []
         var start = 0
         while start < stream.count {
@@ -97,8 +113,10 @@ public struct PredictionRun {
             for (i, f) in range.enumerated() {
                 let row = Array(UnsafeBufferPointer(start: probs.pointer + i * n, count: n))
                 let best = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(k)
-                results.append(ImagePrediction(image: files[f].path,
-                                               top: best.map { ($0, names[$0], Double(row[$0])) }))
+                results.append(
+                    ImagePrediction(
+                        image: files[f].path,
+                        top: best.map { ($0, names[$0], Double(row[$0])) }))
             }
             start = range.upperBound
         }
@@ -114,11 +132,14 @@ public struct PredictionRun {
                 throw GhostError.file(path, exists ? "cannot read" : "no such file")
             }
             var lines = String(decoding: data, as: UTF8.self)
-                .split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .split(separator: "\n", omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespacesAndNewlines)
+                }
             while lines.last?.isEmpty == true { lines.removeLast() }
             guard lines.count == arch.numClasses else {
-                throw GhostError.file(path,
-                                      "has \(lines.count) class names but the model has \(arch.numClasses) classes")
+                throw GhostError.file(
+                    path,
+                    "has \(lines.count) class names but the model has \(arch.numClasses) classes")
             }
             return lines
         }

@@ -11,7 +11,8 @@ public struct RenameRule: Equatable, Sendable {
     /// Parses "FROM=TO" (TO may be empty: "module.=" strips a prefix).
     public init(_ spec: String) throws {
         guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else {
-            throw GhostError("--rename expects FROM=TO (a prefix, or a glob with *), got \(SafetensorsFile.quotedName(spec))")
+            throw GhostError(
+                "--rename expects FROM=TO (a prefix, or a glob with *), got \(SafetensorsFile.quotedName(spec))")
         }
         from = String(spec[..<eq])
         to = String(spec[spec.index(after: eq)...])
@@ -26,9 +27,15 @@ public struct RenameRule: Equatable, Sendable {
             return key.hasPrefix(from) ? to + key.dropFirst(from.count) : nil
         }
         guard let captures = Self.match(Array(from), Array(key)) else { return nil }
-        var out = "", i = 0
+        var out = ""
+        var i = 0
         for c in to {
-            if c == "*" { out += i < captures.count ? captures[i] : ""; i += 1 } else { out.append(c) }
+            if c == "*" {
+                out += i < captures.count ? captures[i] : ""
+                i += 1
+            } else {
+                out.append(c)
+            }
         }
         return out
     }
@@ -56,12 +63,17 @@ public struct RenameRule: Equatable, Sendable {
 /// training wrapper, DataParallel's "module." prefixes, user renames, and name suggestions on mismatch.
 public enum StateDictKeys {
     /// Keys that wrap a state dict in training checkpoints, in the order they are tried.
-    public static let wrapperKeys = ["state_dict", "model_state_dict", "model", "net", "network", "model_state", "state"]
+    public static let wrapperKeys = [
+        "state_dict", "model_state_dict", "model", "net", "network", "model_state", "state",
+    ]
 
     /// Tensors of the state dict inside a PyTorch object (flattened with dots), and the plain values
     /// around it (epoch, best_prec1, …) as "extras".
-    public static func extract(_ root: TorchValue, name: String)
-        throws -> (tensors: [(String, Tensor, SafetensorsDType)], extras: [(String, String)]) {
+    public static func extract(
+        _ root: TorchValue, name: String
+    )
+        throws -> (tensors: [(String, Tensor, SafetensorsDType)], extras: [(String, String)])
+    {
         let (found, extras) = try leaves(root, name: name)
         let tensors = found.compactMap { k, v -> (String, Tensor, SafetensorsDType)? in
             if case .tensor(let t, let dtype) = v { return (k, t, dtype) } else { return nil }
@@ -88,9 +100,14 @@ public enum StateDictKeys {
     }
 
     /// The tensor leaves of the state dict (`.tensor` or `.tensorShape`) and the plain values around it.
-    static func leaves(_ root: TorchValue, name: String)
-        throws -> (leaves: [(String, TorchValue)], extras: [(String, String)]) {
-        guard case .dict(let top) = root else { throw GhostError.file(name, "holds a \(describe(root)), not a dict of tensors") }
+    static func leaves(
+        _ root: TorchValue, name: String
+    )
+        throws -> (leaves: [(String, TorchValue)], extras: [(String, String)])
+    {
+        guard case .dict(let top) = root else {
+            throw GhostError.file(name, "holds a \(describe(root)), not a dict of tensors")
+        }
         func hasTensors(_ v: TorchValue) -> Bool {
             if case .dict(let d) = v { return d.contains { isTensor($0.1) } }
             return false
@@ -104,8 +121,12 @@ public enum StateDictKeys {
             let candidates = top.filter { hasTensors($0.1) }
             guard candidates.count == 1 else {
                 let keys = top.prefix(12).map { "\($0.0) (\(describe($0.1)))" }.joined(separator: ", ")
-                throw GhostError.file(name, candidates.isEmpty ? "no state dict of tensors found; top-level keys: \(keys)"
-                                        : "several dicts of tensors (\(candidates.map(\.0).joined(separator: ", "))); cannot tell which is the model")
+                throw GhostError.file(
+                    name,
+                    candidates.isEmpty
+                        ? "no state dict of tensors found; top-level keys: \(keys)"
+                        : "several dicts of tensors (\(candidates.map(\.0).joined(separator: ", "))); cannot tell which is the model"
+                )
             }
             chosen = candidates[0].0
         }
@@ -116,7 +137,9 @@ public enum StateDictKeys {
             case .tensor, .tensorShape:
                 if inStateDict { tensors.append((prefix, v)) } else { extras.append((prefix, describe(v))) }
             case .dict(let d):
-                if inStateDict { for (k, x) in d { flatten(prefix.isEmpty ? k : prefix + "." + k, x, inStateDict: true) } } else {
+                if inStateDict {
+                    for (k, x) in d { flatten(prefix.isEmpty ? k : prefix + "." + k, x, inStateDict: true) }
+                } else {
                     extras.append((prefix, "dict of \(d.count)"))
                 }
             case .scalar(let s): extras.append((prefix, s))
@@ -124,10 +147,16 @@ public enum StateDictKeys {
             }
         }
         for (k, v) in top {
-            if let c = chosen { flatten(k, v, inStateDict: k == c) } else {
-                if isTensor(v) { flatten(k, v, inStateDict: true) } else if case .dict = v, hasTensors(v) {
+            if let c = chosen {
+                flatten(k, v, inStateDict: k == c)
+            } else {
+                if isTensor(v) {
                     flatten(k, v, inStateDict: true)
-                } else { flatten(k, v, inStateDict: false) }
+                } else if case .dict = v, hasTensors(v) {
+                    flatten(k, v, inStateDict: true)
+                } else {
+                    flatten(k, v, inStateDict: false)
+                }
             }
         }
         if let c = chosen { tensors = tensors.map { (String($0.0.dropFirst(c.count + 1)), $0.1) } }
@@ -136,7 +165,9 @@ public enum StateDictKeys {
 
     /// Strips DataParallel's "module." prefix, maps the popular CIFAR code bases' names onto torchvision's
     /// (`layoutAlias`), then applies the rename rules in order; duplicate results are an error.
-    public static func normalise<T>(_ entries: [(String, T)], renames: [RenameRule], name: String) throws -> [(String, T)] {
+    public static func normalise<T>(
+        _ entries: [(String, T)], renames: [RenameRule], name: String
+    ) throws -> [(String, T)] {
         var seen: [String: String] = [:]
         var out: [(String, T)] = []
         let stripped = entries.map { $0.0.hasPrefix("module.") ? String($0.0.dropFirst(7)) : $0.0 }
@@ -145,7 +176,11 @@ public enum StateDictKeys {
             var key = layoutAlias(plain, linearHead: linearHead)
             for r in renames { if let n = r.apply(key) { key = n } }
             if let other = seen[key] {
-                throw GhostError.file(name, "keys \(SafetensorsFile.quotedName(other)) and \(SafetensorsFile.quotedName(k)) both become \(SafetensorsFile.quotedName(key))")
+                throw GhostError.file(
+                    name,
+                    "keys \(SafetensorsFile.quotedName(other)) and \(SafetensorsFile.quotedName(k)) both become " +
+                        "\(SafetensorsFile.quotedName(key))"
+                )
             }
             seen[key] = k
             out.append((key, v))
@@ -165,7 +200,8 @@ public enum StateDictKeys {
         return key
     }
 
-    /// " — closest names in the file: fc.weight ← linear.weight, …; try --rename linear=fc" for a failed load ("" when none).
+    /// " — closest names in the file: fc.weight ← linear.weight, …; try --rename linear=fc" for a failed load ("" when
+    /// none).
     public static func suggestion(for report: LoadReport) -> String {
         guard !report.missing.isEmpty, !report.unexpected.isEmpty else { return "" }
         var pairs: [String] = []
@@ -173,14 +209,19 @@ public enum StateDictKeys {
         for m in report.missing.prefix(6) {
             let tail = m.split(separator: ".").last.map { "." + $0 } ?? m
             guard let best = report.unexpected.min(by: { editDistance(m, $0) < editDistance(m, $1) }),
-                  editDistance(m, best) <= max(m.count, best.count) / 2 || (best.hasSuffix(tail) && m.contains(".")) else { continue }
+                editDistance(m, best) <= max(m.count, best.count) / 2 || (best.hasSuffix(tail) && m.contains("."))
+            else { continue }
             pairs.append("\(m) ← \(best)")
             // Same tail after a different head: suggest a prefix rename.
-            let a = Array(m), b = Array(best)
+            let a = Array(m)
+            let b = Array(best)
             var s = 0
             while s < min(a.count, b.count), a[a.count - 1 - s] == b[b.count - 1 - s] { s += 1 }
-            let headA = String(a[0..<(a.count - s)]), headB = String(b[0..<(b.count - s)])
-            if s > 0, !headB.isEmpty, a[a.count - s] == "." || headA.hasSuffix("."), !renames.contains("\(headB)=\(headA)") {
+            let headA = String(a[0..<(a.count - s)])
+            let headB = String(b[0..<(b.count - s)])
+            if s > 0, !headB.isEmpty, a[a.count - s] == "." || headA.hasSuffix("."),
+                !renames.contains("\(headB)=\(headA)")
+            {
                 renames.append("\(headB)=\(headA)")
             }
         }
@@ -191,10 +232,12 @@ public enum StateDictKeys {
 
     /// Levenshtein distance.
     public static func editDistance(_ a: String, _ b: String) -> Int {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
-        var prev = Array(0...y.count), cur = [Int](repeating: 0, count: y.count + 1)
+        var prev = Array(0...y.count)
+        var cur = [Int](repeating: 0, count: y.count + 1)
         for i in 1...x.count {
             cur[0] = i
             for j in 1...y.count {

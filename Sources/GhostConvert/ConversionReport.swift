@@ -4,7 +4,14 @@ import GhostModels
 
 /// What `ghostkit convert` did: settings, sizes before/after, accuracies, and per-conv fit quality.
 public struct ConversionReport: Codable {
-    public struct Size: Codable { public let params: Int; public let macs: Int; public init(params: Int, macs: Int) { self.params = params; self.macs = macs } }
+    public struct Size: Codable {
+        public let params: Int
+        public let macs: Int
+        public init(params: Int, macs: Int) {
+            self.params = params
+            self.macs = macs
+        }
+    }
 
     public let source: String
     public let sourceSHA256: String
@@ -33,31 +40,56 @@ public struct ConversionReport: Codable {
 
     enum CodingKeys: String, CodingKey {
         case source, output, original, converted, s, d, mode, recalibrated, units, seconds, guided, cka
-        case sourceSHA256 = "source_sha256", calibrationImages = "calibration_images", inputSize = "input_size"
-        case sizeBefore = "size_before", sizeAfter = "size_after", evalImages = "eval_images"
-        case accuracyOriginal = "accuracy_original", accuracyConverted = "accuracy_converted", accuracyRecalibrated = "accuracy_recalibrated"
+        case sourceSHA256 = "source_sha256"
+        case calibrationImages = "calibration_images"
+        case inputSize = "input_size"
+        case sizeBefore = "size_before"
+        case sizeAfter = "size_after"
+        case evalImages = "eval_images"
+        case accuracyOriginal = "accuracy_original"
+        case accuracyConverted = "accuracy_converted"
+        case accuracyRecalibrated = "accuracy_recalibrated"
     }
 
-    public init(source: String, sourceSHA256: String, output: String, original: String, converted: String, s: Int, d: Int, mode: ConversionMode,
-                calibrationImages: Int, recalibrated: Bool, inputSize: Int, sizeBefore: Size, sizeAfter: Size, evalImages: Int,
-                accuracyOriginal: Double?, accuracyConverted: Double?, accuracyRecalibrated: Double?, units: [ConvertedUnit], seconds: Double) {
-        self.source = source; self.sourceSHA256 = sourceSHA256; self.output = output; self.original = original; self.converted = converted
-        self.s = s; self.d = d; self.mode = mode; self.calibrationImages = calibrationImages; self.recalibrated = recalibrated
-        self.inputSize = inputSize; self.sizeBefore = sizeBefore; self.sizeAfter = sizeAfter; self.evalImages = evalImages
-        self.accuracyOriginal = accuracyOriginal; self.accuracyConverted = accuracyConverted; self.accuracyRecalibrated = accuracyRecalibrated
-        self.units = units; self.seconds = seconds
+    public init(
+        source: String, sourceSHA256: String, output: String, original: String, converted: String, s: Int, d: Int,
+        mode: ConversionMode,
+        calibrationImages: Int, recalibrated: Bool, inputSize: Int, sizeBefore: Size, sizeAfter: Size, evalImages: Int,
+        accuracyOriginal: Double?, accuracyConverted: Double?, accuracyRecalibrated: Double?, units: [ConvertedUnit],
+        seconds: Double
+    ) {
+        self.source = source
+        self.sourceSHA256 = sourceSHA256
+        self.output = output
+        self.original = original
+        self.converted = converted
+        self.s = s
+        self.d = d
+        self.mode = mode
+        self.calibrationImages = calibrationImages
+        self.recalibrated = recalibrated
+        self.inputSize = inputSize
+        self.sizeBefore = sizeBefore
+        self.sizeAfter = sizeAfter
+        self.evalImages = evalImages
+        self.accuracyOriginal = accuracyOriginal
+        self.accuracyConverted = accuracyConverted
+        self.accuracyRecalibrated = accuracyRecalibrated
+        self.units = units
+        self.seconds = seconds
     }
 
     func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", 100 * $0) } ?? "–" }
 
     /// Summary lines for the terminal.
     public func summary() -> String {
-        let p = Double(sizeAfter.params) / Double(sizeBefore.params), m = Double(sizeAfter.macs) / Double(sizeBefore.macs)
+        let p = Double(sizeAfter.params) / Double(sizeBefore.params)
+        let m = Double(sizeAfter.macs) / Double(sizeBefore.macs)
         return """
-        \(original) → \(converted) (\(mode.rawValue), calibration \(calibrationImages) images)
-        params \(sizeBefore.params) → \(sizeAfter.params) (\(String(format: "%.1f", 100 * p)) %), MACs at \(inputSize)² \(sizeBefore.macs) → \(sizeAfter.macs) (\(String(format: "%.1f", 100 * m)) %)
-        test accuracy (\(evalImages) images): original \(pct(accuracyOriginal)), converted \(pct(accuracyConverted)), after BN recalibration \(pct(accuracyRecalibrated))
-        """
+            \(original) → \(converted) (\(mode.rawValue), calibration \(calibrationImages) images)
+            params \(sizeBefore.params) → \(sizeAfter.params) (\(String(format: "%.1f", 100 * p)) %), MACs at \(inputSize)² \(sizeBefore.macs) → \(sizeAfter.macs) (\(String(format: "%.1f", 100 * m)) %)
+            test accuracy (\(evalImages) images): original \(pct(accuracyOriginal)), converted \(pct(accuracyConverted)), after BN recalibration \(pct(accuracyRecalibrated))
+            """
     }
 
     /// The Markdown section of a guided conversion: budget, predicted vs measured MACs, the choice per conv.
@@ -67,7 +99,8 @@ public struct ConversionReport: Codable {
         let measured = plan.damageModel == .measured
         md += "Per conv, s ∈ {1 (left plain), 2, 3, 4} and d ∈ {1, 3} minimise the summed damage under the budget "
         md += "(exact knapsack over \(plan.buckets) MAC buckets). *Damage*: "
-        md += measured
+        md +=
+            measured
             ? "measured: KL divergence of the original's softmax to that of the model with only this conv converted "
                 + "(its real fitted module, AdaBN on the probe), mean over \(plan.probeImages ?? 0) calibration images"
                 + String(format: " (%d forward passes, %.0f s). ", plan.damagePasses ?? 0, plan.damageSeconds ?? 0)
@@ -84,7 +117,9 @@ public struct ConversionReport: Codable {
         md += "|---|---|---|---|---|---|---|---|---|\n"
         for c in plan.convs {
             md += "| \(c.name) | \(c.channels) | \(String(format: "%.3g", c.sensitivity)) | \(c.chosen.s) | "
-            md += c.chosen.s == 1 ? "– | – | 0 | "
+            md +=
+                c.chosen.s == 1
+                ? "– | – | 0 | "
                 : "\(c.chosen.d) | " + String(format: "%.3f | %.3g | ", c.chosen.residual, c.chosen.damage)
             md += "\(c.chosen.macs) | \(c.options[0].macs) |\n"
         }
@@ -109,30 +144,46 @@ public struct ConversionReport: Codable {
         try AtomicFile.write(try enc.encode(self), to: dir + "/report.json")
         var csv = "conv,channels,intrinsic,mean_r2,min_r2\n"
         for u in units {
-            csv += "\(u.name),\(u.channels),\(u.intrinsic),\(u.meanR2.map { String(format: "%.5f", $0) } ?? ""),\(u.minR2.map { String(format: "%.5f", $0) } ?? "")\n"
+            csv +=
+                "\(u.name),\(u.channels),\(u.intrinsic),\(u.meanR2.map { String(format: "%.5f", $0) } ?? ""),\(u.minR2.map { String(format: "%.5f", $0) } ?? "")\n"
         }
         try AtomicFile.write(Data(csv.utf8), to: dir + "/report.csv")
         var md = "# Conversion: \(original) → \(converted)\n\n"
-        md += "Source `\(source)` (sha256 `\(sourceSHA256.prefix(16))…`), written to `\(output)` in \(String(format: "%.1f", seconds)) s.\n\n"
-        md += mode == .dataDriven
-            ? "Data-driven: per conv, the channel correlation of its BN outputs over \(calibrationImages) calibration images picks m = ⌈n/\(s)⌉ intrinsic channels (greedy cover on r², ≤ \(s - 1) ghosts each); the primary conv copies their trained filters and BN; each ghost channel's \(d)×\(d) cheap kernel + bias is the least-squares fit from its intrinsic map to its original BN output; `output_index` restores the channel order.\n\n"
-            : "Naive: the first m = ⌈n/\(s)⌉ filters are kept, every cheap \(d)×\(d) kernel starts as the identity (each ghost copies its intrinsic map).\n\n"
+        md +=
+            "Source `\(source)` (sha256 `\(sourceSHA256.prefix(16))…`), written to `\(output)` in \(String(format: "%.1f", seconds)) s.\n\n"
+        md +=
+            mode == .dataDriven
+            ? "Data-driven: per conv, the channel correlation of its BN outputs over \(calibrationImages) calibration " +
+                "images picks m = ⌈n/\(s)⌉ intrinsic channels (greedy cover on r², ≤ \(s - 1) ghosts each); the " +
+                    "primary conv copies their trained filters and BN; each ghost channel's \(d)×\(d) cheap kernel + " +
+                        "bias is the least-squares fit from its intrinsic map to its original BN output; " +
+                            "`output_index` restores the channel order.\n\n"
+            : "Naive: the first m = ⌈n/\(s)⌉ filters are kept, every cheap \(d)×\(d) kernel starts as the identity " +
+                "(each ghost copies its intrinsic map).\n\n"
         md += "| | params | MACs at \(inputSize)² | test accuracy (\(evalImages) images) |\n|---|---|---|---|\n"
         md += "| original | \(sizeBefore.params) | \(sizeBefore.macs) | \(pct(accuracyOriginal)) |\n"
-        md += "| converted | \(sizeAfter.params) (\(String(format: "%.1f", 100 * Double(sizeAfter.params) / Double(sizeBefore.params))) %) | \(sizeAfter.macs) (\(String(format: "%.1f", 100 * Double(sizeAfter.macs) / Double(sizeBefore.macs))) %) | \(pct(accuracyConverted)) |\n"
+        md +=
+            "| converted | \(sizeAfter.params) (\(String(format: "%.1f", 100 * Double(sizeAfter.params) / Double(sizeBefore.params))) %) | \(sizeAfter.macs) (\(String(format: "%.1f", 100 * Double(sizeAfter.macs) / Double(sizeBefore.macs))) %) | \(pct(accuracyConverted)) |\n"
         md += "| converted + BN recalibration | | | \(pct(accuracyRecalibrated))\(recalibrated ? " (saved)" : "") |\n\n"
         md += "## Per conv\n\n| conv | n | s | d | m | mean R² of ghost fits | min R² |\n"
         md += "|---|---|---|---|---|---|---|\n"
         for u in units {
-            md += "| \(u.name) | \(u.channels) | \(u.s.map(String.init) ?? "\(s)") | \(u.d.map(String.init) ?? "\(d)") | "
-            md += "\(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
+            md +=
+                "| \(u.name) | \(u.channels) | \(u.s.map(String.init) ?? "\(s)") | \(u.d.map(String.init) ?? "\(d)") | "
+            md +=
+                "\(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
         }
         if let plan = guided { md += guidedSection(plan) }
         if let cka, !cka.isEmpty { md += ckaSection(cka) }
         if let g = grids, g.files.count == 2 {
-            md += "\n## Intrinsic vs ghost maps\n\n`\(g.unit)` for one test image: the original ResNet's maps (first) and the Ghost model's "
-            md += "(second), in the same channel order. The \(g.ghosts) channels outlined in red are the ghosts the Ghost model regenerates "
-            md += "from its intrinsic maps with the \(d)×\(d) cheap operation; the others come from its primary conv.\n\n"
+            md +=
+                "\n## Intrinsic vs ghost maps\n\n`\(g.unit)` for one test image: the original ResNet's maps (first) " +
+                    "and the Ghost model's "
+            md +=
+                "(second), in the same channel order. The \(g.ghosts) channels outlined in red are the ghosts the " +
+                    "Ghost model regenerates "
+            md +=
+                "from its intrinsic maps with the \(d)×\(d) cheap operation; the others come from its primary conv.\n\n"
             md += "![original](\(g.files[0])) ![ghost](\(g.files[1]))\n"
         }
         try AtomicFile.write(Data(md.utf8), to: dir + "/report.md")

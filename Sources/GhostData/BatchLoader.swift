@@ -25,8 +25,10 @@ public struct BatchLoader {
     /// Drop the last incomplete batch (training) or keep it (evaluation).
     public let dropLast: Bool
 
-    public init(dataset: ImageDataset, batchSize: Int, normalization: Normalization, augmentation: Augmentation = .none,
-                seed: UInt64 = 0, shuffle: Bool = false, dropLast: Bool = false) {
+    public init(
+        dataset: ImageDataset, batchSize: Int, normalization: Normalization, augmentation: Augmentation = .none,
+        seed: UInt64 = 0, shuffle: Bool = false, dropLast: Bool = false
+    ) {
         self.dataset = dataset
         self.batchSize = batchSize
         self.normalization = normalization
@@ -54,19 +56,22 @@ public struct BatchLoader {
 
     /// Batch `b` of an epoch, given that epoch's `order`: normalised (and augmented) images and labels.
     public func batch(_ b: Int, order: [Int], epoch: Int) -> (images: Tensor, labels: [Int]) {
-        let lo = b * batchSize, hi = min(lo + batchSize, order.count)
+        let lo = b * batchSize
+        let hi = min(lo + batchSize, order.count)
         let (C, H, W) = (dataset.channels, dataset.height, dataset.width)
         let per = C * H * W
         let x = Tensor(uninitialized: [hi - lo, C, H, W])
         var rng = SplitMix64(seed: seed ^ (UInt64(epoch) << 32 | UInt64(b)) &* 0xD1B5_4A32_D192_ED03)
         let pad = augmentation.cropPadding
         for (k, i) in order[lo..<hi].enumerated() {
-            let src = dataset.images.pointer + i * per, dst = x.pointer + k * per
+            let src = dataset.images.pointer + i * per
+            let dst = x.pointer + k * per
             let dy = pad > 0 ? Int(rng.next() % UInt64(2 * pad + 1)) - pad : 0
             let dx = pad > 0 ? Int(rng.next() % UInt64(2 * pad + 1)) - pad : 0
             let flip = augmentation.horizontalFlip && rng.next() & 1 == 1
             for c in 0..<C {
-                let m = normalization.mean[c % normalization.mean.count], s = 1 / normalization.std[c % normalization.std.count]
+                let m = normalization.mean[c % normalization.mean.count]
+                let s = 1 / normalization.std[c % normalization.std.count]
                 let zero = -m * s  // a padded (black) pixel after normalisation
                 for y in 0..<H {
                     let sy = y + dy
@@ -74,8 +79,11 @@ public struct BatchLoader {
                         let sx0 = xx + dx
                         let sx = flip ? W - 1 - sx0 : sx0
                         let v: Float
-                        if sy < 0 || sy >= H || sx0 < 0 || sx0 >= W { v = zero }
-                        else { v = (src[(c * H + sy) * W + sx] - m) * s }
+                        if sy < 0 || sy >= H || sx0 < 0 || sx0 >= W {
+                            v = zero
+                        } else {
+                            v = (src[(c * H + sy) * W + sx] - m) * s
+                        }
                         dst[(c * H + y) * W + xx] = v
                     }
                 }

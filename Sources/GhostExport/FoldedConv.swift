@@ -23,11 +23,13 @@ public struct FoldedConv {
         stride = conv.stride
         padding = conv.padding
         groups = conv.groups
-        let outC = shape[0], per = weight.count / max(outC, 1)
+        let outC = shape[0]
+        let per = weight.count / max(outC, 1)
         var b = conv.bias?.value.scalars ?? [Float](repeating: 0, count: outC)
         if let bn {
             let (scale, shift) = bn.inferenceScaleShift()
-            let s = scale.scalars, t = shift.scalars
+            let s = scale.scalars
+            let t = shift.scalars
             for o in 0..<outC {
                 for i in 0..<per { weight[o * per + i] *= s[o] }
                 b[o] = b[o] * s[o] + t[o]
@@ -42,11 +44,13 @@ public struct FoldedConv {
     /// since convolution is linear in its input channels and zero padding commutes with the map.
     public func readingThrough(map: [Int], sourceChannels: Int) -> FoldedConv {
         precondition(groups == 1 && map.count == inChannels, "channel-map folding needs a dense conv over the map")
-        let outC = shape[0], k = shape[2] * shape[3]
+        let outC = shape[0]
+        let k = shape[2] * shape[3]
         var w = [Float](repeating: 0, count: outC * sourceChannels * k)
         for o in 0..<outC {
             for (c, j) in map.enumerated() {
-                let src = (o * inChannels + c) * k, dst = (o * sourceChannels + j) * k
+                let src = (o * inChannels + c) * k
+                let dst = (o * sourceChannels + j) * k
                 for t in 0..<k { w[dst + t] += weight[src + t] }
             }
         }

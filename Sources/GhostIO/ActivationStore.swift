@@ -57,14 +57,23 @@ public final class ActivationWriter {
     }
 
     /// Appends one batch: `inputs` [B, C, H, W], `labels` (may be empty), and each layer's [B, …] activations.
-    public func append(inputs: Tensor, labels batchLabels: [Int], layers: [(name: String, kind: String, tensor: Tensor)]) throws {
+    public func append(
+        inputs: Tensor, labels batchLabels: [Int], layers: [(name: String, kind: String, tensor: Tensor)]
+    ) throws {
         try appendTensor("inputs", kind: "input", inputs)
         for l in layers { try appendTensor("layers/" + l.name, kind: l.kind, l.tensor) }
         if !batchLabels.isEmpty {
             hasLabels = true
-            if labels < 0 { labels = try HDF5.createExtendible(file, "labels", type: gk_H5T_NATIVE_INT64(), itemShape: [], chunkItems: 1024, path: path) }
+            if labels < 0 {
+                labels = try HDF5.createExtendible(
+                    file, "labels", type: gk_H5T_NATIVE_INT64(), itemShape: [], chunkItems: 1024, path: path)
+            }
             let values = batchLabels.map(Int64.init)
-            try values.withUnsafeBytes { try HDF5.appendRows(labels, type: gk_H5T_NATIVE_INT64(), itemShape: [], at: count, rows: values.count, data: $0.baseAddress!, path: path) }
+            try values.withUnsafeBytes {
+                try HDF5.appendRows(
+                    labels, type: gk_H5T_NATIVE_INT64(), itemShape: [], at: count, rows: values.count,
+                    data: $0.baseAddress!, path: path)
+            }
         }
         count += inputs.shape[0]
     }
@@ -73,18 +82,22 @@ public final class ActivationWriter {
         let item = Array(t.shape.dropFirst())
         if datasets[name] == nil {
             let chunk = item.count == 3 ? [min(item[0], 64), item[1], item[2]] : item
-            let id = try HDF5.createExtendible(file, name, type: gk_H5T_NATIVE_FLOAT(), itemShape: item, chunkItems: 1,
-                                               chunkInner: chunk, path: path)
+            let id = try HDF5.createExtendible(
+                file, name, type: gk_H5T_NATIVE_FLOAT(), itemShape: item, chunkItems: 1,
+                chunkInner: chunk, path: path)
             try HDF5.writeStringAttribute(id, "kind", kind, path: path)
-            try HDF5.writeStringAttribute(id, "shape", "[N, " + item.map(String.init).joined(separator: ", ") + "]", path: path)
+            try HDF5.writeStringAttribute(
+                id, "shape", "[N, " + item.map(String.init).joined(separator: ", ") + "]", path: path)
             datasets[name] = (id, item)
             layout.append((name, kind, item))
         }
         guard let ds = datasets[name], ds.shape == item else {
-            throw GhostError.file(path, "\(name): batch of shape \(t.shape) does not match earlier batches \(datasets[name]!.shape)")
+            throw GhostError.file(
+                path, "\(name): batch of shape \(t.shape) does not match earlier batches \(datasets[name]!.shape)")
         }
-        try HDF5.appendRows(ds.id, type: gk_H5T_NATIVE_FLOAT(), itemShape: item, at: count, rows: t.shape[0],
-                            data: UnsafeRawPointer(t.pointer), path: path)
+        try HDF5.appendRows(
+            ds.id, type: gk_H5T_NATIVE_FLOAT(), itemShape: item, at: count, rows: t.shape[0],
+            data: UnsafeRawPointer(t.pointer), path: path)
     }
 
     /// Closes the file, fsyncs it and renames it into place. A failure at any step (libhdf5 flushes the chunk cache
@@ -102,11 +115,22 @@ public final class ActivationWriter {
         // A failed H5Fclose has released the id all the same: closing it a second time crashes inside libhdf5.
         file = -1
         if !closed, failure == nil { failure = HDF5.writeError(path, "cannot finish HDF5 file") }
-        if let failure { abandon(); throw failure }
+        if let failure {
+            abandon()
+            throw failure
+        }
         let fd = open(tempPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { abandon(); throw AtomicFile.osError(path, "cannot write") }
+        guard fd >= 0 else {
+            abandon()
+            throw AtomicFile.osError(path, "cannot write")
+        }
         while fsync(fd) != 0 {
-            if errno != EINTR { let e = AtomicFile.osError(path, "cannot write"); close(fd); abandon(); throw e }
+            if errno != EINTR {
+                let e = AtomicFile.osError(path, "cannot write")
+                close(fd)
+                abandon()
+                throw e
+            }
         }
         close(fd)
         guard rename(tempPath, path) == 0 else {
@@ -160,8 +184,10 @@ public final class ActivationReader {
         guard file >= 0 else { throw GhostError.file(path, "not a readable HDF5 file") }
         do {
             var attrs: [String: String] = [:]
-            for k in ["format", "version", "model", "checkpoint", "checkpoint_sha256", "created", "input_shape",
-                      "preprocessing"] {
+            for k in [
+                "format", "version", "model", "checkpoint", "checkpoint_sha256", "created", "input_shape",
+                "preprocessing",
+            ] {
                 if let v = HDF5.readStringAttribute(file, k) { attrs[k] = v }
             }
             attributes = attrs
@@ -217,12 +243,15 @@ public final class ActivationReader {
         }
         let item = dims.dropFirst().reduce(1, *)
         guard n <= ActivationLimits.maxReadBytes / 4 / item else {
-            throw GhostError.file(path, "/\(dataset): reading \(n) images of \(Array(dims.dropFirst())) needs more than "
-                                  + "\(ActivationLimits.maxReadBytes >> 20) MiB; read fewer images")
+            throw GhostError.file(
+                path,
+                "/\(dataset): reading \(n) images of \(Array(dims.dropFirst())) needs more than "
+                    + "\(ActivationLimits.maxReadBytes >> 20) MiB; read fewer images")
         }
         let t = Tensor(uninitialized: [n] + dims.dropFirst())
-        try HDF5.readRows(ds.id, type: gk_H5T_NATIVE_FLOAT(), dims: dims, start: start, rows: n,
-                          into: UnsafeMutableRawPointer(t.pointer), path: path)
+        try HDF5.readRows(
+            ds.id, type: gk_H5T_NATIVE_FLOAT(), dims: dims, start: start, rows: n,
+            into: UnsafeMutableRawPointer(t.pointer), path: path)
         return t
     }
 
@@ -241,8 +270,9 @@ public final class ActivationReader {
         guard dims[0] > 0 else { return [] }
         var v = [Int64](repeating: 0, count: dims[0])
         try v.withUnsafeMutableBytes {
-            try HDF5.readRows(ds.id, type: gk_H5T_NATIVE_INT64(), dims: dims, start: 0, rows: dims[0],
-                              into: $0.baseAddress!, path: path)
+            try HDF5.readRows(
+                ds.id, type: gk_H5T_NATIVE_INT64(), dims: dims, start: 0, rows: dims[0],
+                into: $0.baseAddress!, path: path)
         }
         return v.map { Int($0) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -50,7 +51,9 @@ public enum AtomicFile {
     /// If `body` or any step throws, the temp file is removed and the destination is left as it was.
     public static func write(to path: String, _ body: (Writer) throws -> Void) throws {
         let (dir, _, base) = split(path)
-        guard !base.isEmpty, base != ".", base != ".." else { throw GhostError.file(path, "cannot write: not a file name") }
+        guard !base.isEmpty, base != ".", base != ".." else {
+            throw GhostError.file(path, "cannot write: not a file name")
+        }
         removeStaleTemps(in: dir, for: base, includingOwn: false)
         let temp = tempPath(for: path)
         let fd = TempFiles.creating(temp) { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
@@ -146,7 +149,8 @@ public enum AtomicFile {
         for name in names where name.hasPrefix(prefix) {
             let rest = name.dropFirst(prefix.count)
             if let pidText = rest.split(separator: "-", maxSplits: 1).first, let pid = Int32(pidText), pid > 0,
-               pid == me ? !includingOwn : (kill(pid, 0) == 0 || errno == EPERM) {
+                pid == me ? !includingOwn : (kill(pid, 0) == 0 || errno == EPERM)
+            {
                 continue  // its writer may still be running
             }
             unlink((directory.hasSuffix("/") ? directory : directory + "/") + name)

@@ -5,15 +5,20 @@ import GhostTensor
 /// Thin helpers over the HDF5 C API used by the activation store.
 enum HDF5 {
     /// An extendible dataset [0, itemShape…] with max [∞, itemShape…], chunked, shuffle + gzip 4.
-    static func createExtendible(_ loc: hid_t, _ name: String, type: hid_t, itemShape: [Int], chunkItems: Int,
-                                 chunkInner: [Int]? = nil, path: String) throws -> hid_t {
+    static func createExtendible(
+        _ loc: hid_t, _ name: String, type: hid_t, itemShape: [Int], chunkItems: Int,
+        chunkInner: [Int]? = nil, path: String
+    ) throws -> hid_t {
         let rank = itemShape.count + 1
         var cur = [hsize_t(0)] + itemShape.map { hsize_t($0) }
         var max = [gk_H5S_UNLIMITED()] + itemShape.map { hsize_t($0) }
         var chunk = [hsize_t(chunkItems)] + (chunkInner ?? itemShape).map { hsize_t(Swift.max($0, 1)) }
         let space = H5Screate_simple(Int32(rank), &cur, &max)
         let dcpl = H5Pcreate(gk_H5P_DATASET_CREATE())
-        defer { H5Sclose(space); H5Pclose(dcpl) }
+        defer {
+            H5Sclose(space)
+            H5Pclose(dcpl)
+        }
         H5Pset_chunk(dcpl, Int32(rank), &chunk)
         H5Pset_shuffle(dcpl)
         H5Pset_deflate(dcpl, 4)
@@ -23,7 +28,9 @@ enum HDF5 {
     }
 
     /// Extends `ds` to `at + rows` rows and writes them.
-    static func appendRows(_ ds: hid_t, type: hid_t, itemShape: [Int], at: Int, rows: Int, data: UnsafeRawPointer, path: String) throws {
+    static func appendRows(
+        _ ds: hid_t, type: hid_t, itemShape: [Int], at: Int, rows: Int, data: UnsafeRawPointer, path: String
+    ) throws {
         var newDims = [hsize_t(at + rows)] + itemShape.map { hsize_t($0) }
         errno = 0  // so that writeError reports this call's OS error, not an older one
         guard H5Dset_extent(ds, &newDims) >= 0 else { throw writeError(path, "cannot extend dataset") }
@@ -31,7 +38,10 @@ enum HDF5 {
         var start = [hsize_t(at)] + itemShape.map { _ in hsize_t(0) }
         var count = [hsize_t(rows)] + itemShape.map { hsize_t($0) }
         let mspace = H5Screate_simple(Int32(count.count), &count, nil)
-        defer { H5Sclose(fspace); H5Sclose(mspace) }
+        defer {
+            H5Sclose(fspace)
+            H5Sclose(mspace)
+        }
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nil, &count, nil)
         errno = 0
         guard H5Dwrite(ds, type, mspace, fspace, gk_H5P_DEFAULT(), data) >= 0 else {
@@ -47,13 +57,18 @@ enum HDF5 {
     }
 
     /// Reads rows [start, start + rows) of `ds` (dims already checked) into `into`.
-    static func readRows(_ ds: hid_t, type: hid_t, dims: [Int], start: Int, rows: Int, into: UnsafeMutableRawPointer, path: String) throws {
+    static func readRows(
+        _ ds: hid_t, type: hid_t, dims: [Int], start: Int, rows: Int, into: UnsafeMutableRawPointer, path: String
+    ) throws {
         if rows == 0 { return }
         let fspace = H5Dget_space(ds)
         var s = [hsize_t(start)] + dims.dropFirst().map { _ in hsize_t(0) }
         var c = [hsize_t(rows)] + dims.dropFirst().map { hsize_t($0) }
         let mspace = H5Screate_simple(Int32(c.count), &c, nil)
-        defer { H5Sclose(fspace); H5Sclose(mspace) }
+        defer {
+            H5Sclose(fspace)
+            H5Sclose(mspace)
+        }
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &s, nil, &c, nil)
         guard H5Dread(ds, type, mspace, fspace, gk_H5P_DEFAULT(), into) >= 0 else {
             throw GhostError.file(path, "cannot read dataset (truncated or corrupt file?)")
@@ -74,7 +89,10 @@ enum HDF5 {
         let type = H5Tcopy(gk_H5T_C_S1())
         H5Tset_size(type, max(1, value.utf8.count))
         let space = H5Screate(H5S_SCALAR)
-        defer { H5Tclose(type); H5Sclose(space) }
+        defer {
+            H5Tclose(type)
+            H5Sclose(space)
+        }
         let attr = H5Acreate2(obj, name, type, space, gk_H5P_DEFAULT(), gk_H5P_DEFAULT())
         guard attr >= 0 else { throw GhostError.file(path, "cannot write attribute \(name)") }
         defer { H5Aclose(attr) }

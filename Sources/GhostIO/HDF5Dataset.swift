@@ -30,8 +30,10 @@ final class HDF5Dataset {
     /// Opens `name` in `file` (the HDF5 file at `path`, `fileSize` bytes), refusing anything listed above.
     /// `checkShape` sees the dimensions before anything else is looked at (the caller's limits, so the message names
     /// the first thing wrong); `allowVirtual` is false for the sources of a virtual dataset (no chains).
-    init(file: hid_t, name: String, path: String, fileSize: Int, element: Element, allowVirtual: Bool = true,
-         checkShape: ([Int]) throws -> Void = { _ in }) throws {
+    init(
+        file: hid_t, name: String, path: String, fileSize: Int, element: Element, allowVirtual: Bool = true,
+        checkShape: ([Int]) throws -> Void = { _ in }
+    ) throws {
         func fail(_ problem: String) -> GhostError { GhostError.file(path, "/\(name): \(problem)") }
         self.name = name
         try HDF5Dataset.checkHardLinks(file, name, path: path)
@@ -57,25 +59,33 @@ final class HDF5Dataset {
         let type = H5Dget_type(ds)
         guard type >= 0 else { throw fail("unreadable datatype") }
         defer { H5Tclose(type) }
-        let typeClass = H5Tget_class(type), typeSize = Int(H5Tget_size(type))
+        let typeClass = H5Tget_class(type)
+        let typeSize = Int(H5Tget_size(type))
         guard typeClass == element.h5Class, element.sizes.contains(typeSize) else {
-            let classes = ["integer", "floating point", "time", "string", "bitfield", "opaque", "compound", "reference",
-                           "enum", "variable-length", "array"]
+            let classes = [
+                "integer", "floating point", "time", "string", "bitfield", "opaque", "compound", "reference",
+                "enum", "variable-length", "array",
+            ]
             let found = classes.indices.contains(Int(typeClass.rawValue)) ? classes[Int(typeClass.rawValue)] : "unknown"
-            throw fail("holds \(found) elements of \(typeSize) bytes; expected "
-                       + (element == .float ? "floating point" : "integer") + " numbers")
+            throw fail(
+                "holds \(found) elements of \(typeSize) bytes; expected "
+                    + (element == .float ? "floating point" : "integer") + " numbers")
         }
         elementBytes = typeSize
 
         let space = H5Dget_space(ds)
         guard space >= 0 else { throw fail("unreadable dataspace") }
         defer { H5Sclose(space) }
-        guard H5Sget_simple_extent_type(space) == H5S_SIMPLE else { throw fail("has no simple dataspace (scalar or null)") }
+        guard H5Sget_simple_extent_type(space) == H5S_SIMPLE else {
+            throw fail("has no simple dataspace (scalar or null)")
+        }
         let rank = Int(H5Sget_simple_extent_ndims(space))
         guard (1...8).contains(rank) else { throw fail("has rank \(rank)") }
         var raw = [hsize_t](repeating: 0, count: rank)
         H5Sget_simple_extent_dims(space, &raw, nil)
-        guard raw.allSatisfy({ $0 <= hsize_t(Int32.max) }) else { throw fail("dimensions \(raw) are implausibly large") }
+        guard raw.allSatisfy({ $0 <= hsize_t(Int32.max) }) else {
+            throw fail("dimensions \(raw) are implausibly large")
+        }
         dims = raw.map { Int($0) }
         try checkShape(dims)
         let elements = try HDF5Dataset.product(dims, fail)
@@ -102,13 +112,15 @@ final class HDF5Dataset {
             guard stored <= fileSize else { throw fail("claims \(stored) stored bytes in a file of \(fileSize)") }
             let (capacity, o3) = stored.multipliedReportingOverflow(by: deflated ? HDF5Dataset.deflateRatio : 1)
             guard o3 || logical <= capacity + chunkBytes else {
-                throw fail("dimensions \(dims) need \(logical) bytes but the \(stored) bytes stored can hold at most "
-                           + "\(capacity) (sparse or truncated dataset)")
+                throw fail(
+                    "dimensions \(dims) need \(logical) bytes but the \(stored) bytes stored can hold at most "
+                        + "\(capacity) (sparse or truncated dataset)")
             }
         case H5D_VIRTUAL:
             guard allowVirtual else { throw fail("is a virtual dataset inside a virtual dataset's source") }
-            try HDF5Dataset.checkVirtualSources(dcpl, file: file, path: path, fileSize: fileSize, directory: directory,
-                                                element: element, fail)
+            try HDF5Dataset.checkVirtualSources(
+                dcpl, file: file, path: path, fileSize: fileSize, directory: directory,
+                element: element, fail)
         default:
             throw fail("has an unknown storage layout (\(layout.rawValue))")
         }
@@ -136,7 +148,9 @@ final class HDF5Dataset {
         guard n >= 0, n <= 16 else { throw fail("has \(n) filters") }
         var deflated = false
         for i in 0..<UInt32(n) {
-            var flags: UInt32 = 0, count = 8, config: UInt32 = 0
+            var flags: UInt32 = 0
+            var count = 8
+            var config: UInt32 = 0
             var values = [UInt32](repeating: 0, count: 8)
             var label = [CChar](repeating: 0, count: 64)
             let id = H5Pget_filter2(dcpl, i, &flags, &count, &values, label.count, &label, &config)
@@ -151,9 +165,12 @@ final class HDF5Dataset {
     }
 
     /// Every source of a virtual dataset must be this file (".") or a sibling regular file named without a path,
-    /// its dataset itself checked like any other (hard links only, contiguous, chunked or compact, backed by its bytes).
-    static func checkVirtualSources(_ dcpl: hid_t, file: hid_t, path: String, fileSize: Int, directory: String,
-                                    element: Element, _ fail: (String) -> GhostError) throws {
+    /// its dataset itself checked like any other (hard links only, contiguous, chunked or compact, backed by its
+    /// bytes).
+    static func checkVirtualSources(
+        _ dcpl: hid_t, file: hid_t, path: String, fileSize: Int, directory: String,
+        element: Element, _ fail: (String) -> GhostError
+    ) throws {
         var count = 0
         guard H5Pget_virtual_count(dcpl, &count) >= 0 else { throw fail("unreadable virtual dataset mappings") }
         guard count <= 4096 else { throw fail("maps \(count) source datasets") }
@@ -163,25 +180,31 @@ final class HDF5Dataset {
             guard let source, let dataset else { throw fail("unreadable virtual dataset source \(i)") }
             guard !source.isEmpty, !source.contains("/"), source != "..", !source.contains("%"), !dataset.contains("%")
             else {
-                throw fail("virtual dataset source \(i) is \(SafetensorsFile.quoted(source)):\(dataset); only sibling files "
-                           + "named without a path are read")
+                throw fail(
+                    "virtual dataset source \(i) is \(SafetensorsFile.quoted(source)):\(dataset); only sibling files "
+                        + "named without a path are read")
             }
             let name = dataset.hasPrefix("/") ? String(dataset.dropFirst()) : dataset
             if source == "." {
-                _ = try HDF5Dataset(file: file, name: name, path: path, fileSize: fileSize, element: element,
-                                    allowVirtual: false)
+                _ = try HDF5Dataset(
+                    file: file, name: name, path: path, fileSize: fileSize, element: element,
+                    allowVirtual: false)
                 continue
             }
             let sibling = directory + "/" + source
             var st = stat()
             guard lstat(sibling, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-                throw fail("virtual dataset source \(SafetensorsFile.quoted(source)) is not a regular file next to the dump")
+                throw fail(
+                    "virtual dataset source \(SafetensorsFile.quoted(source)) is not a regular file next to the dump")
             }
             let f = H5Fopen(sibling, gk_H5F_ACC_RDONLY(), gk_H5P_DEFAULT())
-            guard f >= 0 else { throw fail("virtual dataset source \(SafetensorsFile.quoted(source)) is not a readable HDF5 file") }
+            guard f >= 0 else {
+                throw fail("virtual dataset source \(SafetensorsFile.quoted(source)) is not a readable HDF5 file")
+            }
             defer { H5Fclose(f) }
-            _ = try HDF5Dataset(file: f, name: name, path: sibling, fileSize: Int(st.st_size), element: element,
-                                allowVirtual: false)
+            _ = try HDF5Dataset(
+                file: f, name: name, path: sibling, fileSize: Int(st.st_size), element: element,
+                allowVirtual: false)
         }
     }
 
@@ -200,12 +223,16 @@ final class HDF5Dataset {
         defer { H5Pclose(lapl) }
         var prefix = ""
         for part in name.split(separator: "/", omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part != ".", part != ".." else { throw GhostError.file(path, "bad dataset name /\(name)") }
+            guard !part.isEmpty, part != ".", part != ".." else {
+                throw GhostError.file(path, "bad dataset name /\(name)")
+            }
             prefix += (prefix.isEmpty ? "" : "/") + part
             let type = gk_H5_link_type(file, prefix, lapl)
             guard type >= 0 else { throw GhostError.file(path, "has no dataset /\(name)") }
             guard type == H5L_TYPE_HARD.rawValue else {
-                let kind = type == H5L_TYPE_EXTERNAL.rawValue ? "an external link to another file"
+                let kind =
+                    type == H5L_TYPE_EXTERNAL.rawValue
+                    ? "an external link to another file"
                     : type == H5L_TYPE_SOFT.rawValue ? "a soft link" : "a user-defined link"
                 throw GhostError.file(path, "/\(prefix) is \(kind); refused (only objects stored in the file are read)")
             }

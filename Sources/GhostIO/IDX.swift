@@ -28,14 +28,18 @@ public enum IDX {
     /// another number of entries (first dimension) is refused before any of the payload is read or inflated.
     public static func read(path: String, expectedCount: Int? = nil) throws -> Array {
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
-           size > maxBytes + (1 << 16) {
-            throw GhostError.file(path, "IDX file of \(size) bytes is larger than the \(maxBytes >> 20) MiB limit "
-                                  + "(IDX.maxBytes)")
+            size > maxBytes + (1 << 16)
+        {
+            throw GhostError.file(
+                path,
+                "IDX file of \(size) bytes is larger than the \(maxBytes >> 20) MiB limit "
+                    + "(IDX.maxBytes)")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDir: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-            throw GhostError.file(path, !exists ? "no such file" : isDir.boolValue ? "is a directory, not an IDX file" : "cannot read")
+            throw GhostError.file(
+                path, !exists ? "no such file" : isDir.boolValue ? "is a directory, not an IDX file" : "cannot read")
         }
         return try parse([UInt8](data), path: path, expectedCount: expectedCount)
     }
@@ -55,11 +59,14 @@ public enum IDX {
             try checkCount(shape)
             // Deflate expands at most 1032:1, so the claim is checked against the compressed size first.
             guard total / 1032 <= file.count else {
-                throw GhostError.file(path, "IDX dimensions \(shape) need \(total) bytes, more than \(file.count) bytes of gzip data can hold")
+                throw GhostError.file(
+                    path,
+                    "IDX dimensions \(shape) need \(total) bytes, more than \(file.count) bytes of gzip data can hold")
             }
             let payload = try stream.read(total)
             guard payload.count == total else {
-                throw GhostError.file(path, "IDX dimensions \(shape) need \(total) bytes but the file has \(payload.count)")
+                throw GhostError.file(
+                    path, "IDX dimensions \(shape) need \(total) bytes but the file has \(payload.count)")
             }
             guard try stream.atEnd() else {
                 throw GhostError.file(path, "IDX dimensions \(shape) need \(total) bytes but the file has more")
@@ -70,7 +77,8 @@ public enum IDX {
         try checkCount(shape)
         let header = 4 + 4 * shape.count
         guard file.count - header == total else {
-            throw GhostError.file(path, "IDX dimensions \(shape) need \(total) bytes but the file has \(file.count - header)")
+            throw GhostError.file(
+                path, "IDX dimensions \(shape) need \(total) bytes but the file has \(file.count - header)")
         }
         return Array(shape: shape, bytes: [UInt8](file[header...]))
     }
@@ -79,23 +87,32 @@ public enum IDX {
     static func checkMagic(_ b: [UInt8], path: String) throws -> (ndim: Int, type: UInt8) {
         guard b.count >= 4 else { throw GhostError.file(path, "not an IDX file: \(b.count) bytes") }
         guard b[0] == 0, b[1] == 0 else { throw GhostError.file(path, "not an IDX file: bad magic number") }
-        guard b[2] == 0x08 else { throw GhostError.file(path, String(format: "IDX element type 0x%02x is not unsigned byte (0x08)", b[2])) }
+        guard b[2] == 0x08 else {
+            throw GhostError.file(path, String(format: "IDX element type 0x%02x is not unsigned byte (0x08)", b[2]))
+        }
         let ndim = Int(b[3])
-        guard (1...4).contains(ndim) else { throw GhostError.file(path, "IDX header has \(ndim) dimensions (1…4 supported)") }
+        guard (1...4).contains(ndim) else {
+            throw GhostError.file(path, "IDX header has \(ndim) dimensions (1…4 supported)")
+        }
         return (ndim, b[2])
     }
 
     /// Shape and element count from a header (magic + dimensions), refusing more than `maxBytes`.
     static func dimensions(_ b: [UInt8], path: String) throws -> (shape: [Int], total: Int) {
         let (ndim, _) = try checkMagic(b, path: path)
-        guard b.count >= 4 + 4 * ndim else { throw GhostError.file(path, "IDX header truncated: \(ndim) dimensions need \(4 + 4 * ndim) bytes, the file has \(b.count)") }
+        guard b.count >= 4 + 4 * ndim else {
+            throw GhostError.file(
+                path, "IDX header truncated: \(ndim) dimensions need \(4 + 4 * ndim) bytes, the file has \(b.count)")
+        }
         var shape: [Int] = []
         var total = 1
         for d in 0..<ndim {
             let o = 4 + 4 * d
             let v = Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3])
             if d > 0 {
-                guard v >= 1 else { throw GhostError.file(path, "IDX dimension \(d) is 0: refusing empty (0-sized) items") }
+                guard v >= 1 else {
+                    throw GhostError.file(path, "IDX dimension \(d) is 0: refusing empty (0-sized) items")
+                }
                 guard ndim < 3 || v <= maxImageSide else {
                     throw GhostError.file(path, "IDX images of \(v) pixels a side are larger than \(maxImageSide)")
                 }
@@ -103,8 +120,10 @@ public enum IDX {
             shape.append(v)
             total *= v  // v < 2^32 and total ≤ maxBytes = 2^29: no overflow
             guard total <= maxBytes else {
-                throw GhostError.file(path, "IDX dimensions claim more than \(maxBytes) bytes (the \(maxBytes >> 20) MiB "
-                                      + "limit, IDX.maxBytes)")
+                throw GhostError.file(
+                    path,
+                    "IDX dimensions claim more than \(maxBytes) bytes (the \(maxBytes >> 20) MiB "
+                        + "limit, IDX.maxBytes)")
             }
         }
         return (shape, total)
@@ -136,7 +155,9 @@ public enum IDX {
             var out: [UInt8] = []
             var filled = 0
             while filled < count, !ended {
-                if filled == out.count { out.append(contentsOf: repeatElement(0, count: min(count - filled, max(filled, 1 << 16)))) }
+                if filled == out.count {
+                    out.append(contentsOf: repeatElement(0, count: min(count - filled, max(filled, 1 << 16))))
+                }
                 filled += try inflateSome(into: &out, from: filled)
             }
             if filled < out.count { out.removeLast(out.count - filled) }
@@ -188,7 +209,9 @@ public enum IDX {
                 let msg = z.msg.map { String(cString: $0) } ?? "error \(status)"
                 throw GhostError.file(path, "corrupt gzip data (\(msg))")
             }
-            if produced == 0, status == Z_OK, inputOffset >= input.count { throw GhostError.file(path, "truncated gzip data") }
+            if produced == 0, status == Z_OK, inputOffset >= input.count {
+                throw GhostError.file(path, "truncated gzip data")
+            }
             return produced
         }
     }

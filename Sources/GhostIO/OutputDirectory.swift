@@ -1,5 +1,6 @@
 import Foundation
 import GhostTensor
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +18,9 @@ public enum OutputDirectory {
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw GhostError.file(dir, "cannot create output directory")
         }
-        guard FileManager.default.isWritableFile(atPath: dir) else { throw GhostError.file(dir, "output directory is not writable") }
+        guard FileManager.default.isWritableFile(atPath: dir) else {
+            throw GhostError.file(dir, "output directory is not writable")
+        }
         try lock(dir)
     }
 
@@ -32,19 +35,27 @@ public enum OutputDirectory {
             throw GhostError.file(dir, "cannot open output directory: \(String(cString: strerror(errno)))")
         }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { close(fd); throw GhostError.file(dir, "cannot stat output directory") }
+        guard fstat(fd, &st) == 0 else {
+            close(fd)
+            throw GhostError.file(dir, "cannot stat output directory")
+        }
         let key = [UInt64(st.st_dev), UInt64(st.st_ino)]
         held.lock.lock()
         defer { held.lock.unlock() }
-        if held.directories.contains(key) { close(fd); return }
+        if held.directories.contains(key) {
+            close(fd)
+            return
+        }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
             if e == EINTR { continue }
             close(fd)
             if e == EWOULDBLOCK {
                 let pid = holder(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)).map { " (pid \($0))" } ?? ""
-                throw GhostError.file(dir, "another ghostkit run\(pid) is writing into this directory; "
-                    + "wait for it to finish or choose another output directory")
+                throw GhostError.file(
+                    dir,
+                    "another ghostkit run\(pid) is writing into this directory; "
+                        + "wait for it to finish or choose another output directory")
             }
             throw GhostError.file(dir, "cannot lock output directory: \(String(cString: strerror(e)))")
         }

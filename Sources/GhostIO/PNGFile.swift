@@ -21,11 +21,15 @@ public enum PNGFile {
         png.format = UInt32(PNG_FORMAT_RGB)
         var size: png_alloc_size_t = 0
         let stride = Int32(image.width * 3)
-        let ok = image.pixels.withUnsafeBytes { png_image_write_to_memory(&png, nil, &size, 0, $0.baseAddress, stride, nil) }
+        let ok = image.pixels.withUnsafeBytes {
+            png_image_write_to_memory(&png, nil, &size, 0, $0.baseAddress, stride, nil)
+        }
         guard ok != 0, size > 0 else { throw GhostError.file(path, "cannot encode PNG: \(message(&png))") }
         var out = Data(count: Int(size))
         let ok2 = out.withUnsafeMutableBytes { dst in
-            image.pixels.withUnsafeBytes { png_image_write_to_memory(&png, dst.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
+            image.pixels.withUnsafeBytes {
+                png_image_write_to_memory(&png, dst.baseAddress, &size, 0, $0.baseAddress, stride, nil)
+            }
         }
         png_image_free(&png)
         guard ok2 != 0 else { throw GhostError.file(path, "cannot encode PNG: \(message(&png))") }
@@ -48,9 +52,11 @@ public enum PNGFile {
         let t = Tensor(uninitialized: [channels, h, w])
         func planar<S>(_ b: [S], _ scale: Float, _ value: (S) -> Float) {
             b.withUnsafeBufferPointer { src in
-                for i in 0..<(w * h) { for c in 0..<channels {
-                    t.pointer[c * w * h + i] = value(src[i * channels + c]) / scale
-                } }
+                for i in 0..<(w * h) {
+                    for c in 0..<channels {
+                        t.pointer[c * w * h + i] = value(src[i * channels + c]) / scale
+                    }
+                }
             }
         }
         switch samples {
@@ -67,8 +73,9 @@ public enum PNGFile {
         switch samples {
         case .eight(let b): return RasterImage(width: w, height: h, channels: channels, pixels: b)
         case .sixteen(let b):
-            return RasterImage(width: w, height: h, channels: channels,
-                               pixels: b.map { UInt8(truncatingIfNeeded: $0 >> 8) })
+            return RasterImage(
+                width: w, height: h, channels: channels,
+                pixels: b.map { UInt8(truncatingIfNeeded: $0 >> 8) })
         }
     }
 
@@ -89,26 +96,32 @@ public enum PNGFile {
         png.version = UInt32(PNG_IMAGE_VERSION)
         let began = data.withUnsafeBytes { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }
         guard began != 0 else { throw GhostError.file(path, "not a readable PNG: \(message(&png))") }
-        let (pw, ph) = (png.width, png.height), pixels = UInt64(pw) * UInt64(ph)
+        let (pw, ph) = (png.width, png.height)
+        let pixels = UInt64(pw) * UInt64(ph)
         let problem: String?
-        if pw == 0 || ph == 0 { problem = "PNG of \(pw)×\(ph) pixels is empty" }
-        else if pixels > 8 * 1032 * UInt64(data.count) {
+        if pw == 0 || ph == 0 {
+            problem = "PNG of \(pw)×\(ph) pixels is empty"
+        } else if pixels > 8 * 1032 * UInt64(data.count) {
             problem = "PNG claims \(pw)×\(ph) pixels, more than its \(data.count) bytes can hold"
         } else if pixels > UInt64(JPEGFile.maxPixels) {
             problem = "PNG of \(pw)×\(ph) pixels is larger than \(JPEGFile.maxPixels) pixels (PIL's MAX_IMAGE_PIXELS)"
-        } else { problem = nil }
+        } else {
+            problem = nil
+        }
         if let problem {
             png_image_free(&png)
             throw GhostError.file(path, problem)
         }
         let isSixteen = png.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
-        png.format = (channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB))
+        png.format =
+            (channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB))
             | (isSixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
         let (w, h) = (Int(pw), Int(ph))
         func finish(_ buffer: UnsafeMutableRawPointer) -> Int32 {
             data.withUnsafeBytes { _ in png_image_finish_read(&png, nil, buffer, Int32(w * channels), nil) }
         }
-        let ok: Int32, samples: Samples
+        let ok: Int32
+        let samples: Samples
         if isSixteen {
             var buffer = [UInt16](repeating: 0, count: w * h * channels)
             ok = buffer.withUnsafeMutableBytes { finish($0.baseAddress!) }

@@ -20,23 +20,31 @@ public enum Pickle {
 
     /// Globals that tensor state dicts need, as "module.name".
     public static let stateDictGlobals: Set<String> = {
-        var s: Set<String> = ["collections.OrderedDict", "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
-                              "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
-                              "_codecs.encode", "numpy.core.multiarray.scalar", "numpy.dtype"]
-        for t in ["Float", "Half", "BFloat16", "Double", "Long", "Int", "Short", "Char", "Byte", "Bool"] { s.insert("torch.\(t)Storage") }
+        var s: Set<String> = [
+            "collections.OrderedDict", "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
+            "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+            "_codecs.encode", "numpy.core.multiarray.scalar", "numpy.dtype",
+        ]
+        for t in ["Float", "Half", "BFloat16", "Double", "Long", "Int", "Short", "Char", "Byte", "Bool"] {
+            s.insert("torch.\(t)Storage")
+        }
         return s
     }()
 
     /// Unpickles one pickle from `data` (the whole of it must be one pickle).
-    public static func load(data: Data, name: String = "<pickle>", allowedGlobals: Set<String> = stateDictGlobals,
-                            limits: Limits = Limits()) throws -> PickleValue {
+    public static func load(
+        data: Data, name: String = "<pickle>", allowedGlobals: Set<String> = stateDictGlobals,
+        limits: Limits = Limits()
+    ) throws -> PickleValue {
         let (value, _) = try load(data: data, from: 0, name: name, allowedGlobals: allowedGlobals, limits: limits)
         return value
     }
 
     /// Unpickles the pickle starting at byte `offset` of `data`; returns it and the offset just past its STOP.
-    public static func load(data: Data, from offset: Int, name: String = "<pickle>",
-                            allowedGlobals: Set<String> = stateDictGlobals, limits: Limits = Limits()) throws -> (PickleValue, Int) {
+    public static func load(
+        data: Data, from offset: Int, name: String = "<pickle>",
+        allowedGlobals: Set<String> = stateDictGlobals, limits: Limits = Limits()
+    ) throws -> (PickleValue, Int) {
         try data.withUnsafeBytes { raw in
             var m = Machine(bytes: raw, pos: offset, name: name, allowed: allowedGlobals, limits: limits)
             return try m.run()
@@ -58,7 +66,11 @@ private struct Machine {
     var opStart = 0
 
     init(bytes: UnsafeRawBufferPointer, pos: Int, name: String, allowed: Set<String>, limits: Pickle.Limits) {
-        self.bytes = bytes; self.pos = pos; self.name = name; self.allowed = allowed; self.limits = limits
+        self.bytes = bytes
+        self.pos = pos
+        self.name = name
+        self.allowed = allowed
+        self.limits = limits
     }
 
     func fail(_ problem: String) -> GhostError { GhostError.file(name, "pickle byte \(opStart): \(problem)") }
@@ -94,7 +106,9 @@ private struct Machine {
 
     mutating func charge(_ n: Int) throws {
         allocated += n
-        guard allocated <= limits.maxAllocation else { throw fail("allocation over the \(limits.maxAllocation) byte limit") }
+        guard allocated <= limits.maxAllocation else {
+            throw fail("allocation over the \(limits.maxAllocation) byte limit")
+        }
     }
 
     mutating func line() throws -> String {
@@ -182,14 +196,17 @@ private struct Machine {
     mutating func global(_ module: String, _ name: String) throws -> PickleValue {
         let full = module + "." + name
         guard allowed.contains(full) else {
-            throw fail("refusing global \(SafetensorsFile.quoted(full)) (not on the allow-list of tensor state-dict types)")
+            throw fail(
+                "refusing global \(SafetensorsFile.quoted(full)) (not on the allow-list of tensor state-dict types)")
         }
         return .global(module: module, name: name)
     }
 
     /// REDUCE / NEWOBJ: record the call of an allowed global.
     mutating func call(_ callable: PickleValue, _ args: PickleValue) throws -> PickleValue {
-        guard case .global(let module, let gname) = callable else { throw fail("REDUCE on a \(callable.kind), not an allowed global") }
+        guard case .global(let module, let gname) = callable else {
+            throw fail("REDUCE on a \(callable.kind), not an allowed global")
+        }
         guard case .tuple(let a) = args else { throw fail("REDUCE arguments are a \(args.kind), not a tuple") }
         switch (module, gname) {
         case ("collections", "OrderedDict"):
@@ -224,7 +241,10 @@ private struct Machine {
     // MARK: the loop
 
     mutating func run() throws -> (PickleValue, Int) {
-        guard pos >= 0, pos <= bytes.count else { opStart = 0; throw fail("start offset \(pos) is outside the \(bytes.count) bytes") }
+        guard pos >= 0, pos <= bytes.count else {
+            opStart = 0
+            throw fail("start offset \(pos) is outside the \(bytes.count) bytes")
+        }
         while true {
             opStart = pos
             let op = try byte()
@@ -237,7 +257,8 @@ private struct Machine {
             case 0x2E:  // STOP
                 let v = try pop()
                 return (v, pos)
-            case 0x28: marks.append(stack.count)  // MARK
+            case 0x28:
+                marks.append(stack.count)  // MARK
                 guard marks.count <= limits.maxStack else { throw fail("too many MARKs") }
             case 0x4E: try push(.none)  // NONE
             case 0x88: try push(.bool(true))  // NEWTRUE
@@ -249,7 +270,10 @@ private struct Machine {
                 let n = op == 0x8A ? Int(try byte()) : try length(4, signed: true)
                 let b = try take(n)
                 try charge(n)
-                if n == 0 { try push(.int(0)); break }
+                if n == 0 {
+                    try push(.int(0))
+                    break
+                }
                 if n <= 8 {
                     var v: UInt64 = 0
                     for i in 0..<n { v |= UInt64(b[i]) << (8 * UInt64(i)) }
@@ -302,7 +326,8 @@ private struct Machine {
                 let items = try popMark()
                 try append(items, to: try mutableList(try top()))
             case 0x73:  // SETITEM
-                let v = try pop(), k = try pop()
+                let v = try pop()
+                let k = try pop()
                 try setItems([k, v], in: try mutableDict(try top()))
             case 0x75:  // SETITEMS
                 let items = try popMark()
@@ -323,20 +348,28 @@ private struct Machine {
             case 0x31: _ = try popMark()  // POP_MARK
             case 0x32: try push(try top())  // DUP
             case 0x63:  // GLOBAL
-                let module = try line(), gname = try line()
+                let module = try line()
+                let gname = try line()
                 try push(try global(module, gname))
             case 0x93:  // STACK_GLOBAL
-                let gname = try pop(), module = try pop()
-                guard let m = module.stringValue, let n = gname.stringValue else { throw fail("STACK_GLOBAL of non-strings") }
+                let gname = try pop()
+                let module = try pop()
+                guard let m = module.stringValue, let n = gname.stringValue else {
+                    throw fail("STACK_GLOBAL of non-strings")
+                }
                 try push(try global(m, n))
             case 0x52:  // REDUCE
-                let args = try pop(), callable = try pop()
+                let args = try pop()
+                let callable = try pop()
                 try push(try call(callable, args))
             case 0x81:  // NEWOBJ
-                let args = try pop(), cls = try pop()
+                let args = try pop()
+                let cls = try pop()
                 try push(try call(cls, args))
             case 0x92:  // NEWOBJ_EX
-                let kwargs = try pop(), args = try pop(), cls = try pop()
+                let kwargs = try pop()
+                let args = try pop()
+                let cls = try pop()
                 if case .dict(let k) = kwargs, !k.entries.isEmpty { throw fail("NEWOBJ_EX with keyword arguments") }
                 try push(try call(cls, args))
             case 0x62:  // BUILD

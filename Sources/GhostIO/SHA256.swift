@@ -3,7 +3,9 @@ import GhostTensor
 
 /// SHA-256 (FIPS 180-4) of files and bytes, for checkpoint provenance.
 public struct SHA256 {
-    private var h: [UInt32] = [0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19]
+    private var h: [UInt32] = [
+        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
+    ]
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
 
@@ -25,11 +27,23 @@ public struct SHA256 {
         length &+= UInt64(bytes.count)
         var i = 0
         if !buffer.isEmpty {
-            while i < bytes.count && buffer.count < 64 { buffer.append(bytes[i]); i += 1 }
-            if buffer.count == 64 { buffer.withUnsafeBytes { compress($0.baseAddress!) }; buffer.removeAll(keepingCapacity: true) }
+            while i < bytes.count && buffer.count < 64 {
+                buffer.append(bytes[i])
+                i += 1
+            }
+            if buffer.count == 64 {
+                buffer.withUnsafeBytes { compress($0.baseAddress!) }
+                buffer.removeAll(keepingCapacity: true)
+            }
         }
-        while i + 64 <= bytes.count { compress(bytes.baseAddress! + i); i += 64 }
-        while i < bytes.count { buffer.append(bytes[i]); i += 1 }
+        while i + 64 <= bytes.count {
+            compress(bytes.baseAddress! + i)
+            i += 64
+        }
+        while i < bytes.count {
+            buffer.append(bytes[i])
+            i += 1
+        }
     }
 
     /// The digest as 64 lowercase hex characters (consumes the state).
@@ -47,8 +61,11 @@ public struct SHA256 {
     private mutating func compress(_ p: UnsafeRawPointer) {
         var w = [UInt32](repeating: 0, count: 64)
         for t in 0..<16 {
-            w[t] = UInt32(p.load(fromByteOffset: 4 * t, as: UInt8.self)) << 24 | UInt32(p.load(fromByteOffset: 4 * t + 1, as: UInt8.self)) << 16
-                | UInt32(p.load(fromByteOffset: 4 * t + 2, as: UInt8.self)) << 8 | UInt32(p.load(fromByteOffset: 4 * t + 3, as: UInt8.self))
+            w[t] =
+                UInt32(p.load(fromByteOffset: 4 * t, as: UInt8.self)) << 24 | UInt32(
+                    p.load(fromByteOffset: 4 * t + 1, as: UInt8.self)) << 16
+                | UInt32(p.load(fromByteOffset: 4 * t + 2, as: UInt8.self)) << 8
+                | UInt32(p.load(fromByteOffset: 4 * t + 3, as: UInt8.self))
         }
         func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
         for t in 16..<64 {
@@ -62,7 +79,14 @@ public struct SHA256 {
             let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
             (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
         }
-        h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+        h[0] &+= a
+        h[1] &+= b
+        h[2] &+= c
+        h[3] &+= d
+        h[4] &+= e
+        h[5] &+= f
+        h[6] &+= g
+        h[7] &+= hh
     }
 
     /// Hex digest of bytes.
@@ -74,7 +98,9 @@ public struct SHA256 {
 
     /// Hex digest of a file, streamed in 1 MiB chunks.
     public static func hex(file path: String) throws -> String {
-        guard let fh = FileHandle(forReadingAtPath: path) else { throw GhostError.file(path, "cannot open for reading") }
+        guard let fh = FileHandle(forReadingAtPath: path) else {
+            throw GhostError.file(path, "cannot open for reading")
+        }
         defer { try? fh.close() }
         var s = SHA256()
         while true {

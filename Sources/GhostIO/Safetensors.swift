@@ -165,8 +165,8 @@ public struct SafetensorsFile {
             guard end >= begin else { throw fail("tensor \(q): data_offsets [\(begin), \(end)] end before they begin") }
             guard end - begin == byteCount else {
                 throw fail(
-                    "tensor \(q): shape \(Self.describe(shape)) of \(dtypeName) needs \(byteCount) bytes but " +
-                        "data_offsets [\(begin), \(end)] hold \(end - begin)"
+                    "tensor \(q): shape \(Self.describe(shape)) of \(dtypeName) needs \(byteCount) bytes but "
+                        + "data_offsets [\(begin), \(end)] hold \(end - begin)"
                 )
             }
             entries[name] = Entry(dtype: dtype, shape: shape, begin: begin, end: end)
@@ -174,8 +174,8 @@ public struct SafetensorsFile {
 
         if let last = entries.max(by: { ($0.value.end, $1.key) < ($1.value.end, $0.key) }), last.value.end > dataBytes {
             throw fail(
-                "header claims \(last.value.end) bytes of tensor data but the file has only \(dataBytes) after the " +
-                    "header"
+                "header claims \(last.value.end) bytes of tensor data but the file has only \(dataBytes) after the "
+                    + "header"
                     + " (tensor \(Self.quoted(last.key)) ends at \(last.value.end))")
         }
         let ordered = entries.sorted { ($0.value.begin, $0.value.end, $0.key) < ($1.value.begin, $1.value.end, $1.key) }
@@ -183,8 +183,8 @@ public struct SafetensorsFile {
         for (name, e) in ordered where e.end > e.begin {
             if let p = previous, e.begin < p.entry.end {
                 throw fail(
-                    "tensors \(Self.quoted(p.name)) [\(p.entry.begin), \(p.entry.end)) and \(Self.quoted(name)) " +
-                        "[\(e.begin), \(e.end)) overlap"
+                    "tensors \(Self.quoted(p.name)) [\(p.entry.begin), \(p.entry.end)) and \(Self.quoted(name)) "
+                        + "[\(e.begin), \(e.end)) overlap"
                 )
             }
             previous = (name, e)

@@ -9,7 +9,10 @@ import GhostTensor
 /// before anything is allocated; any problem is a one-line `GhostError` naming the file.
 public struct TorchCheckpoint {
     /// The two `torch.save` layouts.
-    public enum Format: String, Sendable { case zip = "PyTorch zip", legacy = "PyTorch legacy" }
+    public enum Format: String, Sendable {
+        case zip = "PyTorch zip"
+        case legacy = "PyTorch legacy"
+    }
 
     /// The file (or name given to `parse`).
     public let name: String
@@ -32,13 +35,17 @@ public struct TorchCheckpoint {
     public static let maxTensorBytes = 768 << 20
 
     init(name: String, format: Format, root: TorchValue) {
-        self.name = name; self.format = format; self.root = root
+        self.name = name
+        self.format = format
+        self.root = root
     }
 
     /// Reads a file (memory-mapped).
     public init(path: String) throws {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw GhostError.file(path, "no such file") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw GhostError.file(path, "no such file")
+        }
         guard !isDir.boolValue else { throw GhostError.file(path, "is a directory, not a checkpoint file") }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
@@ -51,7 +58,8 @@ public struct TorchCheckpoint {
     public static func parse(data: Data, name: String) throws -> TorchCheckpoint {
         let data = data.startIndex == 0 ? data : Data(data)
         guard let f = format(of: data) else {
-            throw GhostError.file(name, "not a PyTorch checkpoint (neither a torch.save zip nor the legacy pickle format)")
+            throw GhostError.file(
+                name, "not a PyTorch checkpoint (neither a torch.save zip nor the legacy pickle format)")
         }
         do {
             return f == .zip ? try parseZip(data, name: name) : try parseLegacy(data, name: name)
@@ -72,44 +80,56 @@ public struct TorchCheckpoint {
         }
         guard format(of: data) == .zip else { return nil }
         do { return try parseZip(data, name: path, listingOnly: true) } catch let e as GhostError
-            where e.message.hasPrefix(path + ": ") {
+            where e.message.hasPrefix(path + ": ")
+        {
             throw GhostError.file(path, "\(Format.zip.rawValue) checkpoint: " + e.message.dropFirst(path.count + 2))
         }
     }
 
     static func parseZip(_ data: Data, name: String, listingOnly: Bool = false) throws -> TorchCheckpoint {
         let zip = try ZipArchive(data: data, name: name)
-        guard let pkl = zip.entries.filter({ $0.name.hasSuffix("data.pkl") && !$0.name.hasPrefix("__MACOSX") })
-            .min(by: { $0.name.count < $1.name.count }) else {
+        guard
+            let pkl = zip.entries.filter({ $0.name.hasSuffix("data.pkl") && !$0.name.hasPrefix("__MACOSX") })
+                .min(by: { $0.name.count < $1.name.count })
+        else {
             throw GhostError.file(name, "zip archive has no data.pkl (not a torch.save file)")
         }
         let prefix = String(pkl.name.dropLast("data.pkl".count))
         if let bo = zip.entry(prefix + "byteorder") {
-            let order = String(decoding: try zip.contents(of: bo), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard order == "little" else { throw GhostError.file(name, "storages are \(order)-endian; only little-endian files are read") }
+            let order = String(decoding: try zip.contents(of: bo), as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            guard order == "little" else {
+                throw GhostError.file(name, "storages are \(order)-endian; only little-endian files are read")
+            }
         }
         let value = try Pickle.load(data: try zip.contents(of: pkl), name: name)
         // First a dry run over every tensor: its view checked against its storage's claimed size, and that claim
         // checked against the size in the storage's zip header, all before a single storage is inflated.
         var claimed = 0
-        var dry = Builder(name: name, dryRun: { key, dtype, numel in
-            let q = SafetensorsFile.quoted(key)
-            guard let e = zip.entry(prefix + "data/" + key) else {
-                throw GhostError.file(name, "storage \(q) has no entry \(prefix)data/\(key)")
-            }
-            let (bytes, o) = numel.multipliedReportingOverflow(by: dtype.byteSize)
-            guard !o, bytes == e.uncompressedSize else {
-                throw GhostError.file(name, "storage \(q) claims \(numel) elements of \(dtype.rawValue) but its zip entry "
-                                      + "holds \(e.uncompressedSize) bytes")
-            }
-            let cost = numel.multipliedReportingOverflow(by: max(dtype.byteSize, 4))
-            let (sum, o2) = claimed.addingReportingOverflow(cost.partialValue)
-            guard !cost.overflow, !o2, sum <= TorchCheckpoint.maxTensorBytes else {
-                throw GhostError.file(name, "storages claim more than \(TorchCheckpoint.maxTensorBytes >> 20) MiB of "
-                                      + "Float32 tensors in all (storage \(q) reaches it)")
-            }
-            claimed = sum
-        })
+        var dry = Builder(
+            name: name,
+            dryRun: { key, dtype, numel in
+                let q = SafetensorsFile.quoted(key)
+                guard let e = zip.entry(prefix + "data/" + key) else {
+                    throw GhostError.file(name, "storage \(q) has no entry \(prefix)data/\(key)")
+                }
+                let (bytes, o) = numel.multipliedReportingOverflow(by: dtype.byteSize)
+                guard !o, bytes == e.uncompressedSize else {
+                    throw GhostError.file(
+                        name,
+                        "storage \(q) claims \(numel) elements of \(dtype.rawValue) but its zip entry "
+                            + "holds \(e.uncompressedSize) bytes")
+                }
+                let cost = numel.multipliedReportingOverflow(by: max(dtype.byteSize, 4))
+                let (sum, o2) = claimed.addingReportingOverflow(cost.partialValue)
+                guard !cost.overflow, !o2, sum <= TorchCheckpoint.maxTensorBytes else {
+                    throw GhostError.file(
+                        name,
+                        "storages claim more than \(TorchCheckpoint.maxTensorBytes >> 20) MiB of "
+                            + "Float32 tensors in all (storage \(q) reaches it)")
+                }
+                claimed = sum
+            })
         let listing = try dry.convert(value)
         if listingOnly { return TorchCheckpoint(name: name, format: .zip, root: listing) }
         var storages: [String: StorageBytes] = [:]
@@ -141,16 +161,24 @@ public struct TorchCheckpoint {
         func fail(_ p: String) -> GhostError { GhostError.file(name, p) }
         var pos = 0
         let (magic, p1) = try Pickle.load(data: data, from: pos, name: name)
-        guard case .bigInt(let m) = magic, m == legacyMagic else { throw fail("legacy format: wrong magic number (not a torch.save file)") }
+        guard case .bigInt(let m) = magic, m == legacyMagic else {
+            throw fail("legacy format: wrong magic number (not a torch.save file)")
+        }
         let (proto, p2) = try Pickle.load(data: data, from: p1, name: name)
-        guard proto.intValue == 1001 else { throw fail("legacy format: unsupported protocol version \(proto.kind == "int" ? "\(proto.intValue ?? 0)" : proto.kind)") }
+        guard proto.intValue == 1001 else {
+            throw fail(
+                "legacy format: unsupported protocol version \(proto.kind == "int" ? "\(proto.intValue ?? 0)" : proto.kind)"
+            )
+        }
         let (sysInfo, p3) = try Pickle.load(data: data, from: p2, name: name)
         if case .dict(let d) = sysInfo, case .bool(false)? = d["little_endian"] {
             throw fail("saved on a big-endian machine; only little-endian files are read")
         }
         let (main, p4) = try Pickle.load(data: data, from: p3, name: name)
         let (keysValue, p5) = try Pickle.load(data: data, from: p4, name: name)
-        guard let keyItems = keysValue.items else { throw fail("legacy format: storage key list is a \(keysValue.kind)") }
+        guard let keyItems = keysValue.items else {
+            throw fail("legacy format: storage key list is a \(keysValue.kind)")
+        }
         pos = p5
 
         // Element sizes come from the storage types the main pickle names.
@@ -160,20 +188,29 @@ public struct TorchCheckpoint {
         let size = data.count
         for k in keyItems {
             guard let key = k.stringValue else { throw fail("legacy format: storage key is a \(k.kind)") }
-            guard let es = elementSize[key] else { throw fail("legacy format: storage \(SafetensorsFile.quoted(key)) is not used by any tensor") }
-            guard pos <= size - 8 else { throw fail("truncated: storage \(SafetensorsFile.quoted(key)) starts past the end (\(size) bytes)") }
+            guard let es = elementSize[key] else {
+                throw fail("legacy format: storage \(SafetensorsFile.quoted(key)) is not used by any tensor")
+            }
+            guard pos <= size - 8 else {
+                throw fail("truncated: storage \(SafetensorsFile.quoted(key)) starts past the end (\(size) bytes)")
+            }
             var n: UInt64 = 0
             data.withUnsafeBytes { raw in for i in 0..<8 { n |= UInt64(raw[pos + i]) << (8 * UInt64(i)) } }
             pos += 8
             let left = UInt64(size - pos)
             guard n <= left / UInt64(es) else {
-                throw fail("truncated: storage \(SafetensorsFile.quoted(key)) claims \(n) elements of \(es) bytes but \(left) bytes are left")
+                throw fail(
+                    "truncated: storage \(SafetensorsFile.quoted(key)) claims \(n) elements of \(es) bytes but " +
+                        "\(left) bytes are left"
+                )
             }
             layout[key] = StorageBytes(data: data, offset: pos, count: Int(n) * es)
             pos += Int(n) * es
         }
         var builder = Builder(name: name) { key, _ in
-            guard let s = layout[key] else { throw fail("storage \(SafetensorsFile.quoted(key)) is not in the file's storage list") }
+            guard let s = layout[key] else {
+                throw fail("storage \(SafetensorsFile.quoted(key)) is not in the file's storage list")
+            }
             return s
         }
         let root = try builder.convert(main)
@@ -235,14 +272,20 @@ struct Builder {
     ]
 
     /// (key, dtype, numel, element offset) of a persistent id ("storage", type, key, location, numel[, view]).
-    static func storageRef(_ pid: PickleContainer, name: String) throws -> (key: String, dtype: SafetensorsDType, numel: Int, offset: Int) {
+    static func storageRef(
+        _ pid: PickleContainer, name: String
+    ) throws -> (key: String, dtype: SafetensorsDType, numel: Int, offset: Int) {
         let f = pid.items
         guard f.count >= 5, f[0].stringValue == "storage" else {
             throw GhostError.file(name, "unsupported persistent id (\(f.first?.kind ?? "empty")), not a torch storage")
         }
-        guard case .global("torch", let t) = f[1], let dtype = storageTypes[t] else { throw GhostError.file(name, "unsupported storage type \(f[1].kind)") }
+        guard case .global("torch", let t) = f[1], let dtype = storageTypes[t] else {
+            throw GhostError.file(name, "unsupported storage type \(f[1].kind)")
+        }
         guard let key = f[2].stringValue else { throw GhostError.file(name, "storage key is a \(f[2].kind)") }
-        guard let numel = f[4].intValue, numel >= 0 else { throw GhostError.file(name, "storage \(SafetensorsFile.quoted(key)) has a bad size (\(f[4].kind))") }
+        guard let numel = f[4].intValue, numel >= 0 else {
+            throw GhostError.file(name, "storage \(SafetensorsFile.quoted(key)) has a bad size (\(f[4].kind))")
+        }
         if f.count >= 6, let view = f[5].items {
             // legacy view of a root storage: (view_key, offset, size)
             guard view.count == 3, let off = view[1].intValue, let n = view[2].intValue, off >= 0, n >= 0 else {
@@ -264,7 +307,11 @@ struct Builder {
                 let r = try storageRef(c, name: name)
                 out[r.key] = r.dtype.byteSize
             case .tuple(let c), .list(let c): for x in c.items { try walk(x) }
-            case .dict(let d): for (k, x) in d.entries { try walk(k); try walk(x) }
+            case .dict(let d):
+                for (k, x) in d.entries {
+                    try walk(k)
+                    try walk(x)
+                }
             case .object(let o):
                 for x in o.args { try walk(x) }
                 if let s = o.state { try walk(s) }
@@ -316,8 +363,10 @@ struct Builder {
 
     /// A numpy float64/float32/int64 scalar: scalar(dtype(code, …), bytes).
     static func numpyScalar(_ o: PickleObject) -> String? {
-        guard o.args.count == 2, case .object(let dt) = o.args[0], dt.name == "dtype", let code = dt.args.first?.stringValue,
-              case .bytes(let b) = o.args[1] else { return nil }
+        guard o.args.count == 2, case .object(let dt) = o.args[0], dt.name == "dtype",
+            let code = dt.args.first?.stringValue,
+            case .bytes(let b) = o.args[1]
+        else { return nil }
         func le(_ n: Int) -> UInt64? {
             guard b.count == n else { return nil }
             var v: UInt64 = 0
@@ -335,17 +384,27 @@ struct Builder {
 
     /// _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks[, metadata]).
     mutating func rebuildTensor(_ args: [PickleValue]) throws -> TorchValue {
-        guard args.count >= 4, case .persistent(let pid) = args[0] else { throw fail("tensor without a storage reference") }
+        guard args.count >= 4, case .persistent(let pid) = args[0] else {
+            throw fail("tensor without a storage reference")
+        }
         let ref = try Self.storageRef(pid, name: name)
         let q = SafetensorsFile.quoted(ref.key)
-        guard let offset = args[1].intValue, offset >= 0 else { throw fail("tensor on storage \(q): bad storage offset") }
-        guard let sizeItems = args[2].items, let strideItems = args[3].items, sizeItems.count == strideItems.count, sizeItems.count <= 16 else {
+        guard let offset = args[1].intValue, offset >= 0 else {
+            throw fail("tensor on storage \(q): bad storage offset")
+        }
+        guard let sizeItems = args[2].items, let strideItems = args[3].items, sizeItems.count == strideItems.count,
+            sizeItems.count <= 16
+        else {
             throw fail("tensor on storage \(q): size and stride are not matching tuples of at most 16 dims")
         }
-        var shape: [Int] = [], strides: [Int] = []
+        var shape: [Int] = []
+        var strides: [Int] = []
         for (s, t) in zip(sizeItems, strideItems) {
-            guard let a = s.intValue, let b = t.intValue, a >= 0, b >= 0 else { throw fail("tensor on storage \(q): negative or non-integer size/stride") }
-            shape.append(a); strides.append(b)
+            guard let a = s.intValue, let b = t.intValue, a >= 0, b >= 0 else {
+                throw fail("tensor on storage \(q): negative or non-integer size/stride")
+            }
+            shape.append(a)
+            strides.append(b)
         }
         var count = 1
         var last = offset  // largest element index touched
@@ -356,7 +415,9 @@ struct Builder {
             if a > 0 {
                 let (reach, o2) = (a - 1).multipliedReportingOverflow(by: b)
                 let (l, o3) = last.addingReportingOverflow(reach)
-                guard !o2, !o3 else { throw fail("tensor on storage \(q): view [\(shape), stride \(strides)] reaches beyond any storage") }
+                guard !o2, !o3 else {
+                    throw fail("tensor on storage \(q): view [\(shape), stride \(strides)] reaches beyond any storage")
+                }
                 last = l
             }
         }
@@ -368,7 +429,10 @@ struct Builder {
             let (viewEnd, o) = ref.offset.addingReportingOverflow(ref.numel)
             guard !o else { throw fail("storage \(q) has a view past any storage") }
             if count > 0 && last >= ref.numel {
-                throw fail("tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element \(last) of \(ref.numel)")
+                throw fail(
+                    "tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element " +
+                        "\(last) of \(ref.numel)"
+                )
             }
             if seen.insert(ref.key).inserted { try dryRun(ref.key, ref.dtype, viewEnd) }
             return .tensorShape(shape, dtype: ref.dtype)
@@ -378,30 +442,48 @@ struct Builder {
         let available = bytes.count / es
         let (viewEnd, o4) = ref.offset.addingReportingOverflow(ref.numel)
         guard !o4, viewEnd <= available else {
-            throw fail("storage \(q) claims \(ref.numel) elements of \(ref.dtype.rawValue) but the file holds \(available)")
+            throw fail(
+                "storage \(q) claims \(ref.numel) elements of \(ref.dtype.rawValue) but the file holds \(available)")
         }
         if count > 0 && last >= ref.numel {
-            throw fail("tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element \(last) of \(ref.numel)")
+            throw fail(
+                "tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element \(last) " +
+                    "of \(ref.numel)"
+            )
         }
         let t = Tensor(uninitialized: shape)
         if count > 0 {
             bytes.data.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + bytes.offset + ref.offset * es
-                Self.gather(into: t.pointer, count: count, shape: shape, strides: strides, offset: offset, from: base, dtype: ref.dtype)
+                Self.gather(
+                    into: t.pointer, count: count, shape: shape, strides: strides, offset: offset, from: base,
+                    dtype: ref.dtype)
             }
         }
         return .tensor(t, dtype: ref.dtype)
     }
 
     /// Copies a strided view (all indices already checked) into contiguous Float32.
-    static func gather(into out: UnsafeMutablePointer<Float>, count: Int, shape: [Int], strides: [Int], offset: Int,
-                       from src: UnsafeRawPointer, dtype: SafetensorsDType) {
+    static func gather(
+        into out: UnsafeMutablePointer<Float>, count: Int, shape: [Int], strides: [Int], offset: Int,
+        from src: UnsafeRawPointer, dtype: SafetensorsDType
+    ) {
         func load(_ i: Int) -> Float {
             switch dtype {
-            case .F32: return Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-            case .F16: return Float(Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
-            case .BF16: return Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
-            case .F64: return Float(Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            case .F32:
+                return Float(
+                    bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+            case .F16:
+                return Float(
+                    Float16(bitPattern: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                )
+            case .BF16:
+                return Float(
+                    bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                        << 16)
+            case .F64:
+                return Float(
+                    Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
             case .I64: return Float(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
             case .I32: return Float(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
             case .I16: return Float(Int16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)))
@@ -414,7 +496,10 @@ struct Builder {
         var expected = 1
         var contiguous = true
         for d in stride(from: shape.count - 1, through: 0, by: -1) where shape[d] != 1 {
-            if strides[d] != expected { contiguous = false; break }
+            if strides[d] != expected {
+                contiguous = false
+                break
+            }
             expected *= shape[d]
         }
         if contiguous {

@@ -25,8 +25,10 @@ public final class GhostModule: Module {
     /// Intrinsic channels m = ⌈n/s⌉.
     public var intrinsicChannels: Int { primaryConv.outChannels }
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                ratio s: Int, dwKernel d: Int, relu: Bool, storesOutputIndex: Bool = true, rng: inout SplitMix64) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        ratio s: Int, dwKernel d: Int, relu: Bool, storesOutputIndex: Bool = true, rng: inout SplitMix64
+    ) {
         precondition(s >= 1 && d >= 1 && d % 2 == 1, "Ghost module needs s ≥ 1 and an odd d")
         let m = (outChannels + s - 1) / s
         primaryConv = Conv2D(inChannels, m, kernel: kernel, stride: stride, padding: padding, rng: &rng)
@@ -38,7 +40,8 @@ public final class GhostModule: Module {
         self.outChannels = outChannels
         self.ratio = s
         self.relu = relu
-        outputIndex = Parameter(Tensor(shape: [outChannels], values: (0..<outChannels).map(Float.init)), isBuffer: true, isInteger: true)
+        outputIndex = Parameter(
+            Tensor(shape: [outChannels], values: (0..<outChannels).map(Float.init)), isBuffer: true, isInteger: true)
         self.storesOutputIndex = storesOutputIndex
     }
 
@@ -48,7 +51,9 @@ public final class GhostModule: Module {
     public override var children: [(String, Module)] {
         [("primary_conv", primary)] + (hasGhosts ? [("cheap_operation", cheap)] : [])
     }
-    public override var localParameters: [(String, Parameter)] { storesOutputIndex ? [("output_index", outputIndex)] : [] }
+    public override var localParameters: [(String, Parameter)] {
+        storesOutputIndex ? [("output_index", outputIndex)] : []
+    }
 
     /// The output index as integers.
     public var index: [Int] { outputIndex.value.scalars.map { Int($0) } }
@@ -94,7 +99,8 @@ public final class GhostModule: Module {
     /// The output channel of each intrinsic and each ghost channel (−1: cut), or nil when `output_index`
     /// repeats a channel or leaves an intrinsic one out (then the gather path runs).
     private func outputRoutes() -> (primary: [Int], cheap: [Int])? {
-        let m = intrinsicChannels, total = m + cheapConv.outChannels
+        let m = intrinsicChannels
+        let total = m + cheapConv.outChannels
         var destination = [Int](repeating: -1, count: total)
         for (c, j) in index.enumerated() {
             guard j >= 0 && j < total && destination[j] < 0 else { return nil }
@@ -105,26 +111,33 @@ public final class GhostModule: Module {
         return (primary, Array(destination[m...]))
     }
 
-    private func routedForward(_ x: Tensor, _ routes: (primary: [Int], cheap: [Int]), residual: Tensor?,
-                               reluAfterResidual: Bool) -> Tensor {
+    private func routedForward(
+        _ x: Tensor, _ routes: (primary: [Int], cheap: [Int]), residual: Tensor?,
+        reluAfterResidual: Bool
+    ) -> Tensor {
         let g = primaryConv.geometry(for: x.shape)
         let y = Tensor(uninitialized: [g.batch, outChannels, g.outHeight, g.outWidth])
         let (s1, b1) = primaryBN.inferenceScaleShift()
         guard hasGhosts else {  // s = 1: the primary conv is the whole module, the residual joins its epilogue
-            primaryConv.forward(x, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.primary),
-                                scale: s1, shift: b1, residual: relu ? nil : residual,
-                                relu: relu || (residual != nil && reluAfterResidual))
+            primaryConv.forward(
+                x, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.primary),
+                scale: s1, shift: b1, residual: relu ? nil : residual,
+                relu: relu || (residual != nil && reluAfterResidual))
             guard let r = residual, relu else { return y }
             return Elementwise.add(y, r, relu: reluAfterResidual)
         }
-        primaryConv.forward(x, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.primary),
-                            scale: s1, shift: b1, relu: relu)
+        primaryConv.forward(
+            x, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.primary),
+            scale: s1, shift: b1, relu: relu)
         // The residual can join the cheap branch's epilogue only when no ReLU of the module's own comes first.
         let fused = residual != nil && !relu
         let (s2, b2) = cheapBN.inferenceScaleShift()
-        cheapConv.forward(y, into: y, routing: ChannelRouting(outputChannels: outChannels, outputMap: routes.cheap,
-                                                              input: (outChannels, routes.primary)),
-                          scale: s2, shift: b2, residual: fused ? residual : nil, relu: fused ? reluAfterResidual : relu)
+        cheapConv.forward(
+            y, into: y,
+            routing: ChannelRouting(
+                outputChannels: outChannels, outputMap: routes.cheap,
+                input: (outChannels, routes.primary)),
+            scale: s2, shift: b2, residual: fused ? residual : nil, relu: fused ? reluAfterResidual : relu)
         guard let r = residual else { return y }
         if !fused { return Elementwise.add(y, r, relu: reluAfterResidual) }
         // The intrinsic planes were read by the cheap branch; now they get their residual too.
@@ -166,7 +179,10 @@ public struct GhostSettings: Codable, Equatable {
     public struct ConvRatio: Codable, Equatable {
         public var s: Int
         public var d: Int
-        public init(s: Int, d: Int) { self.s = s; self.d = d }
+        public init(s: Int, d: Int) {
+            self.s = s
+            self.d = d
+        }
     }
 
     public var s: Int
@@ -174,7 +190,10 @@ public struct GhostSettings: Codable, Equatable {
     public var blocks: [String]?
     public var convs: [String: ConvRatio]?
     public init(s: Int, d: Int, blocks: [String]? = nil, convs: [String: ConvRatio]? = nil) {
-        self.s = s; self.d = d; self.blocks = blocks; self.convs = convs
+        self.s = s
+        self.d = d
+        self.blocks = blocks
+        self.convs = convs
     }
 
     /// s and d of the Ghost module replacing the conv named `conv` ("layer1.0.conv2").

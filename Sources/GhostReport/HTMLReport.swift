@@ -38,7 +38,8 @@ public struct HTMLReport {
                 .filter { !$0.hasPrefix(".") }.sorted()
             guard files.contains(where: { $0.hasSuffix(".md") || $0.hasSuffix(".png") }) else { return nil }
             let path = directory + "/" + name + "/" + (files.first { $0.hasSuffix(".md") } ?? "")
-            let written = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+            let written =
+                (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
                 .flatMap { $0 }?.timeIntervalSince1970 ?? 0
             return Run(name: name, kind: RunKind.of(folder: name, files: files), files: files, written: written)
         }.sorted { ($0.kind, $0.written, $0.name) < ($1.kind, $1.written, $1.name) }
@@ -201,10 +202,11 @@ public struct HTMLReport {
                 name = "CIFAR " + name + " (option \(shortcut.rawValue) shortcuts)"
             }
             if let g = r.ghost {
-                name += " (Ghost modules s = \(g.s), d = \(g.d)" + (g.blocks.map { " in \($0.count) blocks" } ?? "") + ")"
+                name +=
+                    " (Ghost modules s = \(g.s), d = \(g.d)" + (g.blocks.map { " in \($0.count) blocks" } ?? "") + ")"
             }
             parts = [name]
-            if case let .imagenet(stem, width) = r.layout {
+            if case .imagenet(let stem, let width) = r.layout {
                 parts.append(stem == .cifar ? "3×3 stride-1 stem (no max-pool)" : "ImageNet stem (7×7/2 + max-pool)")
                 if width != 1 { parts.append("width ×\(Ticks.format(width))") }
             }

@@ -12,16 +12,25 @@ public final class Adam: Optimizer {
     public let parameters: [(String, Parameter)]
     private var expAvg: [String: Tensor] = [:], expAvgSq: [String: Tensor] = [:], steps: [String: Int] = [:]
 
-    public init(parameters: [(String, Parameter)], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
-                eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
-        precondition((0..<1).contains(beta1) && (0..<1).contains(beta2) && eps >= 0 && weightDecay >= 0, "Adam hyper-parameters")
+    public init(
+        parameters: [(String, Parameter)], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
+        eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false
+    ) {
+        precondition(
+            (0..<1).contains(beta1) && (0..<1).contains(beta2) && eps >= 0 && weightDecay >= 0, "Adam hyper-parameters")
         self.parameters = parameters
         self.learningRate = learningRate
-        (self.beta1, self.beta2, self.eps, self.weightDecay, self.decoupled) = (beta1, beta2, eps, weightDecay, decoupled)
+        (self.beta1, self.beta2, self.eps, self.weightDecay, self.decoupled) = (
+            beta1, beta2, eps, weightDecay, decoupled
+        )
     }
 
     public func step() {
-        let lr = learningRate, b1 = beta1, b2 = beta2, eps = eps, wd = weightDecay
+        let lr = learningRate
+        let b1 = beta1
+        let b2 = beta2
+        let eps = eps
+        let wd = weightDecay
         for (name, p) in parameters {
             guard let g = p.grad else { continue }
             let n = p.value.count
@@ -29,11 +38,16 @@ public final class Adam: Optimizer {
             steps[name] = t
             var m = expAvg.removeValue(forKey: name) ?? Tensor(zeros: p.value.shape)
             var v = expAvgSq.removeValue(forKey: name) ?? Tensor(zeros: p.value.shape)
-            m.makeUnique(); v.makeUnique(); p.value.makeUnique()
+            m.makeUnique()
+            v.makeUnique()
+            p.value.makeUnique()
             // Scalars in Double, as PyTorch computes them in Python.
             let stepSize = Float(Double(lr) / (1 - pow(Double(b1), Double(t))))
             let bc2Sqrt = Float((1 - pow(Double(b2), Double(t))).squareRoot())
-            let w = p.value.pointer, gp = g.pointer, mp = m.pointer, vp = v.pointer
+            let w = p.value.pointer
+            let gp = g.pointer
+            let mp = m.pointer
+            let vp = v.pointer
             let decay = decoupled ? 1 - lr * wd : 1
             for i in 0..<n {
                 var gi = gp[i]
@@ -60,7 +74,8 @@ public final class Adam: Optimizer {
         let shapes = Dictionary(parameters.map { ($0.0, $0.1.shape) }, uniquingKeysWith: { a, _ in a })
         (expAvg, expAvgSq, steps) = ([:], [:], [:])
         for (key, t) in state {
-            let kind = String(key.prefix { $0 != "." }), name = String(key.dropFirst(kind.count + 1))
+            let kind = String(key.prefix { $0 != "." })
+            let name = String(key.dropFirst(kind.count + 1))
             switch kind {
             case "exp_avg": expAvg[name] = t.reshaped(shapes[name]!)
             case "exp_avg_sq": expAvgSq[name] = t.reshaped(shapes[name]!)

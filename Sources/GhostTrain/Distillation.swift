@@ -18,8 +18,11 @@ public struct Distillation {
 
     /// T²·KL(p_teacher ‖ p_student) at temperature T, mean over the batch, and its gradient w.r.t. the
     /// student logits: T·(p_student − p_teacher)/N.
-    public static func softLossAndGradient(student: Tensor, teacher: Tensor, temperature T: Float) -> (loss: Float, grad: Tensor) {
-        precondition(student.shape == teacher.shape && student.rank == 2, "student \(student.shape) vs teacher \(teacher.shape)")
+    public static func softLossAndGradient(
+        student: Tensor, teacher: Tensor, temperature T: Float
+    ) -> (loss: Float, grad: Tensor) {
+        precondition(
+            student.shape == teacher.shape && student.rank == 2, "student \(student.shape) vs teacher \(teacher.shape)")
         let (N, K) = (student.shape[0], student.shape[1])
         let grad = Tensor(uninitialized: [N, K])
         var total = 0.0
@@ -31,7 +34,8 @@ public struct Distillation {
             let logZ = m + log(s)
             for k in 0..<K { out[k] = Double(row[k]) / Double(T) - logZ }
         }
-        var ls = [Double](repeating: 0, count: K), lt = [Double](repeating: 0, count: K)
+        var ls = [Double](repeating: 0, count: K)
+        var lt = [Double](repeating: 0, count: K)
         for n in 0..<N {
             logSoftmax(student.pointer + n * K, &ls)
             logSoftmax(teacher.pointer + n * K, &lt)
@@ -45,7 +49,9 @@ public struct Distillation {
     }
 
     /// The combined loss and gradient for a batch; the teacher runs in evaluation mode.
-    public func lossAndGradient(student: Tensor, input x: Tensor, labels: [Int], labelSmoothing: Float) -> (loss: Float, grad: Tensor) {
+    public func lossAndGradient(
+        student: Tensor, input x: Tensor, labels: [Int], labelSmoothing: Float
+    ) -> (loss: Float, grad: Tensor) {
         teacher.train(false)
         let t = teacher(x)
         let (ce, gce) = CrossEntropy.lossAndGradient(logits: student, targets: labels, labelSmoothing: labelSmoothing)

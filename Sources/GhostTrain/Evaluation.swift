@@ -36,7 +36,9 @@ public struct Evaluation {
     }
 
     /// Runs `model` (eval mode) over every batch of `loader`.
-    public static func run(_ model: Module, loader: BatchLoader, classes: Int, progress: ((Int, Int) -> Void)? = nil) -> Evaluation {
+    public static func run(
+        _ model: Module, loader: BatchLoader, classes: Int, progress: ((Int, Int) -> Void)? = nil
+    ) -> Evaluation {
         model.train(false)
         var e = Evaluation(classes: classes)
         let order = loader.order(epoch: 0)

@@ -21,7 +21,8 @@ public struct GradientAllReduce {
         var bucket = [Float](repeating: 0, count: min(bucketFloats, max(1, withGrad.reduce(0) { $0 + $1.grad!.count })))
         var start = 0
         while start < withGrad.count {
-            var end = start, used = 0
+            var end = start
+            var used = 0
             while end < withGrad.count, end == start || used + withGrad[end].grad!.count <= bucket.count {
                 used += withGrad[end].grad!.count
                 end += 1
@@ -39,7 +40,9 @@ public struct GradientAllReduce {
                 for p in withGrad[start..<end] {
                     var g = p.grad!
                     p.grad = nil  // unique, so the write below does not copy
-                    g.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: b.baseAddress! + o, count: $0.count) }
+                    g.withUnsafeMutableBufferPointer {
+                        $0.baseAddress!.update(from: b.baseAddress! + o, count: $0.count)
+                    }
                     o += g.count
                     p.grad = g
                 }

@@ -16,22 +16,35 @@ public struct ModelSummary: Codable, Equatable {
     public var batch: Int
     public var threads: Int
 
-    public init(name: String, checkpoint: String, params: Int, macs: Int, inputShape: [Int], testImages: Int, accuracy: Double,
-                loss: Double, imagesPerSecond: Double, batch: Int, threads: Int) {
-        self.name = name; self.checkpoint = checkpoint; self.params = params; self.macs = macs; self.inputShape = inputShape
-        self.testImages = testImages; self.accuracy = accuracy; self.loss = loss; self.imagesPerSecond = imagesPerSecond
-        self.batch = batch; self.threads = threads
+    public init(
+        name: String, checkpoint: String, params: Int, macs: Int, inputShape: [Int], testImages: Int, accuracy: Double,
+        loss: Double, imagesPerSecond: Double, batch: Int, threads: Int
+    ) {
+        self.name = name
+        self.checkpoint = checkpoint
+        self.params = params
+        self.macs = macs
+        self.inputShape = inputShape
+        self.testImages = testImages
+        self.accuracy = accuracy
+        self.loss = loss
+        self.imagesPerSecond = imagesPerSecond
+        self.batch = batch
+        self.threads = threads
     }
 
     enum CodingKeys: String, CodingKey {
         case name, checkpoint, params, macs, loss, batch, threads, accuracy
-        case inputShape = "input_shape", testImages = "test_images", imagesPerSecond = "images_per_second"
+        case inputShape = "input_shape"
+        case testImages = "test_images"
+        case imagesPerSecond = "images_per_second"
     }
 
     /// `| name | 11.17 M | 556.7 M | 93.14 % | 812.3 |`: the row `ghostkit eval --table-row` prints.
     public var markdownRow: String {
-        String(format: "| %@ | %.2f M | %.1f M | %.2f %% | %.1f |", name, Double(params) / 1e6, Double(macs) / 1e6,
-               100 * accuracy, imagesPerSecond)
+        String(
+            format: "| %@ | %.2f M | %.1f M | %.2f %% | %.1f |", name, Double(params) / 1e6, Double(macs) / 1e6,
+            100 * accuracy, imagesPerSecond)
     }
 }
 
@@ -57,22 +70,31 @@ public struct ModelComparison: Codable, Equatable {
     public var markdown: String {
         guard let first = models.first else { return "" }
         let size = first.inputShape.dropFirst()
-        var lines = ["| model | params | params vs first | MACs (\(size.dropFirst().map(String.init).joined(separator: "×"))) | MACs vs first | test accuracy (\(testImagesText)) | forward img/s (batch \(first.batch), \(first.threads) threads) |",
-                     "|---|---|---|---|---|---|---|"]
+        var lines = [
+            "| model | params | params vs first | MACs (\(size.dropFirst().map(String.init).joined(separator: "×"))) | MACs vs first | test accuracy (\(testImagesText)) | forward img/s (batch \(first.batch), \(first.threads) threads) |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for m in models {
-            lines.append(String(format: "| %@ | %.2f M | %@ | %.1f M | %@ | %.2f %% | %.1f |", m.name, Double(m.params) / 1e6,
-                                percentOfBaseline(m.params, \.params), Double(m.macs) / 1e6, percentOfBaseline(m.macs, \.macs),
-                                100 * m.accuracy, m.imagesPerSecond))
+            lines.append(
+                String(
+                    format: "| %@ | %.2f M | %@ | %.1f M | %@ | %.2f %% | %.1f |", m.name, Double(m.params) / 1e6,
+                    percentOfBaseline(m.params, \.params), Double(m.macs) / 1e6, percentOfBaseline(m.macs, \.macs),
+                    100 * m.accuracy, m.imagesPerSecond))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     public var csv: String {
-        var lines = ["model,checkpoint,params,macs,input_shape,test_images,accuracy,loss,images_per_second,batch,threads"]
+        var lines = [
+            "model,checkpoint,params,macs,input_shape,test_images,accuracy,loss,images_per_second,batch,threads"
+        ]
         for m in models {
-            let cells = [Self.csvCell(m.name), Self.csvCell(m.checkpoint), "\(m.params)", "\(m.macs)",
-                         m.inputShape.map(String.init).joined(separator: "x"), "\(m.testImages)", String(format: "%.6f", m.accuracy),
-                         String(format: "%.6f", m.loss), String(format: "%.2f", m.imagesPerSecond), "\(m.batch)", "\(m.threads)"]
+            let cells = [
+                Self.csvCell(m.name), Self.csvCell(m.checkpoint), "\(m.params)", "\(m.macs)",
+                m.inputShape.map(String.init).joined(separator: "x"), "\(m.testImages)",
+                String(format: "%.6f", m.accuracy),
+                String(format: "%.6f", m.loss), String(format: "%.2f", m.imagesPerSecond), "\(m.batch)", "\(m.threads)",
+            ]
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

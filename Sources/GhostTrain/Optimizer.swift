@@ -21,7 +21,9 @@ public enum OptimizerKind: String, CaseIterable {
     /// Parses a name (case-insensitive); the error lists every valid name.
     public init(name: String) throws {
         guard let k = OptimizerKind(rawValue: name.lowercased()) else {
-            throw GhostError("unknown optimizer '\(name)' (valid: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw GhostError(
+                "unknown optimizer '\(name)' (valid: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         self = k
     }
@@ -32,7 +34,9 @@ extension Optimizer {
     @discardableResult
     public func clipGradientNorm(_ maxNorm: Float) -> Float {
         var sq: Double = 0
-        for (_, p) in parameters { if let g = p.grad { for i in 0..<g.count { sq += Double(g.pointer[i] * g.pointer[i]) } } }
+        for (_, p) in parameters {
+            if let g = p.grad { for i in 0..<g.count { sq += Double(g.pointer[i] * g.pointer[i]) } }
+        }
         let norm = Float(sq.squareRoot())
         if norm > maxNorm && norm > 0 {
             let s = maxNorm / (norm + 1e-6)
@@ -51,11 +55,17 @@ extension Optimizer {
     func validate(_ state: [String: Tensor], kinds: [String: Int?]) throws {
         let sizes = Dictionary(parameters.map { ($0.0, $0.1.value.count) }, uniquingKeysWith: { a, _ in a })
         for (key, t) in state {
-            let kind = String(key.prefix { $0 != "." }), name = String(key.dropFirst(kind.count + 1))
+            let kind = String(key.prefix { $0 != "." })
+            let name = String(key.dropFirst(kind.count + 1))
             guard let per = kinds[kind], let n = sizes[name] else {
-                throw GhostError("optimizer state '\(key)' does not belong to \(type(of: self)) (was the checkpoint trained with another --optimizer?)")
+                throw GhostError(
+                    "optimizer state '\(key)' does not belong to \(type(of: self)) (was the checkpoint trained with " +
+                        "another --optimizer?)"
+                )
             }
-            guard t.count == (per ?? n) else { throw GhostError("optimizer state '\(key)' has \(t.count) values, expected \(per ?? n)") }
+            guard t.count == (per ?? n) else {
+                throw GhostError("optimizer state '\(key)' has \(t.count) values, expected \(per ?? n)")
+            }
         }
     }
 }

@@ -21,11 +21,15 @@ public struct Provenance: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case checkpoint, sha256, bytes, architecture, normalization, dataset, commands, config, epochs
-        case wallTimeSeconds = "wall_time_seconds", testAccuracy = "test_accuracy", history, created
+        case wallTimeSeconds = "wall_time_seconds"
+        case testAccuracy = "test_accuracy"
+        case history, created
     }
 
-    public init(checkpoint: String, architecture: Architecture, normalization: Normalization, dataset: String,
-                config: String, state: TrainState) throws {
+    public init(
+        checkpoint: String, architecture: Architecture, normalization: Normalization, dataset: String,
+        config: String, state: TrainState
+    ) throws {
         self.checkpoint = URL(fileURLWithPath: checkpoint).lastPathComponent
         sha256 = try SHA256.hex(file: checkpoint)
         bytes = (try? FileManager.default.attributesOfItem(atPath: checkpoint)[.size] as? Int) ?? 0
@@ -45,7 +49,8 @@ public struct Provenance: Encodable {
     public func write(to path: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        enc.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try AtomicFile.write(try enc.encode(self), to: path)
     }
 }

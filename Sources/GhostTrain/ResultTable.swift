@@ -12,14 +12,22 @@ public struct ResultTable {
         var cells: [[String]]
         if let first = lines.firstIndex(where: { $0.hasPrefix("|") }) {
             cells = lines[first...].prefix { $0.hasPrefix("|") }.map { line in
-                line.dropFirst().split(separator: "|", omittingEmptySubsequences: false).dropLast(line.hasSuffix("|") ? 1 : 0)
-                    .map { $0.trimmingCharacters(in: .whitespaces) }
+                line.dropFirst().split(separator: "|", omittingEmptySubsequences: false).dropLast(
+                    line.hasSuffix("|") ? 1 : 0
+                )
+                .map { $0.trimmingCharacters(in: .whitespaces) }
             }
-            cells.removeAll { row in row.allSatisfy { $0.allSatisfy { "-: ".contains($0) } } }   // the |---| separator
+            cells.removeAll { row in row.allSatisfy { $0.allSatisfy { "-: ".contains($0) } } }  // the |---| separator
         } else {
-            cells = lines.filter { !$0.isEmpty }.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
+            cells = lines.filter { !$0.isEmpty }.map {
+                $0.split(separator: ",", omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+            }
         }
-        guard let header = cells.first, cells.count >= 2 else { throw GhostError.file(source, "no table with a header and at least one row") }
+        guard let header = cells.first, cells.count >= 2 else {
+            throw GhostError.file(source, "no table with a header and at least one row")
+        }
         self.header = header
         self.rows = Array(cells.dropFirst())
     }
@@ -34,7 +42,9 @@ public struct ResultTable {
         var t = value.replacingOccurrences(of: " ", with: "")
         var scale = 1.0
         for (suffix, f) in [("%", 0.01), ("G", 1e9), ("M", 1e6), ("k", 1e3)] where t.hasSuffix(suffix) {
-            t.removeLast(suffix.count); scale = f; break
+            t.removeLast(suffix.count)
+            scale = f
+            break
         }
         return Double(t).map { $0 * scale }
     }

@@ -14,9 +14,12 @@ public final class SGD: Optimizer {
     /// Momentum buffers by parameter name (saved in training checkpoints for exact resume).
     public private(set) var momentumBuffers: [String: Tensor] = [:]
 
-    public init(parameters: [(String, Parameter)], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
-                weightDecay: Float = 0, nesterov: Bool = false) {
-        precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum requires momentum > 0 and no dampening")
+    public init(
+        parameters: [(String, Parameter)], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+        weightDecay: Float = 0, nesterov: Bool = false
+    ) {
+        precondition(
+            !nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum requires momentum > 0 and no dampening")
         self.parameters = parameters
         self.learningRate = learningRate
         self.momentum = momentum
@@ -27,12 +30,16 @@ public final class SGD: Optimizer {
 
     /// One update of every parameter that has a gradient.
     public func step() {
-        let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening
+        let lr = learningRate
+        let mu = momentum
+        let wd = weightDecay
+        let damp = 1 - dampening
         for (name, p) in parameters {
             guard let g = p.grad else { continue }
             let n = p.value.count
             p.value.makeUnique()
-            let w = p.value.pointer, gp = g.pointer
+            let w = p.value.pointer
+            let gp = g.pointer
             if mu == 0 {
                 for i in 0..<n { w[i] -= lr * (gp[i] + wd * w[i]) }
                 continue
@@ -68,9 +75,10 @@ public final class SGD: Optimizer {
     public func loadState(_ state: [String: Tensor]) throws {
         try validate(state, kinds: ["momentum": nil])
         let shapes = Dictionary(parameters.map { ($0.0, $0.1.shape) }, uniquingKeysWith: { a, _ in a })
-        momentumBuffers = Dictionary(uniqueKeysWithValues: state.map { k, t in
-            let name = String(k.dropFirst("momentum.".count))
-            return (name, t.reshaped(shapes[name]!))
-        })
+        momentumBuffers = Dictionary(
+            uniqueKeysWithValues: state.map { k, t in
+                let name = String(k.dropFirst("momentum.".count))
+                return (name, t.reshaped(shapes[name]!))
+            })
     }
 }

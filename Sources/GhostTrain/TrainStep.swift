@@ -13,7 +13,10 @@ public struct TrainStep {
     /// The data-parallel job this step is one rank of (each rank runs its share of the global batch).
     public var communicator: Communicator = SingleProcess()
 
-    public init(model: Module, optimizer: Optimizer, labelSmoothing: Float = 0, clipNorm: Float? = nil, distillation: Distillation? = nil) {
+    public init(
+        model: Module, optimizer: Optimizer, labelSmoothing: Float = 0, clipNorm: Float? = nil,
+        distillation: Distillation? = nil
+    ) {
         self.model = model
         self.optimizer = optimizer
         self.labelSmoothing = labelSmoothing
@@ -29,7 +32,8 @@ public struct TrainStep {
         model.train(true)
         model.zeroGradients()
         let logits = model(x)
-        var (loss, grad) = distillation?.lossAndGradient(student: logits, input: x, labels: labels, labelSmoothing: labelSmoothing)
+        var (loss, grad) =
+            distillation?.lossAndGradient(student: logits, input: x, labels: labels, labelSmoothing: labelSmoothing)
             ?? CrossEntropy.lossAndGradient(logits: logits, targets: labels, labelSmoothing: labelSmoothing)
         let share = Float(labels.count) / Float(globalCount ?? labels.count)
         if communicator.size > 1 {

@@ -24,10 +24,11 @@ struct BenchCommand: ParsableCommand {
     var train = false
     @Flag(help: "Also time Ghost-ResNet-18/50 (s=2, d=3) forward passes beside the ResNets they come from.")
     var ghost = false
-    @Flag(help: """
-        Also time the analysis kernels: pair search (Gram) on a 256-channel layer of 64 images of 28×28, and \
-        d = 1,3,5,7 fits of one pair over them.
-        """)
+    @Flag(
+        help: """
+            Also time the analysis kernels: pair search (Gram) on a 256-channel layer of 64 images of 28×28, and \
+            d = 1,3,5,7 fits of one pair over them.
+            """)
     var analysis = false
     @Option(help: "Also time the forward pass of these checkpoints (comma-separated) at 28² (Fashion-MNIST).")
     var checkpoints: String?
@@ -37,17 +38,22 @@ struct BenchCommand: ParsableCommand {
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--threads must be a list of positive integers, got '\(threads)'")
         }
-        guard iters >= 1, batch >= 1, size >= 1 else { throw ValidationError("--iters, --batch and --size must be ≥ 1") }
+        guard iters >= 1, batch >= 1, size >= 1 else {
+            throw ValidationError("--iters, --batch and --size must be ≥ 1")
+        }
         var extras: Set<BenchConfig.Extra> = []
         if ghost { extras.insert(.ghost) }
         if train { extras.insert(.train) }
         if analysis { extras.insert(.analysis) }
-        let config = BenchConfig(threads: threadCounts, iterations: iters, batch: batch, size: size, extras: extras,
-                                 only: only, checkpoints: checkpoints?.split(separator: ",").map(String.init) ?? [])
+        let config = BenchConfig(
+            threads: threadCounts, iterations: iters, batch: batch, size: size, extras: extras,
+            only: only, checkpoints: checkpoints?.split(separator: ",").map(String.init) ?? [])
         let results = try BenchRun(config).run { row in
             if !json { log("\(row.workload) threads=\(row.threads): \(row.formatted)") }
         }
-        if json { print(BenchResult.json(results)) } else {
+        if json {
+            print(BenchResult.json(results))
+        } else {
             print("OpenBLAS kernels: \(BLASKernelSelection.coreName)")
             print(BenchResult.markdown(results))
         }

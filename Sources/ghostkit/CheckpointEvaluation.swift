@@ -20,18 +20,27 @@ struct CheckpointEvaluation {
         let ckpt = try Checkpoint(path: path, architecture: architecture)
         let (model, _) = try ckpt.makeModel()
         let test = try data.load(split: "test", architecture: ckpt.architecture)
-        guard ckpt.architecture.inChannels == test.channels, ckpt.architecture.numClasses == test.classNames.count else {
-            throw GhostError.file(path, "\(ckpt.architecture.displayName) does not fit \(test.name) (\(test.channels) channels, \(test.classNames.count) classes)")
+        guard ckpt.architecture.inChannels == test.channels, ckpt.architecture.numClasses == test.classNames.count
+        else {
+            throw GhostError.file(
+                path,
+                "\(ckpt.architecture.displayName) does not fit \(test.name) (\(test.channels) channels, " +
+                    "\(test.classNames.count) classes)"
+            )
         }
         let norm = try ckpt.normalization ?? data.normalization(of: test)
         let loader = BatchLoader(dataset: test, batchSize: batchSize, normalization: norm)
         let bar = ProgressBar(total: loader.batchesPerEpoch, label: "eval")
         let t0 = Date()
         result = Evaluation.run(model, loader: loader, classes: ckpt.architecture.numClasses) { done, _ in
-            bar.update(done, String(format: "%.1f img/s", Double(done * batchSize) / max(Date().timeIntervalSince(t0), 1e-9)))
+            bar.update(
+                done, String(format: "%.1f img/s", Double(done * batchSize) / max(Date().timeIntervalSince(t0), 1e-9)))
         }
         bar.finish()
-        self.checkpoint = ckpt; self.model = model; self.test = test; self.loader = loader
+        self.checkpoint = ckpt
+        self.model = model
+        self.test = test
+        self.loader = loader
     }
 
     /// Params/MACs at the test images' size, accuracy, and the best forward img/s over `iterations` timed
@@ -41,11 +50,14 @@ struct CheckpointEvaluation {
         var p = Profiler()
         _ = model.profile(input, &p)
         let n = min(batch, test.count)
-        let x = BatchLoader(dataset: test, batchSize: n, normalization: loader.normalization).batch(0, order: Array(0..<test.count), epoch: 0).images
+        let x = BatchLoader(dataset: test, batchSize: n, normalization: loader.normalization).batch(
+            0, order: Array(0..<test.count), epoch: 0
+        ).images
         let times = BenchTimer.measure(iterations: iterations) { _ = model(x) }
-        return ModelSummary(name: name ?? checkpoint.architecture.displayName, checkpoint: path, params: p.totalParams,
-                            macs: p.totalMACs, inputShape: input, testImages: result.count, accuracy: result.accuracy,
-                            loss: result.meanLoss, imagesPerSecond: Double(n) / (times.min() ?? .infinity), batch: n,
-                            threads: Engine.threads)
+        return ModelSummary(
+            name: name ?? checkpoint.architecture.displayName, checkpoint: path, params: p.totalParams,
+            macs: p.totalMACs, inputShape: input, testImages: result.count, accuracy: result.accuracy,
+            loss: result.meanLoss, imagesPerSecond: Double(n) / (times.min() ?? .infinity), batch: n,
+            threads: Engine.threads)
     }
 }

@@ -9,19 +9,23 @@ import GhostTrain
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Side-by-side table of checkpoints: params, MACs, test accuracy, measured img/s (Markdown, CSV, JSON, PNG).",
-        discussion: HelpText.fit("""
-        The first checkpoint is the baseline the others' params and MACs are given against. Every model is
-        evaluated on the same test split; img/s is the best of --iterations forward passes of --timing-batch
-        test images (after a warm-up) with --threads threads.
-          ghostkit compare checkpoints/resnet18-fmnist.safetensors checkpoints/ghost-resnet18-fmnist.safetensors \\
-                           --out outputs/compare/resnet18-vs-ghost
-        writes outputs/compare/resnet18-vs-ghost.{md,csv,json} and resnet18-vs-ghost-accuracy-vs-macs.png.
-        """))
+        abstract:
+            "Side-by-side table of checkpoints: params, MACs, test accuracy, measured img/s (Markdown, CSV, JSON, PNG).",
+        discussion: HelpText.fit(
+            """
+            The first checkpoint is the baseline the others' params and MACs are given against. Every model is
+            evaluated on the same test split; img/s is the best of --iterations forward passes of --timing-batch
+            test images (after a warm-up) with --threads threads.
+              ghostkit compare checkpoints/resnet18-fmnist.safetensors checkpoints/ghost-resnet18-fmnist.safetensors \\
+                               --out outputs/compare/resnet18-vs-ghost
+            writes outputs/compare/resnet18-vs-ghost.{md,csv,json} and resnet18-vs-ghost-accuracy-vs-macs.png.
+            """))
 
     @Argument(help: "Checkpoints (safetensors or PyTorch .pth); the first is the baseline.") var checkpoints: [String]
-    @Option(parsing: .upToNextOption, help: "Names for the rows (default: each model's architecture).") var names: [String] = []
-    @Option(help: "Output path without extension: <out>.md, .csv, .json and <out>-accuracy-vs-macs.png.") var out: String
+    @Option(parsing: .upToNextOption, help: "Names for the rows (default: each model's architecture).") var names:
+        [String] = []
+    @Option(help: "Output path without extension: <out>.md, .csv, .json and <out>-accuracy-vs-macs.png.") var out:
+        String
     @OptionGroup var existing: OverwriteOption
     @Option(help: "Title of the figure.") var title = "accuracy vs MACs"
     @OptionGroup var data: DatasetOptions
@@ -50,9 +54,12 @@ struct CompareCommand: ParsableCommand {
         for (i, path) in checkpoints.enumerated() {
             let ev = try CheckpointEvaluation(path: path, architecture: nil, data: data, batchSize: batchSize)
             if let first = models.first, first.inputShape != [1, ev.test.channels, ev.test.height, ev.test.width] {
-                throw GhostError.file(path, "test images \(ev.test.channels)×\(ev.test.height)×\(ev.test.width) differ from the first model's")
+                throw GhostError.file(
+                    path,
+                    "test images \(ev.test.channels)×\(ev.test.height)×\(ev.test.width) differ from the first model's")
             }
-            let row = ev.summary(name: names.isEmpty ? nil : names[i], path: path, batch: timingBatch, iterations: iterations)
+            let row = ev.summary(
+                name: names.isEmpty ? nil : names[i], path: path, batch: timingBatch, iterations: iterations)
             print(row.markdownRow)
             models.append(row)
         }

@@ -8,13 +8,14 @@ struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump",
         abstract: "Write the activations of chosen layers over N inputs to one HDF5 file (streamed, gzip + shuffle).",
-        discussion: HelpText.fit("""
-          ghostkit dump --images 256 --layers 'layer1.*' --out outputs/dump/r18.h5
-          ghostkit dump --checkpoint my.safetensors --input my_pngs/ --out my.h5
-          ghostkit dump --layers list            # the layer names of the model
-        Layout: /inputs [N,C,H,W] float32 (normalised, as fed to the model), /labels [N] int64,
-        /layers/<name> [N,C,H,W] float32; root attributes name the model, checkpoint, sha256 and preprocessing.
-        """))
+        discussion: HelpText.fit(
+            """
+              ghostkit dump --images 256 --layers 'layer1.*' --out outputs/dump/r18.h5
+              ghostkit dump --checkpoint my.safetensors --input my_pngs/ --out my.h5
+              ghostkit dump --layers list            # the layer names of the model
+            Layout: /inputs [N,C,H,W] float32 (normalised, as fed to the model), /labels [N] int64,
+            /layers/<name> [N,C,H,W] float32; root attributes name the model, checkpoint, sha256 and preprocessing.
+            """))
 
     @OptionGroup var input: ActivationInputOptions
     @OptionGroup var engine: EngineOptions

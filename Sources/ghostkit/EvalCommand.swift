@@ -15,24 +15,35 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var data: DatasetOptions
     @OptionGroup var engine: EngineOptions
     @Option(help: "Batch size.") var batchSize: Int = 256
-    @Flag(help: "Print one Markdown table row instead: model | params | MACs | accuracy | forward img/s (batch 64), for side-by-side tables.")
+    @Flag(
+        help:
+            ArgumentHelp("Print one Markdown table row instead: model | params | MACs | accuracy | forward img/s (batch 64), for " +
+                "side-by-side tables.")
+    )
     var tableRow = false
 
     func run() throws {
         try engine.apply()
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be ≥ 1") }
-        let ev = try CheckpointEvaluation(path: checkpoint, architecture: try archOptions.architecture(), data: data,
-                                          batchSize: batchSize)
+        let ev = try CheckpointEvaluation(
+            path: checkpoint, architecture: try archOptions.architecture(), data: data,
+            batchSize: batchSize)
         if tableRow {
             print(ev.summary(path: checkpoint, batch: 64).markdownRow)
             return
         }
-        let e = ev.result, test = ev.test
-        var lines = [String(format: "%@ on %@ (%d images): accuracy %.2f%%, loss %.4f", checkpoint, test.name, e.count,
-                            100 * e.accuracy, e.meanLoss), ""]
+        let e = ev.result
+        let test = ev.test
+        var lines = [
+            String(
+                format: "%@ on %@ (%d images): accuracy %.2f%%, loss %.4f", checkpoint, test.name, e.count,
+                100 * e.accuracy, e.meanLoss), "",
+        ]
         var rows = [["class", "accuracy"] + test.classNames.indices.map { "→\($0)" }]
         for (c, name) in test.classNames.enumerated() {
-            rows.append(["\(c) \(name)", String(format: "%.2f%%", 100 * e.perClassAccuracy[c])] + e.confusion[c].map(String.init))
+            rows.append(
+                ["\(c) \(name)", String(format: "%.2f%%", 100 * e.perClassAccuracy[c])]
+                    + e.confusion[c].map(String.init))
         }
         lines.append(Format.table(rows))
         lines.append("(rows: true class, columns: predicted class)")

@@ -12,11 +12,14 @@ import GhostTrain
 struct FinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
-        abstract: "Fine-tune a checkpoint (e.g. a converted Ghost-ResNet) on Fashion-MNIST: train --init with short-run defaults.",
-        discussion: HelpText.fit("""
-          ghostkit finetune outputs/convert-resnet18-fmnist/resnet18-fmnist-ghost-s2-d3.safetensors --epochs 2
-        Same progress bar, per-epoch atomic checkpoints, --resume, metrics and curve as `ghostkit train`.
-        """))
+        abstract:
+            "Fine-tune a checkpoint (e.g. a converted Ghost-ResNet) on Fashion-MNIST: train --init with short-run " +
+                "defaults.",
+        discussion: HelpText.fit(
+            """
+              ghostkit finetune outputs/convert-resnet18-fmnist/resnet18-fmnist-ghost-s2-d3.safetensors --epochs 2
+            Same progress bar, per-epoch atomic checkpoints, --resume, metrics and curve as `ghostkit train`.
+            """))
 
     @Argument(help: "Checkpoint to start from.") var checkpoint: String
     @Option(help: "Epochs.") var epochs: Int = 2
@@ -40,24 +43,31 @@ struct FinetuneCommand: ParsableCommand {
 
     func run() throws {
         let stem = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(12)) : checkpoint
-        var config = TrainConfig(start: resume.map { .resume($0) } ?? .initialise(from: checkpoint),
-                                 out: out ?? stem + "-ft.safetensors")
+        var config = TrainConfig(
+            start: resume.map { .resume($0) } ?? .initialise(from: checkpoint),
+            out: out ?? stem + "-ft.safetensors")
         if resume == nil { try existing.check([config.out]) }
         for path in Trainer.Outputs(checkpoint: config.out).all {
             AtomicFile.removeStaleTemps(in: directory(of: path), for: fileName(of: path))
         }
         let threads = self.threads ?? Engine.defaultThreads
         try EngineOptions.apply(threads: threads)
-        (config.epochs, config.learningRate, config.warmupEpochs, config.batchSize) = (epochs, lr, warmupEpochs, batchSize)
-        (config.weightDecay, config.labelSmoothing, config.nesterov, config.seed) = (weightDecay, labelSmoothing, true, seed)
+        (config.epochs, config.learningRate, config.warmupEpochs, config.batchSize) = (
+            epochs, lr, warmupEpochs, batchSize
+        )
+        (config.weightDecay, config.labelSmoothing, config.nesterov, config.seed) = (
+            weightDecay, labelSmoothing, true, seed
+        )
         guard let storage = SafetensorsDType(rawValue: dtype.uppercased()) else {
             throw ValidationError("--dtype must be F32, F16 or BF16")
         }
         (config.dtype, config.threads, config.commandLine) = (storage, threads, CommandLine.recorded)
         if distill || teacher != nil {
             guard let t = try teacher ?? Checkpoint(path: checkpoint).metadata["ghostkit.converted_from"] else {
-                throw GhostError.file(checkpoint, "names no source model to distil from (not written by ghostkit "
-                    + "convert); pass --teacher")
+                throw GhostError.file(
+                    checkpoint,
+                    "names no source model to distil from (not written by ghostkit "
+                        + "convert); pass --teacher")
             }
             FileHandle.standardError.write(Data("distilling from \(t) (T = \(kdTemperature), α = \(kdWeight))\n".utf8))
             config.distillation = DistillationConfig(teacher: t, temperature: kdTemperature, weight: kdWeight)

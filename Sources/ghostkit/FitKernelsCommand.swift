@@ -11,20 +11,26 @@ import GhostTensor
 struct FitKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit-kernels",
-        abstract: "Fit d×d depthwise kernels between similar channel pairs: the Table-2 MSE report with a random-pair control.",
-        discussion: HelpText.fit("""
-        Reads pairs.json and activations.h5 of a scan (running the scan first when there is none).
-          ghostkit fit-kernels                               # embedded checkpoint, its default scan
-          ghostkit fit-kernels --scan outputs/scan-resnet18-fmnist --sizes 1,3,5,7,9 --normalization raw
-          ghostkit fit-kernels --checkpoint my.safetensors --images 32
-        Writes outputs/fit-kernels-<model>/: report.md, report.csv, report.json, mse-vs-d.png, triplet-{red,green,blue}.png.
-        """))
+        abstract:
+            "Fit d×d depthwise kernels between similar channel pairs: the Table-2 MSE report with a random-pair " +
+                "control.",
+        discussion: HelpText.fit(
+            """
+            Reads pairs.json and activations.h5 of a scan (running the scan first when there is none).
+              ghostkit fit-kernels                               # embedded checkpoint, its default scan
+              ghostkit fit-kernels --scan outputs/scan-resnet18-fmnist --sizes 1,3,5,7,9 --normalization raw
+              ghostkit fit-kernels --checkpoint my.safetensors --images 32
+            Writes outputs/fit-kernels-<model>/: report.md, report.csv, report.json, mse-vs-d.png, triplet-{red,green,blue}.png.
+            """))
 
-    @Option(help: "Scan directory holding pairs.json and activations.h5 (default: outputs/scan-<model>).") var scan: String?
-    @Option(help: "Checkpoint (default: the embedded one); scanned first if its scan directory has no pairs.json.") var checkpoint: String?
+    @Option(help: "Scan directory holding pairs.json and activations.h5 (default: outputs/scan-<model>).") var scan:
+        String?
+    @Option(help: "Checkpoint (default: the embedded one); scanned first if its scan directory has no pairs.json.")
+    var checkpoint: String?
     @OptionGroup var engine: EngineOptions
     @Option(help: "Kernel sizes d (odd, comma-separated).") var sizes: String = "1,3,5,7"
-    @Option(help: "Map normalisation: minmax (each map to [0, 1]), raw or standardize.") var normalization: String = "minmax"
+    @Option(help: "Map normalisation: minmax (each map to [0, 1]), raw or standardize.") var normalization: String =
+        "minmax"
     @Flag(help: "Fit without a bias term.") var noBias = false
     @Option(help: "Ghost pairs per layer taken from pairs.json (0 = all listed).") var topK: Int = 0
     @Option(help: "Random control pairs per layer.") var randomPairs: Int = 16
@@ -37,8 +43,9 @@ struct FitKernelsCommand: ParsableCommand {
     func run() throws {
         try engine.apply()
         guard let norm = MapNormalization(rawValue: normalization) else {
-            throw ValidationError("unknown --normalization '\(normalization)' (valid: "
-                + "\(MapNormalization.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw ValidationError(
+                "unknown --normalization '\(normalization)' (valid: "
+                    + "\(MapNormalization.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         var c = FitKernelsConfig(scanDir: "")
         (c.sizes, c.normalization, c.bias, c.topK) = (try parseSizes(sizes), norm, !noBias, topK)
@@ -57,8 +64,12 @@ struct FitKernelsCommand: ParsableCommand {
         written += try TripletFigures.write(triplets, model: report.model, to: dir)
         print("MSE ×10⁻³ of each d×d fit (lower is better):")
         print(report.summaryTable())
-        FileHandle.standardError.write(Data(String(format: "fitted %d pairs × %d sizes in %.2f s\n",
-                                                   report.pairs.count, c.sizes.count, report.seconds).utf8))
+        FileHandle.standardError.write(
+            Data(
+                String(
+                    format: "fitted %d pairs × %d sizes in %.2f s\n",
+                    report.pairs.count, c.sizes.count, report.seconds
+                ).utf8))
         print("wrote " + written.joined(separator: ", "))
     }
 
@@ -89,9 +100,12 @@ struct FitKernelsCommand: ParsableCommand {
 func parseSizes(_ spec: String) throws -> [Int] {
     let parts = spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     let values = parts.compactMap { Int($0) }
-    guard !values.isEmpty, values.count == parts.count else { throw ValidationError("--sizes must be comma-separated integers, got '\(spec)'") }
+    guard !values.isEmpty, values.count == parts.count else {
+        throw ValidationError("--sizes must be comma-separated integers, got '\(spec)'")
+    }
     for d in values where d < 1 || d % 2 == 0 {
-        throw ValidationError("kernel size \(d) is invalid: d must be odd and ≥ 1 (\"same\" padding needs a centre tap)")
+        throw ValidationError(
+            "kernel size \(d) is invalid: d must be odd and ≥ 1 (\"same\" padding needs a centre tap)")
     }
     return Array(Set(values)).sorted()
 }

@@ -10,12 +10,14 @@ import GhostTensor
 struct GridCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grid",
-        abstract: "PNG grid of any layer's feature maps for one image, from an HDF5 dump or from a checkpoint and an image.",
-        discussion: HelpText.fit("""
-          ghostkit grid --dump outputs/scan-resnet18-fmnist/activations.h5 --layer layer2.1 --index 3 --out g.png
-          ghostkit grid --layer layer1.1 --index 0 --colormap heat --highlight 5,17 --out g.png     # embedded checkpoint
-          ghostkit grid --checkpoint my.safetensors --input shoe.png --layer stem --out g.png
-        """))
+        abstract:
+            "PNG grid of any layer's feature maps for one image, from an HDF5 dump or from a checkpoint and an image.",
+        discussion: HelpText.fit(
+            """
+              ghostkit grid --dump outputs/scan-resnet18-fmnist/activations.h5 --layer layer2.1 --index 3 --out g.png
+              ghostkit grid --layer layer1.1 --index 0 --colormap heat --highlight 5,17 --out g.png     # embedded checkpoint
+              ghostkit grid --checkpoint my.safetensors --input shoe.png --layer stem --out g.png
+            """))
 
     @Option(help: "HDF5 activation file written by dump or scan.") var dump: String?
     @Option(help: "Checkpoint to run (default: the embedded one) when no --dump is given.") var checkpoint: String?
@@ -33,12 +35,18 @@ struct GridCommand: ParsableCommand {
 
     func run() throws {
         try existing.check([out])
-        guard let cmap = FeatureMapGrid.ColorMap(rawValue: colormap) else { throw ValidationError("--colormap must be gray or heat") }
-        guard let mapScaling = FeatureMapGrid.Normalization(rawValue: scaling) else { throw ValidationError("--scaling must be per-map or global") }
-        for (ok, message) in [(index >= 0, "--index must be ≥ 0 (got \(index))"),
-                              ((scale ?? 1) >= 1, "--scale must be ≥ 1 (got \(scale ?? 1))"),
-                              ((1...64).contains(padding), "--padding must be in 1…64 (got \(padding))"),
-                              ((columns ?? 1) >= 1, "--columns must be ≥ 1 (got \(columns ?? 1))")] where !ok {
+        guard let cmap = FeatureMapGrid.ColorMap(rawValue: colormap) else {
+            throw ValidationError("--colormap must be gray or heat")
+        }
+        guard let mapScaling = FeatureMapGrid.Normalization(rawValue: scaling) else {
+            throw ValidationError("--scaling must be per-map or global")
+        }
+        for (ok, message) in [
+            (index >= 0, "--index must be ≥ 0 (got \(index))"),
+            ((scale ?? 1) >= 1, "--scale must be ≥ 1 (got \(scale ?? 1))"),
+            ((1...64).contains(padding), "--padding must be in 1…64 (got \(padding))"),
+            ((columns ?? 1) >= 1, "--columns must be ≥ 1 (got \(columns ?? 1))"),
+        ] where !ok {
             throw ValidationError(message)
         }
         let maps = try dump.map { try mapsFromDump($0) } ?? mapsFromCheckpoint()
@@ -65,8 +73,12 @@ struct GridCommand: ParsableCommand {
             throw GhostError.file(path, "has no layer '\(layer)' (it has \(r.layerNames.joined(separator: ", ")))")
         }
         let shape = try r.shape("layers/" + layer)
-        guard shape.count == 4 else { throw GhostError.file(path, "layer '\(layer)' has shape \(shape), expected [N, C, H, W]") }
-        guard index < shape[0] else { throw GhostError.file(path, "has \(shape[0]) images; --index \(index) is outside") }
+        guard shape.count == 4 else {
+            throw GhostError.file(path, "layer '\(layer)' has shape \(shape), expected [N, C, H, W]")
+        }
+        guard index < shape[0] else {
+            throw GhostError.file(path, "has \(shape[0]) images; --index \(index) is outside")
+        }
         return try r.read("layers/" + layer, start: index, count: 1).reshaped(Array(shape.dropFirst()))
     }
 
@@ -75,7 +87,9 @@ struct GridCommand: ParsableCommand {
         let ckpt = try Checkpoint(path: path)
         let (model, _) = try ckpt.makeModel()
         let names = model.layerNames
-        guard names.contains(layer) else { throw ValidationError("unknown layer '\(layer)'; valid layers: \(names.joined(separator: ", "))") }
+        guard names.contains(layer) else {
+            throw ValidationError("unknown layer '\(layer)'; valid layers: \(names.joined(separator: ", "))")
+        }
         let data = try source.open(split: "test", architecture: ckpt.architecture, limit: index + 1, limitFlag: nil)
         let i = index
         guard i < data.count else { throw ValidationError("--index \(index) is outside the \(data.count) test images") }

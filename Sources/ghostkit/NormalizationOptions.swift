@@ -14,10 +14,14 @@ struct NormalizationOptions: ParsableArguments {
         guard let m = mean, let s = std else { throw ValidationError("--mean and --std go together") }
         func parse(_ text: String, _ option: String) throws -> [Float] {
             let v = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard !v.isEmpty, v.allSatisfy({ $0 != nil && $0!.isFinite }) else { throw ValidationError("\(option) must be comma-separated numbers, got '\(text)'") }
+            guard !v.isEmpty, v.allSatisfy({ $0 != nil && $0!.isFinite }) else {
+                throw ValidationError("\(option) must be comma-separated numbers, got '\(text)'")
+            }
             let f = v.map { $0! }
             if f.count == 1 { return Array(repeating: f[0], count: channels) }
-            guard f.count == channels else { throw ValidationError("\(option) has \(f.count) values but the model has \(channels) input channels") }
+            guard f.count == channels else {
+                throw ValidationError("\(option) has \(f.count) values but the model has \(channels) input channels")
+            }
             return f
         }
         let n = Normalization(mean: try parse(m, "--mean"), std: try parse(s, "--std"))

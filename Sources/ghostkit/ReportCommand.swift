@@ -8,13 +8,17 @@ import GhostTensor
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write outputs/index.html: every run's tables and figures, and each checkpoint's provenance (no JavaScript, no external assets).",
-        discussion: HelpText.fit("""
-          ghostkit report                 # reads outputs/ and checkpoints/, writes outputs/index.html
-          ghostkit report runs/ --checkpoints my-checkpoints/
-        """))
+        abstract:
+            "Write outputs/index.html: every run's tables and figures, and each checkpoint's provenance (no " +
+                "JavaScript, no external assets).",
+        discussion: HelpText.fit(
+            """
+              ghostkit report                 # reads outputs/ and checkpoints/, writes outputs/index.html
+              ghostkit report runs/ --checkpoints my-checkpoints/
+            """))
 
-    @Argument(help: "Folder of runs (each sub-folder written by scan, fit-kernels, convert, …).") var directory: String = "outputs"
+    @Argument(help: "Folder of runs (each sub-folder written by scan, fit-kernels, convert, …).") var directory:
+        String = "outputs"
     @Option(help: "Folder of checkpoints with provenance JSON files.") var checkpoints: String = "checkpoints"
     @Option(help: "HTML file to write (default: <directory>/index.html).") var out: String?
     @OptionGroup var existing: OverwriteOption

@@ -16,7 +16,8 @@ final class TrainingProgress: TrainerEvents {
 
     init(curve: String, config: TrainConfig) {
         self.curve = curve
-        objective = config.distillation.map { .distillation(temperature: Double($0.temperature), weight: Double($0.weight)) }
+        objective =
+            config.distillation.map { .distillation(temperature: Double($0.temperature), weight: Double($0.weight)) }
             ?? .crossEntropy(labelSmoothing: Double(config.labelSmoothing))
     }
 
@@ -30,18 +31,24 @@ final class TrainingProgress: TrainerEvents {
         bar = ProgressBar(total: steps, label: "epoch \(epoch + 1)/\(epochs)")
     }
 
-    func batchFinished(_ batch: Int, step: Int, stepLoss: Double, loss: Double, accuracy: Double, learningRate: Float,
-                       imagesPerSecond: Double) {
+    func batchFinished(
+        _ batch: Int, step: Int, stepLoss: Double, loss: Double, accuracy: Double, learningRate: Float,
+        imagesPerSecond: Double
+    ) {
         stepLosses.append((step, stepLoss))
-        bar?.update(batch + 1, String(format: "loss %.4f acc %.2f%% lr %.4f %.1f img/s", loss, 100 * accuracy,
-                                      learningRate, imagesPerSecond))
+        bar?.update(
+            batch + 1,
+            String(
+                format: "loss %.4f acc %.2f%% lr %.4f %.1f img/s", loss, 100 * accuracy,
+                learningRate, imagesPerSecond))
     }
 
     func epochFinished(_ history: [EpochRecord], architecture: Architecture) throws {
         finish()
-        let figure = TrainingCurve.render(history, title: architecture.displayName, objective: objective,
-                                          stepLosses: stepLosses, stepsPerEpoch: stepsPerEpoch,
-                                          start: start.map { ($0.meanLoss, $0.accuracy) }, testImages: testImages)
+        let figure = TrainingCurve.render(
+            history, title: architecture.displayName, objective: objective,
+            stepLosses: stepLosses, stepsPerEpoch: stepsPerEpoch,
+            start: start.map { ($0.meanLoss, $0.accuracy) }, testImages: testImages)
         try PNGFile.write(figure, to: curve)
     }
 

@@ -31,6 +31,8 @@ public enum BLASKernelSelection {
     /// A hint for `bench`: the variable setting that would use AVX-512 kernels here, or nil.
     public static var avx512Hint: String? {
         ["Haswell", "Zen"].contains(coreName) && cpuHasAVX512()
-            ? "OpenBLAS uses its \(coreName) (AVX2) kernels on this AVX-512 CPU; OPENBLAS_CORETYPE=SKYLAKEX selects the AVX-512 ones" : nil
+            ? "OpenBLAS uses its \(coreName) (AVX2) kernels on this AVX-512 CPU; OPENBLAS_CORETYPE=SKYLAKEX selects " +
+                "the AVX-512 ones"
+            : nil
     }
 }

@@ -18,8 +18,12 @@ public final class Parameter {
 
     /// Adds `g` to the gradient (allocating it on first use).
     public func accumulate(_ g: Tensor) {
-        precondition(g.shape == value.shape || g.count == value.count, "gradient \(g.shape) for parameter \(value.shape)")
-        guard var acc = grad else { grad = g.reshaped(value.shape); return }
+        precondition(
+            g.shape == value.shape || g.count == value.count, "gradient \(g.shape) for parameter \(value.shape)")
+        guard var acc = grad else {
+            grad = g.reshaped(value.shape)
+            return
+        }
         grad = nil
         acc.withUnsafeMutableBufferPointer { a in for i in 0..<a.count { a[i] += g.pointer[i] } }
         grad = acc

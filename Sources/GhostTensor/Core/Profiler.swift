@@ -49,8 +49,12 @@ public struct Profiler {
         var sums: [String: (Int, Int)] = [:]
         for r in rows {
             let parts = r.path.split(separator: ".")
-            let top = parts.prefix(parts.first.map { expanding.contains(String($0)) } == true ? 2 : 1).joined(separator: ".")
-            if sums[top] == nil { order.append(top); sums[top] = (0, 0) }
+            let top = parts.prefix(parts.first.map { expanding.contains(String($0)) } == true ? 2 : 1).joined(
+                separator: ".")
+            if sums[top] == nil {
+                order.append(top)
+                sums[top] = (0, 0)
+            }
             sums[top]!.0 += r.params
             sums[top]!.1 += r.macs
         }

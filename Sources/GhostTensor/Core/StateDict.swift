@@ -21,13 +21,15 @@ public struct LoadReport: Equatable {
         if !missing.isEmpty { parts.append("missing keys: " + Self.list(missing)) }
         if !unexpected.isEmpty { parts.append("unexpected keys: " + Self.list(unexpected)) }
         if !shapeMismatches.isEmpty {
-            parts.append("shape mismatches: " + Self.list(shapeMismatches.map { "\($0.0) (model \($0.1), file \($0.2))" }))
+            parts.append(
+                "shape mismatches: " + Self.list(shapeMismatches.map { "\($0.0) (model \($0.1), file \($0.2))" }))
         }
         return parts.joined(separator: "; ")
     }
 
     private static func list(_ names: [String], limit: Int = 8) -> String {
-        names.count <= limit ? names.joined(separator: ", ")
+        names.count <= limit
+            ? names.joined(separator: ", ")
             : names.prefix(limit).joined(separator: ", ") + ", … (\(names.count) in all)"
     }
 }
@@ -40,13 +42,18 @@ extension Module {
     /// unexpected or wrongly shaped key throws (naming them); otherwise matching keys are loaded
     /// and the rest reported. A scalar `num_batches_tracked` may be stored as [] or [1].
     @discardableResult
-    public func load(stateDict: [String: Tensor], strict: Bool = true, source: String = "state dict") throws -> LoadReport {
+    public func load(
+        stateDict: [String: Tensor], strict: Bool = true, source: String = "state dict"
+    ) throws -> LoadReport {
         var report = LoadReport()
         let params = namedParameters()
         let known = Set(params.map(\.0))
         var staged: [(Parameter, Tensor)] = []
         for (name, p) in params {
-            guard let t = stateDict[name] else { report.missing.append(name); continue }
+            guard let t = stateDict[name] else {
+                report.missing.append(name)
+                continue
+            }
             if t.shape != p.shape && !(t.count == p.value.count && t.count == 1) {
                 report.shapeMismatches.append((name, p.shape, t.shape))
                 continue

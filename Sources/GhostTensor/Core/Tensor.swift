@@ -52,8 +52,9 @@ public struct Tensor {
 
     /// A tensor holding `values` (row-major) with the given shape.
     public init(shape: [Int], values: [Float]) {
-        precondition(shape.reduce(1, *) == values.count,
-                     "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        precondition(
+            shape.reduce(1, *) == values.count,
+            "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
         self.init(uninitialized: shape)
         values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) }
     }
@@ -89,7 +90,9 @@ public struct Tensor {
 
     /// Mutable access to the elements; copies the storage first if it is shared.
     @inlinable
-    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    public mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
+    ) rethrows -> R {
         makeUnique()
         return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
     }
@@ -105,7 +108,10 @@ public struct Tensor {
     /// Element at a multi-index (slow; for tests and small lookups).
     public subscript(_ index: Int...) -> Float {
         get { storage.pointer[flatIndex(index)] }
-        set { makeUnique(); storage.pointer[flatIndex(index)] = newValue }
+        set {
+            makeUnique()
+            storage.pointer[flatIndex(index)] = newValue
+        }
     }
 
     private func flatIndex(_ index: [Int]) -> Int {

@@ -2,13 +2,19 @@
 public enum ChannelGate {
     /// x [N, C, H, W] times a gate of N·C values ([N, C] or [N, C, 1, 1]).
     public static func apply(_ x: Tensor, gate g: Tensor) -> Tensor {
-        let N = x.shape[0], C = x.shape[1], HW = x.count / max(N * C, 1)
+        let N = x.shape[0]
+        let C = x.shape[1]
+        let HW = x.count / max(N * C, 1)
         precondition(x.rank == 4 && g.count == N * C, "channel gate: \(g.shape) for input \(x.shape)")
         let y = Tensor(uninitialized: x.shape)
-        let xp = x.pointer, gp = g.pointer, yp = y.pointer
+        let xp = x.pointer
+        let gp = g.pointer
+        let yp = y.pointer
         Engine.parallelChunks(N * C, minChunk: 64) { r in
             for plane in r {
-                let s = gp[plane], src = xp + plane * HW, dst = yp + plane * HW
+                let s = gp[plane]
+                let src = xp + plane * HW
+                let dst = yp + plane * HW
                 for i in 0..<HW { dst[i] = src[i] * s }
             }
         }
@@ -17,15 +23,27 @@ public enum ChannelGate {
 
     /// Gradients of `apply`: dx = dy·g, dg[n, c] = Σ dy·x over the plane (shaped like `gate`).
     public static func backward(x: Tensor, gate g: Tensor, gradOutput gy: Tensor) -> (x: Tensor, gate: Tensor) {
-        let N = x.shape[0], C = x.shape[1], HW = x.count / max(N * C, 1)
-        precondition(gy.shape == x.shape && g.count == N * C, "channel gate backward: \(gy.shape), \(g.shape) for \(x.shape)")
-        let gx = Tensor(uninitialized: x.shape), gg = Tensor(uninitialized: g.shape)
-        let xp = x.pointer, gp = g.pointer, dyp = gy.pointer, dxp = gx.pointer, dgp = gg.pointer
+        let N = x.shape[0]
+        let C = x.shape[1]
+        let HW = x.count / max(N * C, 1)
+        precondition(
+            gy.shape == x.shape && g.count == N * C, "channel gate backward: \(gy.shape), \(g.shape) for \(x.shape)")
+        let gx = Tensor(uninitialized: x.shape)
+        let gg = Tensor(uninitialized: g.shape)
+        let xp = x.pointer
+        let gp = g.pointer
+        let dyp = gy.pointer
+        let dxp = gx.pointer
+        let dgp = gg.pointer
         Engine.parallelChunks(N * C, minChunk: 64) { r in
             for plane in r {
-                let s = gp[plane], o = plane * HW
+                let s = gp[plane]
+                let o = plane * HW
                 var acc: Float = 0
-                for i in 0..<HW { dxp[o + i] = dyp[o + i] * s; acc += dyp[o + i] * xp[o + i] }
+                for i in 0..<HW {
+                    dxp[o + i] = dyp[o + i] * s
+                    acc += dyp[o + i] * xp[o + i]
+                }
                 dgp[plane] = acc
             }
         }

@@ -4,21 +4,26 @@
 public enum Conv2DBackwardKernel {
     /// Returns (dX or nil, dW, dB) for y = conv(x, w) given dY. `needInput` = false skips dX
     /// (first layer of a network).
-    public static func backward(x: Tensor, weight: Tensor, gradOutput gy: Tensor, stride: (Int, Int), padding: (Int, Int),
-                                groups: Int, needInput: Bool) -> (gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor) {
-        let g = ConvGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                             outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
-                             stride: stride, padding: padding, groups: groups)
+    public static func backward(
+        x: Tensor, weight: Tensor, gradOutput gy: Tensor, stride: (Int, Int), padding: (Int, Int),
+        groups: Int, needInput: Bool
+    ) -> (gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor) {
+        let g = ConvGeometry(
+            batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+            outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
+            stride: stride, padding: padding, groups: groups)
         precondition(gy.shape == g.outputShape, "conv backward: gradient \(gy.shape) vs output \(g.outputShape)")
         let gx = needInput ? Tensor(zeros: x.shape) : nil
         let gw = Tensor(zeros: weight.shape)
         let gb = biasGradient(gy)
         if g.isDepthwise && DepthwiseKernel.isSame3x3(g) {
-            DepthwiseKernel.backward3x3(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
+            DepthwiseKernel.backward3x3(
+                x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else if g.isDepthwise {
             depthwise(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else if TapGEMMKernel.applies(to: g) {
-            TapGEMMKernel.backward(x: x.pointer, weight: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
+            TapGEMMKernel.backward(
+                x: x.pointer, weight: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else {
             gemm(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         }
@@ -27,7 +32,9 @@ public enum Conv2DBackwardKernel {
 
     /// Σ over batch and pixels of dY per channel.
     static func biasGradient(_ gy: Tensor) -> Tensor {
-        let N = gy.shape[0], C = gy.shape[1], P = gy.count / max(N * C, 1)
+        let N = gy.shape[0]
+        let C = gy.shape[1]
+        let P = gy.count / max(N * C, 1)
         let gb = Tensor(zeros: [C])
         for n in 0..<N {
             for c in 0..<C { gb.pointer[c] += Reduction.sum(gy.pointer + (n * C + c) * P, count: P) }
@@ -35,20 +42,31 @@ public enum Conv2DBackwardKernel {
         return gb
     }
 
-    static func gemm(x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
-                     gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry) {
+    static func gemm(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
+        gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry
+    ) {
         let (tiles, width) = Conv2DKernel.tiles(g)
         guard !tiles.isEmpty else { return }  // zero-sized maps: the gradients stay zero
-        let P = g.outPixels, K = g.patchSize, G = g.groups
-        let cinG = g.groupInChannels, coutG = g.groupOutChannels
-        let inImage = g.inChannels * g.height * g.width, outImage = g.outChannels * P
+        let P = g.outPixels
+        let K = g.patchSize
+        let G = g.groups
+        let cinG = g.groupInChannels
+        let coutG = g.groupOutChannels
+        let inImage = g.inChannels * g.height * g.width
+        let outImage = g.outChannels * P
         let workers = min(Engine.threads, tiles.count)
         let whole = tiles.first!.wholeImages
         // Tiles of one image must stay on one worker (they add into the same dX image).
         var owner = [Int](repeating: 0, count: tiles.count)
         var next = 0
         for t in tiles.indices {
-            if t > 0 && !whole && tiles[t].n == tiles[t - 1].n { owner[t] = owner[t - 1] } else { owner[t] = next % workers; next += 1 }
+            if t > 0 && !whole && tiles[t].n == tiles[t - 1].n {
+                owner[t] = owner[t - 1]
+            } else {
+                owner[t] = next % workers
+                next += 1
+            }
         }
         let partial = (0..<workers).map { _ in Scratch(g.outChannels * K) }
         Engine.parallelFor(workers) { wk in
@@ -59,43 +77,55 @@ public enum Conv2DBackwardKernel {
             for t in tiles.indices where owner[t] == wk {
                 let tile = tiles[t]
                 // B operand for dW and A operand layout for dX: dY block [Cout × len] with stride ldy.
-                let dyBase: UnsafePointer<Float>, ldy: Int, len: Int
+                let dyBase: UnsafePointer<Float>
+                let ldy: Int
+                let len: Int
                 if whole {
                     len = tile.count * P
                     for i in 0..<tile.count {
                         let src = gy + (tile.n + i) * outImage
-                        for c in 0..<g.outChannels { (dy.pointer + c * len + i * P).update(from: src + c * P, count: P) }
+                        for c in 0..<g.outChannels {
+                            (dy.pointer + c * len + i * P).update(from: src + c * P, count: P)
+                        }
                     }
-                    dyBase = UnsafePointer(dy.pointer); ldy = len
+                    dyBase = UnsafePointer(dy.pointer)
+                    ldy = len
                 } else {
                     len = tile.count
-                    dyBase = gy + tile.n * outImage + tile.p0; ldy = P
+                    dyBase = gy + tile.n * outImage + tile.p0
+                    ldy = P
                 }
                 for gi in 0..<G {
                     // dW_g += dY_g · colsᵀ
                     if whole {
                         for i in 0..<tile.count {
-                            im2col(image: x + (tile.n + i) * inImage, g: g, channel0: gi * cinG, channels: cinG,
-                                   pStart: 0, pCount: P, dst: cols.pointer + i * P, ldDst: len)
+                            im2col(
+                                image: x + (tile.n + i) * inImage, g: g, channel0: gi * cinG, channels: cinG,
+                                pStart: 0, pCount: P, dst: cols.pointer + i * P, ldDst: len)
                         }
                     } else {
-                        im2col(image: x + tile.n * inImage, g: g, channel0: gi * cinG, channels: cinG,
-                               pStart: tile.p0, pCount: len, dst: cols.pointer, ldDst: len)
+                        im2col(
+                            image: x + tile.n * inImage, g: g, channel0: gi * cinG, channels: cinG,
+                            pStart: tile.p0, pCount: len, dst: cols.pointer, ldDst: len)
                     }
-                    sgemm(transB: true, m: coutG, n: K, k: len, a: dyBase + gi * coutG * ldy, lda: ldy,
-                          b: cols.pointer, ldb: len, beta: 1, c: gwLocal + gi * coutG * K, ldc: K)
+                    sgemm(
+                        transB: true, m: coutG, n: K, k: len, a: dyBase + gi * coutG * ldy, lda: ldy,
+                        b: cols.pointer, ldb: len, beta: 1, c: gwLocal + gi * coutG * K, ldc: K)
                     guard let gx else { continue }
                     // dcols = W_gᵀ · dY_g, then scatter-add into dX.
-                    sgemm(transA: true, m: K, n: len, k: coutG, a: w + gi * coutG * K, lda: K,
-                          b: dyBase + gi * coutG * ldy, ldb: ldy, c: cols.pointer, ldc: len)
+                    sgemm(
+                        transA: true, m: K, n: len, k: coutG, a: w + gi * coutG * K, lda: K,
+                        b: dyBase + gi * coutG * ldy, ldb: ldy, c: cols.pointer, ldc: len)
                     if whole {
                         for i in 0..<tile.count {
-                            col2im(cols.pointer + i * P, ldSrc: len, g: g, channel0: gi * cinG, channels: cinG,
-                                   pStart: 0, pCount: P, dImage: gx + (tile.n + i) * inImage)
+                            col2im(
+                                cols.pointer + i * P, ldSrc: len, g: g, channel0: gi * cinG, channels: cinG,
+                                pStart: 0, pCount: P, dImage: gx + (tile.n + i) * inImage)
                         }
                     } else {
-                        col2im(cols.pointer, ldSrc: len, g: g, channel0: gi * cinG, channels: cinG,
-                               pStart: tile.p0, pCount: len, dImage: gx + tile.n * inImage)
+                        col2im(
+                            cols.pointer, ldSrc: len, g: g, channel0: gi * cinG, channels: cinG,
+                            pStart: tile.p0, pCount: len, dImage: gx + tile.n * inImage)
                     }
                 }
             }
@@ -103,10 +133,18 @@ public enum Conv2DBackwardKernel {
         for p in partial { for i in 0..<(g.outChannels * K) { gw[i] += p.pointer[i] } }
     }
 
-    static func depthwise(x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
-                          gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry) {
-        let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth
-        let kh = g.kernelH, kw = g.kernelW, sw = g.strideW, pw = g.padW
+    static func depthwise(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
+        gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry
+    ) {
+        let H = g.height
+        let W = g.width
+        let OH = g.outHeight
+        let OW = g.outWidth
+        let kh = g.kernelH
+        let kw = g.kernelW
+        let sw = g.strideW
+        let pw = g.padW
         let mult = g.outChannels / g.inChannels
         let planes = g.batch * g.inChannels
         let workers = max(1, min(Engine.threads, planes))
@@ -116,16 +154,19 @@ public enum Conv2DBackwardKernel {
             let gwLocal = partial[wk].pointer
             gwLocal.update(repeating: 0, count: g.outChannels * kh * kw)
             for plane in (wk * per)..<min(planes, (wk + 1) * per) {
-                let n = plane / g.inChannels, ci = plane % g.inChannels
+                let n = plane / g.inChannels
+                let ci = plane % g.inChannels
                 let src = x + plane * H * W
                 let dsrc = gx.map { $0 + plane * H * W }
                 for m in 0..<mult {
                     let co = ci * mult + m
                     let dout = gy + (n * g.outChannels + co) * OH * OW
-                    let wk = w + co * kh * kw, gwk = gwLocal + co * kh * kw
+                    let wk = w + co * kh * kw
+                    let gwk = gwLocal + co * kh * kw
                     g.forEachTapRow { ki, kj, oy, iy, columns in
                         let wv = wk[ki * kw + kj]
-                        let srow = src + iy * W - pw + kj, drow = dout + oy * OW
+                        let srow = src + iy * W - pw + kj
+                        let drow = dout + oy * OW
                         var acc: Float = 0
                         for ox in columns { acc += drow[ox] * srow[ox * sw] }
                         gwk[ki * kw + kj] += acc

@@ -10,16 +10,20 @@ public enum Conv2DKernel {
     /// Forward convolution of `x` [N, Cin, H, W] with `weight` [Cout, Cin/groups, kh, kw].
     /// `epilogue` is applied per output channel (bias / BN scale-shift, residual, ReLU). With `winograd` (that
     /// weight's transformed filters) a stride-1 3×3 convolution runs on WinogradKernel.
-    public static func forward(_ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
-                               groups: Int = 1, epilogue: Epilogue = .none,
-                               winograd: WinogradKernel.Filters? = nil) -> Tensor {
+    public static func forward(
+        _ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
+        groups: Int = 1, epilogue: Epilogue = .none,
+        winograd: WinogradKernel.Filters? = nil
+    ) -> Tensor {
         precondition(x.rank == 4 && weight.rank == 4, "conv2d expects NCHW input and OIHW weight")
-        let g = ConvGeometry(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                             outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
-                             stride: stride, padding: padding, groups: groups)
+        let g = ConvGeometry(
+            batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+            outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
+            stride: stride, padding: padding, groups: groups)
         precondition(g.inChannels % groups == 0 && g.outChannels % groups == 0, "channels not divisible by groups")
-        precondition(weight.shape[1] == g.groupInChannels,
-                     "weight expects \(weight.shape[1] * groups) input channels, input has \(g.inChannels)")
+        precondition(
+            weight.shape[1] == g.groupInChannels,
+            "weight expects \(weight.shape[1] * groups) input channels, input has \(g.inChannels)")
         // Zero-sized maps (a 0×0 image that got past its reader) give an empty output, never a trap or a division
         // by zero in the tiling; the model's caller sees the empty tensor and reports it.
         guard g.batch > 0, g.outHeight > 0, g.outWidth > 0, g.height > 0, g.width > 0 else {
@@ -29,8 +33,9 @@ public enum Conv2DKernel {
         if g.isDepthwise {
             DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
         } else {
-            gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
-                        winograd: winograd)
+            gemmForward(
+                x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
+                winograd: winograd)
         }
         return y
     }
@@ -38,46 +43,63 @@ public enum Conv2DKernel {
     /// Forward convolution written into channels of `y` chosen by `routing` (see ChannelRouting): output
     /// channel c lands in channel `routing.outputMap[c]` of `y` [N, routing.outputChannels, OH, OW]. A depthwise
     /// convolution may also read its input channels from `routing.input` and skip outputs mapped to −1.
-    public static func forward(_ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int), groups: Int = 1,
-                               epilogue: Epilogue = .none, into y: Tensor, routing: ChannelRouting,
-                               winograd: WinogradKernel.Filters? = nil) {
+    public static func forward(
+        _ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int), groups: Int = 1,
+        epilogue: Epilogue = .none, into y: Tensor, routing: ChannelRouting,
+        winograd: WinogradKernel.Filters? = nil
+    ) {
         precondition(x.rank == 4 && weight.rank == 4 && y.rank == 4, "conv2d expects NCHW tensors and an OIHW weight")
         let inChannels = routing.input?.map.count ?? x.shape[1]
-        let g = ConvGeometry(batch: x.shape[0], inChannels: inChannels, height: x.shape[2], width: x.shape[3],
-                             outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
-                             stride: stride, padding: padding, groups: groups)
-        precondition(weight.shape[1] == g.groupInChannels && g.outChannels % groups == 0, "weight \(weight.shape) vs input")
-        precondition(y.shape == [g.batch, routing.outputChannels, g.outHeight, g.outWidth], "routed output shape \(y.shape)")
-        precondition(routing.outputMap.count == g.outChannels
-                     && routing.outputMap.allSatisfy { $0 < routing.outputChannels && $0 >= -1 }, "output routing out of range")
+        let g = ConvGeometry(
+            batch: x.shape[0], inChannels: inChannels, height: x.shape[2], width: x.shape[3],
+            outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
+            stride: stride, padding: padding, groups: groups)
+        precondition(
+            weight.shape[1] == g.groupInChannels && g.outChannels % groups == 0, "weight \(weight.shape) vs input")
+        precondition(
+            y.shape == [g.batch, routing.outputChannels, g.outHeight, g.outWidth], "routed output shape \(y.shape)")
+        precondition(
+            routing.outputMap.count == g.outChannels
+                && routing.outputMap.allSatisfy { $0 < routing.outputChannels && $0 >= -1 },
+            "output routing out of range")
         if let input = routing.input {
-            precondition(input.channels == x.shape[1] && input.map.allSatisfy { (0..<input.channels).contains($0) },
-                         "input routing out of range")
+            precondition(
+                input.channels == x.shape[1] && input.map.allSatisfy { (0..<input.channels).contains($0) },
+                "input routing out of range")
         }
         if g.isDepthwise {
             routing.outputMap.withUnsafeBufferPointer { outMap in
                 (routing.input?.map ?? []).withUnsafeBufferPointer { inMap in
-                    DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
-                                            xChannels: x.shape[1], inputMap: routing.input == nil ? nil : inMap.baseAddress,
-                                            yChannels: routing.outputChannels, outputMap: outMap.baseAddress)
+                    DepthwiseKernel.forward(
+                        x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
+                        xChannels: x.shape[1], inputMap: routing.input == nil ? nil : inMap.baseAddress,
+                        yChannels: routing.outputChannels, outputMap: outMap.baseAddress)
                 }
             }
             return
         }
-        precondition(routing.input == nil && routing.outputMap.allSatisfy { $0 >= 0 }, "a GEMM convolution routes outputs only")
+        precondition(
+            routing.input == nil && routing.outputMap.allSatisfy { $0 >= 0 }, "a GEMM convolution routes outputs only")
         if let base = routing.contiguousOutputBase {
-            gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer + base * g.outPixels, g: g, epilogue: epilogue,
-                        yChannels: routing.outputChannels, residualBase: base * g.outPixels, winograd: winograd)
+            gemmForward(
+                x: x.pointer, weight: weight.pointer, y: y.pointer + base * g.outPixels, g: g, epilogue: epilogue,
+                yChannels: routing.outputChannels, residualBase: base * g.outPixels, winograd: winograd)
         } else {
             routing.outputMap.withUnsafeBufferPointer { map in
-                gemmForward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
-                            yChannels: routing.outputChannels, outputMap: map.baseAddress, winograd: winograd)
+                gemmForward(
+                    x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
+                    yChannels: routing.outputChannels, outputMap: map.baseAddress, winograd: winograd)
             }
         }
     }
 
     /// A unit of work: output pixels [p0, p0+count) of image n (inImage), or images [n, n+count) whole.
-    struct Tile { var n: Int; var p0: Int; var count: Int; var wholeImages: Bool }
+    struct Tile {
+        var n: Int
+        var p0: Int
+        var count: Int
+        var wholeImages: Bool
+    }
 
     static func tiles(_ g: ConvGeometry) -> (tiles: [Tile], width: Int) {
         let P = g.outPixels
@@ -90,7 +112,10 @@ public enum Conv2DKernel {
             let size = (P + parts - 1) / parts
             for n in 0..<g.batch {
                 var p = 0
-                while p < P { tiles.append(Tile(n: n, p0: p, count: min(size, P - p), wholeImages: false)); p += size }
+                while p < P {
+                    tiles.append(Tile(n: n, p0: p, count: min(size, P - p), wholeImages: false))
+                    p += size
+                }
             }
             return (tiles, size)
         }
@@ -99,7 +124,10 @@ public enum Conv2DKernel {
         var per = max(1, target / P)
         per = min(per, max(1, (g.batch + Engine.threads - 1) / Engine.threads))
         var n = 0
-        while n < g.batch { tiles.append(Tile(n: n, p0: 0, count: min(per, g.batch - n), wholeImages: true)); n += per }
+        while n < g.batch {
+            tiles.append(Tile(n: n, p0: 0, count: min(per, g.batch - n), wholeImages: true))
+            n += per
+        }
         return (tiles, per * P)
     }
 
@@ -108,24 +136,32 @@ public enum Conv2DKernel {
     /// channels per image (default: the conv's own); output channel c goes to channel `outputMap[c]` of it (nil:
     /// channel c). The epilogue's residual has `y`'s layout, offset by `residualBase` floats (the same offset `y` was
     /// given).
-    static func gemmForward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                            g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
-                            residualBase: Int = 0, winograd: WinogradKernel.Filters? = nil) {
+    static func gemmForward(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
+        residualBase: Int = 0, winograd: WinogradKernel.Filters? = nil
+    ) {
         if let winograd, WinogradKernel.supports(g) {
-            WinogradKernel.forward(x: x, filters: winograd, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
-                                   outputMap: outputMap, residualBase: residualBase)
+            WinogradKernel.forward(
+                x: x, filters: winograd, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
+                outputMap: outputMap, residualBase: residualBase)
             return
         }
         if TapGEMMKernel.applies(to: g) {
-            TapGEMMKernel.forward(x: x, weight: weight, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
-                                  outputMap: outputMap, residualBase: residualBase)
+            TapGEMMKernel.forward(
+                x: x, weight: weight, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
+                outputMap: outputMap, residualBase: residualBase)
             return
         }
         let (tiles, width) = tiles(g)
         guard !tiles.isEmpty else { return }
-        let P = g.outPixels, K = g.patchSize, G = g.groups
-        let cinG = g.groupInChannels, coutG = g.groupOutChannels
-        let inImage = g.inChannels * g.height * g.width, outImage = (yChannels ?? g.outChannels) * P
+        let P = g.outPixels
+        let K = g.patchSize
+        let G = g.groups
+        let cinG = g.groupInChannels
+        let coutG = g.groupOutChannels
+        let inImage = g.inChannels * g.height * g.width
+        let outImage = (yChannels ?? g.outChannels) * P
         // Fewer tiles than workers can share evenly (batch 1 on maps under `minTile` pixels): each tile's output
         // channels are split into `parts` runs (multiples of 16) done by different workers, the im2col repeated.
         let parts = G == 1 && tiles.count < 2 * Engine.threads && tiles.count % Engine.threads != 0 ? Engine.threads : 1
@@ -135,10 +171,12 @@ public enum Conv2DKernel {
         let needCols = !(g.isPointwise && G == 1)
         let wholeImages = tiles.first!.wholeImages
         /// Row `c` of a finished tile (at `src`) into output channel c of image `n`, pixels [p0, p0+count).
-        @inline(__always) func finishRow(_ src: UnsafePointer<Float>, channel c: Int, image n: Int, p0: Int, count: Int) {
+        @inline(__always) func finishRow(_ src: UnsafePointer<Float>, channel c: Int, image n: Int, p0: Int, count: Int)
+        {
             let offset = n * outImage + (outputMap?[c] ?? c) * P + p0
-            epilogue.applyRow(from: src, to: y + offset, count: count, channel: c,
-                              residual: epilogue.residual.map { $0 + residualBase + offset })
+            epilogue.applyRow(
+                from: src, to: y + offset, count: count, channel: c,
+                residual: epilogue.residual.map { $0 + residualBase + offset })
         }
         Engine.parallelFor(workers) { w in
             let cols = Scratch(needCols || wholeImages ? K * width : 0)
@@ -147,7 +185,8 @@ public enum Conv2DKernel {
             while t < items {
                 let tile = tiles[t / parts]
                 // Output channels lo ..< hi of the tile (all of them unless split; groups only unsplit).
-                let lo = min(g.outChannels, t % parts * partChannels), hi = min(g.outChannels, lo + partChannels)
+                let lo = min(g.outChannels, t % parts * partChannels)
+                let hi = min(g.outChannels, lo + partChannels)
                 let rows = G == 1 ? hi - lo : coutG
                 t += workers
                 if lo >= hi { continue }
@@ -157,20 +196,26 @@ public enum Conv2DKernel {
                     let c0 = outputMap == nil ? y + tile.n * outImage + tile.p0 : tmp.pointer
                     let ldc = outputMap == nil ? P : tile.count
                     for gi in 0..<G {
-                        let b: UnsafePointer<Float>, ldb: Int
+                        let b: UnsafePointer<Float>
+                        let ldb: Int
                         if needCols {
-                            im2col(image: xn, g: g, channel0: gi * cinG, channels: cinG, pStart: tile.p0,
-                                   pCount: tile.count, dst: cols.pointer, ldDst: tile.count)
-                            b = UnsafePointer(cols.pointer); ldb = tile.count
+                            im2col(
+                                image: xn, g: g, channel0: gi * cinG, channels: cinG, pStart: tile.p0,
+                                pCount: tile.count, dst: cols.pointer, ldDst: tile.count)
+                            b = UnsafePointer(cols.pointer)
+                            ldb = tile.count
                         } else {
-                            b = xn + tile.p0; ldb = P
+                            b = xn + tile.p0
+                            ldb = P
                         }
-                        sgemm(m: rows, n: tile.count, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
-                              b: b, ldb: ldb, c: c0 + (gi * coutG + lo) * ldc, ldc: ldc)
+                        sgemm(
+                            m: rows, n: tile.count, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
+                            b: b, ldb: ldb, c: c0 + (gi * coutG + lo) * ldc, ldc: ldc)
                     }
                     if outputMap == nil {
-                        epilogue.apply(c0 + lo * P, rows: hi - lo, cols: tile.count, ld: P, channel0: lo,
-                                       residualOffset: residualBase + tile.n * outImage + lo * P + tile.p0)
+                        epilogue.apply(
+                            c0 + lo * P, rows: hi - lo, cols: tile.count, ld: P, channel0: lo,
+                            residualOffset: residualBase + tile.n * outImage + lo * P + tile.p0)
                     } else {
                         for c in lo..<hi {
                             finishRow(tmp.pointer + c * ldc, channel: c, image: tile.n, p0: tile.p0, count: tile.count)
@@ -182,14 +227,16 @@ public enum Conv2DKernel {
                         for i in 0..<tile.count {
                             let xn = x + (tile.n + i) * inImage
                             if needCols {
-                                im2col(image: xn, g: g, channel0: gi * cinG, channels: cinG, pStart: 0, pCount: P,
-                                       dst: cols.pointer + i * P, ldDst: ld)
+                                im2col(
+                                    image: xn, g: g, channel0: gi * cinG, channels: cinG, pStart: 0, pCount: P,
+                                    dst: cols.pointer + i * P, ldDst: ld)
                             } else {
                                 for c in 0..<K { (cols.pointer + c * ld + i * P).update(from: xn + c * P, count: P) }
                             }
                         }
-                        sgemm(m: rows, n: ld, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
-                              b: cols.pointer, ldb: ld, c: tmp.pointer + (gi * coutG + lo) * ld, ldc: ld)
+                        sgemm(
+                            m: rows, n: ld, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
+                            b: cols.pointer, ldb: ld, c: tmp.pointer + (gi * coutG + lo) * ld, ldc: ld)
                     }
                     // The epilogue moves each image's rows out of the shared GEMM result.
                     for i in 0..<tile.count {

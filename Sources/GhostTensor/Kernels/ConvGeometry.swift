@@ -16,15 +16,27 @@ public struct ConvGeometry: Equatable {
     /// Rows of a group's im2col patch matrix (= columns of its weight matrix).
     public var patchSize: Int { groupInChannels * kernelH * kernelW }
     /// A 1×1, stride-1, unpadded convolution: the input already is the patch matrix.
-    public var isPointwise: Bool { kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0 }
+    public var isPointwise: Bool {
+        kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
+    }
     /// Each input channel feeds its own output channel(s): groups == inChannels.
     public var isDepthwise: Bool { groups == inChannels && groups > 1 }
 
-    public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
-                kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), groups: Int = 1) {
-        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
-        self.outChannels = outChannels; self.kernelH = kernel.0; self.kernelW = kernel.1
-        self.strideH = stride.0; self.strideW = stride.1; self.padH = padding.0; self.padW = padding.1
+    public init(
+        batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
+        kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), groups: Int = 1
+    ) {
+        self.batch = batch
+        self.inChannels = inChannels
+        self.height = height
+        self.width = width
+        self.outChannels = outChannels
+        self.kernelH = kernel.0
+        self.kernelW = kernel.1
+        self.strideH = stride.0
+        self.strideW = stride.1
+        self.padH = padding.0
+        self.padW = padding.1
         self.groups = groups
     }
 
@@ -33,7 +45,7 @@ public struct ConvGeometry: Equatable {
     @inline(__always)
     public func validColumns(kj: Int) -> Range<Int> {
         let lo = kj >= padW ? 0 : (padW - kj + strideW - 1) / strideW
-        let last = width - 1 + padW - kj   // ox·strideW ≤ last; negative (tap right of the padded row): none
+        let last = width - 1 + padW - kj  // ox·strideW ≤ last; negative (tap right of the padded row): none
         let hi = last < 0 ? 0 : min(outWidth, last / strideW + 1)
         return lo..<max(lo, hi)
     }

@@ -1,25 +1,36 @@
 import CBLAS
+
 /// Direct depthwise convolution (groups == input channels, any channel multiplier):
 /// each output plane is a sum of kh·kw shifted, scaled copies of one input plane.
 enum DepthwiseKernel {
     /// `x` holds `xChannels` channels per image (default: the conv's input channels); input channel ci is plane
     /// `inputMap[ci]` of an image (nil: ci). `y` holds `yChannels` per image; output channel co goes to plane
     /// `outputMap[co]` (nil: co; −1: not computed). The epilogue's residual has `y`'s layout.
-    static func forward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        g: ConvGeometry, epilogue: Epilogue, xChannels: Int? = nil, inputMap: UnsafePointer<Int>? = nil,
-                        yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil) {
-        let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth
-        let kh = g.kernelH, kw = g.kernelW
+    static func forward(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        g: ConvGeometry, epilogue: Epilogue, xChannels: Int? = nil, inputMap: UnsafePointer<Int>? = nil,
+        yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil
+    ) {
+        let H = g.height
+        let W = g.width
+        let OH = g.outHeight
+        let OW = g.outWidth
+        let kh = g.kernelH
+        let kw = g.kernelW
         let mult = g.outChannels / g.inChannels
-        let xC = xChannels ?? g.inChannels, yC = yChannels ?? g.outChannels
+        let xC = xChannels ?? g.inChannels
+        let yC = yChannels ?? g.outChannels
         let planes = g.batch * g.outChannels
         let same3x3 = isSame3x3(g)
         let rowStride = W + 1
         Engine.parallelChunks(planes, minChunk: max(1, 4096 / max(OH * OW, 1))) { range in
-            let padded = Scratch(same3x3 ? (H + 3) * rowStride : 0), sums = Scratch(same3x3 ? H * rowStride : 0)
+            let padded = Scratch(same3x3 ? (H + 3) * rowStride : 0)
+            let sums = Scratch(same3x3 ? H * rowStride : 0)
             var paddedSource = -1
             for plane in range {
-                let n = plane / g.outChannels, co = plane % g.outChannels, ci = co / mult
+                let n = plane / g.outChannels
+                let co = plane % g.outChannels
+                let ci = co / mult
                 let yPlane = outputMap?[co] ?? co
                 if yPlane < 0 { continue }
                 let source = n * xC + (inputMap?[ci] ?? ci)
@@ -28,15 +39,22 @@ enum DepthwiseKernel {
                 let dst = y + offset
                 let wk = weight + co * kh * kw
                 if same3x3 {
-                    if source != paddedSource { pad3x3(src, into: padded.pointer, height: H, width: W); paddedSource = source }
-                    same3x3Sums(padded.pointer, wk, into: sums.pointer, count: (H - 1) * rowStride + W, rowStride: rowStride)
+                    if source != paddedSource {
+                        pad3x3(src, into: padded.pointer, height: H, width: W)
+                        paddedSource = source
+                    }
+                    same3x3Sums(
+                        padded.pointer, wk, into: sums.pointer, count: (H - 1) * rowStride + W, rowStride: rowStride)
                     for oy in 0..<H {
-                        epilogue.applyRow(from: sums.pointer + oy * rowStride, to: dst + oy * W, count: W, channel: co,
-                                          residual: epilogue.residual.map { $0 + offset + oy * W })
+                        epilogue.applyRow(
+                            from: sums.pointer + oy * rowStride, to: dst + oy * W, count: W, channel: co,
+                            residual: epilogue.residual.map { $0 + offset + oy * W })
                     }
                 } else {
                     generalPlane(src, wk, dst, g)
-                    epilogue.applyRow(from: dst, to: dst, count: OH * OW, channel: co, residual: epilogue.residual.map { $0 + offset })
+                    epilogue.applyRow(
+                        from: dst, to: dst, count: OH * OW, channel: co, residual: epilogue.residual.map { $0 + offset }
+                    )
                 }
             }
         }
@@ -50,8 +68,10 @@ enum DepthwiseKernel {
     /// Copies an H×W plane into rows W + 1 floats apart, each led by a zero (also the right padding of the row above),
     /// with a zero row above and two below (the last read only past the final row's end): (H + 3)·(W + 1) floats.
     @inline(__always)
-    static func pad3x3(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, height H: Int, width W: Int) {
-        let plane = ConvGeometry(batch: 1, inChannels: 1, height: H, width: W, outChannels: 1, kernel: (3, 3), padding: (1, 1))
+    static func pad3x3(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, height H: Int, width W: Int)
+    {
+        let plane = ConvGeometry(
+            batch: 1, inChannels: 1, height: H, width: W, outChannels: 1, kernel: (3, 3), padding: (1, 1))
         plane.copyPaddedRows(of: src, from: -1, count: H + 3, into: dst, plane: (H + 3) * (W + 1))
     }
 
@@ -59,12 +79,28 @@ enum DepthwiseKernel {
     /// (ox = W is junk), every column the same nine-tap sum with no border case (one flat loop the compiler vectorises;
     /// three partial sums keep the dependency chains short).
     @inline(__always)
-    static func same3x3Sums(_ padded: UnsafePointer<Float>, _ wk: UnsafePointer<Float>,
-                            into sums: UnsafeMutablePointer<Float>, count: Int, rowStride: Int) {
-        let p0 = padded, p1 = padded + 1, p2 = padded + 2
-        let p3 = p0 + rowStride, p4 = p1 + rowStride, p5 = p2 + rowStride
-        let p6 = p3 + rowStride, p7 = p4 + rowStride, p8 = p5 + rowStride
-        let w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5], w6 = wk[6], w7 = wk[7], w8 = wk[8]
+    static func same3x3Sums(
+        _ padded: UnsafePointer<Float>, _ wk: UnsafePointer<Float>,
+        into sums: UnsafeMutablePointer<Float>, count: Int, rowStride: Int
+    ) {
+        let p0 = padded
+        let p1 = padded + 1
+        let p2 = padded + 2
+        let p3 = p0 + rowStride
+        let p4 = p1 + rowStride
+        let p5 = p2 + rowStride
+        let p6 = p3 + rowStride
+        let p7 = p4 + rowStride
+        let p8 = p5 + rowStride
+        let w0 = wk[0]
+        let w1 = wk[1]
+        let w2 = wk[2]
+        let w3 = wk[3]
+        let w4 = wk[4]
+        let w5 = wk[5]
+        let w6 = wk[6]
+        let w7 = wk[7]
+        let w8 = wk[8]
         for q in 0..<count {
             let a = (p0[q] * w0).addingProduct(w1, p1[q]).addingProduct(w2, p2[q])
             let b = (p3[q] * w3).addingProduct(w4, p4[q]).addingProduct(w5, p5[q])
@@ -77,22 +113,31 @@ enum DepthwiseKernel {
     /// dY (as columns, the junk one zero) with the padded input shifted by tap t, and dX is the same 3×3 sum run on
     /// the padded dY with the kernel turned by 180°. Adds into `gx` (nil: not needed) and `gw`; planes are split
     /// over workers by input channel, each with its own dW.
-    static func backward3x3(x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
-                            gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry) {
-        let H = g.height, W = g.width, P = H * W, rowStride = W + 1
+    static func backward3x3(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
+        gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry
+    ) {
+        let H = g.height
+        let W = g.width
+        let P = H * W
+        let rowStride = W + 1
         let mult = g.outChannels / g.inChannels
         let planes = g.batch * g.inChannels
-        let count = (H - 1) * rowStride + W, paddedCount = (H + 3) * rowStride
+        let count = (H - 1) * rowStride + W
+        let paddedCount = (H + 3) * rowStride
         let workers = max(1, min(Engine.threads, planes))
         let per = (planes + workers - 1) / workers
         let partial = (0..<workers).map { _ in Scratch(g.outChannels * 9) }
         Engine.parallelFor(workers) { wk in
             let gwLocal = partial[wk].pointer
             gwLocal.update(repeating: 0, count: g.outChannels * 9)
-            let xPadded = Scratch(paddedCount), dyPadded = Scratch(paddedCount), sums = Scratch(H * rowStride)
+            let xPadded = Scratch(paddedCount)
+            let dyPadded = Scratch(paddedCount)
+            let sums = Scratch(H * rowStride)
             var turned = [Float](repeating: 0, count: 9)
             for plane in (wk * per)..<min(planes, (wk + 1) * per) {
-                let n = plane / g.inChannels, ci = plane % g.inChannels
+                let n = plane / g.inChannels
+                let ci = plane % g.inChannels
                 pad3x3(x + plane * P, into: xPadded.pointer, height: H, width: W)
                 for m in 0..<mult {
                     let co = ci * mult + m
@@ -101,17 +146,20 @@ enum DepthwiseKernel {
                     // the next padded row's leading zero.
                     let columns = UnsafePointer(dyPadded.pointer + rowStride + 1)
                     for t in 0..<9 {
-                        gwLocal[co * 9 + t] += cblas_sdot(blasint(count), columns, 1,
-                                                          xPadded.pointer + (t / 3) * rowStride + t % 3, 1)
+                        gwLocal[co * 9 + t] += cblas_sdot(
+                            blasint(count), columns, 1,
+                            xPadded.pointer + (t / 3) * rowStride + t % 3, 1)
                     }
                     guard let gx else { continue }
                     for t in 0..<9 { turned[t] = w[co * 9 + 8 - t] }
                     turned.withUnsafeBufferPointer {
-                        same3x3Sums(dyPadded.pointer, $0.baseAddress!, into: sums.pointer, count: count, rowStride: rowStride)
+                        same3x3Sums(
+                            dyPadded.pointer, $0.baseAddress!, into: sums.pointer, count: count, rowStride: rowStride)
                     }
                     let dst = gx + plane * P
                     for iy in 0..<H {
-                        let s = sums.pointer + iy * rowStride, d = dst + iy * W
+                        let s = sums.pointer + iy * rowStride
+                        let d = dst + iy * W
                         for ix in 0..<W { d[ix] += s[ix] }
                     }
                 }
@@ -121,13 +169,20 @@ enum DepthwiseKernel {
     }
 
     /// Any kernel, stride and padding: accumulate one tap at a time over the columns where it is valid.
-    private static func generalPlane(_ src: UnsafePointer<Float>, _ wk: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                                     _ g: ConvGeometry) {
-        let W = g.width, OW = g.outWidth, kw = g.kernelW, sw = g.strideW, pw = g.padW
+    private static func generalPlane(
+        _ src: UnsafePointer<Float>, _ wk: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+        _ g: ConvGeometry
+    ) {
+        let W = g.width
+        let OW = g.outWidth
+        let kw = g.kernelW
+        let sw = g.strideW
+        let pw = g.padW
         dst.update(repeating: 0, count: g.outHeight * OW)
         g.forEachTapRow { ki, kj, oy, iy, columns in
             let wv = wk[ki * kw + kj]
-            let srow = src + iy * W - pw + kj, drow = dst + oy * OW
+            let srow = src + iy * W - pw + kj
+            let drow = dst + oy * OW
             if sw == 1 {
                 for ox in columns { drow[ox] += wv * srow[ox] }
             } else {

@@ -6,10 +6,17 @@ extension ConvGeometry {
     /// above the first image, between images, below the last, or with iy ≥ H are zero), each led by p = padW zeros,
     /// into `padded` [inChannels][plane].
     @inline(__always)
-    func copyPaddedRows(of x: UnsafePointer<Float>, from first: Int, count: Int,
-                        into padded: UnsafeMutablePointer<Float>, plane: Int) {
-        let H = height, W = width, p = padW, P = H * W
-        let rowStride = W + p, imageRows = H + p, stackedRows = batch * imageRows
+    func copyPaddedRows(
+        of x: UnsafePointer<Float>, from first: Int, count: Int,
+        into padded: UnsafeMutablePointer<Float>, plane: Int
+    ) {
+        let H = height
+        let W = width
+        let p = padW
+        let P = H * W
+        let rowStride = W + p
+        let imageRows = H + p
+        let stackedRows = batch * imageRows
         for r in 0..<count {
             let s = first + r
             let (n, iy) = s.quotientAndRemainder(dividingBy: imageRows)

@@ -6,29 +6,42 @@ extension TapGEMMKernel {
     /// columns (zero in the padding columns and rows), each tap t gives dW_t += dY · X_tᵀ and dX_t += W_tᵀ · dY over
     /// the same shifted views of the padded tile, so neither im2col nor col2im runs. Tiles hold whole images,
     /// so every dX image is written by one worker; `gw` [Cout][Cin][k][k] and `gx` (nil: not needed) come zeroed.
-    static func backward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gy: UnsafePointer<Float>,
-                         gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry) {
-        let H = g.height, W = g.width, p = g.padH, k = g.kernelH, taps = k * k
-        let cin = g.inChannels, cout = g.outChannels, P = H * W, N = g.batch
-        let rowStride = W + p, imageRows = H + p
+    static func backward(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gy: UnsafePointer<Float>,
+        gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry
+    ) {
+        let H = g.height
+        let W = g.width
+        let p = g.padH
+        let k = g.kernelH
+        let taps = k * k
+        let cin = g.inChannels
+        let cout = g.outChannels
+        let P = H * W
+        let N = g.batch
+        let rowStride = W + p
+        let imageRows = H + p
         let tapWeights = regroupedByTap(weight, g)
 
         let workers = min(Engine.threads, N)
         let perTile = max(1, min(backwardTileColumns / (imageRows * rowStride), (N + workers - 1) / workers))
         let tiles = stride(from: 0, to: N, by: perTile).map { ($0, min(perTile, N - $0)) }
         let maxRows = perTile * imageRows - p
-        let plane = (maxRows + 2 * p + 1) * rowStride, maxColumns = (maxRows - 1) * rowStride + W
+        let plane = (maxRows + 2 * p + 1) * rowStride
+        let maxColumns = (maxRows - 1) * rowStride + W
         let partial = (0..<workers).map { _ in Scratch(taps * cout * cin) }
         Engine.parallelFor(workers) { w in
             let gwTaps = partial[w].pointer
             gwTaps.update(repeating: 0, count: taps * cout * cin)
-            let padded = Scratch(cin * plane), dy = Scratch(cout * maxColumns)
+            let padded = Scratch(cin * plane)
+            let dy = Scratch(cout * maxColumns)
             let gxPadded = Scratch(gx == nil ? 0 : cin * plane)
             var t = w
             while t < tiles.count {
                 let (n0, images) = tiles[t]
                 t += workers
-                let row0 = n0 * imageRows, rows = images * imageRows - p
+                let row0 = n0 * imageRows
+                let rows = images * imageRows - p
                 let columns = (rows - 1) * rowStride + W
                 g.copyPaddedRows(of: x, from: row0 - p, count: rows + 2 * p + 1, into: padded.pointer, plane: plane)
                 // dY as GEMM columns: row r = i·(H + p) + oy holds image n0 + i's output row oy, zeros elsewhere.
@@ -37,22 +50,26 @@ extension TapGEMMKernel {
                     dst.update(repeating: 0, count: columns)
                     for i in 0..<images {
                         let src = gy + ((n0 + i) * cout + c) * P
-                        for oy in 0..<H { (dst + (i * imageRows + oy) * rowStride).update(from: src + oy * W, count: W) }
+                        for oy in 0..<H {
+                            (dst + (i * imageRows + oy) * rowStride).update(from: src + oy * W, count: W)
+                        }
                     }
                 }
                 for tap in 0..<taps {
                     let (ki, kj) = tap.quotientAndRemainder(dividingBy: k)
-                    sgemm(transB: true, m: cout, n: cin, k: columns, a: dy.pointer, lda: columns,
-                          b: padded.pointer + ki * rowStride + kj, ldb: plane, beta: 1,
-                          c: gwTaps + tap * cout * cin, ldc: cin)
+                    sgemm(
+                        transB: true, m: cout, n: cin, k: columns, a: dy.pointer, lda: columns,
+                        b: padded.pointer + ki * rowStride + kj, ldb: plane, beta: 1,
+                        c: gwTaps + tap * cout * cin, ldc: cin)
                 }
                 guard let gx else { continue }
                 // dX, padded: every tap adds W_tᵀ · dY into its shifted view; the padding positions are dropped.
                 gxPadded.pointer.update(repeating: 0, count: cin * plane)
                 for tap in 0..<taps {
                     let (ki, kj) = tap.quotientAndRemainder(dividingBy: k)
-                    sgemm(transA: true, m: cin, n: columns, k: cout, a: tapWeights.pointer + tap * cout * cin, lda: cin,
-                          b: dy.pointer, ldb: columns, beta: 1, c: gxPadded.pointer + ki * rowStride + kj, ldc: plane)
+                    sgemm(
+                        transA: true, m: cin, n: columns, k: cout, a: tapWeights.pointer + tap * cout * cin, lda: cin,
+                        b: dy.pointer, ldb: columns, beta: 1, c: gxPadded.pointer + ki * rowStride + kj, ldc: plane)
                 }
                 for i in 0..<images {
                     for c in 0..<cin {

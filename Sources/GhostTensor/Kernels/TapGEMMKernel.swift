@@ -27,22 +27,35 @@ public enum TapGEMMKernel {
     /// at least `minPixels` pixels or a smaller one where the padding columns and rows computed in vain
     /// (Cout × waste) cost less than the im2col they replace.
     public static func applies(to g: ConvGeometry, minPixels: Int = minPixels) -> Bool {
-        guard g.groups == 1 && g.strideH == 1 && g.strideW == 1 && g.kernelH == g.kernelW && g.kernelH > 1
-                && g.kernelH % 2 == 1 && g.padH == g.kernelH / 2 && g.padW == g.padH else { return false }
+        guard
+            g.groups == 1 && g.strideH == 1 && g.strideW == 1 && g.kernelH == g.kernelW && g.kernelH > 1
+                && g.kernelH % 2 == 1 && g.padH == g.kernelH / 2 && g.padW == g.padH
+        else { return false }
         if g.outPixels >= minPixels { return true }
-        let p = g.padH, P = Double(g.outPixels)
+        let p = g.padH
+        let P = Double(g.outPixels)
         let waste = (Double((g.height + p) * (g.width + p)) - P) / P
         return Double(g.outChannels) * waste <= smallMapBudget
     }
 
     /// Same contract as `Conv2DKernel.gemmForward`: `y` holds `yChannels` channels per image, output channel c
     /// goes to channel `outputMap[c]`, the residual has `y`'s layout offset by `residualBase` floats.
-    static func forward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
-                        residualBase: Int = 0) {
-        let H = g.height, W = g.width, p = g.padH, k = g.kernelH, taps = k * k
-        let cin = g.inChannels, cout = g.outChannels, P = H * W, N = g.batch
-        let rowStride = W + p, outImage = (yChannels ?? cout) * P
+    static func forward(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
+        residualBase: Int = 0
+    ) {
+        let H = g.height
+        let W = g.width
+        let p = g.padH
+        let k = g.kernelH
+        let taps = k * k
+        let cin = g.inChannels
+        let cout = g.outChannels
+        let P = H * W
+        let N = g.batch
+        let rowStride = W + p
+        let outImage = (yChannels ?? cout) * P
 
         let tapWeights = regroupedByTap(weight, g)
 
@@ -50,16 +63,21 @@ public enum TapGEMMKernel {
         // between two images (computed when a tile spans them, never stored). Tiles: runs of rows that start and end
         // on an image row, at least one per worker.
         let workers = Engine.threads
-        let imageRows = H + p, stackedRows = N * imageRows
+        let imageRows = H + p
+        let stackedRows = N * imageRows
         let small = smallGEMM / (cout * cin)
         let columns = small >= 4 * rowStride ? small : tileColumns
         let rowsPerTile = max(1, min(columns / rowStride, (stackedRows + workers - 1) / workers))
         var tiles: [(row0: Int, rows: Int)] = []
-        var first = -1, last = -1
+        var first = -1
+        var last = -1
         for n in 0..<N {
             for oy in 0..<H {
                 let o = n * imageRows + oy
-                if first >= 0 && o - first >= rowsPerTile { tiles.append((first, last - first + 1)); first = -1 }
+                if first >= 0 && o - first >= rowsPerTile {
+                    tiles.append((first, last - first + 1))
+                    first = -1
+                }
                 if first < 0 { first = o }
                 last = o
             }
@@ -77,22 +95,25 @@ public enum TapGEMMKernel {
             while t < tiles.count {
                 let tile = tiles[t]
                 t += workers
-                g.copyPaddedRows(of: x, from: tile.row0 - p, count: tile.rows + 2 * p + 1, into: padded.pointer, plane: plane)
+                g.copyPaddedRows(
+                    of: x, from: tile.row0 - p, count: tile.rows + 2 * p + 1, into: padded.pointer, plane: plane)
                 // GEMM column j = r·(W + p) + ox is output pixel (row0 + r, ox); ox ≥ W is padding, skipped.
                 let columns = (tile.rows - 1) * rowStride + W
                 for tap in 0..<taps {
                     let (ki, kj) = tap.quotientAndRemainder(dividingBy: k)
-                    sgemm(m: cout, n: columns, k: cin, a: tapWeights.pointer + tap * cout * cin, lda: cin,
-                          b: padded.pointer + ki * rowStride + kj, ldb: plane, beta: tap == 0 ? 0 : 1,
-                          c: result.pointer, ldc: columns)
+                    sgemm(
+                        m: cout, n: columns, k: cin, a: tapWeights.pointer + tap * cout * cin, lda: cin,
+                        b: padded.pointer + ki * rowStride + kj, ldb: plane, beta: tap == 0 ? 0 : 1,
+                        c: result.pointer, ldc: columns)
                 }
                 for r in 0..<tile.rows {
                     let (n, oy) = (tile.row0 + r).quotientAndRemainder(dividingBy: imageRows)
                     if oy >= H { continue }
                     for c in 0..<cout {
                         let offset = n * outImage + (outputMap?[c] ?? c) * P + oy * W
-                        epilogue.applyRow(from: result.pointer + c * columns + r * rowStride, to: y + offset, count: W,
-                                          channel: c, residual: epilogue.residual.map { $0 + residualBase + offset })
+                        epilogue.applyRow(
+                            from: result.pointer + c * columns + r * rowStride, to: y + offset, count: W,
+                            channel: c, residual: epilogue.residual.map { $0 + residualBase + offset })
                     }
                 }
             }
@@ -101,7 +122,9 @@ public enum TapGEMMKernel {
 
     /// The weights [Cout][Cin][k][k] regrouped by tap: [k·k][Cout][Cin].
     static func regroupedByTap(_ weight: UnsafePointer<Float>, _ g: ConvGeometry) -> Scratch {
-        let cin = g.inChannels, cout = g.outChannels, taps = g.kernelH * g.kernelW
+        let cin = g.inChannels
+        let cout = g.outChannels
+        let taps = g.kernelH * g.kernelW
         let regrouped = Scratch(taps * cout * cin)
         for co in 0..<cout {
             for ci in 0..<cin {

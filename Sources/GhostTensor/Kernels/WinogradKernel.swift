@@ -71,34 +71,49 @@ public enum WinogradKernel {
             self.variant = variant
             outChannels = weight.shape[0]
             inChannels = weight.shape[1]
-            let a = variant.alpha, cout = outChannels, cin = inChannels
+            let a = variant.alpha
+            let cout = outChannels
+            let cin = inChannels
             u = Scratch(a * a * cout * cin)
-            let G: [Float] = variant == .f2x3
+            let G: [Float] =
+                variant == .f2x3
                 ? [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
-                : [0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-                   1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
-            let wp = weight.pointer, up = u.pointer
+                : [
+                    0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                    1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
+                ]
+            let wp = weight.pointer
+            let up = u.pointer
             let workers = min(Engine.threads, max(1, cout / 8))
             G.withUnsafeBufferPointer { G in
                 Engine.parallelFor(workers) { w in
                     // f[k][ci]: tap k of every input channel; gg[i·3 + j][ci] = (G · f)[i][j].
-                    let f = Scratch(9 * cin), gg = Scratch(a * 3 * cin)
+                    let f = Scratch(9 * cin)
+                    let gg = Scratch(a * 3 * cin)
                     var co = w
                     while co < cout {
                         let src = wp + co * cin * 9
                         for ci in 0..<cin { for k in 0..<9 { f.pointer[k * cin + ci] = src[ci * 9 + k] } }
                         for i in 0..<a {
-                            let g0 = G[i * 3], g1 = G[i * 3 + 1], g2 = G[i * 3 + 2]
+                            let g0 = G[i * 3]
+                            let g1 = G[i * 3 + 1]
+                            let g2 = G[i * 3 + 2]
                             for j in 0..<3 {
-                                let r0 = f.pointer + j * cin, r1 = r0 + 3 * cin, r2 = r0 + 6 * cin
+                                let r0 = f.pointer + j * cin
+                                let r1 = r0 + 3 * cin
+                                let r2 = r0 + 6 * cin
                                 let o = gg.pointer + (i * 3 + j) * cin
                                 for ci in 0..<cin { o[ci] = g0 * r0[ci] + g1 * r1[ci] + g2 * r2[ci] }
                             }
                         }
                         for i in 0..<a {
-                            let s0 = gg.pointer + i * 3 * cin, s1 = s0 + cin, s2 = s1 + cin
+                            let s0 = gg.pointer + i * 3 * cin
+                            let s1 = s0 + cin
+                            let s2 = s1 + cin
                             for j in 0..<a {
-                                let h0 = G[j * 3], h1 = G[j * 3 + 1], h2 = G[j * 3 + 2]
+                                let h0 = G[j * 3]
+                                let h1 = G[j * 3 + 1]
+                                let h2 = G[j * 3 + 2]
                                 let o = up + ((i * a + j) * cout + co) * cin
                                 for ci in 0..<cin { o[ci] = s0[ci] * h0 + s1[ci] * h1 + s2[ci] * h2 }
                             }
@@ -112,26 +127,43 @@ public enum WinogradKernel {
 
     /// Same contract as `Conv2DKernel.gemmForward` for a geometry `supports` accepts, with `filters` made from
     /// the conv's weight.
-    static func forward(x: UnsafePointer<Float>, filters: Filters, y: UnsafeMutablePointer<Float>, g: ConvGeometry,
-                        epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
-                        residualBase: Int = 0) {
-        precondition(supports(g) && filters.inChannels == g.inChannels && filters.outChannels == g.outChannels,
-                     "Winograd filters \(filters.outChannels)×\(filters.inChannels) for geometry \(g)")
+    static func forward(
+        x: UnsafePointer<Float>, filters: Filters, y: UnsafeMutablePointer<Float>, g: ConvGeometry,
+        epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
+        residualBase: Int = 0
+    ) {
+        precondition(
+            supports(g) && filters.inChannels == g.inChannels && filters.outChannels == g.outChannels,
+            "Winograd filters \(filters.outChannels)×\(filters.inChannels) for geometry \(g)")
         switch filters.variant {
-        case .f2x3: run(F2.self, x: x, u: filters.u.pointer, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
-                        outputMap: outputMap, residualBase: residualBase)
-        case .f4x3: run(F4.self, x: x, u: filters.u.pointer, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
-                        outputMap: outputMap, residualBase: residualBase)
+        case .f2x3:
+            run(
+                F2.self, x: x, u: filters.u.pointer, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
+                outputMap: outputMap, residualBase: residualBase)
+        case .f4x3:
+            run(
+                F4.self, x: x, u: filters.u.pointer, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
+                outputMap: outputMap, residualBase: residualBase)
         }
     }
 
-    private static func run<T: Transform>(_: T.Type, x: UnsafePointer<Float>, u: UnsafePointer<Float>,
-                                          y: UnsafeMutablePointer<Float>, g: ConvGeometry, epilogue: Epilogue,
-                                          yChannels: Int?, outputMap: UnsafePointer<Int>?, residualBase: Int) {
-        let m = T.m, a = m + 2, points = a * a
-        let H = g.height, W = g.width, P = H * W, cin = g.inChannels, cout = g.outChannels
-        let tilesY = (H + m - 1) / m, tilesX = (W + m - 1) / m
-        let rowWidth = m * tilesX + 2, outImage = (yChannels ?? cout) * P
+    private static func run<T: Transform>(
+        _: T.Type, x: UnsafePointer<Float>, u: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, g: ConvGeometry, epilogue: Epilogue,
+        yChannels: Int?, outputMap: UnsafePointer<Int>?, residualBase: Int
+    ) {
+        let m = T.m
+        let a = m + 2
+        let points = a * a
+        let H = g.height
+        let W = g.width
+        let P = H * W
+        let cin = g.inChannels
+        let cout = g.outChannels
+        let tilesY = (H + m - 1) / m
+        let tilesX = (W + m - 1) / m
+        let rowWidth = m * tilesX + 2
+        let outImage = (yChannels ?? cout) * P
         // Work: blocks of consecutive tile rows (n, ty) over the whole batch, at least one per worker.
         let totalRows = g.batch * tilesY
         let workers = min(Engine.threads, totalRows)
@@ -142,7 +174,7 @@ public enum WinogradKernel {
         Engine.parallelFor(min(workers, blocks)) { w in
             let v = Scratch(points * cin * maxTiles)
             let mm = Scratch(points * cout * maxTiles)
-            let rowsBuf = Scratch(a * rowWidth)       // vertical pass of the input / horizontal pass of the output
+            let rowsBuf = Scratch(a * rowWidth)  // vertical pass of the input / horizontal pass of the output
             let outRows = Scratch(m * rowWidth)
             let zeros = Scratch(W)
             zeros.pointer.update(repeating: 0, count: W)
@@ -151,7 +183,9 @@ public enum WinogradKernel {
             defer { inRows.deallocate() }
             var b = w
             while b < blocks {
-                let row0 = b * rowsPerBlock, rows = min(rowsPerBlock, totalRows - row0), tiles = rows * tilesX
+                let row0 = b * rowsPerBlock
+                let rows = min(rowsPerBlock, totalRows - row0)
+                let tiles = rows * tilesX
                 b += workers
                 // Input transform: V[point][ci][t], t = (tile row − row0)·tilesX + tx.
                 for r in 0..<rows {
@@ -164,27 +198,31 @@ public enum WinogradKernel {
                         }
                         // Columns 1 ... W of each row hold x = 0 ..< W; column 0 and those past W stay zero.
                         T.inputVertical(rows: inRows, out: rowsBuf.pointer + 1, ld: rowWidth, count: W)
-                        T.inputHorizontal(rows: rowsBuf.pointer, ld: rowWidth, tiles: tilesX,
-                                          v: v.pointer + ci * tiles + r * tilesX, pointStride: cin * tiles)
+                        T.inputHorizontal(
+                            rows: rowsBuf.pointer, ld: rowWidth, tiles: tilesX,
+                            v: v.pointer + ci * tiles + r * tilesX, pointStride: cin * tiles)
                     }
                 }
                 for p in 0..<points {
-                    sgemm(m: cout, n: tiles, k: cin, a: u + p * cout * cin, lda: cin,
-                          b: v.pointer + p * cin * tiles, ldb: tiles, c: mm.pointer + p * cout * tiles, ldc: tiles)
+                    sgemm(
+                        m: cout, n: tiles, k: cin, a: u + p * cout * cin, lda: cin,
+                        b: v.pointer + p * cin * tiles, ldb: tiles, c: mm.pointer + p * cout * tiles, ldc: tiles)
                 }
                 // Output transform and epilogue, row by row.
                 for r in 0..<rows {
                     let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
                     let valid = min(m, H - ty * m)
                     for co in 0..<cout {
-                        T.outputHorizontal(m: mm.pointer + co * tiles + r * tilesX, pointStride: cout * tiles,
-                                           tiles: tilesX, rows: rowsBuf.pointer, ld: rowWidth)
+                        T.outputHorizontal(
+                            m: mm.pointer + co * tiles + r * tilesX, pointStride: cout * tiles,
+                            tiles: tilesX, rows: rowsBuf.pointer, ld: rowWidth)
                         T.outputVertical(rows: rowsBuf.pointer, ld: rowWidth, out: outRows.pointer, count: W)
                         for i in 0..<valid {
                             let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
                             let residual = epilogue.residual.map { $0 + residualBase + offset }
-                            epilogue.applyRow(from: outRows.pointer + i * rowWidth, to: y + offset, count: W,
-                                              channel: co, residual: residual)
+                            epilogue.applyRow(
+                                from: outRows.pointer + i * rowWidth, to: y + offset, count: W,
+                                channel: co, residual: residual)
                         }
                     }
                 }
@@ -200,14 +238,17 @@ private protocol Transform {
     /// Output tile side.
     static var m: Int { get }
     /// out[k·ld + x] = Σⱼ Bᵀ[k][j] · rows[j][x] for x < count (k, j < m + 2).
-    static func inputVertical(rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
-                              count: Int)
+    static func inputVertical(
+        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
+        count: Int)
     /// v[(k·(m+2) + l)·pointStride + tx] = Σⱼ Bᵀ[l][j] · rows[k·ld + m·tx + j].
-    static func inputHorizontal(rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
-                                pointStride: Int)
+    static func inputHorizontal(
+        rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
+        pointStride: Int)
     /// rows[k·ld + m·tx + i] = Σₗ Aᵀ[i][l] · m[(k·(m+2) + l)·pointStride + tx].
-    static func outputHorizontal(m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
-                                 rows: UnsafeMutablePointer<Float>, ld: Int)
+    static func outputHorizontal(
+        m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
+        rows: UnsafeMutablePointer<Float>, ld: Int)
     /// out[i·ld + x] = Σₖ Aᵀ[i][k] · rows[k·ld + x] for x < count.
     static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int)
 }
@@ -217,33 +258,57 @@ private enum F2: Transform {
     static var m: Int { 2 }
 
     @inline(__always)
-    static func inputVertical(rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
-                              count: Int) {
-        let d0 = rows[0], d1 = rows[1], d2 = rows[2], d3 = rows[3]
-        let o0 = out, o1 = out + ld, o2 = out + 2 * ld, o3 = out + 3 * ld
+    static func inputVertical(
+        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
+        count: Int
+    ) {
+        let d0 = rows[0]
+        let d1 = rows[1]
+        let d2 = rows[2]
+        let d3 = rows[3]
+        let o0 = out
+        let o1 = out + ld
+        let o2 = out + 2 * ld
+        let o3 = out + 3 * ld
         for x in 0..<count {
-            o0[x] = d0[x] - d2[x]; o1[x] = d1[x] + d2[x]; o2[x] = d2[x] - d1[x]; o3[x] = d1[x] - d3[x]
+            o0[x] = d0[x] - d2[x]
+            o1[x] = d1[x] + d2[x]
+            o2[x] = d2[x] - d1[x]
+            o3[x] = d1[x] - d3[x]
         }
     }
 
     @inline(__always)
-    static func inputHorizontal(rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
-                                pointStride: Int) {
+    static func inputHorizontal(
+        rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
+        pointStride: Int
+    ) {
         for k in 0..<4 {
             let r = rows + k * ld
-            let v0 = v + 4 * k * pointStride, v1 = v0 + pointStride, v2 = v1 + pointStride, v3 = v2 + pointStride
+            let v0 = v + 4 * k * pointStride
+            let v1 = v0 + pointStride
+            let v2 = v1 + pointStride
+            let v3 = v2 + pointStride
             for t in 0..<tiles {
                 let d = r + 2 * t
-                v0[t] = d[0] - d[2]; v1[t] = d[1] + d[2]; v2[t] = d[2] - d[1]; v3[t] = d[1] - d[3]
+                v0[t] = d[0] - d[2]
+                v1[t] = d[1] + d[2]
+                v2[t] = d[2] - d[1]
+                v3[t] = d[1] - d[3]
             }
         }
     }
 
     @inline(__always)
-    static func outputHorizontal(m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
-                                 rows: UnsafeMutablePointer<Float>, ld: Int) {
+    static func outputHorizontal(
+        m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
+        rows: UnsafeMutablePointer<Float>, ld: Int
+    ) {
         for k in 0..<4 {
-            let m0 = m + 4 * k * pointStride, m1 = m0 + pointStride, m2 = m1 + pointStride, m3 = m2 + pointStride
+            let m0 = m + 4 * k * pointStride
+            let m1 = m0 + pointStride
+            let m2 = m1 + pointStride
+            let m3 = m2 + pointStride
             let r = rows + k * ld
             for t in 0..<tiles {
                 r[2 * t] = m0[t] + m1[t] + m2[t]
@@ -254,7 +319,11 @@ private enum F2: Transform {
 
     @inline(__always)
     static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int) {
-        let s0 = rows, s1 = rows + ld, s2 = rows + 2 * ld, s3 = rows + 3 * ld, o1 = out + ld
+        let s0 = rows
+        let s1 = rows + ld
+        let s2 = rows + 2 * ld
+        let s3 = rows + 3 * ld
+        let o1 = out + ld
         for x in 0..<count {
             out[x] = s0[x] + s1[x] + s2[x]
             o1[x] = s1[x] - s2[x] - s3[x]
@@ -269,48 +338,83 @@ private enum F4: Transform {
     static var m: Int { 4 }
 
     @inline(__always)
-    static func inputVertical(rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
-                              count: Int) {
-        let d0 = rows[0], d1 = rows[1], d2 = rows[2], d3 = rows[3], d4 = rows[4], d5 = rows[5]
-        let o0 = out, o1 = out + ld, o2 = out + 2 * ld, o3 = out + 3 * ld, o4 = out + 4 * ld, o5 = out + 5 * ld
+    static func inputVertical(
+        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
+        count: Int
+    ) {
+        let d0 = rows[0]
+        let d1 = rows[1]
+        let d2 = rows[2]
+        let d3 = rows[3]
+        let d4 = rows[4]
+        let d5 = rows[5]
+        let o0 = out
+        let o1 = out + ld
+        let o2 = out + 2 * ld
+        let o3 = out + 3 * ld
+        let o4 = out + 4 * ld
+        let o5 = out + 5 * ld
         for x in 0..<count {
-            let a = d4[x] - 4 * d2[x], b = d3[x] - 4 * d1[x]
-            let c = d4[x] - d2[x], e = 2 * (d3[x] - d1[x])
+            let a = d4[x] - 4 * d2[x]
+            let b = d3[x] - 4 * d1[x]
+            let c = d4[x] - d2[x]
+            let e = 2 * (d3[x] - d1[x])
             o0[x] = 4 * d0[x] - 5 * d2[x] + d4[x]
-            o1[x] = a + b; o2[x] = a - b
-            o3[x] = c + e; o4[x] = c - e
+            o1[x] = a + b
+            o2[x] = a - b
+            o3[x] = c + e
+            o4[x] = c - e
             o5[x] = 4 * d1[x] - 5 * d3[x] + d5[x]
         }
     }
 
     @inline(__always)
-    static func inputHorizontal(rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
-                                pointStride: Int) {
+    static func inputHorizontal(
+        rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
+        pointStride: Int
+    ) {
         for k in 0..<6 {
             let r = rows + k * ld
-            let v0 = v + 6 * k * pointStride, v1 = v0 + pointStride, v2 = v1 + pointStride
-            let v3 = v2 + pointStride, v4 = v3 + pointStride, v5 = v4 + pointStride
+            let v0 = v + 6 * k * pointStride
+            let v1 = v0 + pointStride
+            let v2 = v1 + pointStride
+            let v3 = v2 + pointStride
+            let v4 = v3 + pointStride
+            let v5 = v4 + pointStride
             for t in 0..<tiles {
                 let d = r + 4 * t
-                let a = d[4] - 4 * d[2], b = d[3] - 4 * d[1]
-                let c = d[4] - d[2], e = 2 * (d[3] - d[1])
+                let a = d[4] - 4 * d[2]
+                let b = d[3] - 4 * d[1]
+                let c = d[4] - d[2]
+                let e = 2 * (d[3] - d[1])
                 v0[t] = 4 * d[0] - 5 * d[2] + d[4]
-                v1[t] = a + b; v2[t] = a - b
-                v3[t] = c + e; v4[t] = c - e
+                v1[t] = a + b
+                v2[t] = a - b
+                v3[t] = c + e
+                v4[t] = c - e
                 v5[t] = 4 * d[1] - 5 * d[3] + d[5]
             }
         }
     }
 
     @inline(__always)
-    static func outputHorizontal(m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
-                                 rows: UnsafeMutablePointer<Float>, ld: Int) {
+    static func outputHorizontal(
+        m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
+        rows: UnsafeMutablePointer<Float>, ld: Int
+    ) {
         for k in 0..<6 {
-            let m0 = m + 6 * k * pointStride, m1 = m0 + pointStride, m2 = m1 + pointStride
-            let m3 = m2 + pointStride, m4 = m3 + pointStride, m5 = m4 + pointStride
+            let m0 = m + 6 * k * pointStride
+            let m1 = m0 + pointStride
+            let m2 = m1 + pointStride
+            let m3 = m2 + pointStride
+            let m4 = m3 + pointStride
+            let m5 = m4 + pointStride
             let r = rows + k * ld
             for t in 0..<tiles {
-                let p = m1[t] + m2[t], q = m1[t] - m2[t], s = m3[t] + m4[t], d = m3[t] - m4[t]
+                let p = m1[t] + m2[t]
+                let q = m1[t] - m2[t]
+                let s = m3[t] + m4[t]
+                let d = m3[t] - m4[t]
                 r[4 * t] = m0[t] + p + s
                 r[4 * t + 1] = q + 2 * d
                 r[4 * t + 2] = p + 4 * s
@@ -321,10 +425,20 @@ private enum F4: Transform {
 
     @inline(__always)
     static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int) {
-        let s0 = rows, s1 = rows + ld, s2 = rows + 2 * ld, s3 = rows + 3 * ld, s4 = rows + 4 * ld, s5 = rows + 5 * ld
-        let o1 = out + ld, o2 = out + 2 * ld, o3 = out + 3 * ld
+        let s0 = rows
+        let s1 = rows + ld
+        let s2 = rows + 2 * ld
+        let s3 = rows + 3 * ld
+        let s4 = rows + 4 * ld
+        let s5 = rows + 5 * ld
+        let o1 = out + ld
+        let o2 = out + 2 * ld
+        let o3 = out + 3 * ld
         for x in 0..<count {
-            let p = s1[x] + s2[x], q = s1[x] - s2[x], s = s3[x] + s4[x], d = s3[x] - s4[x]
+            let p = s1[x] + s2[x]
+            let q = s1[x] - s2[x]
+            let s = s3[x] + s4[x]
+            let d = s3[x] - s4[x]
             out[x] = s0[x] + p + s
             o1[x] = q + 2 * d
             o2[x] = p + 4 * s

@@ -5,12 +5,17 @@ import Foundation
 /// hard-sigmoid (`F.hardsigmoid`: relu6(x + 3)/6) and h-swish (`F.hardswish`: x·relu6(x + 3)/6).
 public final class Activation: Module {
     public enum Kind: String, CaseIterable, Codable {
-        case relu, leakyReLU = "leaky-relu", gelu, sigmoid, hardSigmoid = "hard-sigmoid", hardSwish = "h-swish"
+        case relu
+        case leakyReLU = "leaky-relu"
+        case gelu, sigmoid
+        case hardSigmoid = "hard-sigmoid"
+        case hardSwish = "h-swish"
 
         /// Parses a name (case-insensitive); the error lists every valid name.
         public init(name: String) throws {
             guard let k = Kind(rawValue: name.lowercased()) else {
-                throw GhostError("unknown activation '\(name)' (valid: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw GhostError(
+                    "unknown activation '\(name)' (valid: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             self = k
         }
@@ -50,15 +55,28 @@ public final class Activation: Module {
     /// f(x) element-wise.
     public static func apply(_ kind: Kind, slope: Float = 0.01, _ x: Tensor) -> Tensor {
         let y = Tensor(uninitialized: x.shape)
-        let xp = x.pointer, yp = y.pointer
+        let xp = x.pointer
+        let yp = y.pointer
         Engine.parallelChunks(x.count, minChunk: 1 << 15) { r in
             switch kind {
             case .relu: for i in r { yp[i] = max(xp[i], 0) }
-            case .leakyReLU: for i in r { let v = xp[i]; yp[i] = v > 0 ? v : slope * v }
-            case .gelu: for i in r { let v = xp[i]; yp[i] = 0.5 * v * (1 + erf(v * Float(0.5).squareRoot())) }
+            case .leakyReLU:
+                for i in r {
+                    let v = xp[i]
+                    yp[i] = v > 0 ? v : slope * v
+                }
+            case .gelu:
+                for i in r {
+                    let v = xp[i]
+                    yp[i] = 0.5 * v * (1 + erf(v * Float(0.5).squareRoot()))
+                }
             case .sigmoid: for i in r { yp[i] = 1 / (1 + exp(-xp[i])) }
             case .hardSigmoid: for i in r { yp[i] = min(max(xp[i] + 3, 0), 6) / 6 }
-            case .hardSwish: for i in r { let v = xp[i]; yp[i] = v * min(max(v + 3, 0), 6) / 6 }
+            case .hardSwish:
+                for i in r {
+                    let v = xp[i]
+                    yp[i] = v * min(max(v + 3, 0), 6) / 6
+                }
             }
         }
         return y
@@ -68,19 +86,30 @@ public final class Activation: Module {
     public static func gradient(_ kind: Kind, slope: Float = 0.01, input x: Tensor, gradOutput gy: Tensor) -> Tensor {
         precondition(x.count == gy.count, "activation gradient: \(gy.shape) for input \(x.shape)")
         let gx = Tensor(uninitialized: x.shape)
-        let xp = x.pointer, gp = gy.pointer, dp = gx.pointer
+        let xp = x.pointer
+        let gp = gy.pointer
+        let dp = gx.pointer
         Engine.parallelChunks(x.count, minChunk: 1 << 15) { r in
             switch kind {
             case .relu: for i in r { dp[i] = xp[i] > 0 ? gp[i] : 0 }
             case .leakyReLU: for i in r { dp[i] = xp[i] > 0 ? gp[i] : slope * gp[i] }
             case .gelu:
-                let invSqrt2 = Float(0.5).squareRoot(), invSqrt2Pi = 1 / Float(2 * Double.pi).squareRoot()
+                let invSqrt2 = Float(0.5).squareRoot()
+                let invSqrt2Pi = 1 / Float(2 * Double.pi).squareRoot()
                 for i in r {
                     let v = xp[i]
                     dp[i] = gp[i] * (0.5 * (1 + erf(v * invSqrt2)) + v * invSqrt2Pi * exp(-0.5 * v * v))
                 }
-            case .sigmoid: for i in r { let s = 1 / (1 + exp(-xp[i])); dp[i] = gp[i] * s * (1 - s) }
-            case .hardSigmoid: for i in r { let v = xp[i]; dp[i] = v > -3 && v < 3 ? gp[i] / 6 : 0 }
+            case .sigmoid:
+                for i in r {
+                    let s = 1 / (1 + exp(-xp[i]))
+                    dp[i] = gp[i] * s * (1 - s)
+                }
+            case .hardSigmoid:
+                for i in r {
+                    let v = xp[i]
+                    dp[i] = v > -3 && v < 3 ? gp[i] / 6 : 0
+                }
             case .hardSwish:
                 for i in r {
                     let v = xp[i]

@@ -32,15 +32,21 @@ public final class BatchNorm2D: Module {
     }
 
     public override var localParameters: [(String, Parameter)] {
-        [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar),
-         ("num_batches_tracked", numBatchesTracked)]
+        [
+            ("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar),
+            ("num_batches_tracked", numBatchesTracked),
+        ]
     }
 
     /// Eval-mode BN as a per-channel affine: y = x·scale + shift.
     public func inferenceScaleShift() -> (scale: Tensor, shift: Tensor) {
         let C = channels
-        let scale = Tensor(uninitialized: [C]), shift = Tensor(uninitialized: [C])
-        let w = weight.value.pointer, b = bias.value.pointer, m = runningMean.value.pointer, v = runningVar.value.pointer
+        let scale = Tensor(uninitialized: [C])
+        let shift = Tensor(uninitialized: [C])
+        let w = weight.value.pointer
+        let b = bias.value.pointer
+        let m = runningMean.value.pointer
+        let v = runningVar.value.pointer
         for c in 0..<C {
             let s = w[c] / (v[c] + eps).squareRoot()
             scale.pointer[c] = s
@@ -59,11 +65,16 @@ public final class BatchNorm2D: Module {
     /// Normalises with batch statistics and updates the running statistics (PyTorch semantics:
     /// running_var uses the unbiased batch variance).
     private func forwardTraining(_ x: Tensor) -> Tensor {
-        let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1)
-        let mean = Tensor(zeros: [C]), invStd = Tensor(zeros: [C])
+        let N = x.shape[0]
+        let C = channels
+        let HW = x.count / max(N * C, 1)
+        let mean = Tensor(zeros: [C])
+        let invStd = Tensor(zeros: [C])
         let xp = x.pointer
-        let rm = runningMean.value.pointer, rv = runningVar.value.pointer
-        let momentum = self.momentum, eps = Double(self.eps)
+        let rm = runningMean.value.pointer
+        let rv = runningVar.value.pointer
+        let momentum = self.momentum
+        let eps = Double(self.eps)
         let reduce = Self.statisticsReducer
         // Two passes (mean, then centred squares) in Float with Double accumulation per row; between them (and
         // after the second) the sums of all ranks are added when synchronised. [C sums, element count].
@@ -106,7 +117,8 @@ public final class BatchNorm2D: Module {
         }
         numBatchesTracked.value.pointer[0] += 1
         saved = (x, mean, invStd, M)
-        let scale = Tensor(uninitialized: [C]), shift = Tensor(uninitialized: [C])
+        let scale = Tensor(uninitialized: [C])
+        let shift = Tensor(uninitialized: [C])
         for c in 0..<C {
             scale.pointer[c] = weight.value.pointer[c] * invStd.pointer[c]
             shift.pointer[c] = bias.value.pointer[c] - mean.pointer[c] * scale.pointer[c]
@@ -120,15 +132,23 @@ public final class BatchNorm2D: Module {
         guard let (x, mean, invStd, count) = saved else {
             preconditionFailure("BatchNorm2D.backward without a training-mode forward")
         }
-        let N = x.shape[0], C = channels, HW = x.count / max(N * C, 1), M = Float(count)
+        let N = x.shape[0]
+        let C = channels
+        let HW = x.count / max(N * C, 1)
+        let M = Float(count)
         let gy = gradOutput
         let gx = Tensor(uninitialized: x.shape)
-        let gGamma = Tensor(zeros: [C]), gBeta = Tensor(zeros: [C])
-        let xp = x.pointer, gyp = gy.pointer, gxp = gx.pointer
+        let gGamma = Tensor(zeros: [C])
+        let gBeta = Tensor(zeros: [C])
+        let xp = x.pointer
+        let gyp = gy.pointer
+        let gxp = gx.pointer
         Engine.parallelChunks(C) { range in
             for c in range {
-                let mu = mean.pointer[c], inv = invStd.pointer[c]
-                var sdy: Float = 0, sdyx: Float = 0
+                let mu = mean.pointer[c]
+                let inv = invStd.pointer[c]
+                var sdy: Float = 0
+                var sdyx: Float = 0
                 for n in 0..<N {
                     let o = (n * C + c) * HW
                     let (s, d) = Reduction.sumAndCentredDot(gyp + o, xp + o, count: HW, mean: mu)
@@ -146,12 +166,17 @@ public final class BatchNorm2D: Module {
             var sums = (0..<C).map { Double(gBeta.pointer[$0]) } + (0..<C).map { Double(gGamma.pointer[$0]) }
             sums.withUnsafeMutableBufferPointer { reduce($0) }
             (sumDy, sumDyX) = (Tensor(uninitialized: [C]), Tensor(uninitialized: [C]))
-            for c in 0..<C { sumDy.pointer[c] = Float(sums[c]); sumDyX.pointer[c] = Float(sums[C + c]) }
+            for c in 0..<C {
+                sumDy.pointer[c] = Float(sums[c])
+                sumDyX.pointer[c] = Float(sums[C + c])
+            }
         }
         Engine.parallelChunks(C) { range in
             for c in range {
-                let mu = mean.pointer[c], inv = invStd.pointer[c]
-                let sdy = sumDy.pointer[c], sdyx = sumDyX.pointer[c]
+                let mu = mean.pointer[c]
+                let inv = invStd.pointer[c]
+                let sdy = sumDy.pointer[c]
+                let sdyx = sumDyX.pointer[c]
                 let k = self.weight.value.pointer[c] * inv / M
                 for n in 0..<N {
                     let o = (n * C + c) * HW
@@ -167,7 +192,8 @@ public final class BatchNorm2D: Module {
 
     /// A convolution equal to `bn(conv(x))` in eval mode: weights scaled per output channel, bias added.
     public func folded(into conv: Conv2D) -> Conv2D {
-        precondition(conv.outChannels == channels, "cannot fold BN(\(channels)) into conv with \(conv.outChannels) outputs")
+        precondition(
+            conv.outChannels == channels, "cannot fold BN(\(channels)) into conv with \(conv.outChannels) outputs")
         let (s, b) = inferenceScaleShift()
         var w = conv.weight.value
         w.makeUnique()

@@ -17,12 +17,15 @@ public final class Conv2D: Module {
     public var kernelSize: (Int, Int) { (weight.shape[2], weight.shape[3]) }
 
     /// Kaiming-uniform initialised convolution (PyTorch's default init), deterministic by `rng`.
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                groups: Int = 1, bias: Bool = false, rng: inout SplitMix64) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        groups: Int = 1, bias: Bool = false, rng: inout SplitMix64
+    ) {
         precondition(inChannels % groups == 0 && outChannels % groups == 0, "channels not divisible by groups")
         let fanIn = inChannels / groups * kernel * kernel
         let bound = 1 / Float(fanIn).squareRoot()
-        weight = Parameter(Tensor(uniform: [outChannels, inChannels / groups, kernel, kernel], bound: bound, rng: &rng))
+        weight = Parameter(
+            Tensor(uniform: [outChannels, inChannels / groups, kernel, kernel], bound: bound, rng: &rng))
         self.bias = bias ? Parameter(Tensor(uniform: [outChannels], bound: bound, rng: &rng)) : nil
         self.stride = (stride, stride)
         self.padding = (padding, padding)
@@ -30,7 +33,9 @@ public final class Conv2D: Module {
     }
 
     /// A convolution with the given weight (and bias).
-    public init(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), groups: Int = 1) {
+    public init(
+        weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), groups: Int = 1
+    ) {
         self.weight = Parameter(weight)
         self.bias = bias.map { Parameter($0) }
         self.stride = stride
@@ -46,8 +51,10 @@ public final class Conv2D: Module {
 
     /// Forward with a fused per-channel epilogue (scale/shift, residual, ReLU) applied on top of
     /// the bias. Used for inference with BatchNorm folded in.
-    public func forward(_ x: Tensor, scale: Tensor? = nil, shift: Tensor? = nil, residual: Tensor? = nil,
-                        relu: Bool = false) -> Tensor {
+    public func forward(
+        _ x: Tensor, scale: Tensor? = nil, shift: Tensor? = nil, residual: Tensor? = nil,
+        relu: Bool = false
+    ) -> Tensor {
         if let r = residual { precondition(r.shape == outputShape(for: x.shape), "residual shape \(r.shape) mismatch") }
         let (e, shift) = fusedEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
         return forward(x, epilogue: e).keeping(scale, shift, residual)
@@ -55,39 +62,51 @@ public final class Conv2D: Module {
 
     /// Eval-mode forward written into the channels of `y` that `routing` names (a Ghost module's output), with
     /// the same fused epilogue; `residual` has `y`'s shape. With `routing.input`, `x` is read through it.
-    public func forward(_ x: Tensor, into y: Tensor, routing: ChannelRouting, scale: Tensor? = nil, shift: Tensor? = nil,
-                        residual: Tensor? = nil, relu: Bool = false) {
-        precondition(x.rank == 4 && x.shape[1] == (routing.input?.channels ?? inChannels),
-                     "conv expects [N, \(inChannels), H, W] input, got \(x.shape)")
+    public func forward(
+        _ x: Tensor, into y: Tensor, routing: ChannelRouting, scale: Tensor? = nil, shift: Tensor? = nil,
+        residual: Tensor? = nil, relu: Bool = false
+    ) {
+        precondition(
+            x.rank == 4 && x.shape[1] == (routing.input?.channels ?? inChannels),
+            "conv expects [N, \(inChannels), H, W] input, got \(x.shape)")
         if let r = residual { precondition(r.shape == y.shape, "residual shape \(r.shape) mismatch") }
         let (e, shift) = fusedEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
         withExtendedLifetime((scale, shift, residual)) {
-            Conv2DKernel.forward(x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e,
-                                 into: y, routing: routing, winograd: winogradFilters(for: geometry(for: x.shape)))
+            Conv2DKernel.forward(
+                x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e,
+                into: y, routing: routing, winograd: winogradFilters(for: geometry(for: x.shape)))
         }
     }
 
     /// The epilogue of a fused forward, its shift with the conv's bias folded in (scaled when BN follows); the
     /// epilogue borrows the tensors' pointers, so the caller keeps `scale`, the returned shift and `residual` alive.
-    private func fusedEpilogue(scale: Tensor?, shift: Tensor?, residual: Tensor?, relu: Bool) -> (Epilogue, shift: Tensor?) {
+    private func fusedEpilogue(
+        scale: Tensor?, shift: Tensor?, residual: Tensor?, relu: Bool
+    ) -> (Epilogue, shift: Tensor?) {
         var shift = shift
         if let b = bias?.value {
-            if let s = shift { shift = Elementwise.add(s, scale.map { Self.multiply(b, $0) } ?? b) }
-            else { shift = scale.map { Self.multiply(b, $0) } ?? b }
+            if let s = shift {
+                shift = Elementwise.add(s, scale.map { Self.multiply(b, $0) } ?? b)
+            } else {
+                shift = scale.map { Self.multiply(b, $0) } ?? b
+            }
         }
-        let e = Epilogue(scale: scale.map { UnsafePointer($0.pointer) }, shift: shift.map { UnsafePointer($0.pointer) },
-                         residual: residual.map { UnsafePointer($0.pointer) }, relu: relu)
+        let e = Epilogue(
+            scale: scale.map { UnsafePointer($0.pointer) }, shift: shift.map { UnsafePointer($0.pointer) },
+            residual: residual.map { UnsafePointer($0.pointer) }, relu: relu)
         return (e, shift)
     }
 
     private func forward(_ x: Tensor, epilogue: Epilogue) -> Tensor {
-        precondition(x.rank == 4 && x.shape[1] == inChannels,
-                     "conv expects [N, \(inChannels), H, W] input, got \(x.shape)")
+        precondition(
+            x.rank == 4 && x.shape[1] == inChannels,
+            "conv expects [N, \(inChannels), H, W] input, got \(x.shape)")
         if training { savedInput = x }
         var e = epilogue
         if e.shift == nil, let b = bias { e.shift = UnsafePointer(b.value.pointer) }
-        return Conv2DKernel.forward(x, weight: weight.value, stride: stride, padding: padding, groups: groups,
-                                    epilogue: e, winograd: winogradFilters(for: geometry(for: x.shape)))
+        return Conv2DKernel.forward(
+            x, weight: weight.value, stride: stride, padding: padding, groups: groups,
+            epilogue: e, winograd: winogradFilters(for: geometry(for: x.shape)))
     }
 
     /// The Winograd filters for an eval-mode forward over `g`, where the dispatch rule picks a variant
@@ -101,8 +120,9 @@ public final class Conv2D: Module {
 
     public override func backward(_ gradOutput: Tensor) -> Tensor {
         guard let x = savedInput else { preconditionFailure("Conv2D.backward without a training-mode forward") }
-        let (gx, gw, gb) = Conv2DBackwardKernel.backward(x: x, weight: weight.value, gradOutput: gradOutput, stride: stride,
-                                                          padding: padding, groups: groups, needInput: needsInputGradient)
+        let (gx, gw, gb) = Conv2DBackwardKernel.backward(
+            x: x, weight: weight.value, gradOutput: gradOutput, stride: stride,
+            padding: padding, groups: groups, needInput: needsInputGradient)
         weight.accumulate(gw)
         bias?.accumulate(gb)
         savedInput = nil
@@ -121,14 +141,16 @@ public final class Conv2D: Module {
     }
 
     public func geometry(for input: [Int]) -> ConvGeometry {
-        ConvGeometry(batch: input[0], inChannels: input[1], height: input[2], width: input[3], outChannels: outChannels,
-                     kernel: kernelSize, stride: stride, padding: padding, groups: groups)
+        ConvGeometry(
+            batch: input[0], inChannels: input[1], height: input[2], width: input[3], outChannels: outChannels,
+            kernel: kernelSize, stride: stride, padding: padding, groups: groups)
     }
 
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
         let g = geometry(for: input)
-        profiler.record(kind: groups == 1 ? "conv" : (g.isDepthwise ? "dwconv" : "gconv"), output: g.outputShape,
-                        params: weight.value.count + (bias?.value.count ?? 0), macs: g.macs)
+        profiler.record(
+            kind: groups == 1 ? "conv" : (g.isDepthwise ? "dwconv" : "gconv"), output: g.outputShape,
+            params: weight.value.count + (bias?.value.count ?? 0), macs: g.macs)
         return g.outputShape
     }
 }

@@ -21,14 +21,19 @@ public final class ReLU: Module {
 public final class MaxPool2D: Module {
     public let kernel, stride, padding: Int
     private var savedInput: Tensor?
-    public init(kernel: Int, stride: Int, padding: Int = 0) { self.kernel = kernel; self.stride = stride; self.padding = padding }
+    public init(kernel: Int, stride: Int, padding: Int = 0) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+    }
     public override func forward(_ x: Tensor) -> Tensor {
         if training { savedInput = x }
         return Pooling.maxPool(x, kernel: kernel, stride: stride, padding: padding)
     }
     public override func backward(_ gradOutput: Tensor) -> Tensor {
         defer { savedInput = nil }
-        return PoolingBackward.maxPool(x: savedInput!, gradOutput: gradOutput, kernel: kernel, stride: stride, padding: padding)
+        return PoolingBackward.maxPool(
+            x: savedInput!, gradOutput: gradOutput, kernel: kernel, stride: stride, padding: padding)
     }
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
         Pooling.profile(input, kernel: kernel, stride: stride, padding: padding, kind: "maxpool", &profiler)
@@ -39,13 +44,18 @@ public final class MaxPool2D: Module {
 public final class AvgPool2D: Module {
     public let kernel, stride, padding: Int
     private var inputShape: [Int] = []
-    public init(kernel: Int, stride: Int, padding: Int = 0) { self.kernel = kernel; self.stride = stride; self.padding = padding }
+    public init(kernel: Int, stride: Int, padding: Int = 0) {
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+    }
     public override func forward(_ x: Tensor) -> Tensor {
         inputShape = x.shape
         return Pooling.avgPool(x, kernel: kernel, stride: stride, padding: padding)
     }
     public override func backward(_ gradOutput: Tensor) -> Tensor {
-        PoolingBackward.avgPool(inputShape: inputShape, gradOutput: gradOutput, kernel: kernel, stride: stride, padding: padding)
+        PoolingBackward.avgPool(
+            inputShape: inputShape, gradOutput: gradOutput, kernel: kernel, stride: stride, padding: padding)
     }
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
         Pooling.profile(input, kernel: kernel, stride: stride, padding: padding, kind: "avgpool", &profiler)
@@ -94,20 +104,26 @@ public final class Linear: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         precondition(x.rank == 2 && x.shape[1] == inFeatures, "linear expects [N, \(inFeatures)], got \(x.shape)")
         if training { savedInput = x }
-        let N = x.shape[0], O = outFeatures
+        let N = x.shape[0]
+        let O = outFeatures
         let y = Tensor(uninitialized: [N, O])
         if let b = bias?.value { for n in 0..<N { (y.pointer + n * O).update(from: b.pointer, count: O) } }
-        sgemm(transB: true, m: N, n: O, k: inFeatures, a: x.pointer, lda: inFeatures, b: weight.value.pointer,
-              ldb: inFeatures, beta: bias == nil ? 0 : 1, c: y.pointer, ldc: O)
+        sgemm(
+            transB: true, m: N, n: O, k: inFeatures, a: x.pointer, lda: inFeatures, b: weight.value.pointer,
+            ldb: inFeatures, beta: bias == nil ? 0 : 1, c: y.pointer, ldc: O)
         return y
     }
 
     /// dW = dYᵀ·X, db = Σ dY, dX = dY·W (all on sgemm).
     public override func backward(_ gradOutput: Tensor) -> Tensor {
         guard let x = savedInput else { preconditionFailure("Linear.backward without a training-mode forward") }
-        let N = x.shape[0], O = outFeatures, I = inFeatures
-        let gw = Tensor(uninitialized: [O, I]), gx = Tensor(uninitialized: [N, I])
-        sgemm(transA: true, m: O, n: I, k: N, a: gradOutput.pointer, lda: O, b: x.pointer, ldb: I, c: gw.pointer, ldc: I)
+        let N = x.shape[0]
+        let O = outFeatures
+        let I = inFeatures
+        let gw = Tensor(uninitialized: [O, I])
+        let gx = Tensor(uninitialized: [N, I])
+        sgemm(
+            transA: true, m: O, n: I, k: N, a: gradOutput.pointer, lda: O, b: x.pointer, ldb: I, c: gw.pointer, ldc: I)
         sgemm(m: N, n: I, k: O, a: gradOutput.pointer, lda: O, b: weight.value.pointer, ldb: I, c: gx.pointer, ldc: I)
         weight.accumulate(gw)
         if let bias {
@@ -120,8 +136,9 @@ public final class Linear: Module {
     }
 
     public override func profile(_ input: [Int], _ profiler: inout Profiler) -> [Int] {
-        profiler.record(kind: "linear", output: [input[0], outFeatures], params: weight.value.count + (bias?.value.count ?? 0),
-                        macs: input[0] * inFeatures * outFeatures)
+        profiler.record(
+            kind: "linear", output: [input[0], outFeatures], params: weight.value.count + (bias?.value.count ?? 0),
+            macs: input[0] * inFeatures * outFeatures)
         return [input[0], outFeatures]
     }
 }

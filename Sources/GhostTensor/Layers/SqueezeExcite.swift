@@ -23,8 +23,11 @@ public final class SqueezeExcite: Module {
 
     /// `gate` must be .hardSigmoid or .sigmoid; the ratio must pass `reducedChannels`.
     public init(channels: Int, ratio: Double = 0.25, gate: Activation.Kind = .hardSigmoid, rng: inout SplitMix64) {
-        precondition(gate == .hardSigmoid || gate == .sigmoid, "SE gate must be hard-sigmoid or sigmoid, got \(gate.rawValue)")
-        guard let r = try? Self.reducedChannels(channels, ratio: ratio) else { preconditionFailure("SE ratio \(ratio) for \(channels) channels") }
+        precondition(
+            gate == .hardSigmoid || gate == .sigmoid, "SE gate must be hard-sigmoid or sigmoid, got \(gate.rawValue)")
+        guard let r = try? Self.reducedChannels(channels, ratio: ratio) else {
+            preconditionFailure("SE ratio \(ratio) for \(channels) channels")
+        }
         convReduce = Conv2D(channels, r, kernel: 1, bias: true, rng: &rng)
         convExpand = Conv2D(r, channels, kernel: 1, bias: true, rng: &rng)
         self.gate = Activation(gate)
@@ -37,7 +40,8 @@ public final class SqueezeExcite: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let N = x.shape[0], C = x.shape[1]
+        let N = x.shape[0]
+        let C = x.shape[1]
         let squeezed = Pooling.globalAvgPool(x).reshaped([N, C, 1, 1])
         let g = gate(convExpand(act(convReduce(squeezed))))
         if training { saved = (x, g) }
@@ -49,7 +53,8 @@ public final class SqueezeExcite: Module {
         saved = nil
         let (gx, gg) = ChannelGate.backward(x: x, gate: g, gradOutput: gradOutput)
         let gs = convReduce.backward(act.backward(convExpand.backward(gate.backward(gg))))
-        let N = x.shape[0], C = x.shape[1]
+        let N = x.shape[0]
+        let C = x.shape[1]
         return Elementwise.add(gx, PoolingBackward.globalAvgPool(inputShape: x.shape, gradOutput: gs.reshaped([N, C])))
     }
 
