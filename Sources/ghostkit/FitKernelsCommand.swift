@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GhostAnalysis
 import GhostCheckpoint
+import GhostDistributed
 import GhostIO
 import GhostReport
 import GhostTensor
@@ -46,7 +47,9 @@ struct FitKernelsCommand: ParsableCommand {
             throw ValidationError("--top-k, --random-pairs and --images must be ≥ 0")
         }
         c.scanDir = try resolveScan()
+        c.communicator = World.current  // under mpirun: images sharded across ranks, sums all-reduced
         let (report, triplets) = try FitKernelsRun.run(c)
+        guard World.current.isRoot else { return }  // rank 0 writes the reports and figures
         let dir = out ?? "outputs/fit-kernels-\(report.model)"
         try OutputDirectory.create(dir)
         var written = try report.write(to: dir)
@@ -76,6 +79,7 @@ struct FitKernelsCommand: ParsableCommand {
         var pipeline = ScanConfig(checkpointPath: ckpt)
         pipeline.outDir = dir
         pipeline.overwrite = true
+        pipeline.communicator = World.current
         _ = try ScanRunner.run(pipeline)
         return dir
     }
