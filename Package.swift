@@ -58,7 +58,7 @@ let package = Package(
                 swiftSettings: checkedSettings),
         .target(name: "GhostConvert",
                 dependencies: ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint",
-                               "GhostTrain", "GhostAnalysis"],
+                               "GhostTrain", "GhostAnalysis", "GhostDistributed"],
                 swiftSettings: checkedSettings),
         // Every figure and report writer.
         .target(name: "GhostReport",

@@ -2,8 +2,10 @@
 # Scale-out checks under Open MPI (2 ranks on one machine; CI runs this after the build):
 #   scan and dump with 2 ranks equal one process (activations bit for bit through the master file's virtual
 #   datasets, pairs.json to 1e-6), fit-kernels reads the 2-rank scan; two SGD steps of a small ResNet with BN on 2
-#   ranks equal one process with the same global batch (1e-5); a job killed with SIGKILL resumes and ends equal to
-#   an uninterrupted one; a rank killed mid-run ends the job with an error; a NaN loss ends it with one line.
+#   ranks equal one process with the same global batch (1e-5); fit-kernels and convert (plain and guided) on 2
+#   ranks equal one process (reports to 1e-9 / 1e-6, checkpoint tensors to 1e-5); a job killed with SIGKILL
+#   resumes and ends equal to an uninterrupted one; a rank killed mid-run ends the job with an error; a NaN loss
+#   ends it with one line; convert with fewer calibration batches than ranks ends with one line.
 # Usage: bash tools/mpi_checks.sh   (needs .build/release/ghostkit, mpirun, python3 with numpy and h5py)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,18 @@ if "$GK" fit-kernels --scan "$T/one" --sizes 1,3 --threads 2 --out "$T/fk1" >/de
   ok "fit-kernels --scan and grid read the 2-rank master file (same table)"
 else
   bad "fit-kernels / grid on the 2-rank master file"
+fi
+
+# fit-kernels on 2 ranks (each sums the normal equations of its 20 of the 40 images; all-reduced in Double):
+# report.json and report.csv equal one process's to 1e-9 relative; rank 0 alone writes (triplet figures included).
+FK=(fit-kernels --scan "$T/one" --sizes 1,3 --random-pairs 4 --threads 1)
+if "$GK" "${FK[@]}" --out "$T/fa" >"$T/fa.log" 2>&1 \
+   && "${MPIRUN[@]}" "$GK" "${FK[@]}" --out "$T/fb" >"$T/fb.log" 2>&1 \
+   && cmp_py report "$T/fa/report.json" "$T/fb/report.json" 1e-9 seconds \
+   && cmp_py csv "$T/fa/report.csv" "$T/fb/report.csv" 1e-9 && [ -f "$T/fb/triplet-red.png" ]; then
+  ok "fit-kernels on 2 ranks equals 1 process (report.json, report.csv to 1e-9)"
+else
+  tail -3 "$T/fb.log"; bad "fit-kernels on 2 ranks"
 fi
 
 # 2. dump of the head as well (fc: [N, 10]), uneven batches (35 images: 8, 8 | 8, 8, 3).
@@ -121,6 +135,40 @@ if [ $rc != 0 ] && [ "$(grep -c '^error: rank' "$T/nan.log")" = 1 ] && grep -q "
   ok "a NaN loss ends the 2-rank job with one line ($(grep '^error: rank' "$T/nan.log" | cut -c1-60)…)"
 else
   tail -5 "$T/nan.log"; bad "NaN loss on 2 ranks (exit $rc)"
+fi
+
+# 7. convert on 2 ranks of the ResNet-20 of check 3 (seconds, where ResNet-18 takes a minute here): 256 calibration
+# images (4 batches of 64, 2 per rank) and 128 test images (1 batch each); correlations, least-squares sums and
+# AdaBN statistics all-reduced. The checkpoint's tensors equal one process's to 1e-5 relative, the report's numbers
+# to 1e-6 (accuracies exactly: counts), only rank 0 writes.
+CV=(convert "$T/t1.safetensors" --calibration-images 256 --eval-images 128 --threads 1)
+if "$GK" "${CV[@]}" --out "$T/ca/g.safetensors" >"$T/ca.log" 2>&1 \
+   && "${MPIRUN[@]}" "$GK" "${CV[@]}" --out "$T/cb/g.safetensors" >"$T/cb.log" 2>&1 \
+   && cmp_py weights "$T/ca/g.safetensors" "$T/cb/g.safetensors" 1e-5 \
+   && cmp_py report "$T/ca/report.json" "$T/cb/report.json" 1e-6 seconds output \
+   && [ "$(grep -c '^wrote' "$T/cb.log")" = 1 ]; then
+  ok "convert on 2 ranks equals 1 process (checkpoint to 1e-5, report to 1e-6)"
+else
+  tail -3 "$T/cb.log"; bad "convert on 2 ranks"
+fi
+# The redundancy-guided plan (GuidedRatios' correlation and fitting sums all-reduced) chooses the same s and d.
+GV=(convert "$T/t1.safetensors" --macs-budget 0.5 --calibration-images 128 --eval-images 0 --no-recalibrate --threads 1)
+if "$GK" "${GV[@]}" --out "$T/ga/g.safetensors" >"$T/ga.log" 2>&1 \
+   && "${MPIRUN[@]}" "$GK" "${GV[@]}" --out "$T/gb/g.safetensors" >"$T/gb.log" 2>&1 \
+   && cmp_py weights "$T/ga/g.safetensors" "$T/gb/g.safetensors" 1e-5 \
+   && cmp_py report "$T/ga/report.json" "$T/gb/report.json" 1e-6 seconds output; then
+  ok "guided convert on 2 ranks equals 1 process (same plan, checkpoint to 1e-5)"
+else
+  tail -3 "$T/gb.log"; bad "guided convert on 2 ranks"
+fi
+# Too few calibration batches for the ranks: one error line, exit 1, no checkpoint.
+"${MPIRUN[@]}" "$GK" convert "$T/t1.safetensors" --calibration-images 32 --eval-images 0 --threads 1 \
+  --out "$T/cx/g.safetensors" >"$T/cx.log" 2>&1
+rc=$?
+if [ $rc = 1 ] && [ "$(grep -c '^error: rank' "$T/cx.log")" = 1 ] && [ ! -f "$T/cx/g.safetensors" ]; then
+  ok "convert with fewer calibration batches than ranks: one line ($(grep '^error: rank' "$T/cx.log" | cut -c1-50)…)"
+else
+  tail -3 "$T/cx.log"; bad "convert with too few batches (exit $rc)"
 fi
 
 echo "mpi_checks: $pass passed, $failed failed"

@@ -6,6 +6,12 @@
                                                same layers, pairs and counts; every number within TOL
   mpi_compare.py weights A.safetensors B.safetensors TOL
                                                same tensors; max |a - b| <= TOL (relative to max(1, |a|))
+  mpi_compare.py report ONE/report.json TWO/report.json TOL [KEY ...]
+                                               same structure; every number within TOL relative to max(1, |a|),
+                                               every string equal; keys KEY (e.g. seconds, output) skipped
+  mpi_compare.py csv ONE/report.csv TWO/report.csv TOL
+                                               same rows and columns; numeric cells within TOL relative to
+                                               max(1, |a|), the others equal
 Prints one line and exits 1 on the first difference.
 """
 import json
@@ -100,6 +106,55 @@ def compare_weights(one, two, tol):
     print(f"weights: {len(a)} tensors equal to {tol} (largest relative |diff| {worst:.3g}, {where or '-'})")
 
 
+def strip(v, skip):
+    if isinstance(v, dict):
+        return {k: strip(x, skip) for k, x in v.items() if k not in skip}
+    if isinstance(v, list):
+        return [strip(x, skip) for x in v]
+    return v
+
+
+def close(x, y, tol):
+    return abs(x - y) <= tol * max(1.0, abs(x))
+
+
+def compare_report(one, two, tol, skip):
+    a, b = [], []
+    numbers(strip(json.load(open(one)), skip), "", a)
+    numbers(strip(json.load(open(two)), skip), "", b)
+    if [p for p, _ in a] != [p for p, _ in b]:
+        fail(f"{two} has a different structure from {one}")
+    worst = 0.0
+    for (p, x), (_, y) in zip(a, b):
+        if isinstance(x, (int, float)) and not isinstance(x, bool) and isinstance(y, (int, float)):
+            worst = max(worst, abs(x - y) / max(1.0, abs(x)))
+            if not close(x, y, tol):
+                fail(f"{p}: {x} vs {y} (tolerance {tol} relative)")
+        elif x != y:
+            fail(f"{p}: {x!r} vs {y!r}")
+    print(f"report: {len(a)} values equal, largest relative |diff| {worst:.3g} (tolerance {tol})")
+
+
+def compare_csv(one, two, tol):
+    import csv
+    a, b = list(csv.reader(open(one))), list(csv.reader(open(two)))
+    if len(a) != len(b) or any(len(r) != len(q) for r, q in zip(a, b)):
+        fail(f"{two} has other rows or columns than {one}")
+    worst = 0.0
+    for i, (r, q) in enumerate(zip(a, b)):
+        for j, (x, y) in enumerate(zip(r, q)):
+            try:
+                fx, fy = float(x), float(y)
+            except ValueError:
+                if x != y:
+                    fail(f"{two} row {i} column {j}: {y!r}, {one} has {x!r}")
+                continue
+            worst = max(worst, abs(fx - fy) / max(1.0, abs(fx)))
+            if not close(fx, fy, tol):
+                fail(f"{two} row {i} column {j}: {fy} vs {fx} (tolerance {tol} relative)")
+    print(f"csv: {len(a)} rows equal, largest relative |diff| {worst:.3g} (tolerance {tol})")
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "h5":
@@ -108,5 +163,9 @@ if __name__ == "__main__":
         compare_json(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     elif mode == "weights":
         compare_weights(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+    elif mode == "report":
+        compare_report(sys.argv[2], sys.argv[3], float(sys.argv[4]), set(sys.argv[5:]))
+    elif mode == "csv":
+        compare_csv(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     else:
         fail("unknown mode " + mode)

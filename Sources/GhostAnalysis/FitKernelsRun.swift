@@ -1,4 +1,5 @@
 import Foundation
+import GhostDistributed
 import GhostIO
 import GhostTensor
 
@@ -23,6 +24,9 @@ public struct FitKernelsConfig {
     public var imagesPerRead: Int?
     /// Bytes of activations read at a time by default (64 MiB).
     public static let defaultReadBytes = 64 << 20
+    /// The job: under mpirun each rank sums its contiguous share of the images (`Shard`) and the sums are
+    /// all-reduced before the fits are solved, so every rank holds the one-process report.
+    public var communicator: Communicator = SingleProcess()
 
     public init(scanDir: String) { self.scanDir = scanDir }
 }
@@ -92,8 +96,9 @@ public enum FitKernelsRun {
             let perImage = shape.dropFirst().reduce(1, *)
             let step = max(1, c.imagesPerRead ?? FitKernelsConfig.defaultReadBytes / 4 / max(perImage, 1))
             var shownMaps: Tensor?
-            for start in stride(from: 0, to: n, by: step) {
-                let x = try h5.read("layers/" + layer.layer, start: start, count: min(step, n - start))
+            let comm = c.communicator, mine = Shard.range(count: n, parts: comm.size, index: comm.rank)
+            for start in stride(from: mine.lowerBound, to: mine.upperBound, by: step) {
+                let x = try h5.read("layers/" + layer.layer, start: start, count: min(step, mine.upperBound - start))
                 try PairFitting.checkFinite(x, layer: layer.layer, file: h5.path, firstImage: start)
                 sums.withUnsafeMutableBufferPointer { out in
                     let out = out
@@ -103,6 +108,10 @@ public enum FitKernelsRun {
                     shownMaps = Tensor(uninitialized: [1] + Array(shape.dropFirst()))
                     shownMaps!.pointer.update(from: x.pointer + (shown - start) * perImage, count: perImage)
                 }
+            }
+            PairFitSums.allReduce(&sums, comm)
+            if shownMaps == nil && all.indices.contains(where: { label($0) != nil }) {
+                shownMaps = try h5.read("layers/" + layer.layer, start: shown, count: 1)  // another rank's image
             }
             for (i, p) in all.enumerated() {
                 let isGhost = i < ghosts.count

@@ -74,11 +74,11 @@ public struct FittedKernel: Codable, Equatable {
 public struct KernelFitAccumulator {
     public let maxD: Int
     public let bias: Bool
-    private var gram: [Double]
-    private var aty: [Double]
-    private var yy = 0.0, ySum = 0.0
+    var gram: [Double]
+    var aty: [Double]
+    var yy = 0.0, ySum = 0.0
     /// Pixels seen (images × H × W).
-    public private(set) var samples = 0
+    public internal(set) var samples = 0
 
     var taps: Int { maxD * maxD }
     var cols: Int { taps + (bias ? 1 : 0) }

@@ -1,15 +1,23 @@
 import GhostData
+import GhostDistributed
 import GhostTensor
 
 /// Normalised calibration inputs made one batch at a time (decoded from their source when asked for), so a
-/// conversion holds one batch of images, never the whole calibration set.
+/// conversion holds one batch of images, never the whole calibration set. Under mpirun (`sharded`) each rank
+/// passes its contiguous share `local` of the batches; sums over the batches are then all-reduced over `communicator`.
 public struct CalibrationBatches {
-    /// Number of batches.
+    /// Number of batches (of the whole job).
     public let count: Int
     let make: (Int) throws -> Tensor
+    /// The batches this rank passes over (all of them in one process).
+    public private(set) var local: Range<Int>
+    /// The job whose ranks hold the other shares.
+    public private(set) var communicator: Communicator = SingleProcess()
 
     /// Batches made by `batch(i)` for i in 0..<count.
-    public init(count: Int, batch: @escaping (Int) throws -> Tensor) { (self.count, make) = (count, batch) }
+    public init(count: Int, batch: @escaping (Int) throws -> Tensor) {
+        (self.count, make, local) = (count, batch, 0..<count)
+    }
 
     /// Batches already in memory.
     public init(_ tensors: [Tensor]) { self.init(count: tensors.count) { tensors[$0] } }
@@ -27,4 +35,12 @@ public struct CalibrationBatches {
 
     /// Batch `i` (0 ≤ i < count).
     public func batch(_ i: Int) throws -> Tensor { try make(i) }
+
+    /// The same batches with this rank's contiguous share of `comm` (`Shard`) as `local`.
+    public func sharded(_ comm: Communicator) -> CalibrationBatches {
+        var b = self
+        b.local = Shard.range(count: count, parts: comm.size, index: comm.rank)
+        b.communicator = comm
+        return b
+    }
 }

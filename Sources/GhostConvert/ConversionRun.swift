@@ -1,6 +1,7 @@
 import Foundation
 import GhostCheckpoint
 import GhostData
+import GhostDistributed
 import GhostIO
 import GhostModels
 import GhostTensor
@@ -38,6 +39,9 @@ public struct ConversionConfig {
     public var out: String?
     /// Replace an existing output checkpoint (false: refuse it before any work).
     public var overwrite = true
+    /// The job: under mpirun each rank passes its share of the calibration and test batches, the sums are
+    /// all-reduced, and rank 0 alone writes the checkpoint.
+    public var communicator: Communicator = SingleProcess()
 
     public init(checkpoint: String) { self.checkpoint = checkpoint }
 
@@ -104,7 +108,12 @@ public enum ConversionRun {
                 + "\(train.name) has \(train.channels)")
         }
         // Decoded batch by batch in every pass (folder images); IDX/CIFAR splits are sliced from memory.
-        let batches = CalibrationBatches(stream: train, normalization: norm)
+        let comm = c.communicator
+        let batches = CalibrationBatches(stream: train, normalization: norm).sharded(comm)
+        guard batches.count >= comm.size else {
+            throw GhostError("\(train.name): \(train.count) calibration images make \(batches.count) batch(es) of 64, "
+                + "fewer than the \(comm.size) ranks; use ≥ \(64 * (comm.size - 1) + 1) images or fewer ranks")
+        }
 
         let plan = try c.macsBudget.map {
             try GuidedRatios.plan(original, architecture: arch, calibration: batches, fraction: $0,
@@ -131,16 +140,19 @@ public enum ConversionRun {
         func accuracy(_ m: Module, _ label: String) throws -> Double? {
             guard let test else { return nil }
             let step = 64, total = (test.count + step - 1) / step
+            let mine = Shard.range(count: total, parts: comm.size, index: comm.rank)  // correct/total all-reduced
             var e = Evaluation(classes: arch.numClasses)
             m.train(false)
-            for b in 0..<total {
+            for b in mine {
                 let d = try test.images((b * step)..<min(test.count, (b + 1) * step))
                 let (x, y) = BatchLoader(dataset: d, batchSize: d.count, normalization: norm)
                     .batch(0, order: Array(0..<d.count), epoch: 0)
                 e.add(logits: m(x), labels: y)
-                progress(label, b + 1, total)
+                progress(label, b + 1 - mine.lowerBound, mine.count)
             }
-            return e.accuracy
+            var counts = [Double(e.correct), Double(e.count)]
+            comm.allReduceSum(&counts)
+            return counts[1] == 0 ? 0 : counts[0] / counts[1]
         }
         let accOriginal = try accuracy(original, "eval original")
         let accConverted = try accuracy(ghost, "eval converted")
@@ -155,13 +167,15 @@ public enum ConversionRun {
 
         let dir = (output as NSString).deletingLastPathComponent.isEmpty ? "."
             : (output as NSString).deletingLastPathComponent
-        try OutputDirectory.create(dir)
+        if comm.isRoot { try OutputDirectory.create(dir) }
         let sha = try SHA256.hex(file: path)
         let conversion = "s=\(c.ratio) d=\(c.kernel) mode=\(c.mode.rawValue) calibration=\(train.count) "
             + "recalibrated=\(c.recalibrate)"
-        try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: c.dtype, normalization: norm, metadata: [
-            "ghostkit.converted_from": path, "ghostkit.converted_from_sha256": sha, "ghostkit.conversion": conversion,
-        ])
+        if comm.isRoot {  // the only writer of the checkpoint (atomically, as in one process)
+            try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: c.dtype, normalization: norm,
+                                metadata: ["ghostkit.converted_from": path, "ghostkit.converted_from_sha256": sha,
+                                           "ghostkit.conversion": conversion])
+        }
         let size = arch.inChannels == 1 ? 28 : arch.defaultInputSize
         func measure(_ m: Module) -> ConversionReport.Size {
             var p = Profiler()

@@ -221,6 +221,7 @@ public enum GuidedRatios {
                 shapes[sites[i].name] = x.shape
             }
         }
+        for site in sites { corr[site.name]!.allReduce(batches.communicator) }  // mpirun: sums over all ranks
         // Fitting jobs: every ghost channel of every candidate ratio, one accumulator each (d = 1 and 3 at once).
         var jobs: [(site: Int, ratio: Int, source: Int, target: Int)] = []
         var variances: [[Double]] = []
@@ -251,6 +252,7 @@ public enum GuidedRatios {
                 }
             }
         }
+        KernelFitAccumulator.allReduce(&accumulators, batches.communicator)
         // missed[site][s][d]: Σ over ghost channels of the fit's MSE.
         var missed = [[Int: [Int: Double]]](repeating: [:], count: sites.count)
         for (j, job) in jobs.enumerated() {

@@ -1,4 +1,5 @@
 import GhostAnalysis
+import GhostDistributed
 import GhostModels
 import GhostTensor
 
@@ -79,15 +80,15 @@ public enum ResNetToGhost {
         }
     }
 
-    /// Runs the original over the calibration batches (eval mode) and hands each wanted BN output to `visit` the
-    /// moment it is computed, so no batch's activations outlive their layer.
+    /// Runs the original over this rank's calibration batches (`batches.local`; eval mode) and hands each wanted BN
+    /// output to `visit` the moment it is computed, so no batch's activations outlive their layer.
     public static func observe(_ model: ResNet, _ batches: CalibrationBatches, sites: [Site],
                                _ visit: @escaping (String, Tensor) -> Void) throws {
         let wanted = Set(sites.map(\.observed))
         model.train(false)
         model.observeInsideBlocks = true
         defer { model.observeInsideBlocks = false; model.observer = nil }
-        for b in 0..<batches.count {
+        for b in batches.local {
             let x = try batches.batch(b)
             model.observer = { name, t in if wanted.contains(name) { visit(name, t) } }
             _ = model(x)
@@ -103,7 +104,8 @@ public enum ResNetToGhost {
 
     /// Converts `original` (architecture `arch`) using calibration batches [N, C, H, W] (normalised inputs).
     /// Channel correlations and least-squares sums are accumulated per conv as each batch's BN outputs appear
-    /// (two passes over the batches), so memory does not grow with the calibration set.
+    /// (two passes over the batches), so memory does not grow with the calibration set. Under mpirun each rank passes
+    /// its share of the batches and both kinds of sums are all-reduced, so every rank builds the same model.
     public static func convert(_ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
                                calibration batches: CalibrationBatches) throws
         -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit]) {
@@ -129,6 +131,7 @@ public enum ResNetToGhost {
             try observe(original, batches, sites: sites) { name, x in
                 for i in byObserved[name] ?? [] { corr[sites[i].name]!.add(x) }
             }
+            for site in sites { corr[site.name]!.allReduce(batches.communicator) }
             for site in sites {
                 selections[site.name] = IntrinsicSelection.greedy(correlation: corr[site.name]!.pearson(), channels: site.conv.outChannels,
                                                                   ratio: ratio[site.name]!.s)
@@ -165,6 +168,7 @@ public enum ResNetToGhost {
                     }
                 }
             }
+            KernelFitAccumulator.allReduce(&accumulators, batches.communicator)
             for (j, job) in jobs.enumerated() {
                 let name = sites[job.site].name
                 if fits[name] == nil { fits[name] = [FittedKernel?](repeating: nil, count: sites[job.site].conv.outChannels) }
@@ -236,17 +240,36 @@ public enum ResNetToGhost {
         try! recalibrateBatchNorm(model, batches: CalibrationBatches(batches))  // in-memory batches cannot throw
     }
 
-    /// AdaBN over batches made one at a time.
+    /// AdaBN over batches made one at a time. Under mpirun each rank averages its share of the batches, then the
+    /// averages are combined weighted by batches (all-reduced), which is the one-process average over all of them.
     public static func recalibrateBatchNorm(_ model: Module, batches: CalibrationBatches) throws {
         let bns = model.namedModules().compactMap { $0.1 as? GhostModule }.flatMap { [$0.primaryBN, $0.cheapBN] }
-        let momenta = bns.map(\.momentum)
+        let momenta = bns.map(\.momentum), tracked = bns.map { $0.numBatchesTracked.value.pointer[0] }
         model.train(false)
         for bn in bns { bn.train(true) }
         defer { for (bn, m) in zip(bns, momenta) { bn.train(false); bn.momentum = m } }
-        for k in 0..<batches.count {
-            let x = try batches.batch(k)
+        for (k, b) in batches.local.enumerated() {
+            let x = try batches.batch(b)
             for bn in bns { bn.momentum = 1 / Float(k + 1) }
             _ = model(x)
+        }
+        let comm = batches.communicator
+        guard comm.size > 1 else { return }
+        let mine = Double(batches.local.count)
+        var sums = bns.flatMap { bn in
+            (0..<bn.runningMean.value.count).flatMap { c in
+                [mine * Double(bn.runningMean.value.pointer[c]), mine * Double(bn.runningVar.value.pointer[c])]
+            }
+        }
+        comm.allReduceSum(&sums)
+        var at = 0
+        for (bn, t) in zip(bns, tracked) {
+            for c in 0..<bn.runningMean.value.count {
+                bn.runningMean.value.pointer[c] = Float(sums[at] / Double(batches.count))
+                bn.runningVar.value.pointer[c] = Float(sums[at + 1] / Double(batches.count))
+                at += 2
+            }
+            bn.numBatchesTracked.value.pointer[0] = t + Float(batches.count)
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import GhostCheckpoint
 import GhostConvert
 import GhostData
+import GhostDistributed
 import GhostIO
 import GhostModels
 import GhostReport
@@ -68,6 +69,7 @@ struct ConvertCommand: ParsableCommand {
         (c.recalibrate, c.source, c.inputSize) = (!noRecalibrate, try source.source(), source.inputSize)
         (c.dtype, c.out, c.macsBudget, c.overwrite) = (storage, out, macsBudget, existing.overwrite)
         if let p = c.problem() { throw ValidationError(p) }
+        c.communicator = World.current  // under mpirun: calibration and test batches sharded, sums all-reduced
         var bar: ProgressBar?
         let done = try ConversionRun.run(
             c, checkUnits: { _ = try ConversionGrids.unit(gridUnit, among: $0) },
@@ -79,6 +81,7 @@ struct ConvertCommand: ParsableCommand {
                 bar?.update(b, "")
             }, note: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         bar?.finish()
+        guard World.current.isRoot else { return }  // rank 0 writes the report and grids
         // One image's maps of one converted conv, original vs Ghost.
         let grids = try ConversionGrids(
             original: done.original, ghost: done.ghost, unit: gridUnit,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GhostAnalysis
 import GhostCheckpoint
+import GhostDistributed
 import GhostIO
 import GhostReport
 import GhostTensor
@@ -55,7 +56,9 @@ struct FitKernelsCommand: ParsableCommand {
         }
         if let out { try existing.check([out + "/report.md"]) }
         c.scanDir = try resolveScan()
+        c.communicator = World.current  // under mpirun: images sharded across ranks, sums all-reduced
         let (report, triplets) = try FitKernelsRun.run(c)
+        guard World.current.isRoot else { return }  // rank 0 writes the reports and figures
         let dir = out ?? "outputs/fit-kernels-\(report.model)"
         try existing.check([dir + "/report.md"])
         try OutputDirectory.create(dir)
@@ -91,6 +94,7 @@ struct FitKernelsCommand: ParsableCommand {
         var pipeline = ScanConfig(checkpointPath: ckpt)
         pipeline.outDir = dir
         pipeline.overwrite = true
+        pipeline.communicator = World.current
         _ = try ScanRunner.run(pipeline)
         return dir
     }
