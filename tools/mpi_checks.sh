@@ -128,7 +128,7 @@ fi
 # 6. A NaN loss on the ranks: exit 1, one error line, the last good checkpoint kept.
 cp "$T/t2.safetensors" "$T/nan.safetensors"
 "${MPIRUN[@]}" "$GK" train --init "$T/nan.safetensors" --epochs 1 --batch-size 16 --limit-train 32 --limit-test 16 \
-  --lr 1e30 --warmup-epochs 0 --threads 1 --out "$T/nan.safetensors" >"$T/nan.log" 2>&1
+  --lr 1e30 --warmup-epochs 0 --threads 1 --out "$T/nan.safetensors" --overwrite >"$T/nan.log" 2>&1
 rc=$?
 if [ $rc != 0 ] && [ "$(grep -c '^error: rank' "$T/nan.log")" = 1 ] && grep -q "NaN\|loss became" "$T/nan.log" \
    && cmp -s "$T/t2.safetensors" "$T/nan.safetensors"; then
@@ -156,7 +156,7 @@ GV=(convert "$T/t1.safetensors" --macs-budget 0.5 --calibration-images 128 --eva
 if "$GK" "${GV[@]}" --out "$T/ga/g.safetensors" >"$T/ga.log" 2>&1 \
    && "${MPIRUN[@]}" "$GK" "${GV[@]}" --out "$T/gb/g.safetensors" >"$T/gb.log" 2>&1 \
    && cmp_py weights "$T/ga/g.safetensors" "$T/gb/g.safetensors" 1e-5 \
-   && cmp_py report "$T/ga/report.json" "$T/gb/report.json" 1e-6 seconds output; then
+   && cmp_py report "$T/ga/report.json" "$T/gb/report.json" 1e-6 seconds output damage_seconds; then
   ok "guided convert on 2 ranks equals 1 process (same plan, checkpoint to 1e-5)"
 else
   tail -3 "$T/gb.log"; bad "guided convert on 2 ranks"
