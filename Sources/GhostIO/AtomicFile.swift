@@ -50,17 +50,7 @@ public enum AtomicFile {
     /// Opens a temp file next to `path`, lets `body` fill it, then fsyncs and renames it over `path`.
     /// If `body` or any step throws, the temp file is removed and the destination is left as it was.
     public static func write(to path: String, _ body: (Writer) throws -> Void) throws {
-        let (dir, _, base) = split(path)
-        guard !base.isEmpty, base != ".", base != ".." else {
-            throw GhostError.file(path, "cannot write: not a file name")
-        }
-        removeStaleTemps(in: dir, for: base, includingOwn: false)
-        let temp = tempPath(for: path)
-        let fd = TempFiles.creating(temp) { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
-        guard fd >= 0 else {
-            TempFiles.finished(temp, output: nil)
-            throw osError(path, "cannot write")
-        }
+        let (dir, temp, fd) = try openTemp(for: path)
         var committed = false
         var isOpen = true
         defer {
@@ -68,9 +58,6 @@ public enum AtomicFile {
             if !committed { unlink(temp) }
             TempFiles.finished(temp, output: committed ? path : nil)
         }
-        // Keep the permissions of a file being replaced.
-        var st = stat()
-        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { _ = fchmod(fd, st.st_mode & 0o7777) }
         try body(Writer(fd: fd, path: path))
         while fsync(fd) != 0 {
             if errno != EINTR { throw osError(path, "cannot write") }
@@ -94,20 +81,8 @@ public enum AtomicFile {
             for (i, t) in temps.enumerated() { TempFiles.finished(t.temp, output: i < renamed ? t.path : nil) }
         }
         for (path, data) in files {
-            let (dir, _, base) = split(path)
-            guard !base.isEmpty, base != ".", base != ".." else {
-                throw GhostError.file(path, "cannot write: not a file name")
-            }
-            removeStaleTemps(in: dir, for: base, includingOwn: false)
-            let temp = tempPath(for: path)
-            let fd = TempFiles.creating(temp) { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
-            guard fd >= 0 else {
-                TempFiles.finished(temp, output: nil)
-                throw osError(path, "cannot write")
-            }
+            let (_, temp, fd) = try openTemp(for: path)
             temps.append((temp, path))
-            var st = stat()
-            if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { _ = fchmod(fd, st.st_mode & 0o7777) }
             do {
                 try Writer(fd: fd, path: path).write(data)
                 while fsync(fd) != 0 { if errno != EINTR { throw osError(path, "cannot write") } }
@@ -122,6 +97,25 @@ public enum AtomicFile {
             renamed += 1
         }
         for dir in Set(temps.map { split($0.path).dir }) { syncDirectory(dir) }
+    }
+
+    /// Creates and registers a fresh temp file next to `path` (stale temps of earlier runs removed first), with the
+    /// permissions of the file it will replace; returns the directory, the temp path and its descriptor.
+    static func openTemp(for path: String) throws -> (dir: String, temp: String, fd: Int32) {
+        let (dir, _, base) = split(path)
+        guard !base.isEmpty, base != ".", base != ".." else {
+            throw GhostError.file(path, "cannot write: not a file name")
+        }
+        removeStaleTemps(in: dir, for: base, includingOwn: false)
+        let temp = tempPath(for: path)
+        let fd = TempFiles.creating(temp) { open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+        guard fd >= 0 else {
+            TempFiles.finished(temp, output: nil)
+            throw osError(path, "cannot write")
+        }
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { _ = fchmod(fd, st.st_mode & 0o7777) }
+        return (dir, temp, fd)
     }
 
     /// A fresh temp name `.<basename>.tmp-<pid>-<random>` next to `path` (the name `removeStaleTemps` recognises).
