@@ -31,9 +31,7 @@ struct ConvertCheckpointCommand: ParsableCommand {
     @OptionGroup var existing: OverwriteOption
 
     func run() throws {
-        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()), [.F32, .F16, .BF16].contains(storage) else {
-            throw ValidationError("--dtype must be F32, F16 or BF16")
-        }
+        let storage = try StorageDType.parse(dtype)
         try existing.check([output])
         let ckpt = try Checkpoint(
             path: input, architecture: try archOptions.architecture(), renames: try keys.rules(),

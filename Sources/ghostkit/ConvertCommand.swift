@@ -63,9 +63,7 @@ struct ConvertCommand: ParsableCommand {
         var c = ConversionConfig(checkpoint: try checkpoint ?? EmbeddedCheckpoint.path())
         (c.expectedArchitecture, c.ratio, c.kernel, c.blocks) = (arch, ratio, kernel, blocks)
         (c.mode, c.calibrationImages, c.evalImages) = (naive ? .naive : .dataDriven, calibrationImages, evalImages)
-        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()) else {
-            throw ValidationError("--dtype must be F32, F16 or BF16")
-        }
+        let storage = try StorageDType.parse(dtype)
         (c.recalibrate, c.source, c.inputSize) = (!noRecalibrate, try source.source(), source.inputSize)
         (c.dtype, c.out, c.macsBudget, c.overwrite) = (storage, out, macsBudget, existing.overwrite)
         if let p = c.problem() { throw ValidationError(p) }

@@ -33,7 +33,7 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Storage dtype of the final checkpoint.") var dtype: String = "F32"
     @Option(help: "Output checkpoint (default: <input stem>-ft.safetensors beside the input).") var out: String?
     @Option(help: "Resume an interrupted fine-tune from its checkpoint.") var resume: String?
-    @Option(help: "Worker threads.") var threads: Int?
+    @OptionGroup var engine: EngineOptions
     @Flag(help: "Distil from the ResNet the checkpoint was converted from (its metadata names it), or from --teacher.")
     var distill = false
     @Option(help: "Teacher checkpoint for distillation (implies --distill).") var teacher: String?
@@ -50,18 +50,15 @@ struct FinetuneCommand: ParsableCommand {
         for path in Trainer.Outputs(checkpoint: config.out).all {
             AtomicFile.removeStaleTemps(in: directory(of: path), for: fileName(of: path))
         }
-        let threads = self.threads ?? Engine.defaultThreads
-        try EngineOptions.apply(threads: threads)
+        try engine.apply()
         (config.epochs, config.learningRate, config.warmupEpochs, config.batchSize) = (
             epochs, lr, warmupEpochs, batchSize
         )
         (config.weightDecay, config.labelSmoothing, config.nesterov, config.seed) = (
             weightDecay, labelSmoothing, true, seed
         )
-        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()) else {
-            throw ValidationError("--dtype must be F32, F16 or BF16")
-        }
-        (config.dtype, config.threads, config.commandLine) = (storage, threads, CommandLine.recorded)
+        let storage = try StorageDType.parse(dtype)
+        (config.dtype, config.threads, config.commandLine) = (storage, engine.threads, CommandLine.recorded)
         if distill || teacher != nil {
             guard let t = try teacher ?? Checkpoint(path: checkpoint).metadata["ghostkit.converted_from"] else {
                 throw GhostError.file(

@@ -87,9 +87,7 @@ struct TrainCommand: ParsableCommand {
         (config.beta1, config.beta2, config.eps, config.warmupEpochs) = (beta1, beta2, eps, warmupEpochs)
         (config.labelSmoothing, config.clipNorm) = (labelSmoothing, clipNorm > 0 ? clipNorm : nil)
         config.augmentation = Augmentation(cropPadding: cropPadding, horizontalFlip: flip)
-        guard let storage = SafetensorsDType(rawValue: dtype.uppercased()) else {
-            throw ValidationError("--dtype must be F32, F16 or BF16")
-        }
+        let storage = try StorageDType.parse(dtype)
         (config.seed, config.dtype, config.stopAfter, config.threads) = (seed, storage, stopAfter, engine.threads)
         config.distillation = teacher.map {
             DistillationConfig(teacher: $0, temperature: kdTemperature, weight: kdWeight)
