@@ -26,8 +26,10 @@ public struct ChannelCorrelation {
         let (N, C, HW) = (x.shape[0], channels, x.shape[2] * x.shape[3])
         let g = Tensor(zeros: [C, C])
         for n in 0..<N {
-            let xn = x.pointer + n * C * HW
-            sgemm(transB: true, m: C, n: C, k: HW, a: xn, lda: HW, b: xn, ldb: HW, beta: 1, c: g.pointer, ldc: C)
+            let xn = x.readPointer + n * C * HW
+            sgemm(
+                transB: true, m: C, n: C, k: HW, a: xn, lda: HW, b: xn, ldb: HW, beta: 1, c: g.uncheckedMutablePointer,
+                ldc: C)
             for c in 0..<C {
                 var s: Float = 0
                 let row = xn + c * HW
@@ -35,7 +37,7 @@ public struct ChannelCorrelation {
                 sums[c] += Double(s)
             }
         }
-        for i in 0..<(C * C) { gram[i] += Double(g.pointer[i]) }
+        for i in 0..<(C * C) { gram[i] += Double(g.readPointer[i]) }
         samples += N * HW
         flops += 2 * Double(N) * Double(C * C) * Double(HW)
     }

@@ -64,13 +64,17 @@ public enum FitKernelsRun {
         let shown = c.imageIndex ?? pairsFile.imageIndex
         for layer in pairsFile.layers {
             guard h5.layerNames.contains(layer.layer) else {
-                throw GhostError.file(h5.path, "has no layer '\(layer.layer)' (listed in \(scanDir)/pairs.json; the "
-                    + "file has \(h5.layerNames.joined(separator: ", ")))")
+                throw GhostError.file(
+                    h5.path,
+                    "has no layer '\(layer.layer)' (listed in \(scanDir)/pairs.json; the "
+                        + "file has \(h5.layerNames.joined(separator: ", ")))")
             }
             let shape = try h5.shape("layers/" + layer.layer)
             guard shape.count == 4, shape[1] == layer.channels else {
-                throw GhostError.file(h5.path, "layer '\(layer.layer)' has shape \(shape), pairs.json says "
-                    + "\(layer.channels) channels")
+                throw GhostError.file(
+                    h5.path,
+                    "layer '\(layer.layer)' has shape \(shape), pairs.json says "
+                        + "\(layer.channels) channels")
             }
             let n = c.images > 0 ? min(c.images, shape[0]) : shape[0]
             guard shown >= 0 && shown < n else {
@@ -78,25 +82,30 @@ public enum FitKernelsRun {
             }
             let ghosts = Array(c.topK > 0 ? layer.topPairs.prefix(c.topK) : layer.topPairs[...])
             for p in ghosts where !(0..<layer.channels).contains(p.a) || !(0..<layer.channels).contains(p.b) {
-                throw GhostError.file(scanDir + "/pairs.json", "pair \(p.a)~\(p.b) of '\(layer.layer)' is outside "
-                    + "its \(layer.channels) channels")
+                throw GhostError.file(
+                    scanDir + "/pairs.json",
+                    "pair \(p.a)~\(p.b) of '\(layer.layer)' is outside "
+                        + "its \(layer.channels) channels")
             }
             let ghostPairs = ghosts.map { (a: $0.a, b: $0.b) }
-            let randoms = PairFitting.randomPairs(channels: layer.channels, count: c.randomPairs,
-                                                  excluding: ghostPairs, seed: c.seed &+ UInt64(fitted.count))
+            let randoms = PairFitting.randomPairs(
+                channels: layer.channels, count: c.randomPairs,
+                excluding: ghostPairs, seed: c.seed &+ UInt64(fitted.count))
             let all = ghostPairs + randoms
             func label(_ i: Int) -> String? {
                 i < ghosts.count && layer.layer == pairsFile.gridLayer && i < 3 ? pairLabels[i] : nil
             }
             let otherModes = MapNormalization.allCases.filter { $0 != c.normalization }
             var sums = all.indices.map { i in
-                PairFitSums(a: all[i].a, b: all[i].b, maxD: c.sizes.max() ?? 1, bias: c.bias,
-                            otherModes: label(i) != nil ? otherModes : [])
+                PairFitSums(
+                    a: all[i].a, b: all[i].b, maxD: c.sizes.max() ?? 1, bias: c.bias,
+                    otherModes: label(i) != nil ? otherModes : [])
             }
             let perImage = shape.dropFirst().reduce(1, *)
             let step = max(1, c.imagesPerRead ?? FitKernelsConfig.defaultReadBytes / 4 / max(perImage, 1))
             var shownMaps: Tensor?
-            let comm = c.communicator, mine = Shard.range(count: n, parts: comm.size, index: comm.rank)
+            let comm = c.communicator
+            let mine = Shard.range(count: n, parts: comm.size, index: comm.rank)
             for start in stride(from: mine.lowerBound, to: mine.upperBound, by: step) {
                 let x = try h5.read("layers/" + layer.layer, start: start, count: min(step, mine.upperBound - start))
                 try PairFitting.checkFinite(x, layer: layer.layer, file: h5.path, firstImage: start)
@@ -106,7 +115,8 @@ public enum FitKernelsRun {
                 }
                 if (start..<(start + x.shape[0])).contains(shown) {
                     shownMaps = Tensor(uninitialized: [1] + Array(shape.dropFirst()))
-                    shownMaps!.pointer.update(from: x.pointer + (shown - start) * perImage, count: perImage)
+                    shownMaps!.uncheckedMutablePointer.update(
+                        from: x.readPointer + (shown - start) * perImage, count: perImage)
                 }
             }
             PairFitSums.allReduce(&sums, comm)
@@ -115,17 +125,24 @@ public enum FitKernelsRun {
             }
             for (i, p) in all.enumerated() {
                 let isGhost = i < ghosts.count
-                let others = label(i) == nil ? nil : Dictionary(uniqueKeysWithValues: otherModes.map {
-                    ($0.rawValue, sums[i].others[$0]!.solve(sizes: c.sizes).map(\.mse))
-                })
-                let fit = PairFit(layer: layer.layer, a: p.a, b: p.b,
-                                  correlation: isGhost ? ghosts[i].correlation : sums[i].correlation,
-                                  kind: isGhost ? .ghost : .random, label: label(i),
-                                  fits: sums[i].main.solve(sizes: c.sizes), otherNormalizations: others)
+                let others =
+                    label(i) == nil
+                    ? nil
+                    : Dictionary(
+                        uniqueKeysWithValues: otherModes.map {
+                            ($0.rawValue, sums[i].others[$0]!.solve(sizes: c.sizes).map(\.mse))
+                        })
+                let fit = PairFit(
+                    layer: layer.layer, a: p.a, b: p.b,
+                    correlation: isGhost ? ghosts[i].correlation : sums[i].correlation,
+                    kind: isGhost ? .ghost : .random, label: label(i),
+                    fits: sums[i].main.solve(sizes: c.sizes), otherNormalizations: others)
                 fitted.append(fit)
                 if let l = label(i), let shownMaps {
-                    triplets.append(triplet(shownMaps, fit, label: l, image: shown, normalization: c.normalization,
-                                            height: shape[2], width: shape[3]))
+                    triplets.append(
+                        triplet(
+                            shownMaps, fit, label: l, image: shown, normalization: c.normalization,
+                            height: shape[2], width: shape[3]))
                 }
             }
         }
@@ -138,13 +155,16 @@ public enum FitKernelsRun {
     }
 
     /// The triplet of `image`, whose maps `x` [1, C, H, W] holds.
-    static func triplet(_ x: Tensor, _ p: PairFit, label: String, image: Int, normalization: MapNormalization,
-                        height: Int, width: Int) -> FitTriplet {
+    static func triplet(
+        _ x: Tensor, _ p: PairFit, label: String, image: Int, normalization: MapNormalization,
+        height: Int, width: Int
+    ) -> FitTriplet {
         let source = PairFitting.maps(x, channel: p.a, normalization: normalization)
         let target = PairFitting.maps(x, channel: p.b, normalization: normalization)
         let fit = p.fits.last!
-        return FitTriplet(label: label, pair: p, source: source, target: target,
-                          fitted: KernelFit.apply(fit, to: source, height: height, width: width),
-                          height: height, width: width, image: image, fit: fit)
+        return FitTriplet(
+            label: label, pair: p, source: source, target: target,
+            fitted: KernelFit.apply(fit, to: source, height: height, width: width),
+            height: height, width: width, image: image, fit: fit)
     }
 }

@@ -38,7 +38,7 @@ public struct MinibatchGram {
         let n = x.shape[0]
         let p = x.count / max(n, 1)
         var rows = [Double](repeating: 0, count: n * p)
-        rows.withUnsafeMutableBufferPointer { r in for i in 0..<(n * p) { r[i] = Double(x.pointer[i]) } }
+        rows.withUnsafeMutableBufferPointer { r in for i in 0..<(n * p) { r[i] = Double(x.readPointer[i]) } }
         var k = [Double](repeating: 0, count: n * n)
         rows.withUnsafeBufferPointer { r in
             k.withUnsafeMutableBufferPointer { kp in

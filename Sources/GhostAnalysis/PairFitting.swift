@@ -50,7 +50,7 @@ public enum PairFitting {
         var out = [Double](repeating: 0, count: N * HW)
         out.withUnsafeMutableBufferPointer { o in
             for n in 0..<N {
-                let src = x.pointer + (n * C + c) * HW
+                let src = x.readPointer + (n * C + c) * HW
                 let dst = o.baseAddress! + n * HW
                 for i in 0..<HW { dst[i] = Double(src[i]) }
                 normalization.apply(dst, count: HW)
@@ -65,7 +65,7 @@ public enum PairFitting {
         guard let i = x.firstNonFiniteIndex, x.rank >= 2, x.shape[0] > 0, x.shape[1] > 0 else { return nil }
         let perImage = x.count / x.shape[0]
         let perChannel = perImage / x.shape[1]
-        return (i / perImage, (i % perImage) / max(perChannel, 1), x.pointer[i])
+        return (i / perImage, (i % perImage) / max(perChannel, 1), x.readPointer[i])
     }
 
     /// Refuses activations with a NaN or ±∞ in them (a least-squares fit of those is meaningless): one line naming

@@ -102,8 +102,10 @@ public enum ScanRun {
 
     /// Runs the scan; `progress(done, total)` after every batch. Writes the HDF5 file and the report's data files
     /// (the figures are GhostReport's ScanFigures).
-    public static func run(_ config: ScanConfig, progress: (Int, Int) -> Void = { _, _ in },
-                           note: (String) -> Void = { _ in }) throws -> ScanResult {
+    public static func run(
+        _ config: ScanConfig, progress: (Int, Int) -> Void = { _, _ in },
+        note: (String) -> Void = { _ in }
+    ) throws -> ScanResult {
         if let p = config.problem() { throw GhostError(p) }
         let cfg = config
         let ckpt = try Checkpoint(path: cfg.checkpointPath, architecture: cfg.architecture)
@@ -116,22 +118,29 @@ public enum ScanRun {
         let firstGroupOutput = model.blockNames.last { $0.hasPrefix("layer1.") }
         var gridName = cfg.gridLayer ?? firstGroupOutput.flatMap { chosen.contains($0) ? $0 : nil } ?? chosen[0]
         guard chosen.contains(gridName) else {
-            throw GhostError("--grid-layer \(gridName) is not among the scanned layers "
-                + "(\(chosen.joined(separator: ", ")))")
+            throw GhostError(
+                "--grid-layer \(gridName) is not among the scanned layers "
+                    + "(\(chosen.joined(separator: ", ")))")
         }
         guard cfg.imageIndex >= 0 else { throw GhostError("--image-index must be ≥ 0") }
         let fromFiles: Bool
-        switch cfg.source { case .classFolder, .files: fromFiles = true; default: fromFiles = false }
+        switch cfg.source {
+        case .classFolder, .files: fromFiles = true
+        default: fromFiles = false
+        }
         let limit = cfg.images ?? (fromFiles ? nil : 64)
-        let (data, held) = try cfg.source.stream(split: "test", channels: arch.inChannels,
-                                                 inputSize: cfg.inputSize ?? arch.evalInputSide, limit: limit)
+        let (data, held) = try cfg.source.stream(
+            split: "test", channels: arch.inChannels,
+            inputSize: cfg.inputSize ?? arch.evalInputSide, limit: limit)
         if let w = ImageSource.limitWarning(flag: "--images", limit: limit, available: held, name: data.name) {
             note(w)
         }
         guard cfg.imageIndex < data.count else { throw GhostError("--image-index must be in 0..<\(data.count)") }
         guard data.channels == arch.inChannels else {
-            throw GhostError.file(cfg.checkpointPath, "\(arch.displayName) expects \(arch.inChannels) input "
-                + "channels; \(data.name) has \(data.channels)")
+            throw GhostError.file(
+                cfg.checkpointPath,
+                "\(arch.displayName) expects \(arch.inChannels) input "
+                    + "channels; \(data.name) has \(data.channels)")
         }
         let norm = ckpt.normalization ?? cfg.source.defaultNormalization(channels: data.channels)
         let dir = cfg.outDir ?? ScanConfig.defaultOutput("scan", checkpoint: cfg.checkpointPath)
@@ -139,7 +148,9 @@ public enum ScanRun {
         try OutputDirectory.create(URL(fileURLWithPath: h5).deletingLastPathComponent().path)
         if !cfg.dumpOnly { try OutputDirectory.create(dir) }
         let sha = try SHA256.hex(file: cfg.checkpointPath)
-        let source = !fromFiles ? "\(data.name) first \(data.count) images"
+        let source =
+            !fromFiles
+            ? "\(data.name) first \(data.count) images"
             : "\(data.name), converted to \(data.channels) channel(s), shorter side resized to "
                 + "\(EvalTransform(inputSize: data.height).resize) (PIL bilinear), "
                 + "centre crop \(data.height)×\(data.width)"
@@ -147,8 +158,9 @@ public enum ScanRun {
         let batches = (data.count + cfg.batchSize - 1) / cfg.batchSize
         if comm.size > 1 {
             guard batches >= comm.size else {
-                throw GhostError("\(comm.size) ranks need at least \(comm.size) batches; \(data.count) images make "
-                    + "\(batches) of --batch-size \(cfg.batchSize)")
+                throw GhostError(
+                    "\(comm.size) ranks need at least \(comm.size) batches; \(data.count) images make "
+                        + "\(batches) of --batch-size \(cfg.batchSize)")
             }
             if FileManager.default.fileExists(atPath: h5) && !cfg.overwrite {
                 throw GhostError.file(h5, "already exists (pass --overwrite to replace it)")
@@ -163,8 +175,9 @@ public enum ScanRun {
         ]
         let shard = comm.size > 1 ? ActivationMaster.shardPath(h5, rank: comm.rank, size: comm.size) : h5
         // A shard without its master is left over from a killed run: replaced (the master was checked above).
-        let writer = try ActivationWriter(path: shard, attributes: attributes,
-                                          overwrite: cfg.overwrite || comm.size > 1)
+        let writer = try ActivationWriter(
+            path: shard, attributes: attributes,
+            overwrite: cfg.overwrite || comm.size > 1)
 
         var correlations: [String: ChannelCorrelation] = [:]
         var gridMaps: Tensor?
@@ -179,18 +192,23 @@ public enum ScanRun {
             model.observer = { name, t in if chosen.contains(name) { captured.append((name, Self.kind(name), t)) } }
             _ = model(x)
             if b == mine.lowerBound, !cfg.dumpOnly, cfg.gridLayer == nil,
-               let pick = figureLayer(preferred: gridName, captured.map { ($0.name, $0.tensor.shape) },
-                                      minimumSide: cfg.minimumGridSide), pick != gridName {
-                note("Figure 1: \(gridName)'s maps are smaller than \(cfg.minimumGridSide)×\(cfg.minimumGridSide); "
-                     + "showing \(pick)")
+                let pick = figureLayer(
+                    preferred: gridName, captured.map { ($0.name, $0.tensor.shape) },
+                    minimumSide: cfg.minimumGridSide), pick != gridName
+            {
+                note(
+                    "Figure 1: \(gridName)'s maps are smaller than \(cfg.minimumGridSide)×\(cfg.minimumGridSide); "
+                        + "showing \(pick)")
                 gridName = pick
             }
             if b == mine.lowerBound { gridShape = captured.first { $0.name == gridName }?.tensor.shape ?? [] }
             for c in captured {  // NaN/Inf activations (e.g. non-finite weights) stop the run at this batch
                 guard let bad = c.tensor.firstNonFiniteIndex else { continue }
                 let image = b * cfg.batchSize + bad / (c.tensor.count / c.tensor.shape[0])
-                throw GhostError.file(cfg.checkpointPath, "layer \(c.name) produced \(c.tensor.pointer[bad]) for "
-                    + "image \(image) (batch \(b + 1)); nothing was written (are the weights finite?)")
+                throw GhostError.file(
+                    cfg.checkpointPath,
+                    "layer \(c.name) produced \(c.tensor.readPointer[bad]) for "
+                        + "image \(image) (batch \(b + 1)); nothing was written (are the weights finite?)")
             }
             try writer.append(inputs: x, labels: y, layers: captured)
             let t0 = Date()
@@ -200,7 +218,8 @@ public enum ScanRun {
                 if c.name == gridName, cfg.imageIndex >= first, cfg.imageIndex < first + y.count {
                     let per = c.tensor.count / c.tensor.shape[0]
                     let m = Tensor(uninitialized: Array(c.tensor.shape.dropFirst()))
-                    m.pointer.update(from: c.tensor.pointer + (cfg.imageIndex - first) * per, count: per)
+                    m.uncheckedMutablePointer.update(
+                        from: c.tensor.readPointer + (cfg.imageIndex - first) * per, count: per)
                     gridMaps = m
                     let label = y[cfg.imageIndex - first]
                     gridLabel = label >= 0 && label < chunk.classNames.count ? chunk.classNames[label] : nil
@@ -213,9 +232,11 @@ public enum ScanRun {
         try writer.finish()
         if comm.size > 1 {
             for name in chosen where !cfg.dumpOnly { correlations[name]?.allReduce(comm) }
-            (gridMaps, gridLabel) = shareGridMaps(gridMaps, gridLabel, shape: gridShape, classNames: data.classNames,
-                                                  owner: Shard.owner(of: cfg.imageIndex / cfg.batchSize,
-                                                                     count: batches, parts: comm.size), comm)
+            (gridMaps, gridLabel) = shareGridMaps(
+                gridMaps, gridLabel, shape: gridShape, classNames: data.classNames,
+                owner: Shard.owner(
+                    of: cfg.imageIndex / cfg.batchSize,
+                    count: batches, parts: comm.size), comm)
             var seconds = [analysisSeconds]
             seconds.withUnsafeMutableBufferPointer { comm.allReduceMax($0) }
             analysisSeconds = seconds[0]
@@ -223,42 +244,54 @@ public enum ScanRun {
             if comm.isRoot {
                 let shards = (0..<comm.size).map { r -> (path: String, rows: Int) in
                     let b = Shard.range(count: batches, parts: comm.size, index: r)
-                    return (ActivationMaster.shardPath(h5, rank: r, size: comm.size),
-                            min(data.count, b.upperBound * cfg.batchSize) - b.lowerBound * cfg.batchSize)
+                    return (
+                        ActivationMaster.shardPath(h5, rank: r, size: comm.size),
+                        min(data.count, b.upperBound * cfg.batchSize) - b.lowerBound * cfg.batchSize
+                    )
                 }
-                try ActivationMaster.write(path: h5, attributes: attributes, shards: shards, layout: writer.layout,
-                                           labels: writer.hasLabels)
+                try ActivationMaster.write(
+                    path: h5, attributes: attributes, shards: shards, layout: writer.layout,
+                    labels: writer.hasLabels)
             }
             comm.barrier()  // the master is in place before any rank reads it
         }
-        let results = cfg.dumpOnly ? [] : chosen.map { name in
-            LayerRedundancy(layer: name, correlation: correlations[name]!.pearson(),
-                            channels: correlations[name]!.channels, threshold: cfg.threshold, topK: cfg.topK,
-                            nonOverlapping: !cfg.overlapping, effectiveRank: correlations[name]!.effectiveRank())
-        }
-        let report = ScanReport(model: modelName, checkpoint: cfg.checkpointPath, sha256: sha, architecture: arch,
-                                images: data.count, threshold: cfg.threshold, gridLayer: gridName,
-                                imageIndex: cfg.imageIndex, layers: results)
+        let results =
+            cfg.dumpOnly
+            ? []
+            : chosen.map { name in
+                LayerRedundancy(
+                    layer: name, correlation: correlations[name]!.pearson(),
+                    channels: correlations[name]!.channels, threshold: cfg.threshold, topK: cfg.topK,
+                    nonOverlapping: !cfg.overlapping, effectiveRank: correlations[name]!.effectiveRank())
+            }
+        let report = ScanReport(
+            model: modelName, checkpoint: cfg.checkpointPath, sha256: sha, architecture: arch,
+            images: data.count, threshold: cfg.threshold, gridLayer: gridName,
+            imageIndex: cfg.imageIndex, layers: results)
         let written = cfg.dumpOnly || !comm.isRoot ? [h5] : [h5] + (try report.write(to: dir))
-        return ScanResult(report: report, dir: dir, written: written, gridMaps: cfg.dumpOnly ? nil : gridMaps,
-                          gridLabel: fromFiles && data.classNames.isEmpty ? nil : gridLabel,
-                          analysisSeconds: analysisSeconds,
-                          analysisFLOPs: correlations.values.reduce(0) { $0 + $1.flops })
+        return ScanResult(
+            report: report, dir: dir, written: written, gridMaps: cfg.dumpOnly ? nil : gridMaps,
+            gridLabel: fromFiles && data.classNames.isEmpty ? nil : gridLabel,
+            analysisSeconds: analysisSeconds,
+            analysisFLOPs: correlations.values.reduce(0) { $0 + $1.flops })
     }
 
     /// The Figure-1 maps and label, sent from the rank `owner` that ran the chosen image to every rank.
-    static func shareGridMaps(_ maps: Tensor?, _ label: String?, shape: [Int], classNames: [String], owner: Int,
-                              _ comm: Communicator) -> (Tensor?, String?) {
+    static func shareGridMaps(
+        _ maps: Tensor?, _ label: String?, shape: [Int], classNames: [String], owner: Int,
+        _ comm: Communicator
+    ) -> (Tensor?, String?) {
         guard shape.count == 4 else { return (maps, label) }
-        let item = Array(shape.dropFirst()), per = item.reduce(1, *)
+        let item = Array(shape.dropFirst())
+        let per = item.reduce(1, *)
         var buffer = [Float](repeating: 0, count: per + 1)
         if comm.rank == owner, let maps {
-            buffer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: maps.pointer, count: per) }
+            buffer.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: maps.readPointer, count: per) }
             buffer[per] = Float(label.flatMap { classNames.firstIndex(of: $0) } ?? -1)
         }
         buffer.withUnsafeMutableBufferPointer { comm.broadcast($0, root: owner) }
         let t = Tensor(uninitialized: item)
-        buffer.withUnsafeBufferPointer { t.pointer.update(from: $0.baseAddress!, count: per) }
+        buffer.withUnsafeBufferPointer { t.uncheckedMutablePointer.update(from: $0.baseAddress!, count: per) }
         let index = Int(buffer[per])
         return (t, index >= 0 && index < classNames.count ? classNames[index] : nil)
     }

@@ -111,7 +111,7 @@ public struct PredictionRun {
                 .batch(0, order: Array(0..<d.count), epoch: 0).images
             let probs = CrossEntropy.softmax(model(x))
             for (i, f) in range.enumerated() {
-                let row = Array(UnsafeBufferPointer(start: probs.pointer + i * n, count: n))
+                let row = Array(UnsafeBufferPointer(start: probs.readPointer + i * n, count: n))
                 let best = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(k)
                 results.append(
                     ImagePrediction(

@@ -178,8 +178,8 @@ public enum StateDictKeys {
             if let other = seen[key] {
                 throw GhostError.file(
                     name,
-                    "keys \(SafetensorsFile.quotedName(other)) and \(SafetensorsFile.quotedName(k)) both become " +
-                        "\(SafetensorsFile.quotedName(key))"
+                    "keys \(SafetensorsFile.quotedName(other)) and \(SafetensorsFile.quotedName(k)) both become "
+                        + "\(SafetensorsFile.quotedName(key))"
                 )
             }
             seen[key] = k

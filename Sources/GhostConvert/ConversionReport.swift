@@ -153,13 +153,13 @@ public struct ConversionReport: Codable {
             "Source `\(source)` (sha256 `\(sourceSHA256.prefix(16))…`), written to `\(output)` in \(String(format: "%.1f", seconds)) s.\n\n"
         md +=
             mode == .dataDriven
-            ? "Data-driven: per conv, the channel correlation of its BN outputs over \(calibrationImages) calibration " +
-                "images picks m = ⌈n/\(s)⌉ intrinsic channels (greedy cover on r², ≤ \(s - 1) ghosts each); the " +
-                    "primary conv copies their trained filters and BN; each ghost channel's \(d)×\(d) cheap kernel + " +
-                        "bias is the least-squares fit from its intrinsic map to its original BN output; " +
-                            "`output_index` restores the channel order.\n\n"
-            : "Naive: the first m = ⌈n/\(s)⌉ filters are kept, every cheap \(d)×\(d) kernel starts as the identity " +
-                "(each ghost copies its intrinsic map).\n\n"
+            ? "Data-driven: per conv, the channel correlation of its BN outputs over \(calibrationImages) calibration "
+                + "images picks m = ⌈n/\(s)⌉ intrinsic channels (greedy cover on r², ≤ \(s - 1) ghosts each); the "
+                + "primary conv copies their trained filters and BN; each ghost channel's \(d)×\(d) cheap kernel + "
+                + "bias is the least-squares fit from its intrinsic map to its original BN output; "
+                + "`output_index` restores the channel order.\n\n"
+            : "Naive: the first m = ⌈n/\(s)⌉ filters are kept, every cheap \(d)×\(d) kernel starts as the identity "
+                + "(each ghost copies its intrinsic map).\n\n"
         md += "| | params | MACs at \(inputSize)² | test accuracy (\(evalImages) images) |\n|---|---|---|---|\n"
         md += "| original | \(sizeBefore.params) | \(sizeBefore.macs) | \(pct(accuracyOriginal)) |\n"
         md +=
@@ -177,11 +177,11 @@ public struct ConversionReport: Codable {
         if let cka, !cka.isEmpty { md += ckaSection(cka) }
         if let g = grids, g.files.count == 2 {
             md +=
-                "\n## Intrinsic vs ghost maps\n\n`\(g.unit)` for one test image: the original ResNet's maps (first) " +
-                    "and the Ghost model's "
+                "\n## Intrinsic vs ghost maps\n\n`\(g.unit)` for one test image: the original ResNet's maps (first) "
+                + "and the Ghost model's "
             md +=
-                "(second), in the same channel order. The \(g.ghosts) channels outlined in red are the ghosts the " +
-                    "Ghost model regenerates "
+                "(second), in the same channel order. The \(g.ghosts) channels outlined in red are the ghosts the "
+                + "Ghost model regenerates "
             md +=
                 "from its intrinsic maps with the \(d)×\(d) cheap operation; the others come from its primary conv.\n\n"
             md += "![original](\(g.files[0])) ![ghost](\(g.files[1]))\n"

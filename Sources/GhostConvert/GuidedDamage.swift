@@ -51,7 +51,7 @@ public enum GuidedDamage {
                         throw GhostError("guided damage: no converted parameter \(name) of shape \(p.value.shape)")
                     }
                     let copy = Tensor(uninitialized: src.shape)
-                    copy.pointer.update(from: src.pointer, count: src.count)
+                    copy.uncheckedMutablePointer.update(from: src.readPointer, count: src.count)
                     p.value = copy
                 }
                 model.train(false)
@@ -94,7 +94,7 @@ public enum GuidedDamage {
         var filled = 0
         for b in taken where filled < n {
             let take = min(b.shape[0], n - filled)
-            (out.pointer + filled * per).update(from: b.pointer, count: take * per)
+            (out.uncheckedMutablePointer + filled * per).update(from: b.readPointer, count: take * per)
             filled += take
         }
         return out
@@ -104,7 +104,7 @@ public enum GuidedDamage {
     static func logProbabilities(_ z: Tensor) -> [Double] {
         let (n, k) = (z.shape[0], z.shape[1])
         var out = [Double](repeating: 0, count: n * k)
-        let p = z.pointer
+        let p = z.readPointer
         out.withUnsafeMutableBufferPointer { o in
             for r in 0..<n {
                 var top = -Double.infinity

@@ -290,7 +290,7 @@ public enum GuidedRatios {
             model.observer = { name, t in
                 guard name == site.observed else { return }
                 let (n, c, hw) = (t.shape[0], t.shape[1], t.shape[2] * t.shape[3])
-                let p = t.pointer
+                let p = t.uncheckedMutablePointer
                 for b in 0..<n { for ch in 0..<c {
                     let base = (b * c + ch) * hw, sd = std[ch]
                     for k in 0..<hw { p[base + k] += sd * rng.nextGaussian() }
@@ -298,7 +298,7 @@ public enum GuidedRatios {
             }
             let noisy = model(x)
             var diff = 0.0
-            for k in 0..<clean.count { let e = Double(noisy.pointer[k] - clean.pointer[k]); diff += e * e }
+            for k in 0..<clean.count { let e = Double(noisy.readPointer[k] - clean.readPointer[k]); diff += e * e }
             return diff / energy / eps
         }
     }

@@ -16,7 +16,11 @@ public struct ConvertedUnit: Codable {
     public let meanR2: Double?
     public let minR2: Double?
 
-    enum CodingKeys: String, CodingKey { case name, channels, intrinsic, s, d, meanR2 = "mean_r2", minR2 = "min_r2" }
+    enum CodingKeys: String, CodingKey {
+        case name, channels, intrinsic, s, d
+        case meanR2 = "mean_r2"
+        case minR2 = "min_r2"
+    }
 }
 
 /// Turns a trained ResNet into the Ghost-ResNet of the same shape, layer by layer:
@@ -33,7 +37,10 @@ public enum ResNetToGhost {
     public struct Settings {
         public var ghost: GhostSettings
         public var dataDriven = true
-        public init(ghost: GhostSettings, dataDriven: Bool = true) { self.ghost = ghost; self.dataDriven = dataDriven }
+        public init(ghost: GhostSettings, dataDriven: Bool = true) {
+            self.ghost = ghost
+            self.dataDriven = dataDriven
+        }
     }
 
     /// One conv + BN of the original paired with the Ghost module that replaces it.
@@ -43,8 +50,10 @@ public enum ResNetToGhost {
         public let module: GhostModule
         /// Observer name of the original's BN output for this conv.
         public var observed: String {
-            let parts = name.split(separator: "."), last = String(parts.last!)
-            return parts.dropLast().joined(separator: ".") + "." + (last == "downsample" ? "downsample" : "bn" + last.dropFirst(4))
+            let parts = name.split(separator: ".")
+            let last = String(parts.last!)
+            return parts.dropLast().joined(separator: ".") + "."
+                + (last == "downsample" ? "downsample" : "bn" + last.dropFirst(4))
         }
     }
 
@@ -56,10 +65,17 @@ public enum ResNetToGhost {
                 if blockB is PlainResidualBlock { continue }
                 let units = (blockA as? PlainResidualBlock)?.convUnits
                 let ghosts = (blockB as? GhostResidualBlock)?.ghostUnits
-                guard let units, let ghosts else { throw GhostError("layer\(i + 1).\(j): not a plain ResNet block (already a Ghost model?)") }
+                guard let units, let ghosts else {
+                    throw GhostError("layer\(i + 1).\(j): not a plain ResNet block (already a Ghost model?)")
+                }
                 for u in units {
-                    guard let g = ghosts.first(where: { $0.name == u.name }) else { throw GhostError("layer\(i + 1).\(j).\(u.name) has no Ghost counterpart") }
-                    out.append(Site(name: "layer\(i + 1).\(j).\(u.name)", conv: u.conv, bn: u.bn, relu: u.relu, module: g.module))
+                    guard let g = ghosts.first(where: { $0.name == u.name }) else {
+                        throw GhostError("layer\(i + 1).\(j).\(u.name) has no Ghost counterpart")
+                    }
+                    out.append(
+                        Site(
+                            name: "layer\(i + 1).\(j).\(u.name)", conv: u.conv, bn: u.bn, relu: u.relu, module: g.module
+                        ))
                 }
             }
         }
@@ -67,11 +83,15 @@ public enum ResNetToGhost {
     }
 
     /// Runs the original over the calibration batches (eval mode) and hands each batch's BN outputs to `visit`.
-    public static func collect(_ model: ResNet, _ batches: [Tensor], sites: [Site], _ visit: ([String: Tensor]) -> Void) {
+    public static func collect(_ model: ResNet, _ batches: [Tensor], sites: [Site], _ visit: ([String: Tensor]) -> Void)
+    {
         let wanted = Set(sites.map(\.observed))
         model.train(false)
         model.observeInsideBlocks = true
-        defer { model.observeInsideBlocks = false; model.observer = nil }
+        defer {
+            model.observeInsideBlocks = false
+            model.observer = nil
+        }
         for x in batches {
             var captured: [String: Tensor] = [:]
             model.observer = { name, t in if wanted.contains(name) { captured[name] = t } }
@@ -82,12 +102,17 @@ public enum ResNetToGhost {
 
     /// Runs the original over this rank's calibration batches (`batches.local`; eval mode) and hands each wanted BN
     /// output to `visit` the moment it is computed, so no batch's activations outlive their layer.
-    public static func observe(_ model: ResNet, _ batches: CalibrationBatches, sites: [Site],
-                               _ visit: @escaping (String, Tensor) -> Void) throws {
+    public static func observe(
+        _ model: ResNet, _ batches: CalibrationBatches, sites: [Site],
+        _ visit: @escaping (String, Tensor) -> Void
+    ) throws {
         let wanted = Set(sites.map(\.observed))
         model.train(false)
         model.observeInsideBlocks = true
-        defer { model.observeInsideBlocks = false; model.observer = nil }
+        defer {
+            model.observeInsideBlocks = false
+            model.observer = nil
+        }
         for b in batches.local {
             let x = try batches.batch(b)
             model.observer = { name, t in if wanted.contains(name) { visit(name, t) } }
@@ -96,9 +121,12 @@ public enum ResNetToGhost {
     }
 
     /// Converts with calibration batches in memory (see the streaming form).
-    public static func convert(_ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
-                               calibration batches: [Tensor]) throws
-        -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit]) {
+    public static func convert(
+        _ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
+        calibration batches: [Tensor]
+    ) throws
+        -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit])
+    {
         try convert(model, architecture: arch, settings: settings, calibration: CalibrationBatches(batches))
     }
 
@@ -106,11 +134,18 @@ public enum ResNetToGhost {
     /// Channel correlations and least-squares sums are accumulated per conv as each batch's BN outputs appear
     /// (two passes over the batches), so memory does not grow with the calibration set. Under mpirun each rank passes
     /// its share of the batches and both kinds of sums are all-reduced, so every rank builds the same model.
-    public static func convert(_ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
-                               calibration batches: CalibrationBatches) throws
-        -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit]) {
-        guard let original = model as? ResNet else { throw GhostError("convert needs a plain ResNet; \(arch.displayName) is not one") }
-        guard arch.ghost == nil else { throw GhostError("the checkpoint is already a Ghost-ResNet (\(arch.displayName))") }
+    public static func convert(
+        _ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
+        calibration batches: CalibrationBatches
+    ) throws
+        -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit])
+    {
+        guard let original = model as? ResNet else {
+            throw GhostError("convert needs a plain ResNet; \(arch.displayName) is not one")
+        }
+        guard arch.ghost == nil else {
+            throw GhostError("the checkpoint is already a Ghost-ResNet (\(arch.displayName))")
+        }
         var ghostArch = arch
         ghostArch.ghost = settings.ghost
         try ghostArch.validate()
@@ -126,19 +161,22 @@ public enum ResNetToGhost {
         // 1. Intrinsic channels per conv.
         var selections: [String: IntrinsicSelection] = [:]
         if settings.dataDriven {
-            var corr = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, ChannelCorrelation(channels: $0.conv.outChannels)) })
+            var corr = Dictionary(
+                uniqueKeysWithValues: sites.map { ($0.name, ChannelCorrelation(channels: $0.conv.outChannels)) })
             let byObserved = Dictionary(grouping: sites.indices, by: { sites[$0].observed })
             try observe(original, batches, sites: sites) { name, x in
                 for i in byObserved[name] ?? [] { corr[sites[i].name]!.add(x) }
             }
             for site in sites { corr[site.name]!.allReduce(batches.communicator) }
             for site in sites {
-                selections[site.name] = IntrinsicSelection.greedy(correlation: corr[site.name]!.pearson(), channels: site.conv.outChannels,
-                                                                  ratio: ratio[site.name]!.s)
+                selections[site.name] = IntrinsicSelection.greedy(
+                    correlation: corr[site.name]!.pearson(), channels: site.conv.outChannels,
+                    ratio: ratio[site.name]!.s)
             }
         } else {
             for site in sites {
-                selections[site.name] = IntrinsicSelection.naive(channels: site.conv.outChannels, ratio: ratio[site.name]!.s)
+                selections[site.name] = IntrinsicSelection.naive(
+                    channels: site.conv.outChannels, ratio: ratio[site.name]!.s)
             }
         }
 
@@ -156,22 +194,30 @@ public enum ResNetToGhost {
                 accumulators.withUnsafeMutableBufferPointer { acc in
                     let acc = acc
                     Engine.parallelFor(mine.count) { q in
-                        let j = mine[q], job = jobs[j], site = sites[job.site]
-                        var src = PairFitting.maps(x, channel: selections[site.name]!.intrinsic[job.k],
-                                                   normalization: .raw)
+                        let j = mine[q]
+                        let job = jobs[j]
+                        let site = sites[job.site]
+                        var src = PairFitting.maps(
+                            x, channel: selections[site.name]!.intrinsic[job.k],
+                            normalization: .raw)
                         if site.relu { for i in src.indices where src[i] < 0 { src[i] = 0 } }
                         let tgt = PairFitting.maps(x, channel: job.channel, normalization: .raw)
-                        src.withUnsafeBufferPointer { sp in tgt.withUnsafeBufferPointer { tp in
-                            acc[j].add(source: sp.baseAddress!, target: tp.baseAddress!, images: x.shape[0],
-                                       height: x.shape[2], width: x.shape[3])
-                        } }
+                        src.withUnsafeBufferPointer { sp in
+                            tgt.withUnsafeBufferPointer { tp in
+                                acc[j].add(
+                                    source: sp.baseAddress!, target: tp.baseAddress!, images: x.shape[0],
+                                    height: x.shape[2], width: x.shape[3])
+                            }
+                        }
                     }
                 }
             }
             KernelFitAccumulator.allReduce(&accumulators, batches.communicator)
             for (j, job) in jobs.enumerated() {
                 let name = sites[job.site].name
-                if fits[name] == nil { fits[name] = [FittedKernel?](repeating: nil, count: sites[job.site].conv.outChannels) }
+                if fits[name] == nil {
+                    fits[name] = [FittedKernel?](repeating: nil, count: sites[job.site].conv.outChannels)
+                }
                 fits[name]![job.channel] = accumulators[j].solve(sizes: [ratio[name]!.d])[0]
             }
         }
@@ -183,8 +229,10 @@ public enum ResNetToGhost {
             let r = ratio[site.name]!
             initialise(site, selection: sel, fits: fits[site.name], d: r.d)
             let r2 = sel.ghosts.flatMap { $0 }.compactMap { fits[site.name]?[$0]?.r2 }
-            units.append(ConvertedUnit(name: site.name, channels: site.conv.outChannels, intrinsic: sel.intrinsic.count, s: r.s, d: r.d,
-                                       meanR2: r2.isEmpty ? nil : r2.reduce(0, +) / Double(r2.count), minR2: r2.min()))
+            units.append(
+                ConvertedUnit(
+                    name: site.name, channels: site.conv.outChannels, intrinsic: sel.intrinsic.count, s: r.s, d: r.d,
+                    meanR2: r2.isEmpty ? nil : r2.reduce(0, +) / Double(r2.count), minR2: r2.min()))
         }
         ghost.train(false)
         return (ghost, ghostArch, units)
@@ -192,24 +240,31 @@ public enum ResNetToGhost {
 
     /// Fills one Ghost module from the original conv + BN, a selection and (data-driven) the fitted kernels.
     static func initialise(_ site: Site, selection sel: IntrinsicSelection, fits: [FittedKernel?]?, d: Int) {
-        let g = site.module, s = sel.ratio
+        let g = site.module
+        let s = sel.ratio
         copyChannels(from: site.conv, site.bn, channels: sel.intrinsic, to: g.primaryConv, g.primaryBN)
         let slots = g.cheapConv.outChannels
         g.outputIndex.value = Tensor(shape: [sel.outputIndex.count], values: sel.outputIndex.map(Float.init))
         guard slots > 0 else { return }  // s = 1: the primary conv is the whole module
         var kernel = [Float](repeating: 0, count: slots * d * d)
-        var gamma = [Float](repeating: 1, count: slots), beta = [Float](repeating: 0, count: slots)
-        var mean = [Float](repeating: 0, count: slots), variance = [Float](repeating: 1, count: slots)
+        var gamma = [Float](repeating: 1, count: slots)
+        var beta = [Float](repeating: 0, count: slots)
+        var mean = [Float](repeating: 0, count: slots)
+        var variance = [Float](repeating: 1, count: slots)
         let eps = Double(g.cheapBN.eps)
         for (k, list) in sel.ghosts.enumerated() {
             for (t, c) in list.enumerated() {
                 let q = k * (s - 1) + t
                 if let f = fits?[c] {
                     for i in 0..<(d * d) { kernel[q * d * d + i] = Float(f.kernel[i]) }
-                    // BN(y) = γ (y − μ)/√(σ² + ε) + β with γ = √(σ² + ε), β = μ + b gives y + b, holding y's real statistics.
-                    let mu = f.filteredMean ?? 0, v = f.filteredVariance ?? 1
-                    mean[q] = Float(mu); variance[q] = Float(v)
-                    gamma[q] = Float((v + eps).squareRoot()); beta[q] = Float(mu + f.bias)
+                    // BN(y) = γ (y − μ)/√(σ² + ε) + β with γ = √(σ² + ε), β = μ + b gives y + b, holding y's real
+                    // statistics.
+                    let mu = f.filteredMean ?? 0
+                    let v = f.filteredVariance ?? 1
+                    mean[q] = Float(mu)
+                    variance[q] = Float(v)
+                    gamma[q] = Float((v + eps).squareRoot())
+                    beta[q] = Float(mu + f.bias)
                 } else {
                     kernel[q * d * d + (d * d) / 2] = 1  // identity: the ghost starts as a copy of its intrinsic map
                     gamma[q] = Float((1 + eps).squareRoot())
@@ -224,13 +279,20 @@ public enum ResNetToGhost {
     }
 
     /// Output channels `channels` of a conv + BN into a smaller conv + BN (same input channels and kernel).
-    static func copyChannels(from conv: Conv2D, _ bn: BatchNorm2D, channels: [Int], to dst: Conv2D, _ dstBN: BatchNorm2D) {
+    static func copyChannels(
+        from conv: Conv2D, _ bn: BatchNorm2D, channels: [Int], to dst: Conv2D, _ dstBN: BatchNorm2D
+    ) {
         let per = conv.weight.value.count / conv.outChannels
         let w = Tensor(uninitialized: dst.weight.value.shape)
-        for (k, c) in channels.enumerated() { (w.pointer + k * per).update(from: conv.weight.value.pointer + c * per, count: per) }
+        for (k, c) in channels.enumerated() {
+            (w.uncheckedMutablePointer + k * per).update(from: conv.weight.value.readPointer + c * per, count: per)
+        }
         dst.weight.value = w
-        for (from, to) in [(bn.weight, dstBN.weight), (bn.bias, dstBN.bias), (bn.runningMean, dstBN.runningMean), (bn.runningVar, dstBN.runningVar)] {
-            to.value = Tensor(shape: [channels.count], values: channels.map { from.value.pointer[$0] })
+        for (from, to) in [
+            (bn.weight, dstBN.weight), (bn.bias, dstBN.bias), (bn.runningMean, dstBN.runningMean),
+            (bn.runningVar, dstBN.runningVar),
+        ] {
+            to.value = Tensor(shape: [channels.count], values: channels.map { from.value.readPointer[$0] })
         }
     }
 
@@ -244,10 +306,16 @@ public enum ResNetToGhost {
     /// averages are combined weighted by batches (all-reduced), which is the one-process average over all of them.
     public static func recalibrateBatchNorm(_ model: Module, batches: CalibrationBatches) throws {
         let bns = model.namedModules().compactMap { $0.1 as? GhostModule }.flatMap { [$0.primaryBN, $0.cheapBN] }
-        let momenta = bns.map(\.momentum), tracked = bns.map { $0.numBatchesTracked.value.pointer[0] }
+        let momenta = bns.map(\.momentum)
+        let tracked = bns.map { $0.numBatchesTracked.value.readPointer[0] }
         model.train(false)
         for bn in bns { bn.train(true) }
-        defer { for (bn, m) in zip(bns, momenta) { bn.train(false); bn.momentum = m } }
+        defer {
+            for (bn, m) in zip(bns, momenta) {
+                bn.train(false)
+                bn.momentum = m
+            }
+        }
         for (k, b) in batches.local.enumerated() {
             let x = try batches.batch(b)
             for bn in bns { bn.momentum = 1 / Float(k + 1) }
@@ -258,18 +326,18 @@ public enum ResNetToGhost {
         let mine = Double(batches.local.count)
         var sums = bns.flatMap { bn in
             (0..<bn.runningMean.value.count).flatMap { c in
-                [mine * Double(bn.runningMean.value.pointer[c]), mine * Double(bn.runningVar.value.pointer[c])]
+                [mine * Double(bn.runningMean.value.readPointer[c]), mine * Double(bn.runningVar.value.readPointer[c])]
             }
         }
         comm.allReduceSum(&sums)
         var at = 0
         for (bn, t) in zip(bns, tracked) {
             for c in 0..<bn.runningMean.value.count {
-                bn.runningMean.value.pointer[c] = Float(sums[at] / Double(batches.count))
-                bn.runningVar.value.pointer[c] = Float(sums[at + 1] / Double(batches.count))
+                bn.runningMean.value.uncheckedMutablePointer[c] = Float(sums[at] / Double(batches.count))
+                bn.runningVar.value.uncheckedMutablePointer[c] = Float(sums[at + 1] / Double(batches.count))
                 at += 2
             }
-            bn.numBatchesTracked.value.pointer[0] = t + Float(batches.count)
+            bn.numBatchesTracked.value.uncheckedMutablePointer[0] = t + Float(batches.count)
         }
     }
 }

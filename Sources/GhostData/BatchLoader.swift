@@ -64,8 +64,8 @@ public struct BatchLoader {
         var rng = SplitMix64(seed: seed ^ (UInt64(epoch) << 32 | UInt64(b)) &* 0xD1B5_4A32_D192_ED03)
         let pad = augmentation.cropPadding
         for (k, i) in order[lo..<hi].enumerated() {
-            let src = dataset.images.pointer + i * per
-            let dst = x.pointer + k * per
+            let src = dataset.images.readPointer + i * per
+            let dst = x.uncheckedMutablePointer + k * per
             let dy = pad > 0 ? Int(rng.next() % UInt64(2 * pad + 1)) - pad : 0
             let dx = pad > 0 ? Int(rng.next() % UInt64(2 * pad + 1)) - pad : 0
             let flip = augmentation.horizontalFlip && rng.next() & 1 == 1

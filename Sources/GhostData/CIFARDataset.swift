@@ -58,7 +58,8 @@ extension ImageDataset {
         labels.reserveCapacity(n)
         for chunk in chunks {
             try decodeCIFARRecords(
-                chunk.data, variant: variant, path: chunk.path, pixels: images.pointer + labels.count * pixels,
+                chunk.data, variant: variant, path: chunk.path,
+                pixels: images.uncheckedMutablePointer + labels.count * pixels,
                 labels: &labels)
         }
         return try ImageDataset(

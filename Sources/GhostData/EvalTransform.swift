@@ -44,7 +44,7 @@ public struct EvalTransform: Equatable {
             for y in 0..<crop {
                 let row = src.baseAddress! + ((top + y) * r.width + left) * c
                 for x in 0..<crop { for ch in 0..<c {
-                    out.pointer[(ch * crop + y) * crop + x] = Float(row[x * c + ch]) / 255
+                    out.uncheckedMutablePointer[(ch * crop + y) * crop + x] = Float(row[x * c + ch]) / 255
                 } }
             }
         }

@@ -33,7 +33,7 @@ public struct ImageDataset {
         let n = min(n, count)
         let per = channels * height * width
         let t = Tensor(uninitialized: [n, channels, height, width])
-        t.pointer.update(from: images.pointer, count: n * per)
+        t.uncheckedMutablePointer.update(from: images.readPointer, count: n * per)
         return try! ImageDataset(images: t, labels: Array(labels.prefix(n)), classNames: classNames, name: name)
     }
 
@@ -47,7 +47,7 @@ public struct ImageDataset {
             var sum: Double = 0
             var sumSq: Double = 0
             for i in 0..<n {
-                let p = images.pointer + (i * c + ch) * plane
+                let p = images.readPointer + (i * c + ch) * plane
                 for k in 0..<plane {
                     let v = Double(p[k])
                     sum += v
@@ -103,7 +103,9 @@ public struct ImageDataset {
         }
         let (n, h, w) = (imgs.shape[0], imgs.shape[1], imgs.shape[2])
         let t = Tensor(uninitialized: [n, 1, h, w])
-        imgs.bytes.withUnsafeBufferPointer { src in for i in 0..<src.count { t.pointer[i] = Float(src[i]) / 255 } }
+        imgs.bytes.withUnsafeBufferPointer { src in
+            for i in 0..<src.count { t.uncheckedMutablePointer[i] = Float(src[i]) / 255 }
+        }
         return try ImageDataset(
             images: t, labels: labs.bytes.map(Int.init), classNames: fashionMNISTClasses,
             name: "fashion-mnist/\(split)")

@@ -79,12 +79,12 @@ public struct ImageFolder {
         var failure: [Int: Error] = [:]
         let lock = NSLock()
         let (files, channels, transform) = (self.files, self.channels, self.transform)
-        let target = batch.pointer
+        let target = batch.uncheckedMutablePointer
         Engine.parallelFor(range.count) { i in
             do {
                 let img = try ImageFile.read8(path: files[range.lowerBound + i].path, channels: channels)
                 let t = transform.apply(img)
-                (target + i * per).update(from: t.pointer, count: per)
+                (target + i * per).update(from: t.readPointer, count: per)
             } catch {
                 lock.lock(); failure[i] = error; lock.unlock()
             }

@@ -35,7 +35,7 @@ public struct ImageStream {
         let d = dataset!
         let per = channels * height * width
         let t = Tensor(uninitialized: [range.count, channels, height, width])
-        t.pointer.update(from: d.images.pointer + range.lowerBound * per, count: range.count * per)
+        t.uncheckedMutablePointer.update(from: d.images.readPointer + range.lowerBound * per, count: range.count * per)
         return try ImageDataset(images: t, labels: Array(d.labels[range]), classNames: classNames, name: name)
     }
 }

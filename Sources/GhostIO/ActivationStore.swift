@@ -97,7 +97,7 @@ public final class ActivationWriter {
         }
         try HDF5.appendRows(
             ds.id, type: gk_H5T_NATIVE_FLOAT(), itemShape: item, at: count, rows: t.shape[0],
-            data: UnsafeRawPointer(t.pointer), path: path)
+            data: UnsafeRawPointer(t.readPointer), path: path)
     }
 
     /// Closes the file, fsyncs it and renames it into place. A failure at any step (libhdf5 flushes the chunk cache
@@ -251,7 +251,7 @@ public final class ActivationReader {
         let t = Tensor(uninitialized: [n] + dims.dropFirst())
         try HDF5.readRows(
             ds.id, type: gk_H5T_NATIVE_FLOAT(), dims: dims, start: start, rows: n,
-            into: UnsafeMutableRawPointer(t.pointer), path: path)
+            into: UnsafeMutableRawPointer(t.uncheckedMutablePointer), path: path)
         return t
     }
 

@@ -23,7 +23,7 @@ public struct RasterImage: Equatable {
         let plane = width * height
         pixels.withUnsafeBufferPointer { src in
             for i in 0..<plane {
-                for c in 0..<channels { t.pointer[c * plane + i] = Float(src[i * channels + c]) / 255 }
+                for c in 0..<channels { t.uncheckedMutablePointer[c * plane + i] = Float(src[i * channels + c]) / 255 }
             }
         }
         return t

@@ -54,7 +54,7 @@ public enum PNGFile {
             b.withUnsafeBufferPointer { src in
                 for i in 0..<(w * h) {
                     for c in 0..<channels {
-                        t.pointer[c * w * h + i] = value(src[i * channels + c]) / scale
+                        t.uncheckedMutablePointer[c * w * h + i] = value(src[i * channels + c]) / scale
                     }
                 }
             }

@@ -206,7 +206,7 @@ public struct SafetensorsFile {
         }
         let t = Tensor(uninitialized: e.shape)
         let n = t.count
-        let out = t.pointer
+        let out = t.uncheckedMutablePointer
         let src = UnsafeRawPointer(base) + dataStart + e.begin
         switch e.dtype {
         case .F32:
@@ -312,7 +312,7 @@ public struct SafetensorsFile {
             defer { buffer.deallocate() }
             for t in tensors {
                 let n = t.tensor.count
-                let src = t.tensor.pointer
+                let src = t.tensor.readPointer
                 #if _endian(little)
                 if t.dtype == .F32 {
                     try out.write(UnsafeRawBufferPointer(start: src, count: n * 4))
@@ -378,7 +378,7 @@ public struct SafetensorsFile {
         case .BOOL: (lo, hi) = (0, 2)
         default: return nil
         }
-        let p = t.pointer
+        let p = t.readPointer
         for i in 0..<t.count {
             let v = p[i].rounded()
             if !(v >= lo && v < hi) { return "value \(p[i]) at index \(i) does not fit \(dtype.rawValue)" }

@@ -200,8 +200,8 @@ public struct TorchCheckpoint {
             let left = UInt64(size - pos)
             guard n <= left / UInt64(es) else {
                 throw fail(
-                    "truncated: storage \(SafetensorsFile.quoted(key)) claims \(n) elements of \(es) bytes but " +
-                        "\(left) bytes are left"
+                    "truncated: storage \(SafetensorsFile.quoted(key)) claims \(n) elements of \(es) bytes but "
+                        + "\(left) bytes are left"
                 )
             }
             layout[key] = StorageBytes(data: data, offset: pos, count: Int(n) * es)
@@ -430,8 +430,8 @@ struct Builder {
             guard !o else { throw fail("storage \(q) has a view past any storage") }
             if count > 0 && last >= ref.numel {
                 throw fail(
-                    "tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element " +
-                        "\(last) of \(ref.numel)"
+                    "tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element "
+                        + "\(last) of \(ref.numel)"
                 )
             }
             if seen.insert(ref.key).inserted { try dryRun(ref.key, ref.dtype, viewEnd) }
@@ -447,8 +447,8 @@ struct Builder {
         }
         if count > 0 && last >= ref.numel {
             throw fail(
-                "tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element \(last) " +
-                    "of \(ref.numel)"
+                "tensor on storage \(q): view [\(shape), stride \(strides), offset \(offset)] reaches element \(last) "
+                    + "of \(ref.numel)"
             )
         }
         let t = Tensor(uninitialized: shape)
@@ -456,7 +456,8 @@ struct Builder {
             bytes.data.withUnsafeBytes { raw in
                 let base = raw.baseAddress! + bytes.offset + ref.offset * es
                 Self.gather(
-                    into: t.pointer, count: count, shape: shape, strides: strides, offset: offset, from: base,
+                    into: t.uncheckedMutablePointer, count: count, shape: shape, strides: strides, offset: offset,
+                    from: base,
                     dtype: ref.dtype)
             }
         }

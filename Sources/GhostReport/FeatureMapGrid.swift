@@ -35,7 +35,7 @@ public struct FeatureMapGrid {
     static func range(_ maps: Tensor, channel c: Int, global: (Float, Float)?) -> (Float, Float) {
         if let global { return global }
         let n = maps.shape[1] * maps.shape[2]
-        let p = maps.pointer + c * n
+        let p = maps.readPointer + c * n
         var lo = Float.infinity
         var hi = -Float.infinity
         for i in 0..<n {
@@ -72,8 +72,8 @@ public struct FeatureMapGrid {
             var lo = Float.infinity
             var hi = -Float.infinity
             for i in 0..<maps.count {
-                lo = min(lo, maps.pointer[i])
-                hi = max(hi, maps.pointer[i])
+                lo = min(lo, maps.readPointer[i])
+                hi = max(hi, maps.readPointer[i])
             }
             global = (lo, hi)
         }
@@ -95,7 +95,7 @@ public struct FeatureMapGrid {
                     label, x: x0 + mapW / 2, y: y0 + labelSize * 1.05, size: labelSize, align: .middle, color: .darkGray
                 )
                 let (lo, hi) = Self.range(maps, channel: ch, global: global)
-                let rgb = Self.pixels(maps.pointer + ch * H * W, count: H * W, lo: lo, hi: hi, colorMap)
+                let rgb = Self.pixels(maps.readPointer + ch * H * W, count: H * W, lo: lo, hi: hi, colorMap)
                 c.image(rgb: rgb, width: W, height: H, in: Rect(x: x0, y: y0 + labelH, width: mapW, height: mapH))
             }
             for (ch, color) in highlights where ch >= 0 && ch < C {
@@ -134,7 +134,7 @@ public struct FeatureMapGrid {
     }
 
     /// RGB bytes of `count` values mapped from [lo, hi] through the colour map.
-    static func pixels(_ p: UnsafeMutablePointer<Float>, count: Int, lo: Float, hi: Float, _ map: ColorMap) -> [UInt8] {
+    static func pixels(_ p: UnsafePointer<Float>, count: Int, lo: Float, hi: Float, _ map: ColorMap) -> [UInt8] {
         let range = hi > lo ? hi - lo : 1
         var out = [UInt8](repeating: 0, count: count * 3)
         for i in 0..<count {

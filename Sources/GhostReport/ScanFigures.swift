@@ -58,8 +58,8 @@ public enum ScanFigures {
         var paths = try grid.render(maps).write(to: dir + "/figure1.png")
         for (p, c) in zip(pairs, pairColors) {
             let two = GhostTensor.Tensor(uninitialized: [2, H, W])
-            two.pointer.update(from: maps.pointer + p.a * H * W, count: H * W)
-            (two.pointer + H * W).update(from: maps.pointer + p.b * H * W, count: H * W)
+            two.uncheckedMutablePointer.update(from: maps.readPointer + p.a * H * W, count: H * W)
+            (two.uncheckedMutablePointer + H * W).update(from: maps.uncheckedMutablePointer + p.b * H * W, count: H * W)
             var g = FeatureMapGrid()
             g.columns = 2
             g.scale = max(1, 180 / Double(max(W, 1)))

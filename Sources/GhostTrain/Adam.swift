@@ -44,10 +44,10 @@ public final class Adam: Optimizer {
             // Scalars in Double, as PyTorch computes them in Python.
             let stepSize = Float(Double(lr) / (1 - pow(Double(b1), Double(t))))
             let bc2Sqrt = Float((1 - pow(Double(b2), Double(t))).squareRoot())
-            let w = p.value.pointer
-            let gp = g.pointer
-            let mp = m.pointer
-            let vp = v.pointer
+            let w = p.value.uncheckedMutablePointer
+            let gp = g.readPointer
+            let mp = m.uncheckedMutablePointer
+            let vp = v.uncheckedMutablePointer
             let decay = decoupled ? 1 - lr * wd : 1
             for i in 0..<n {
                 var gi = gp[i]

@@ -37,12 +37,12 @@ public struct Distillation {
         var ls = [Double](repeating: 0, count: K)
         var lt = [Double](repeating: 0, count: K)
         for n in 0..<N {
-            logSoftmax(student.pointer + n * K, &ls)
-            logSoftmax(teacher.pointer + n * K, &lt)
+            logSoftmax(student.uncheckedMutablePointer + n * K, &ls)
+            logSoftmax(teacher.uncheckedMutablePointer + n * K, &lt)
             for k in 0..<K {
                 let pt = exp(lt[k])
                 total += pt * (lt[k] - ls[k])
-                grad.pointer[n * K + k] = Float(Double(T) * (exp(ls[k]) - pt) / Double(N))
+                grad.uncheckedMutablePointer[n * K + k] = Float(Double(T) * (exp(ls[k]) - pt) / Double(N))
             }
         }
         return (Float(Double(T * T) * total / Double(N)), grad)
@@ -57,7 +57,10 @@ public struct Distillation {
         let (ce, gce) = CrossEntropy.lossAndGradient(logits: student, targets: labels, labelSmoothing: labelSmoothing)
         let (kd, gkd) = Self.softLossAndGradient(student: student, teacher: t, temperature: temperature)
         let g = Tensor(uninitialized: student.shape)
-        for i in 0..<g.count { g.pointer[i] = (1 - weight) * gce.pointer[i] + weight * gkd.pointer[i] }
+        for i in 0..<g.count {
+            g.uncheckedMutablePointer[i] =
+                (1 - weight) * gce.uncheckedMutablePointer[i] + weight * gkd.uncheckedMutablePointer[i]
+        }
         return ((1 - weight) * ce + weight * kd, g)
     }
 }

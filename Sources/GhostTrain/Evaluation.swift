@@ -27,7 +27,7 @@ public struct Evaluation {
         let (loss, _) = CrossEntropy.lossAndGradient(logits: logits, targets: labels)
         lossSum += Double(loss) * Double(labels.count)
         for (n, label) in labels.enumerated() {
-            let row = logits.pointer + n * K
+            let row = logits.readPointer + n * K
             var best = 0
             for k in 1..<K where row[k] > row[best] { best = k }
             confusion[label][best] += 1

@@ -32,7 +32,7 @@ public struct GradientAllReduce {
                 var o = 0
                 for p in withGrad[start..<end] {
                     let g = p.grad!
-                    (b.baseAddress! + o).update(from: g.pointer, count: g.count)
+                    (b.baseAddress! + o).update(from: g.readPointer, count: g.count)
                     o += g.count
                 }
                 comm.allReduceSum(UnsafeMutableBufferPointer(rebasing: b[0..<used]))

@@ -35,7 +35,7 @@ extension Optimizer {
     public func clipGradientNorm(_ maxNorm: Float) -> Float {
         var sq: Double = 0
         for (_, p) in parameters {
-            if let g = p.grad { for i in 0..<g.count { sq += Double(g.pointer[i] * g.pointer[i]) } }
+            if let g = p.grad { for i in 0..<g.count { sq += Double(g.readPointer[i] * g.readPointer[i]) } }
         }
         let norm = Float(sq.squareRoot())
         if norm > maxNorm && norm > 0 {

@@ -38,8 +38,8 @@ public final class SGD: Optimizer {
             guard let g = p.grad else { continue }
             let n = p.value.count
             p.value.makeUnique()
-            let w = p.value.pointer
-            let gp = g.pointer
+            let w = p.value.uncheckedMutablePointer
+            let gp = g.uncheckedMutablePointer
             if mu == 0 {
                 for i in 0..<n { w[i] -= lr * (gp[i] + wd * w[i]) }
                 continue
@@ -47,7 +47,7 @@ public final class SGD: Optimizer {
             if var buf = momentumBuffers[name] {
                 momentumBuffers[name] = nil
                 buf.makeUnique()
-                let b = buf.pointer
+                let b = buf.uncheckedMutablePointer
                 for i in 0..<n {
                     let d = gp[i] + wd * w[i]
                     b[i] = mu * b[i] + damp * d
@@ -56,7 +56,7 @@ public final class SGD: Optimizer {
                 momentumBuffers[name] = buf
             } else {
                 let buf = Tensor(uninitialized: p.value.shape)
-                let b = buf.pointer
+                let b = buf.uncheckedMutablePointer
                 for i in 0..<n {
                     let d = gp[i] + wd * w[i]
                     b[i] = d

@@ -57,7 +57,7 @@ public struct TrainStep {
         let K = logits.shape[1]
         var correct = 0
         for (n, label) in labels.enumerated() {
-            let row = logits.pointer + n * K
+            let row = logits.readPointer + n * K
             var best = 0
             for k in 1..<K where row[k] > row[best] { best = k }
             if best == label { correct += 1 }

@@ -15,8 +15,9 @@ public protocol TrainerEvents: AnyObject {
     /// An epoch of `steps` batches starts.
     func epochStarted(_ epoch: Int, of epochs: Int, steps: Int)
     /// Batch `batch` (0-based) of global step `step` finished with loss `stepLoss`; running means over the epoch.
-    func batchFinished(_ batch: Int, step: Int, stepLoss: Double, loss: Double, accuracy: Double, learningRate: Float,
-                       imagesPerSecond: Double)
+    func batchFinished(
+        _ batch: Int, step: Int, stepLoss: Double, loss: Double, accuracy: Double, learningRate: Float,
+        imagesPerSecond: Double)
     /// An epoch ended and its checkpoint and metrics were written; `history` includes it.
     func epochFinished(_ history: [EpochRecord], architecture: Architecture) throws
 }
@@ -94,29 +95,34 @@ public final class Trainer {
         let (train, test) = (data.train, data.test)
         let norm = checkpointNormalization ?? data.normalization
         guard arch.inChannels == train.channels else {
-            throw GhostError("\(arch.displayName) expects \(arch.inChannels) input channels; "
-                + "\(train.name) has \(train.channels)")
+            throw GhostError(
+                "\(arch.displayName) expects \(arch.inChannels) input channels; "
+                    + "\(train.name) has \(train.channels)")
         }
         guard arch.numClasses == train.classNames.count else {
-            throw GhostError("\(arch.displayName) has \(arch.numClasses) classes; "
-                + "\(train.name) has \(train.classNames.count)")
+            throw GhostError(
+                "\(arch.displayName) has \(arch.numClasses) classes; "
+                    + "\(train.name) has \(train.classNames.count)")
         }
-        let loader = BatchLoader(dataset: train, batchSize: config.batchSize, normalization: norm,
-                                 augmentation: config.augmentation, seed: config.seed, shuffle: true, dropLast: true)
+        let loader = BatchLoader(
+            dataset: train, batchSize: config.batchSize, normalization: norm,
+            augmentation: config.augmentation, seed: config.seed, shuffle: true, dropLast: true)
         guard loader.batchesPerEpoch > 0 else {
             throw GhostError("--batch-size \(config.batchSize) exceeds the \(train.count) training images")
         }
         let testLoader = BatchLoader(dataset: test, batchSize: 256, normalization: norm)
         let (epochs, steps) = (config.epochs, loader.batchesPerEpoch)
-        let schedule = LRSchedule.cosine(baseLR: config.resolvedLearningRate, totalSteps: epochs * steps,
-                                         warmupSteps: Int(config.warmupEpochs * Double(steps)), minLR: 0)
+        let schedule = LRSchedule.cosine(
+            baseLR: config.resolvedLearningRate, totalSteps: epochs * steps,
+            warmupSteps: Int(config.warmupEpochs * Double(steps)), minLR: 0)
         let opt = makeOptimizer()
         do { try opt.loadState(optimizerState) } catch let e as GhostError {
             if case .resume(let path) = config.start { throw GhostError.file(path, e.message) }
             throw GhostError.file(out, e.message)
         }
-        var step = TrainStep(model: model, optimizer: opt, labelSmoothing: config.labelSmoothing,
-                             clipNorm: config.clipNorm, distillation: try makeDistillation())
+        var step = TrainStep(
+            model: model, optimizer: opt, labelSmoothing: config.labelSmoothing,
+            clipNorm: config.clipNorm, distillation: try makeDistillation())
         let comm = communicator
         step.communicator = comm
         if comm.size > 1 {
@@ -138,10 +144,11 @@ public final class Trainer {
             guard comm.isRoot else { return }  // rank 0 writes; the others hold the same weights
             let state = TrainState(epoch: epoch, batch: batch, history: history, commands: commands)
             let last = batch == 0 && epoch == epochs
-            try Checkpoint.save(model, architecture: arch, to: out, dtype: last ? config.dtype : .F32,
-                                normalization: norm,
-                                metadata: [TrainState.key: state.json, "ghostkit.train_config": summary],
-                                optimizerState: epoch == epochs ? [:] : opt.state)
+            try Checkpoint.save(
+                model, architecture: arch, to: out, dtype: last ? config.dtype : .F32,
+                normalization: norm,
+                metadata: [TrainState.key: state.json, "ghostkit.train_config": summary],
+                optimizerState: epoch == epochs ? [:] : opt.state)
         }
         Interrupt.install()
         var batchesRun = 0
@@ -154,7 +161,9 @@ public final class Trainer {
         for epoch in startEpoch..<epochs {
             let order = loader.order(epoch: epoch)
             events.epochStarted(epoch, of: epochs, steps: steps)
-            var lossSum: Double = 0, correct = 0, seen = 0
+            var lossSum: Double = 0
+            var correct = 0
+            var seen = 0
             let t0 = Date()
             for b in (epoch == startEpoch ? startBatch : 0)..<steps {
                 var stop = [Interrupt.requested ? 1.0 : 0]
@@ -162,49 +171,69 @@ public final class Trainer {
                 if stop[0] > 0 || batchesRun == config.stopAfter {
                     try save(epoch: epoch, batch: b)
                     comm.barrier()  // the checkpoint is complete before any rank ends the job
-                    throw GhostError.file(out, "interrupted at epoch \(epoch + 1), batch \(b); "
-                        + "checkpoint written, continue with --resume \(out)")
+                    throw GhostError.file(
+                        out,
+                        "interrupted at epoch \(epoch + 1), batch \(b); "
+                            + "checkpoint written, continue with --resume \(out)")
                 }
                 opt.learningRate = schedule.learningRate(at: epoch * steps + b)
                 let (x, y) = Self.share(loader.batch(b, order: order, epoch: epoch), comm)
                 let r = step(x, y, globalCount: config.batchSize)
                 batchesRun += 1
                 guard r.loss.isFinite else {
-                    let kept = FileManager.default.fileExists(atPath: out) ? "the last good checkpoint is kept"
+                    let kept =
+                        FileManager.default.fileExists(atPath: out)
+                        ? "the last good checkpoint is kept"
                         : "no checkpoint was written"
-                    throw GhostError.file(out, "loss became \(r.loss.isNaN ? "NaN" : "\(r.loss)") at epoch "
-                        + "\(epoch + 1), batch \(b) (step \(epoch * steps + b)); \(kept)")
+                    throw GhostError.file(
+                        out,
+                        "loss became \(r.loss.isNaN ? "NaN" : "\(r.loss)") at epoch "
+                            + "\(epoch + 1), batch \(b) (step \(epoch * steps + b)); \(kept)")
                 }
-                lossSum += Double(r.loss) * Double(config.batchSize); correct += r.correct; seen += config.batchSize
-                events.batchFinished(b, step: epoch * steps + b, stepLoss: Double(r.loss), loss: lossSum / Double(seen),
-                                     accuracy: Double(correct) / Double(seen),
-                                     learningRate: opt.learningRate,
-                                     imagesPerSecond: Double(seen) / max(Date().timeIntervalSince(t0), 1e-9))
+                lossSum += Double(r.loss) * Double(config.batchSize)
+                correct += r.correct
+                seen += config.batchSize
+                events.batchFinished(
+                    b, step: epoch * steps + b, stepLoss: Double(r.loss), loss: lossSum / Double(seen),
+                    accuracy: Double(correct) / Double(seen),
+                    learningRate: opt.learningRate,
+                    imagesPerSecond: Double(seen) / max(Date().timeIntervalSince(t0), 1e-9))
             }
             let eval = Evaluation.run(model, loader: testLoader, classes: arch.numClasses)
-            history.append(EpochRecord(epoch: epoch + 1, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
-                                       trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan,
-                                       testLoss: eval.meanLoss, testAccuracy: eval.accuracy,
-                                       seconds: Date().timeIntervalSince(t0)))
-            events.note(String(format: "epoch %d: test accuracy %.2f%%, test loss %.4f",
-                               epoch + 1, 100 * eval.accuracy, eval.meanLoss))
+            history.append(
+                EpochRecord(
+                    epoch: epoch + 1, trainLoss: seen > 0 ? lossSum / Double(seen) : .nan,
+                    trainAccuracy: seen > 0 ? Double(correct) / Double(seen) : .nan,
+                    testLoss: eval.meanLoss, testAccuracy: eval.accuracy,
+                    seconds: Date().timeIntervalSince(t0)))
+            events.note(
+                String(
+                    format: "epoch %d: test accuracy %.2f%%, test loss %.4f",
+                    epoch + 1, 100 * eval.accuracy, eval.meanLoss))
             try save(epoch: epoch + 1, batch: 0)
             guard comm.isRoot else { continue }
             try EpochRecord.write(history, csv: files.metricsCSV, json: files.metricsJSON)
             try events.epochFinished(history, architecture: arch)
         }
         if comm.size > 1 {
-            let total = Date().timeIntervalSince(runStart), inComm = comm.communicationSeconds - commStart
+            let total = Date().timeIntervalSince(runStart)
+            let inComm = comm.communicationSeconds - commStart
             let floats = GradientAllReduce(parameters: opt.parameters).floatsPerStep
-            events.note(String(format: "data-parallel on %d ranks: %.2f s of %.2f s in MPI collectives on rank %d "
-                + "(%.1f %%, waits for slower ranks included); %d gradient floats (%.2f MB) all-reduced per step",
-                comm.size, inComm, total, comm.rank, 100 * inComm / max(total, 1e-9), floats, Double(floats) * 4e-6))
+            events.note(
+                String(
+                    format: "data-parallel on %d ranks: %.2f s of %.2f s in MPI collectives on rank %d "
+                        + "(%.1f %%, waits for slower ranks included); %d gradient floats (%.2f MB) all-reduced per " +
+                            "step",
+                    comm.size, inComm, total, comm.rank, 100 * inComm / max(total, 1e-9), floats, Double(floats) * 4e-6)
+            )
         }
         guard comm.isRoot else { return }
         let dataset = "\(train.name) (\(train.count) images), \(test.name) (\(test.count) images)"
-        try Provenance(checkpoint: out, architecture: arch, normalization: norm, dataset: dataset, config: summary,
-                       state: TrainState(epoch: epochs, batch: 0, history: history, commands: commands))
-            .write(to: files.provenance)
+        try Provenance(
+            checkpoint: out, architecture: arch, normalization: norm, dataset: dataset, config: summary,
+            state: TrainState(epoch: epochs, batch: 0, history: history, commands: commands)
+        )
+        .write(to: files.provenance)
     }
 
     /// This rank's contiguous rows of a global batch (all of it in one process).
@@ -213,7 +242,8 @@ public final class Trainer {
         let rows = Shard.range(count: batch.labels.count, parts: comm.size, index: comm.rank)
         let per = batch.images.count / max(batch.labels.count, 1)
         let x = Tensor(uninitialized: [rows.count] + batch.images.shape.dropFirst())
-        x.pointer.update(from: batch.images.pointer + rows.lowerBound * per, count: rows.count * per)
+        x.uncheckedMutablePointer.update(
+            from: batch.images.readPointer + rows.lowerBound * per, count: rows.count * per)
         return (x, Array(batch.labels[rows]))
     }
 
@@ -222,11 +252,13 @@ public final class Trainer {
         let (lr, wd) = (config.resolvedLearningRate, config.resolvedWeightDecay)
         switch config.optimizer {
         case .sgd:
-            return SGD(parameters: params, learningRate: lr, momentum: config.momentum, weightDecay: wd,
-                       nesterov: config.nesterov)
+            return SGD(
+                parameters: params, learningRate: lr, momentum: config.momentum, weightDecay: wd,
+                nesterov: config.nesterov)
         case .adam, .adamw:
-            return Adam(parameters: params, learningRate: lr, beta1: config.beta1, beta2: config.beta2,
-                        eps: config.eps, weightDecay: wd, decoupled: config.optimizer == .adamw)
+            return Adam(
+                parameters: params, learningRate: lr, beta1: config.beta1, beta2: config.beta2,
+                eps: config.eps, weightDecay: wd, decoupled: config.optimizer == .adamw)
         }
     }
 
@@ -234,9 +266,12 @@ public final class Trainer {
         guard let d = config.distillation else { return nil }
         let t = try Checkpoint(path: d.teacher)
         guard t.architecture.numClasses == architecture.numClasses,
-              t.architecture.inChannels == architecture.inChannels else {
-            throw GhostError.file(d.teacher, "teacher \(t.architecture.displayName) does not match "
-                + "\(architecture.displayName) (classes or input channels)")
+            t.architecture.inChannels == architecture.inChannels
+        else {
+            throw GhostError.file(
+                d.teacher,
+                "teacher \(t.architecture.displayName) does not match "
+                    + "\(architecture.displayName) (classes or input channels)")
         }
         return Distillation(teacher: try t.makeModel().model, temperature: d.temperature, weight: d.weight)
     }

@@ -16,8 +16,10 @@ struct ActivationInputOptions: ParsableArguments {
     @Option(help: "Batch size.") var batchSize: Int = 32
     @Option(
         help:
-            ArgumentHelp("Layers: comma-separated names or globs, '*' within one level ('layer1.*' = layer1's blocks, 'layer1.0.*' " +
-                "= conv/bn/relu inside layer1.0); default: every block output; 'list' prints them.")
+            ArgumentHelp(
+                "Layers: comma-separated names or globs, '*' within one level ('layer1.*' = layer1's blocks, " +
+                    "'layer1.0.*' "
+                    + "= conv/bn/relu inside layer1.0); default: every block output; 'list' prints them.")
     )
     var layers: String?
 

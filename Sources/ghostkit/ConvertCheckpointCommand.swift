@@ -9,8 +9,8 @@ struct ConvertCheckpointCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert-checkpoint",
         abstract:
-            "Normalise a PyTorch .pth/.pt/.tar (zip or legacy format) or foreign safetensors file into GhostKit " +
-                "safetensors.",
+            "Normalise a PyTorch .pth/.pt/.tar (zip or legacy format) or foreign safetensors file into GhostKit "
+            + "safetensors.",
         discussion: HelpText.fit(
             """
             The state dict is found inside wrapper dicts ("state_dict", "model", …), DataParallel's "module." prefix is

@@ -32,8 +32,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("d"), help: "Kernel size d of the depthwise cheap operation (odd).") var kernel: Int = 3
     @Option(
         help:
-            ArgumentHelp("Residual blocks to convert: comma-separated names or globs, a stage name meaning all its blocks (e.g. " +
-                "'layer3,layer4' or 'layer2.1'; default: all).")
+            ArgumentHelp(
+                "Residual blocks to convert: comma-separated names or globs, a stage name meaning all its blocks (e.g. "
+                    + "'layer3,layer4' or 'layer2.1'; default: all).")
     )
     var blocks: String?
     @Option(
@@ -51,8 +52,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Output checkpoint path.") var out: String?
     @Option(
         help:
-            ArgumentHelp("Converted conv whose maps are drawn in the original and in the Ghost model, ghosts outlined (default: " +
-                "the first, e.g. layer1.0.conv1).")
+            ArgumentHelp(
+                "Converted conv whose maps are drawn in the original and in the Ghost model, ghosts outlined (default: "
+                    + "the first, e.g. layer1.0.conv1).")
     )
     var gridUnit: String?
     @OptionGroup var engine: EngineOptions

@@ -25,21 +25,27 @@ struct EngineOptions: ParsableArguments {
 struct ArchitectureOptions: ParsableArguments {
     @Option(
         help:
-            ArgumentHelp("Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2); a 'ghost-' " +
-                "prefix (ghost-resnet50) makes every conv but the stem a Ghost module; ghostnet (the paper's " +
-                    "GhostNet, --width α).")
+            ArgumentHelp(
+                "Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2); a " +
+                    "'ghost-' "
+                    + "prefix (ghost-resnet50) makes every conv but the stem a Ghost module; ghostnet (the paper's "
+                    + "GhostNet, --width α).")
     )
     var arch: String?
     @Option(
         help:
-            ArgumentHelp("Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool); for ghostnet: imagenet " +
-                "(3×3/2) or cifar (3×3/1).")
+            ArgumentHelp(
+                "Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool); for ghostnet: " +
+                    "imagenet "
+                    + "(3×3/2) or cifar (3×3/1).")
     )
     var stem: Stem?
     @Option(
         help:
-            ArgumentHelp("Width multiplier for resnet18…152 (1.0 = torchvision) and ghostnet (α; channels rounded to multiples of " +
-                "4).")
+            ArgumentHelp(
+                "Width multiplier for resnet18…152 (1.0 = torchvision) and ghostnet (α; channels rounded to multiples " +
+                    "of "
+                    + "4).")
     )
     var width: Double?
     @Option(help: "Shortcut for CIFAR ResNets: A (zero-pad) or B (1×1 conv).")
@@ -56,8 +62,10 @@ struct ArchitectureOptions: ParsableArguments {
     var ghostKernel: Int?
     @Option(
         help:
-            ArgumentHelp("ghostnet: activation of the stem, last 1×1 conv and head: relu, leaky-relu, gelu, sigmoid, hard-sigmoid, " +
-                "h-swish (default relu).")
+            ArgumentHelp(
+                "ghostnet: activation of the stem, last 1×1 conv and head: relu, leaky-relu, gelu, sigmoid, " +
+                    "hard-sigmoid, "
+                    + "h-swish (default relu).")
     )
     var activation: String?
     @Option(help: "ghostnet: attention in the table's SE blocks: se (default) or eca.")

@@ -17,8 +17,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Batch size.") var batchSize: Int = 256
     @Flag(
         help:
-            ArgumentHelp("Print one Markdown table row instead: model | params | MACs | accuracy | forward img/s (batch 64), for " +
-                "side-by-side tables.")
+            ArgumentHelp(
+                "Print one Markdown table row instead: model | params | MACs | accuracy | forward img/s (batch 64), " +
+                    "for "
+                    + "side-by-side tables.")
     )
     var tableRow = false
 

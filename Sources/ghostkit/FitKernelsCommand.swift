@@ -13,8 +13,8 @@ struct FitKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit-kernels",
         abstract:
-            "Fit d×d depthwise kernels between similar channel pairs: the Table-2 MSE report with a random-pair " +
-                "control.",
+            "Fit d×d depthwise kernels between similar channel pairs: the Table-2 MSE report with a random-pair "
+            + "control.",
         discussion: HelpText.fit(
             """
             Reads pairs.json and activations.h5 of a scan (running the scan first when there is none).

@@ -104,7 +104,7 @@ struct GridCommand: ParsableCommand {
         let per = t.count / t.shape[0]
         let shape = t.rank == 4 ? Array(t.shape.dropFirst()) : [per, 1, 1]
         let m = Tensor(uninitialized: shape)
-        m.pointer.update(from: t.pointer + i * per, count: per)
+        m.uncheckedMutablePointer.update(from: t.readPointer + i * per, count: per)
         return m
     }
 }

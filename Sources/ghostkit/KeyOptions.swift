@@ -7,15 +7,17 @@ struct KeyOptions: ParsableArguments {
     @Option(
         name: .customLong("rename"),
         help: ArgumentHelp(
-            "Rename keys FROM=TO after \"module.\" is stripped: a prefix (linear=fc) or a glob with * " +
-                "(layers.*.conv=layer*.conv); repeatable, applied in order.",
+            "Rename keys FROM=TO after \"module.\" is stripped: a prefix (linear=fc) or a glob with * "
+                + "(layers.*.conv=layer*.conv); repeatable, applied in order.",
             valueName: "FROM=TO"))
     var renames: [String] = []
     @Flag(
         inversion: .prefixedNo,
         help:
-            ArgumentHelp("Require every model key, and only those, with matching shapes (--no-strict loads what matches and lists " +
-                "the rest).")
+            ArgumentHelp(
+                "Require every model key, and only those, with matching shapes (--no-strict loads what matches and " +
+                    "lists "
+                    + "the rest).")
     )
     var strict = true
 

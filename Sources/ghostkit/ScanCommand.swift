@@ -21,8 +21,10 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @Option(
         help:
-            ArgumentHelp("Pearson r at which two channels count as a ghost pair (0.7: a 1×1 affine map of one explains about half " +
-                "of the other's variance).")
+            ArgumentHelp(
+                "Pearson r at which two channels count as a ghost pair (0.7: a 1×1 affine map of one explains about " +
+                    "half "
+                    + "of the other's variance).")
     ) var threshold: Float = 0.7
     @Option(help: "Pairs reported per layer.") var topK: Int = 16
     @Flag(help: "Allow a channel in several reported pairs (default: pairs are disjoint).") var overlapping = false

@@ -11,7 +11,7 @@ final class NonFiniteFitTests: XCTestCase {
     func activations(_ bad: Float, image: Int, channel: Int) -> Tensor {
         var rng = SplitMix64(seed: 3)
         let x = Tensor(gaussian: [3, 4, 5, 5], std: 1, rng: &rng)
-        x.pointer[(image * 4 + channel) * 25 + 7] = bad
+        x.uncheckedMutablePointer[(image * 4 + channel) * 25 + 7] = bad
         return x
     }
 

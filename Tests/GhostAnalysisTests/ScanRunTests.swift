@@ -28,8 +28,8 @@ final class ScanRunTests: XCTestCase {
         XCTAssertEqual(maps.shape, [64, 28, 28])
         let all = try h5.read("layers/layer1.1", count: 12)
         let per = 64 * 28 * 28
-        XCTAssertEqual(Array(UnsafeBufferPointer(start: all.pointer + 7 * per, count: per)),
-                       Array(UnsafeBufferPointer(start: maps.pointer, count: per)))
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: all.readPointer + 7 * per, count: per)),
+                       Array(UnsafeBufferPointer(start: maps.readPointer, count: per)))
     }
 
     func testDumpOnlyWritesTheHDF5File() throws {

@@ -20,7 +20,7 @@ final class StreamedFitKernelsTests: XCTestCase {
         var rng = SplitMix64(seed: 21)
         let x = Tensor(gaussian: [9, 6, 7, 7], std: 1, rng: &rng)
         for n in 0..<9 { for i in 0..<49 {
-            let a = x.pointer + (n * 6) * 49, b = x.pointer + (n * 6 + 1) * 49
+            let a = x.uncheckedMutablePointer + (n * 6) * 49, b = x.uncheckedMutablePointer + (n * 6 + 1) * 49
             b[i] = 0.8 * a[i] + 0.3 * a[(i + 1) % 49] + 0.1 * b[i] + 2
         } }
         let writer = try ActivationWriter(path: dir + "/activations.h5", attributes: [:], overwrite: false)
@@ -75,7 +75,7 @@ final class StreamedFitKernelsTests: XCTestCase {
     /// A NaN found in a later read still names its image in the whole dump.
     func testNonFiniteImageIsNamedAcrossReads() throws {
         let x = try makeScan()
-        x.pointer[(7 * 6 + 2) * 49 + 3] = .nan
+        x.uncheckedMutablePointer[(7 * 6 + 2) * 49 + 3] = .nan
         try FileManager.default.removeItem(atPath: dir + "/activations.h5")
         let writer = try ActivationWriter(path: dir + "/activations.h5", attributes: [:], overwrite: false)
         try writer.append(inputs: Tensor(zeros: [9, 1, 2, 2]), labels: [],

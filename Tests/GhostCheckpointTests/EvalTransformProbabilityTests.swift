@@ -29,7 +29,7 @@ final class EvalTransformProbabilityTests: XCTestCase {
                 let x = EvalTransform(inputSize: side).apply(img)
                 let plane = side * side
                 for c in 0..<3 { for i in 0..<plane {
-                    x.pointer[c * plane + i] = (x.pointer[c * plane + i] - norm.mean[c]) / norm.std[c]
+                    x.uncheckedMutablePointer[c * plane + i] = (x.uncheckedMutablePointer[c * plane + i] - norm.mean[c]) / norm.std[c]
                 } }
                 let p = CrossEntropy.softmax(model(x.reshaped([1, 3, side, side]))).scalars.map(Double.init)
                 for (a, b) in zip(p, reference) {

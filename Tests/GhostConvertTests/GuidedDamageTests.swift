@@ -28,10 +28,10 @@ final class GuidedDamageTests: XCTestCase {
         let unit = block.convUnits.first { $0.name == "conv2" }!
         let per = unit.conv.weight.value.count / unit.conv.outChannels
         for c in stride(from: 1, to: unit.conv.outChannels, by: 2) {
-            (unit.conv.weight.value.pointer + c * per).update(from: unit.conv.weight.value.pointer + (c - 1) * per,
+            (unit.conv.weight.value.uncheckedMutablePointer + c * per).update(from: unit.conv.weight.value.uncheckedMutablePointer + (c - 1) * per,
                                                                 count: per)
             for p in [unit.bn.weight, unit.bn.bias, unit.bn.runningMean, unit.bn.runningVar] {
-                p.value.pointer[c] = p.value.pointer[c - 1]
+                p.value.uncheckedMutablePointer[c] = p.value.uncheckedMutablePointer[c - 1]
             }
         }
         var rng = SplitMix64(seed: 6)

@@ -113,7 +113,7 @@ final class GuidedRatiosTests: XCTestCase {
     func testPlainModuleIsConvBN() {
         var rng = SplitMix64(seed: 2)
         let m = GhostModule(3, 5, kernel: 3, padding: 1, ratio: 1, dwKernel: 3, relu: true, rng: &rng)
-        for i in 0..<5 { m.primaryBN.runningMean.value.pointer[i] = Float(i) * 0.1; m.primaryBN.runningVar.value.pointer[i] = 1.5 }
+        for i in 0..<5 { m.primaryBN.runningMean.value.uncheckedMutablePointer[i] = Float(i) * 0.1; m.primaryBN.runningVar.value.uncheckedMutablePointer[i] = 1.5 }
         let x = Tensor(gaussian: [2, 3, 6, 6], std: 1, rng: &rng)
         m.train(false)
         assertClose(m(x), Elementwise.relu(m.primaryBN(m.primaryConv(x))), relTol: 1e-5, "s = 1 eval forward")

@@ -17,17 +17,17 @@ final class ResNetToGhostTests: XCTestCase {
         var rng = SplitMix64(seed: 6)
         let block = model.stages[0].layers[0] as! BasicBlock
         let w = block.conv2.weight.value, per = w.count / 16
-        for c in 0..<8 { for i in 0..<per { w.pointer[(c + 8) * per + i] = 3 * w.pointer[c * per + i] } }
+        for c in 0..<8 { for i in 0..<per { w.uncheckedMutablePointer[(c + 8) * per + i] = 3 * w.uncheckedMutablePointer[c * per + i] } }
         let bn = block.bn2
         for c in 0..<8 {
-            bn.runningMean.value.pointer[c] = Float.random(in: -0.1...0.1, using: &rng)
-            bn.runningVar.value.pointer[c] = Float.random(in: 0.5...1.5, using: &rng)
-            bn.weight.value.pointer[c] = Float.random(in: 0.5...1.5, using: &rng)
-            bn.bias.value.pointer[c] = Float.random(in: -0.2...0.2, using: &rng)
-            bn.runningMean.value.pointer[c + 8] = 3 * bn.runningMean.value.pointer[c]
-            bn.runningVar.value.pointer[c + 8] = 9 * bn.runningVar.value.pointer[c]
-            bn.weight.value.pointer[c + 8] = bn.weight.value.pointer[c]
-            bn.bias.value.pointer[c + 8] = bn.bias.value.pointer[c]
+            bn.runningMean.value.uncheckedMutablePointer[c] = Float.random(in: -0.1...0.1, using: &rng)
+            bn.runningVar.value.uncheckedMutablePointer[c] = Float.random(in: 0.5...1.5, using: &rng)
+            bn.weight.value.uncheckedMutablePointer[c] = Float.random(in: 0.5...1.5, using: &rng)
+            bn.bias.value.uncheckedMutablePointer[c] = Float.random(in: -0.2...0.2, using: &rng)
+            bn.runningMean.value.uncheckedMutablePointer[c + 8] = 3 * bn.runningMean.value.uncheckedMutablePointer[c]
+            bn.runningVar.value.uncheckedMutablePointer[c + 8] = 9 * bn.runningVar.value.uncheckedMutablePointer[c]
+            bn.weight.value.uncheckedMutablePointer[c + 8] = bn.weight.value.uncheckedMutablePointer[c]
+            bn.bias.value.uncheckedMutablePointer[c + 8] = bn.bias.value.uncheckedMutablePointer[c]
         }
         let batches = (0..<2).map { _ in Tensor(gaussian: [12, 1, 10, 10], std: 1, rng: &rng) }
         let (ghost, ghostArch, units) = try ResNetToGhost.convert(model, architecture: arch,
@@ -59,7 +59,7 @@ final class ResNetToGhostTests: XCTestCase {
         XCTAssertEqual(grids.ghost.shape, [16, 10, 10])
         XCTAssertEqual(grids.ghostChannels.count, 8)
         for c in 0..<16 where !grids.ghostChannels.contains(c) {
-            for i in 0..<100 { XCTAssertEqual(grids.original.pointer[c * 100 + i], grids.ghost.pointer[c * 100 + i], accuracy: 1e-4) }
+            for i in 0..<100 { XCTAssertEqual(grids.original.readPointer[c * 100 + i], grids.ghost.readPointer[c * 100 + i], accuracy: 1e-4) }
         }
         let pictures = grids.render()
         XCTAssertEqual(pictures.original.width, pictures.ghost.width)
@@ -108,8 +108,8 @@ final class ResNetToGhostTests: XCTestCase {
         let C = primary.shape[1], HW = primary.shape[2] * primary.shape[3]
         for c in 0..<C {
             var sum: Double = 0
-            for n in 0..<16 { for i in 0..<HW { sum += Double(primary.pointer[(n * C + c) * HW + i]) } }
-            XCTAssertEqual(module.primaryBN.runningMean.value.pointer[c], Float(sum / Double(16 * HW)), accuracy: 1e-4, "channel \(c)")
+            for n in 0..<16 { for i in 0..<HW { sum += Double(primary.readPointer[(n * C + c) * HW + i]) } }
+            XCTAssertEqual(module.primaryBN.runningMean.value.readPointer[c], Float(sum / Double(16 * HW)), accuracy: 1e-4, "channel \(c)")
         }
     }
 

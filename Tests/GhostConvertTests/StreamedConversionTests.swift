@@ -19,7 +19,7 @@ final class StreamedConversionTests: XCTestCase {
         let streamed = CalibrationBatches(count: 3) { b in
             made += 1
             let t = Tensor(uninitialized: [6, 1, 10, 10])
-            t.pointer.update(from: all.pointer + b * 6 * per, count: 6 * per)
+            t.uncheckedMutablePointer.update(from: all.readPointer + b * 6 * per, count: 6 * per)
             return t
         }
         let settings = ResNetToGhost.Settings(ghost: GhostSettings(s: 2, d: 3))
@@ -50,7 +50,7 @@ final class StreamedConversionTests: XCTestCase {
                                           sizes: [d])[0]
                     let q = k + t  // s − 1 = 1 cheap slot per intrinsic channel
                     for i in 0..<(d * d) {
-                        XCTAssertEqual(Double(w.pointer[q * d * d + i]), f.kernel[i],
+                        XCTAssertEqual(Double(w.readPointer[q * d * d + i]), f.kernel[i],
                                        accuracy: 1e-4 * max(1, abs(f.kernel[i])), "\(site.name) channel \(c)")
                     }
                     fitted.append(f.r2)

@@ -30,7 +30,7 @@ final class CIFARDatasetTests: XCTestCase {
         XCTAssertEqual(test.labels, [0, 1, 2])
         // Record 2, green plane (c = 1), row 3, column 5: p = 3·32 + 5.
         let p = 3 * 32 + 5
-        XCTAssertEqual(test.images.pointer[2 * 3072 + 1024 + p], Float((2 + 7 + p) % 256) / 255)
+        XCTAssertEqual(test.images.readPointer[2 * 3072 + 1024 + p], Float((2 + 7 + p) % 256) / 255)
     }
 
     func testCIFAR100UsesTheFineLabelAndTheNamesFile() throws {

@@ -34,10 +34,10 @@ final class HostileActivationFileTests: XCTestCase {
         XCTAssertEqual(try r.labels(), [0, 1])
         let a = try r.read("layers/a", start: 1, count: 1)
         XCTAssertEqual(a.shape, [1, 3, 4, 4])
-        XCTAssertEqual(a.pointer[0], 4.8, accuracy: 1e-6)   // arange(96)/10, second image
+        XCTAssertEqual(a.readPointer[0], 4.8, accuracy: 1e-6)   // arange(96)/10, second image
         let b = try r.read("layers/b")                      // contiguous layout
         XCTAssertEqual(b.shape, [2, 3, 2, 2])
-        XCTAssertEqual(b.pointer[23], 23, accuracy: 0)
+        XCTAssertEqual(b.readPointer[23], 23, accuracy: 0)
     }
 
     func testAbsurdAndOverflowingDimensions() {

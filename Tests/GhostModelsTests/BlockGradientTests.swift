@@ -16,19 +16,19 @@ final class BlockGradientTests: XCTestCase {
         let gx = module.backward(r)
         func loss(_ t: Float) -> Double {
             var xt = Tensor(uninitialized: shape)
-            for i in 0..<x.count { xt.pointer[i] = x.pointer[i] + t * v.pointer[i] }
+            for i in 0..<x.count { xt.uncheckedMutablePointer[i] = x.uncheckedMutablePointer[i] + t * v.uncheckedMutablePointer[i] }
             xt.makeUnique()
             let yt = module(xt)
             _ = module.backward(r)
             var s: Double = 0
-            for i in 0..<yt.count { s += Double(yt.pointer[i]) * Double(r.pointer[i]) }
+            for i in 0..<yt.count { s += Double(yt.readPointer[i]) * Double(r.readPointer[i]) }
             return s
         }
         // Small ε: BN centres pre-activations at 0, so many ReLUs sit near their kink.
         let eps: Float = 3e-4
         let numeric = (loss(eps) - loss(-eps)) / Double(2 * eps)
         var analytic: Double = 0
-        for i in 0..<x.count { analytic += Double(gx.pointer[i]) * Double(v.pointer[i]) }
+        for i in 0..<x.count { analytic += Double(gx.readPointer[i]) * Double(v.readPointer[i]) }
         XCTAssertEqual(analytic, numeric, accuracy: 2.5e-2 * max(1, abs(numeric)), "\(type(of: module))", file: file, line: line)
     }
 

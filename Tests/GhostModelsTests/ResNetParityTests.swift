@@ -45,7 +45,7 @@ final class ResNetParityTests: XCTestCase {
         model.train(true)
         let y = model(io["input"]!)
         var diff: Float = 0
-        for i in 0..<y.count { diff = max(diff, abs(y.pointer[i] - io["output"]!.pointer[i])) }
+        for i in 0..<y.count { diff = max(diff, abs(y.readPointer[i] - io["output"]!.readPointer[i])) }
         XCTAssertGreaterThan(diff, 1e-3)
     }
 

@@ -31,12 +31,12 @@ final class AttentionTests: XCTestCase {
         let y = se(x)
         let w1 = se.convReduce.weight.value, b1 = se.convReduce.bias!.value
         let w2 = se.convExpand.weight.value, b2 = se.convExpand.bias!.value
-        let mean = (0..<8).map { c in (0..<9).reduce(Float(0)) { $0 + x.pointer[c * 9 + $1] } / 9 }
-        let hidden = (0..<4).map { r in max(0, (0..<8).reduce(b1.pointer[r]) { $0 + w1.pointer[r * 8 + $1] * mean[$1] }) }
+        let mean = (0..<8).map { c in (0..<9).reduce(Float(0)) { $0 + x.readPointer[c * 9 + $1] } / 9 }
+        let hidden = (0..<4).map { r in max(0, (0..<8).reduce(b1.readPointer[r]) { $0 + w1.readPointer[r * 8 + $1] * mean[$1] }) }
         for c in 0..<8 {
-            let z = (0..<4).reduce(b2.pointer[c]) { $0 + w2.pointer[c * 4 + $1] * hidden[$1] }
+            let z = (0..<4).reduce(b2.readPointer[c]) { $0 + w2.readPointer[c * 4 + $1] * hidden[$1] }
             let g = 1 / (1 + exp(-z))
-            for i in 0..<9 { XCTAssertEqual(y.pointer[c * 9 + i], x.pointer[c * 9 + i] * g, accuracy: 1e-5) }
+            for i in 0..<9 { XCTAssertEqual(y.readPointer[c * 9 + i], x.readPointer[c * 9 + i] * g, accuracy: 1e-5) }
         }
     }
 

@@ -19,7 +19,7 @@ final class GradientCheckTests: XCTestCase {
             let y = module(input)
             _ = module.backward(r)  // clears saved state; gradients below are re-zeroed anyway
             var s: Double = 0
-            for i in 0..<y.count { s += Double(y.pointer[i]) * Double(r.pointer[i]) }
+            for i in 0..<y.count { s += Double(y.readPointer[i]) * Double(r.readPointer[i]) }
             return s
         }
         let analyticParams = module.trainableParameters().map { ($0.0, $0.1, $0.1.grad!) }
@@ -31,21 +31,21 @@ final class GradientCheckTests: XCTestCase {
             xp[flat: i] += eps
             xm[flat: i] -= eps
             let numeric = Float((loss(xp) - loss(xm)) / Double(2 * eps))
-            XCTAssertEqual(gx.pointer[i], numeric, accuracy: tol * max(1, abs(numeric)), "dL/dx[\(i)] of \(type(of: module))", file: file, line: line)
+            XCTAssertEqual(gx.readPointer[i], numeric, accuracy: tol * max(1, abs(numeric)), "dL/dx[\(i)] of \(type(of: module))", file: file, line: line)
         }
         // Parameter gradients.
         for (name, p, g) in analyticParams {
             for _ in 0..<3 {
                 let i = Int(rng2.next() % UInt64(p.value.count))
-                let orig = p.value.pointer[i]
+                let orig = p.value.readPointer[i]
                 p.value.makeUnique()
-                p.value.pointer[i] = orig + eps
+                p.value.uncheckedMutablePointer[i] = orig + eps
                 let lp = loss(x)
-                p.value.pointer[i] = orig - eps
+                p.value.uncheckedMutablePointer[i] = orig - eps
                 let lm = loss(x)
-                p.value.pointer[i] = orig
+                p.value.uncheckedMutablePointer[i] = orig
                 let numeric = Float((lp - lm) / Double(2 * eps))
-                XCTAssertEqual(g.pointer[i], numeric, accuracy: tol * max(1, abs(numeric)), "dL/d\(name)[\(i)] of \(type(of: module))", file: file, line: line)
+                XCTAssertEqual(g.readPointer[i], numeric, accuracy: tol * max(1, abs(numeric)), "dL/d\(name)[\(i)] of \(type(of: module))", file: file, line: line)
             }
         }
     }
@@ -91,7 +91,7 @@ final class GradientCheckTests: XCTestCase {
 extension Tensor {
     /// Element by flat index (tests only).
     subscript(flat i: Int) -> Float {
-        get { pointer[i] }
-        set { makeUnique(); pointer[i] = newValue }
+        get { readPointer[i] }
+        set { makeUnique(); uncheckedMutablePointer[i] = newValue }
     }
 }

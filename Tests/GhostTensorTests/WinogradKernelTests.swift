@@ -65,8 +65,8 @@ final class WinogradKernelTests: XCTestCase {
             for threads in [1, 2] {
                 Engine.threads = threads
                 let y = Tensor(repeating: 42, shape: [n, 8, h, w])
-                let e = Epilogue(scale: UnsafePointer(scale.pointer), shift: UnsafePointer(shift.pointer),
-                                 residual: UnsafePointer(residual.pointer), relu: true)
+                let e = Epilogue(scale: UnsafePointer(scale.readPointer), shift: UnsafePointer(shift.readPointer),
+                                 residual: UnsafePointer(residual.readPointer), relu: true)
                 Conv2DKernel.forward(x, weight: weight, stride: (1, 1), padding: (1, 1), epilogue: e, into: y,
                                      routing: ChannelRouting(outputChannels: 8, outputMap: map),
                                      winograd: WinogradKernel.Filters(weight, variant: variant))
@@ -102,7 +102,7 @@ final class WinogradKernelTests: XCTestCase {
         let conv = Conv2D(weight: w, bias: bias, stride: (1, 1), padding: (1, 1))
         assertClose(conv(x), Conv2DKernelTests.referenceConv(x, w, bias: bias, stride: 1, padding: 1, groups: 1),
                     "first forward")
-        for i in 0..<w.count where i % 3 == 0 { conv.weight.value.pointer[i] *= -2 }
+        for i in 0..<w.count where i % 3 == 0 { conv.weight.value.uncheckedMutablePointer[i] *= -2 }
         assertClose(conv(x), Conv2DKernelTests.referenceConv(x, conv.weight.value, bias: bias, stride: 1, padding: 1,
                                                              groups: 1), "after the weight changed in place")
         let scale = Tensor(gaussian: [32], std: 1, rng: &rng), shift = Tensor(gaussian: [32], std: 1, rng: &rng)
@@ -112,7 +112,7 @@ final class WinogradKernelTests: XCTestCase {
         let want = Tensor(uninitialized: plain.shape)
         for i in 0..<plain.count {
             let ch = (i / 256) % 32
-            want.pointer[i] = max(plain.pointer[i] * scale[ch] + shift[ch] + residual.pointer[i], 0)
+            want.uncheckedMutablePointer[i] = max(plain.uncheckedMutablePointer[i] * scale[ch] + shift[ch] + residual.uncheckedMutablePointer[i], 0)
         }
         assertClose(fused, want, "fused BN + residual + ReLU")
     }

@@ -36,6 +36,6 @@ public func assertClose(_ a: Tensor, _ b: Tensor, relTol: Float = 1e-4, _ messag
     guard a.shape == b.shape else { return }
     let scale = max(b.maxAbs, 1e-12)
     var worst: Float = 0
-    for i in 0..<a.count { worst = max(worst, abs(a.pointer[i] - b.pointer[i])) }
+    for i in 0..<a.count { worst = max(worst, abs(a.readPointer[i] - b.readPointer[i])) }
     XCTAssertLessThanOrEqual(worst, relTol * scale, "\(message): max |Δ| = \(worst), max |ref| = \(scale)", file: file, line: line)
 }

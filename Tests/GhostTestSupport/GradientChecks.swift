@@ -21,7 +21,7 @@ public func assertParameterGradientsMatchFiniteDifferences(_ module: Module, inp
             let y = module(x)
             _ = module.backward(r)
             var s = 0.0
-            for i in 0..<y.count { s += Double(y.pointer[i]) * Double(r.pointer[i]) }
+            for i in 0..<y.count { s += Double(y.readPointer[i]) * Double(r.readPointer[i]) }
             return s
         }
         // A central difference is only meaningful where the loss is smooth along v: when the estimates at eps and

@@ -24,7 +24,7 @@ final class DumpGridCommandTests: TinyCheckpointTestCase {
         // relu1 = max(0, bn1); conv1 is stride 2 (28 → 14) with 32 channels.
         let bn1 = try b.read("layers/layer2.0.bn1"), relu1 = try b.read("layers/layer2.0.relu1")
         XCTAssertEqual(bn1.shape, [5, 32, 14, 14])
-        for i in 0..<bn1.count { XCTAssertEqual(relu1.pointer[i], max(0, bn1.pointer[i])) }
+        for i in 0..<bn1.count { XCTAssertEqual(relu1.readPointer[i], max(0, bn1.readPointer[i])) }
         XCTAssertTrue(bn1.scalars.contains { $0 < 0 }, "BN output is taken before the ReLU")
     }
 
@@ -72,7 +72,7 @@ final class DumpGridCommandTests: TinyCheckpointTestCase {
     func testNonFiniteActivationsStopTheDumpAtTheirBatch() throws {
         let file = try SafetensorsFile(path: checkpoint)
         let tensors = try file.allTensors().map { name, t in
-            if name == "layer2.0.conv1.weight" { t.pointer[5] = .nan }
+            if name == "layer2.0.conv1.weight" { t.uncheckedMutablePointer[5] = .nan }
             return (name: name, tensor: t, dtype: SafetensorsDType.F32)
         }
         let bad = dir + "/nan.safetensors", out = dir + "/nan"

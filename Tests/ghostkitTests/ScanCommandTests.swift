@@ -37,7 +37,7 @@ final class ScanCommandTests: TinyCheckpointTestCase {
         let (a, b) = (top[0]["a"] as! Int, top[0]["b"] as! Int)
         let x = try h5.read("layers/layer3.2")
         func channel(_ c: Int) -> [Double] {
-            (0..<24).flatMap { n in (0..<49).map { Double(x.pointer[(n * 64 + c) * 49 + $0]) } }
+            (0..<24).flatMap { n in (0..<49).map { Double(x.readPointer[(n * 64 + c) * 49 + $0]) } }
         }
         let u = channel(a), v = channel(b)
         let mu = u.reduce(0, +) / Double(u.count), mv = v.reduce(0, +) / Double(v.count)

@@ -102,8 +102,16 @@ public struct Tensor {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
     }
 
-    /// Raw pointer for engine kernels that just created this tensor (caller guarantees uniqueness).
-    public var pointer: UnsafeMutablePointer<Float> { storage.pointer }
+    /// Raw pointer for GhostTensor's kernels on a tensor they just created (caller guarantees uniqueness).
+    var pointer: UnsafeMutablePointer<Float> { storage.pointer }
+
+    /// Read-only access to the scalars (contiguous, row-major), valid while this tensor value lives.
+    public var readPointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
+
+    /// Writable access that does NOT copy shared storage (no copy-on-write): only for a tensor the caller has
+    /// just created and not yet shared, e.g. to fill a fresh `Tensor(uninitialized:)`. Otherwise use
+    /// `withUnsafeMutableBufferPointer`, which copies first.
+    public var uncheckedMutablePointer: UnsafeMutablePointer<Float> { storage.pointer }
 
     /// Element at a multi-index (slow; for tests and small lookups).
     public subscript(_ index: Int...) -> Float {
