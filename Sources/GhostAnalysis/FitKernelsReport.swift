@@ -109,8 +109,8 @@ public struct FitKernelsReport: Codable {
         let randoms = pairs.filter { $0.kind == .random }
         var md = "# Depthwise kernel fits: \(model)\n\n"
         md += "Checkpoint `\(checkpoint)`, activations and pairs from `\(scan)` (\(images) Fashion-MNIST test images). "
-        md +=
-            "For each pair (source channel a → target channel b) a d×d depthwise filter\(bias ? " with a bias" : " without bias") is fitted "
+        let withBias = bias ? " with a bias" : " without bias"
+        md += "For each pair (source channel a → target channel b) a d×d depthwise filter\(withBias) is fitted "
         md +=
             "by exact least squares (normal equations of the zero-padded \"same\" patch matrix, Cholesky), jointly "
             + "over all images; "
@@ -139,8 +139,8 @@ public struct FitKernelsReport: Codable {
                 + " | \(f3(p.fits.last!.r2)) | \(paper) |\n"
         }
         if labelled.contains(where: { $0.otherNormalizations != nil }) {
-            md +=
-                "\nThe same pairs under the other normalisations (MSE × 10⁻³, d = \(sizes.map(String.init).joined(separator: "/"))):\n\n"
+            let ds = sizes.map(String.init).joined(separator: "/")
+            md += "\nThe same pairs under the other normalisations (MSE × 10⁻³, d = \(ds)):\n\n"
             for p in labelled {
                 for (mode, v) in (p.otherNormalizations ?? [:]).sorted(by: { $0.key < $1.key }) {
                     md +=

@@ -118,14 +118,20 @@ public struct ScanReport: Codable {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try AtomicFile.write(try enc.encode(self), to: dir + "/pairs.json")
-        var csv =
-            "layer,channels,fraction_with_partner,intrinsic_estimate,best_partner_median,best_partner_p90,top_pair_a,top_pair_b,top_pair_r,effective_rank\n"
+        let header = [
+            "layer", "channels", "fraction_with_partner", "intrinsic_estimate", "best_partner_median",
+            "best_partner_p90", "top_pair_a", "top_pair_b", "top_pair_r", "effective_rank",
+        ]
+        var csv = header.joined(separator: ",") + "\n"
         for l in layers {
             let t = l.topPairs.first
-            csv +=
-                "\(l.layer),\(l.channels),\(f4(l.fractionWithPartner)),\(l.intrinsicEstimate),\(f4(Double(l.bestPartnerQuantiles[3]))),"
-                + "\(f4(Double(l.bestPartnerQuantiles[5]))),\(t.map { String($0.a) } ?? ""),\(t.map { String($0.b) } ?? ""),\(t.map { f4(Double($0.correlation)) } ?? ""),"
-                + "\(l.effectiveRank.map(f4) ?? "")\n"
+            let row = [
+                l.layer, String(l.channels), f4(l.fractionWithPartner), String(l.intrinsicEstimate),
+                f4(Double(l.bestPartnerQuantiles[3])), f4(Double(l.bestPartnerQuantiles[5])),
+                t.map { String($0.a) } ?? "", t.map { String($0.b) } ?? "", t.map { f4(Double($0.correlation)) } ?? "",
+                l.effectiveRank.map(f4) ?? "",
+            ]
+            csv += row.joined(separator: ",") + "\n"
         }
         try AtomicFile.write(Data(csv.utf8), to: dir + "/report.csv")
         try AtomicFile.write(Data(markdown().utf8), to: dir + "/report.md")

@@ -148,7 +148,7 @@ public struct Checkpoint {
         }
         for (name, module) in model.namedModules() {
             guard let g = module as? GhostModule else { continue }
-            let slots = g.intrinsicChannels * g.ratio
+            let slots = g.intrinsicChannels * g.s
             if let bad = g.outputIndex.value.scalars.first(where: { $0 < 0 || $0 >= Float(slots) || $0 != $0.rounded() }
             ) {
                 throw GhostError.file(

@@ -121,11 +121,12 @@ public enum StateDictKeys {
             let candidates = top.filter { hasTensors($0.1) }
             guard candidates.count == 1 else {
                 let keys = top.prefix(12).map { "\($0.0) (\(describe($0.1)))" }.joined(separator: ", ")
+                let dicts = candidates.map(\.0).joined(separator: ", ")
                 throw GhostError.file(
                     name,
                     candidates.isEmpty
                         ? "no state dict of tensors found; top-level keys: \(keys)"
-                        : "several dicts of tensors (\(candidates.map(\.0).joined(separator: ", "))); cannot tell which is the model"
+                        : "several dicts of tensors (\(dicts)); cannot tell which is the model"
                 )
             }
             chosen = candidates[0].0

@@ -198,7 +198,7 @@ public enum GuidedRatios {
         var rng = SplitMix64(seed: 0)
         let c = site.conv, k = c.kernelSize.0
         let module = GhostModule(c.inChannels, c.outChannels, kernel: k, stride: c.stride.0, padding: c.padding.0,
-                                 ratio: s, dwKernel: d, relu: site.relu, rng: &rng)
+                                 s: s, d: d, relu: site.relu, rng: &rng)
         let h = (outputHW.0 - 1) * c.stride.0 - 2 * c.padding.0 + k
         let w = (outputHW.1 - 1) * c.stride.1 - 2 * c.padding.1 + k
         var p = Profiler()

@@ -131,6 +131,15 @@ def shortcut(inp, out, stride, option, ghost):
     return nn.Sequential(nn.Conv2d(inp, out, 1, stride, bias=False), nn.BatchNorm2d(out)), None
 
 
+def shortcut_output(block, x):
+    """What a block adds to its residual: x itself, option A's padded x, or the downsample's output."""
+    if block.downsample is not None:
+        return block.downsample(x)
+    if block.option_a is not None:
+        return block.option_a(x)
+    return x
+
+
 class BasicBlock(nn.Module):
     expansion = 1
 
@@ -148,11 +157,7 @@ class BasicBlock(nn.Module):
         self.downsample, self.option_a = shortcut(inp, planes, stride, option, ghost)
 
     def forward(self, x):
-        identity = x
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        elif self.option_a is not None:
-            identity = self.option_a(x)
+        identity = shortcut_output(self, x)
         if self.ghost:
             y = self.conv2(self.conv1(x))
         else:
@@ -182,11 +187,7 @@ class Bottleneck(nn.Module):
         self.downsample, self.option_a = shortcut(inp, out, stride, option, ghost)
 
     def forward(self, x):
-        identity = x
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        elif self.option_a is not None:
-            identity = self.option_a(x)
+        identity = shortcut_output(self, x)
         if self.ghost:
             y = self.conv3(self.conv2(self.conv1(x)))
         else:

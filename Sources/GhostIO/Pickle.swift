@@ -288,9 +288,11 @@ private struct Machine {
                 for i in 0..<8 { v = v << 8 | UInt64(b[i]) }
                 try push(.float(Double(bitPattern: v)))
             case 0x58: try push(.string(try text(try take(try length(4)), latin1Fallback: false)))  // BINUNICODE
-            case 0x8C: try push(.string(try text(try take(Int(try byte())), latin1Fallback: false)))  // SHORT_BINUNICODE
+            case 0x8C:  // SHORT_BINUNICODE
+                try push(.string(try text(try take(Int(try byte())), latin1Fallback: false)))
             case 0x8D: try push(.string(try text(try take(try length(8)), latin1Fallback: false)))  // BINUNICODE8
-            case 0x54: try push(.string(try text(try take(try length(4, signed: true)), latin1Fallback: true)))  // BINSTRING
+            case 0x54:  // BINSTRING
+                try push(.string(try text(try take(try length(4, signed: true)), latin1Fallback: true)))
             case 0x55: try push(.string(try text(try take(Int(try byte())), latin1Fallback: true)))  // SHORT_BINSTRING
             case 0x42, 0x43, 0x8E, 0x96:  // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
                 let n = op == 0x42 ? try length(4) : op == 0x43 ? Int(try byte()) : try length(8)

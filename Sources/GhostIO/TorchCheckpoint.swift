@@ -166,9 +166,8 @@ public struct TorchCheckpoint {
         }
         let (proto, p2) = try Pickle.load(data: data, from: p1, name: name)
         guard proto.intValue == 1001 else {
-            throw fail(
-                "legacy format: unsupported protocol version \(proto.kind == "int" ? "\(proto.intValue ?? 0)" : proto.kind)"
-            )
+            let version = proto.kind == "int" ? String(proto.intValue ?? 0) : proto.kind
+            throw fail("legacy format: unsupported protocol version \(version)")
         }
         let (sysInfo, p3) = try Pickle.load(data: data, from: p2, name: name)
         if case .dict(let d) = sysInfo, case .bool(false)? = d["little_endian"] {

@@ -30,7 +30,7 @@ public final class GhostBottleneck: Module {
         precondition(stride == 1 || stride == 2, "Ghost bottleneck stride must be 1 or 2")
         self.stride = stride
         ghost1 = GhostModule(
-            inChannels, midChannels, kernel: 1, ratio: 2, dwKernel: 3, relu: true, storesOutputIndex: false, rng: &rng)
+            inChannels, midChannels, kernel: 1, s: 2, d: 3, relu: true, storesOutputIndex: false, rng: &rng)
         if stride > 1 {
             convDW = Conv2D(
                 midChannels, midChannels, kernel: kernel, stride: stride, padding: (kernel - 1) / 2,
@@ -47,7 +47,7 @@ public final class GhostBottleneck: Module {
         case .eca: self.attention = ECA(channels: midChannels, rng: &rng)
         }
         ghost2 = GhostModule(
-            midChannels, outChannels, kernel: 1, ratio: 2, dwKernel: 3, relu: false, storesOutputIndex: false, rng: &rng
+            midChannels, outChannels, kernel: 1, s: 2, d: 3, relu: false, storesOutputIndex: false, rng: &rng
         )
         if inChannels == outChannels && stride == 1 {
             shortcut = nil

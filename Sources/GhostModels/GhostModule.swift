@@ -12,7 +12,10 @@ public final class GhostModule: Module {
     public let cheapConv: Conv2D, cheapBN: BatchNorm2D
     let primary: Sequential, cheap: Sequential
     public let outChannels: Int
-    public let ratio: Int
+    /// The ratio s: output channels per intrinsic channel (1 = a plain conv).
+    public let s: Int
+    /// The cheap depthwise kernel size d.
+    public let d: Int
     public let relu: Bool
     /// Buffer `output_index` (int64, n values): output channel c is channel output_index[c] of
     /// concat(intrinsic, ghost). 0, 1, …, n−1 is the plain slice; a conversion stores the permutation that
@@ -27,7 +30,7 @@ public final class GhostModule: Module {
 
     public init(
         _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-        ratio s: Int, dwKernel d: Int, relu: Bool, storesOutputIndex: Bool = true, rng: inout SplitMix64
+        s: Int, d: Int, relu: Bool, storesOutputIndex: Bool = true, rng: inout SplitMix64
     ) {
         precondition(s >= 1 && d >= 1 && d % 2 == 1, "Ghost module needs s ≥ 1 and an odd d")
         let m = (outChannels + s - 1) / s
@@ -38,7 +41,7 @@ public final class GhostModule: Module {
         primary = Sequential([primaryConv, primaryBN])
         cheap = Sequential([cheapConv, cheapBN])
         self.outChannels = outChannels
-        self.ratio = s
+        (self.s, self.d) = (s, d)
         self.relu = relu
         outputIndex = Parameter(
             Tensor(shape: [outChannels], values: (0..<outChannels).map(Float.init)), isBuffer: true, isInteger: true)

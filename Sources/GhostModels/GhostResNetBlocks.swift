@@ -14,9 +14,9 @@ public final class GhostResNetBasicBlock: Module, GhostResidualBlock {
     ) {
         let (r1, r2) = (g.ratio(conv: name + ".conv1"), g.ratio(conv: name + ".conv2"))
         conv1 = GhostModule(
-            inChannels, planes, kernel: 3, stride: stride, padding: 1, ratio: r1.s, dwKernel: r1.d, relu: true,
+            inChannels, planes, kernel: 3, stride: stride, padding: 1, s: r1.s, d: r1.d, relu: true,
             rng: &rng)
-        conv2 = GhostModule(planes, planes, kernel: 3, padding: 1, ratio: r2.s, dwKernel: r2.d, relu: false, rng: &rng)
+        conv2 = GhostModule(planes, planes, kernel: 3, padding: 1, s: r2.s, d: r2.d, relu: false, rng: &rng)
         shortcut = ShortcutPath(
             inChannels: inChannels, outChannels: planes, stride: stride, style: style, ghost: g,
             ratio: g.ratio(conv: name + ".downsample"), rng: &rng)
@@ -64,12 +64,12 @@ public final class GhostResNetBottleneck: Module, GhostResidualBlock {
         rng: inout SplitMix64
     ) {
         let r = ["conv1", "conv2", "conv3"].map { g.ratio(conv: name + "." + $0) }
-        conv1 = GhostModule(inChannels, planes, kernel: 1, ratio: r[0].s, dwKernel: r[0].d, relu: true, rng: &rng)
+        conv1 = GhostModule(inChannels, planes, kernel: 1, s: r[0].s, d: r[0].d, relu: true, rng: &rng)
         conv2 = GhostModule(
-            planes, planes, kernel: 3, stride: stride, padding: 1, ratio: r[1].s, dwKernel: r[1].d, relu: true,
+            planes, planes, kernel: 3, stride: stride, padding: 1, s: r[1].s, d: r[1].d, relu: true,
             rng: &rng)
         conv3 = GhostModule(
-            planes, planes * Bottleneck.expansion, kernel: 1, ratio: r[2].s, dwKernel: r[2].d, relu: false, rng: &rng)
+            planes, planes * Bottleneck.expansion, kernel: 1, s: r[2].s, d: r[2].d, relu: false, rng: &rng)
         shortcut = ShortcutPath(
             inChannels: inChannels, outChannels: planes * Bottleneck.expansion, stride: stride, style: style,
             ghost: g, ratio: g.ratio(conv: name + ".downsample"), rng: &rng)

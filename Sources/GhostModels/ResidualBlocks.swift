@@ -59,7 +59,7 @@ public final class ShortcutPath {
             let r = ratio ?? GhostSettings.ConvRatio(s: g.s, d: g.d)
             projection = Sequential([
                 GhostModule(
-                    inChannels, outChannels, kernel: 1, stride: stride, ratio: r.s, dwKernel: r.d,
+                    inChannels, outChannels, kernel: 1, stride: stride, s: r.s, d: r.d,
                     relu: false, rng: &rng)
             ])
             padChannels = 0

@@ -70,8 +70,11 @@ public struct ModelComparison: Codable, Equatable {
     public var markdown: String {
         guard let first = models.first else { return "" }
         let size = first.inputShape.dropFirst()
+        let macsAt = size.dropFirst().map(String.init).joined(separator: "×")
+        let speed = "forward img/s (batch \(first.batch), \(first.threads) threads)"
         var lines = [
-            "| model | params | params vs first | MACs (\(size.dropFirst().map(String.init).joined(separator: "×"))) | MACs vs first | test accuracy (\(testImagesText)) | forward img/s (batch \(first.batch), \(first.threads) threads) |",
+            "| model | params | params vs first | MACs (\(macsAt)) | MACs vs first "
+                + "| test accuracy (\(testImagesText)) | \(speed) |",
             "|---|---|---|---|---|---|---|",
         ]
         for m in models {

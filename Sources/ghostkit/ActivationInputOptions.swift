@@ -15,12 +15,8 @@ struct ActivationInputOptions: ParsableArguments {
     var images: Int?
     @Option(help: "Batch size.") var batchSize: Int = 32
     @Option(
-        help:
-            ArgumentHelp(
-                "Layers: comma-separated names or globs, '*' within one level ('layer1.*' = layer1's blocks, " +
-                    "'layer1.0.*' "
-                    + "= conv/bn/relu inside layer1.0); default: every block output; 'list' prints them.")
-    )
+        help: ArgumentHelp("Layers: comma-separated names or globs, '*' within one level ('layer1.*' = layer1's "
+            + "blocks, 'layer1.0.*' = conv/bn/relu inside layer1.0); default: every block output; 'list' prints them."))
     var layers: String?
 
     var listLayers: Bool { layers == "list" }

@@ -9,8 +9,8 @@ import GhostTrain
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract:
-            "Side-by-side table of checkpoints: params, MACs, test accuracy, measured img/s (Markdown, CSV, JSON, PNG).",
+        abstract: "Side-by-side table of checkpoints: params, MACs, test accuracy, measured img/s "
+            + "(Markdown, CSV, JSON, PNG).",
         discussion: HelpText.fit(
             """
             The first checkpoint is the baseline the others' params and MACs are given against. Every model is

@@ -13,12 +13,14 @@ struct ConvertCheckpointCommand: ParsableCommand {
             + "safetensors.",
         discussion: HelpText.fit(
             """
-            The state dict is found inside wrapper dicts ("state_dict", "model", …), DataParallel's "module." prefix is
-            stripped, --rename rules are applied, and the weights are loaded into --arch (strictly by default). The output
-            carries the architecture, the normalisation (--mean/--std, else the file's, else none) and the source file's
-            name and SHA-256 in its metadata; plain values saved beside the weights (epoch, best_prec1) become "pth.<key>".
+            The state dict is found inside wrapper dicts ("state_dict", "model", …), DataParallel's "module."
+            prefix is stripped, --rename rules are applied, and the weights are loaded into --arch (strictly by
+            default). The output carries the architecture, the normalisation (--mean/--std, else the file's, else
+            none) and the source file's name and SHA-256 in its metadata; plain values saved beside the weights
+            (epoch, best_prec1) become "pth.<key>".
             Examples:
-              ghostkit convert-checkpoint resnet50-0676ba61.pth resnet50.safetensors --arch resnet50 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225
+              ghostkit convert-checkpoint resnet50-0676ba61.pth resnet50.safetensors --arch resnet50 \
+                --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225
               ghostkit convert-checkpoint model_best.pth.tar resnet56.safetensors --arch resnet56 --rename linear=fc
             """))
 

@@ -21,7 +21,8 @@ struct ConvertCommand: ParsableCommand {
               ghostkit convert                                   # the embedded checkpoint, s=2, d=3
               ghostkit convert checkpoints/resnet18-fmnist.safetensors --s 3 --d 5 --calibration-images 1024
               ghostkit convert my.safetensors --arch resnet18 --naive --out outputs/naive/ghost.safetensors
-            Writes the Ghost checkpoint and report.{md,json,csv} (default: outputs/convert-<model>/<model>-ghost-s<s>-d<d>.safetensors).
+            Writes the Ghost checkpoint and report.{md,json,csv}
+            (default: outputs/convert-<model>/<model>-ghost-s<s>-d<d>.safetensors).
             Then: ghostkit finetune <that checkpoint>.
             """))
 
@@ -31,11 +32,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("s"), help: "Ratio s: m = ⌈n/s⌉ intrinsic channels per conv.") var ratio: Int = 2
     @Option(name: .customLong("d"), help: "Kernel size d of the depthwise cheap operation (odd).") var kernel: Int = 3
     @Option(
-        help:
-            ArgumentHelp(
-                "Residual blocks to convert: comma-separated names or globs, a stage name meaning all its blocks (e.g. "
-                    + "'layer3,layer4' or 'layer2.1'; default: all).")
-    )
+        help: ArgumentHelp("Residual blocks to convert: comma-separated names or globs, a stage name meaning all its "
+            + "blocks (e.g. 'layer3,layer4' or 'layer2.1'; default: all)."))
     var blocks: String?
     @Option(
         help: """
@@ -51,11 +49,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Storage dtype of the Ghost checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
     @Option(help: "Output checkpoint path.") var out: String?
     @Option(
-        help:
-            ArgumentHelp(
-                "Converted conv whose maps are drawn in the original and in the Ghost model, ghosts outlined (default: "
-                    + "the first, e.g. layer1.0.conv1).")
-    )
+        help: ArgumentHelp("Converted conv whose maps are drawn in the original and in the Ghost model, ghosts "
+            + "outlined (default: the first, e.g. layer1.0.conv1)."))
     var gridUnit: String?
     @OptionGroup var engine: EngineOptions
     @OptionGroup var existing: OverwriteOption

@@ -30,7 +30,8 @@ struct DumpCommand: ParsableCommand {
         let h5 = out ?? ScanConfig.defaultOutput("dump", checkpoint: dump.checkpointPath) + "/activations.h5"
         dump.h5Path = h5
         let dir = URL(fileURLWithPath: h5).deletingLastPathComponent().path
-        AtomicFile.removeStaleTemps(in: dir, for: URL(fileURLWithPath: h5).lastPathComponent)  // of a dump killed earlier
+        // Temps of a dump killed earlier.
+        AtomicFile.removeStaleTemps(in: dir, for: URL(fileURLWithPath: h5).lastPathComponent)
         guard let result = try ScanRunner.run(dump, listLayers: input.listLayers) else { return }
         let reader = try ActivationReader(path: result.written[0])
         for name in reader.layerNames { print("\(name)  \(try reader.shape("layers/" + name))") }

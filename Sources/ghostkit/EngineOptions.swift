@@ -24,36 +24,21 @@ struct EngineOptions: ParsableArguments {
 /// Architecture flags shared by commands that build or interpret a model.
 struct ArchitectureOptions: ParsableArguments {
     @Option(
-        help:
-            ArgumentHelp(
-                "Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR 6n+2); a " +
-                    "'ghost-' "
-                    + "prefix (ghost-resnet50) makes every conv but the stem a Ghost module; ghostnet (the paper's "
-                    + "GhostNet, --width α).")
-    )
+        help: ArgumentHelp("Architecture: resnet18/34/50/101/152 (ImageNet family) or resnet20/32/44/56/110 (CIFAR "
+            + "6n+2); a 'ghost-' prefix (ghost-resnet50) makes every conv but the stem a Ghost module; ghostnet (the "
+            + "paper's GhostNet, --width α)."))
     var arch: String?
     @Option(
-        help:
-            ArgumentHelp(
-                "Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool); for ghostnet: " +
-                    "imagenet "
-                    + "(3×3/2) or cifar (3×3/1).")
-    )
+        help: ArgumentHelp("Stem for resnet18…152: imagenet (7×7/2 + max-pool) or cifar (3×3/1, no max-pool); for "
+            + "ghostnet: imagenet (3×3/2) or cifar (3×3/1)."))
     var stem: Stem?
     @Option(
-        help:
-            ArgumentHelp(
-                "Width multiplier for resnet18…152 (1.0 = torchvision) and ghostnet (α; channels rounded to multiples " +
-                    "of "
-                    + "4).")
-    )
+        help: ArgumentHelp("Width multiplier for resnet18…152 (1.0 = torchvision) and ghostnet (α; channels rounded to "
+            + "multiples of 4)."))
     var width: Double?
-    @Option(help: "Shortcut for CIFAR ResNets: A (zero-pad) or B (1×1 conv).")
-    var shortcut: Shortcut?
-    @Option(help: "Input channels (default 3).")
-    var inChannels: Int?
-    @Option(help: "Number of classes (default 1000 for ImageNet ResNets, 10 for CIFAR ResNets).")
-    var numClasses: Int?
+    @Option(help: "Shortcut for CIFAR ResNets: A (zero-pad) or B (1×1 conv).") var shortcut: Shortcut?
+    @Option(help: "Input channels (default 3).") var inChannels: Int?
+    @Option(help: "Number of classes (default 1000 for ImageNet ResNets, 10 for CIFAR ResNets).") var numClasses: Int?
     @Option(
         name: .customLong("s"),
         help: "Ghost ratio s of a ghost- architecture (m = ⌈n/s⌉ intrinsic channels; default 2).")
@@ -61,19 +46,13 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(name: .customLong("d"), help: "Depthwise kernel d of the Ghost modules' cheap operation (odd; default 3).")
     var ghostKernel: Int?
     @Option(
-        help:
-            ArgumentHelp(
-                "ghostnet: activation of the stem, last 1×1 conv and head: relu, leaky-relu, gelu, sigmoid, " +
-                    "hard-sigmoid, "
-                    + "h-swish (default relu).")
-    )
+        help: ArgumentHelp("ghostnet: activation of the stem, last 1×1 conv and head: relu, leaky-relu, gelu, sigmoid, "
+            + "hard-sigmoid, h-swish (default relu)."))
     var activation: String?
-    @Option(help: "ghostnet: attention in the table's SE blocks: se (default) or eca.")
-    var attention: String?
+    @Option(help: "ghostnet: attention in the table's SE blocks: se (default) or eca.") var attention: String?
     @Option(help: "ghostnet: SE reduction ratio (default 0.25; reduced channels rounded to multiples of 4).")
     var seRatio: Double?
-    @Option(help: "ghostnet: SE gate: hard-sigmoid (default) or sigmoid.")
-    var seGate: String?
+    @Option(help: "ghostnet: SE gate: hard-sigmoid (default) or sigmoid.") var seGate: String?
 
     /// The architecture described by the flags, or nil when --arch is absent.
     func architecture() throws -> Architecture? {
@@ -83,8 +62,8 @@ struct ArchitectureOptions: ParsableArguments {
                 || activation != nil || attention != nil || seRatio != nil || seGate != nil
             {
                 throw ValidationError(
-                    "--stem/--width/--shortcut/--in-channels/--num-classes/--s/--d/--activation/--attention/--se-ratio/--se-gate need --arch"
-                )
+                    "--stem/--width/--shortcut/--in-channels/--num-classes/--s/--d/--activation/--attention/"
+                        + "--se-ratio/--se-gate need --arch")
             }
             return nil
         }

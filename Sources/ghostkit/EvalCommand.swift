@@ -16,12 +16,8 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
     @Option(help: "Batch size.") var batchSize: Int = 256
     @Flag(
-        help:
-            ArgumentHelp(
-                "Print one Markdown table row instead: model | params | MACs | accuracy | forward img/s (batch 64), " +
-                    "for "
-                    + "side-by-side tables.")
-    )
+        help: ArgumentHelp("Print one Markdown table row instead: model | params | MACs | accuracy | forward img/s "
+            + "(batch 64), for side-by-side tables."))
     var tableRow = false
 
     func run() throws {

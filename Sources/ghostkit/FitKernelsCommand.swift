@@ -21,7 +21,8 @@ struct FitKernelsCommand: ParsableCommand {
               ghostkit fit-kernels                               # embedded checkpoint, its default scan
               ghostkit fit-kernels --scan outputs/scan-resnet18-fmnist --sizes 1,3,5,7,9 --normalization raw
               ghostkit fit-kernels --checkpoint my.safetensors --images 32
-            Writes outputs/fit-kernels-<model>/: report.md, report.csv, report.json, mse-vs-d.png, triplet-{red,green,blue}.png.
+            Writes outputs/fit-kernels-<model>/: report.md, report.csv, report.json, mse-vs-d.png,
+            triplet-{red,green,blue}.png.
             """))
 
     @Option(help: "Scan directory holding pairs.json and activations.h5 (default: outputs/scan-<model>).") var scan:

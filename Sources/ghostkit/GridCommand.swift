@@ -15,7 +15,8 @@ struct GridCommand: ParsableCommand {
         discussion: HelpText.fit(
             """
               ghostkit grid --dump outputs/scan-resnet18-fmnist/activations.h5 --layer layer2.1 --index 3 --out g.png
-              ghostkit grid --layer layer1.1 --index 0 --colormap heat --highlight 5,17 --out g.png     # embedded checkpoint
+              ghostkit grid --layer layer1.1 --index 0 --colormap heat --highlight 5,17 \
+                --out g.png     # embedded checkpoint
               ghostkit grid --checkpoint my.safetensors --input shoe.png --layer stem --out g.png
             """))
 

@@ -17,7 +17,8 @@ struct InfoCommand: ParsableCommand {
               ghostkit info --arch resnet50                 # a fresh torchvision ResNet-50 at 224²
               ghostkit info --arch resnet56 --layers        # CIFAR ResNet-56, every layer
               ghostkit info --arch ghostnet                 # GhostNet-1.0× at 224² (--width α, --stem cifar)
-              ghostkit info model_best.pth.tar --arch resnet56 --rename linear=fc   # a PyTorch checkpoint and its extras
+              ghostkit info model_best.pth.tar --arch resnet56 \
+                --rename linear=fc   # a PyTorch checkpoint and its extras
             """))
 
     @Argument(help: "A checkpoint: safetensors, or PyTorch .pth/.pt/.tar with --arch (optional when --arch is given).")
@@ -43,9 +44,10 @@ struct InfoCommand: ParsableCommand {
             arch = ckpt.architecture
             model = m
             let format = ckpt.format == "safetensors" ? "" : ", \(ckpt.format) format"
+            let dtypes = ckpt.dtypes.joined(separator: "/")
             lines.append(
-                "checkpoint    \(path) (\(Format.bytes(ckpt.fileSize)), \(ckpt.tensors.count) tensors, dtype \(ckpt.dtypes.joined(separator: "/"))\(format))"
-            )
+                "checkpoint    \(path) (\(Format.bytes(ckpt.fileSize)), \(ckpt.tensors.count) tensors, "
+                    + "dtype \(dtypes)\(format))")
             if !report.isExact { lines.append("not loaded    \(report.summary)") }
             for (k, v) in ckpt.extras {
                 lines.append("saved with    \(k) = \(v.count > 200 ? String(v.prefix(200)) + "…" : v)")

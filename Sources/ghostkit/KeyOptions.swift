@@ -13,12 +13,8 @@ struct KeyOptions: ParsableArguments {
     var renames: [String] = []
     @Flag(
         inversion: .prefixedNo,
-        help:
-            ArgumentHelp(
-                "Require every model key, and only those, with matching shapes (--no-strict loads what matches and " +
-                    "lists "
-                    + "the rest).")
-    )
+        help: ArgumentHelp("Require every model key, and only those, with matching shapes (--no-strict loads what "
+            + "matches and lists the rest)."))
     var strict = true
 
     func rules() throws -> [RenameRule] {

@@ -57,7 +57,8 @@ struct PlotCommand: ParsableCommand {
                 """
                 Reads a Markdown pipe table (e.g. the ablation's ablation.md) or a CSV whose header has a column
                 containing "MACs" and one containing "accuracy"; the first column names each point.
-                  ghostkit plot tradeoff outputs/ablation-resnet18-fmnist/ablation.md --out outputs/ablation-resnet18-fmnist/accuracy-vs-macs.png
+                  ghostkit plot tradeoff outputs/ablation-resnet18-fmnist/ablation.md \
+                    --out outputs/ablation-resnet18-fmnist/accuracy-vs-macs.png
                 """))
         @Argument(help: "Results table (Markdown or CSV).") var table: String
         @Option(help: "Title.") var title = "accuracy vs MACs"
@@ -72,10 +73,9 @@ struct PlotCommand: ParsableCommand {
             }
             let t = try ResultTable(text: text, source: table)
             guard let m = t.column("macs"), let a = t.column("accuracy") else {
+                let header = t.header.joined(separator: ", ")
                 throw GhostError.file(
-                    table,
-                    "needs a column named like 'MACs' and one like 'accuracy' (header: \(t.header.joined(separator: ", ")))"
-                )
+                    table, "needs a column named like 'MACs' and one like 'accuracy' (header: \(header))")
             }
             var points: [(label: String, macs: Double, accuracy: Double)] = []
             for (i, row) in t.rows.enumerated() {

@@ -20,12 +20,9 @@ struct ScanCommand: ParsableCommand {
     @OptionGroup var input: ActivationInputOptions
     @OptionGroup var engine: EngineOptions
     @Option(
-        help:
-            ArgumentHelp(
-                "Pearson r at which two channels count as a ghost pair (0.7: a 1×1 affine map of one explains about " +
-                    "half "
-                    + "of the other's variance).")
-    ) var threshold: Float = 0.7
+        help: ArgumentHelp("Pearson r at which two channels count as a ghost pair (0.7: a 1×1 affine map of one "
+            + "explains about half of the other's variance)."))
+    var threshold: Float = 0.7
     @Option(help: "Pairs reported per layer.") var topK: Int = 16
     @Flag(help: "Allow a channel in several reported pairs (default: pairs are disjoint).") var overlapping = false
     @Option(
@@ -39,13 +36,8 @@ struct ScanCommand: ParsableCommand {
     func run() throws {
         try engine.apply()
         var scan = try input.config()
-        scan.threshold = threshold
-        scan.topK = topK
-        scan.overlapping = overlapping
-        scan.gridLayer = gridLayer
-        scan.imageIndex = imageIndex
-        scan.outDir = out
-        scan.overwrite = overwrite
+        (scan.threshold, scan.topK, scan.overlapping) = (threshold, topK, overlapping)
+        (scan.gridLayer, scan.imageIndex, scan.outDir, scan.overwrite) = (gridLayer, imageIndex, out, overwrite)
         guard let result = try ScanRunner.run(scan, listLayers: input.listLayers) else { return }
         print(result.report.summaryTable())
         print("wrote " + result.written.joined(separator: ", "))

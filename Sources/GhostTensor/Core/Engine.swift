@@ -58,10 +58,17 @@ public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
                   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                   b: UnsafePointer<Float>, ldb: Int,
                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    if m == 0 || n == 0 { return }
-    _ = Engine.threads  // makes sure OpenBLAS was pinned to one thread
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    guard let (ta, tb) = blasTransposes(transA, transB, m: m, n: n) else { return }
+    cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                beta, c, blasint(ldc))
+}
+
+/// The CBLAS transpose flags, or nil for an empty product; first makes sure OpenBLAS was pinned to one thread.
+@inline(__always)
+func blasTransposes(_ transA: Bool, _ transB: Bool, m: Int, n: Int) -> (CBLAS_TRANSPOSE, CBLAS_TRANSPOSE)? {
+    if m == 0 || n == 0 { return nil }
+    _ = Engine.threads
+    return (transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans)
 }
 
 /// Scratch buffer of floats allocated per worker (64-byte aligned).
@@ -83,8 +90,7 @@ public func dgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k:
                   alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
                   b: UnsafePointer<Double>, ldb: Int,
                   beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
-    if m == 0 || n == 0 { return }
-    _ = Engine.threads
-    cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    guard let (ta, tb) = blasTransposes(transA, transB, m: m, n: n) else { return }
+    cblas_dgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                beta, c, blasint(ldc))
 }

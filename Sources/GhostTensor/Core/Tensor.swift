@@ -30,6 +30,11 @@ public struct Tensor {
     /// Number of elements.
     public var count: Int { storage.count }
     public var rank: Int { shape.count }
+    /// An NCHW (or [N, C]) tensor as N·C planes: N, C and the elements of one plane (H·W; 1 for [N, C]).
+    public var planes: (n: Int, c: Int, size: Int) {
+        let (n, c) = (shape[0], shape[1])
+        return (n, c, count / max(n * c, 1))
+    }
 
     /// A zero-filled tensor.
     public init(zeros shape: [Int]) {
