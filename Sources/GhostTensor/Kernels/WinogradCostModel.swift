@@ -72,8 +72,8 @@ public enum WinogradCostModel {
             inputPacking = weightPacking * alpha2 * cin * tiles
         }
         let width = WinogradKernel.blockTiles(g, variant: variant, workers: workers)
-        return alpha2 * cin * cout * tiles * narrowness(width) + filters + weightPacking * alpha2 * cin * cout * blocks + inputPacking
-            + dataTransform * alpha2 * (cin + cout) * tiles
+        return alpha2 * cin * cout * tiles * narrowness(width) + filters + weightPacking * alpha2 * cin * cout * blocks
+            + inputPacking + dataTransform * alpha2 * (cin + cout) * tiles
     }
 
     /// The cheapest path for `g` at `workers` workers: a Winograd variant, or nil for the im2col / tap GEMMs.

@@ -65,8 +65,6 @@ public enum WinogradKernel {
     /// Most blocks per worker for which each worker transforms the filters itself, in cache, once per block
     /// (`Filters`), rather than all of U being written out once: the in-cache transform costs about a tenth.
     static let maxInCacheBlocks = 2
-    /// Granularity of a worker's buffer (floats; 256 KiB).
-    static let arenaFloats = 65_536
 
     /// Whether `run` transforms the filters in cache, per worker and block, for `g` at `workers` workers.
     static func transformsInCache(_ g: ConvGeometry, variant: Variant, workers: Int) -> Bool {
@@ -150,17 +148,18 @@ public enum WinogradKernel {
         let inCache = (blocks + workers - 1) / workers <= maxInCacheBlocks
         let u = inCache ? nil : filters.transformed()
         let chunkRows = Filters.chunkRows(inChannels: cin)
-        // One buffer per worker, its size rounded up to `arenaFloats` so layers of different shapes reuse the
-        // pool's buffers (each distinct size is held on to: separate buffers per layer raised the peak RSS).
+        let chunkStride = min(chunkRows, cout)  // channels per point in M when transforming in cache
+        // One buffer per worker for all its scratch (one pool lookup; rounding its size up to share buffers between
+        // layers raised the peak RSS instead).
         let sizes = [
-            points * cin * maxTiles, points * cout * maxTiles, a * rowWidth, m * rowWidth, W,
+            points * cin * maxTiles, points * (inCache ? chunkStride : cout) * maxTiles, a * rowWidth, m * rowWidth,
+            W,
             inCache ? chunkRows * cin : 0, inCache ? Filters.ChunkScratch.floats(for: filters) : 0,
         ]
         let offsets = sizes.indices.map { i in sizes[..<i].reduce(0) { $0 + ($1 + 15) / 16 * 16 } }
         let total = offsets.last! + sizes.last!
-        let arena = (total + arenaFloats - 1) / arenaFloats * arenaFloats
         Engine.parallelFor(min(workers, blocks)) { w in
-            let buffer = Scratch(arena)
+            let buffer = Scratch(total)
             let base = buffer.pointer
             let v = base + offsets[0]
             let mm = base + offsets[1]
@@ -195,40 +194,46 @@ public enum WinogradKernel {
                             v: v + ci * tiles + r * tilesX, pointStride: cin * tiles)
                     }
                 }
+                // Output transform and epilogue of channels `channels`, row by row; channel co's M row of point p
+                // is at `mBase + p·pointStride + (co − channels.lowerBound)·tiles`.
+                func finish(_ channels: Range<Int>, mBase: UnsafePointer<Float>, pointStride: Int) {
+                    for r in 0..<rows {
+                        let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
+                        let valid = min(m, H - ty * m)
+                        for co in channels {
+                            T.outputHorizontal(
+                                m: mBase + (co - channels.lowerBound) * tiles + r * tilesX, pointStride: pointStride,
+                                tiles: tilesX, rows: rowsBuf, ld: rowWidth)
+                            T.outputVertical(rows: rowsBuf, ld: rowWidth, out: outRows, count: W)
+                            for i in 0..<valid {
+                                let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
+                                let residual = epilogue.residual.map { $0 + residualBase + offset }
+                                epilogue.applyRow(
+                                    from: outRows + i * rowWidth, to: y + offset, count: W,
+                                    channel: co, residual: residual)
+                            }
+                        }
+                    }
+                }
                 if let u {
                     for p in 0..<points {
                         sgemm(
                             m: cout, n: tiles, k: cin, a: u + p * cout * cin, lda: cin,
                             b: v + p * cin * tiles, ldb: tiles, c: mm + p * cout * tiles, ldc: tiles)
                     }
+                    finish(0..<cout, mBase: mm, pointStride: cout * tiles)
                 } else {
+                    // Chunk by chunk: U's chunk made point by point in cache, M only for the chunk's channels.
                     for co0 in stride(from: 0, to: cout, by: chunkRows) {
-                        let rows = min(chunkRows, cout - co0)
+                        let chunk = min(chunkRows, cout - co0)
                         filters.transform(
-                            co0: co0, rows: rows, scratch: chunkScratch!, into: uChunk, pointStride: 0
+                            co0: co0, rows: chunk, scratch: chunkScratch!, into: uChunk, pointStride: 0
                         ) { p in
                             sgemm(
-                                m: rows, n: tiles, k: cin, a: uChunk, lda: cin, b: v + p * cin * tiles,
-                                ldb: tiles, c: mm + (p * cout + co0) * tiles, ldc: tiles)
+                                m: chunk, n: tiles, k: cin, a: uChunk, lda: cin, b: v + p * cin * tiles,
+                                ldb: tiles, c: mm + p * chunkStride * tiles, ldc: tiles)
                         }
-                    }
-                }
-                // Output transform and epilogue, row by row.
-                for r in 0..<rows {
-                    let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
-                    let valid = min(m, H - ty * m)
-                    for co in 0..<cout {
-                        T.outputHorizontal(
-                            m: mm + co * tiles + r * tilesX, pointStride: cout * tiles,
-                            tiles: tilesX, rows: rowsBuf, ld: rowWidth)
-                        T.outputVertical(rows: rowsBuf, ld: rowWidth, out: outRows, count: W)
-                        for i in 0..<valid {
-                            let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
-                            let residual = epilogue.residual.map { $0 + residualBase + offset }
-                            epilogue.applyRow(
-                                from: outRows + i * rowWidth, to: y + offset, count: W,
-                                channel: co, residual: residual)
-                        }
+                        finish(co0..<(co0 + chunk), mBase: mm, pointStride: chunkStride * tiles)
                     }
                 }
                 // The next input transform expects zero columns outside 1 ... W again.
