@@ -1,3 +1,5 @@
+import GhostTensor
+
 /// What `ghostkit bench` times: the workload families, thread counts and shapes.
 public struct BenchConfig {
     /// A family of workloads beside the ResNet-18/50 forward passes, which always run (unless `only` skips them).
@@ -8,6 +10,9 @@ public struct BenchConfig {
         case train
         /// Pair search (Gram) and d = 1,3,5,7 kernel fits on a 256-channel layer of 64 images of 28×28.
         case analysis
+        /// ResNet's stride-1 3×3 conv shapes (64·56², 128·28², 256·14², 512·7²) at the forward batch, one row per
+        /// path: the GEMMs, F(2×2), F(4×4), and what the cost model picks.
+        case convLayers
     }
 
     /// Thread counts, each ≥ 1.
@@ -23,6 +28,8 @@ public struct BenchConfig {
     public var only: String?
     /// Checkpoints whose forward pass is timed at 28² (Fashion-MNIST).
     public var checkpoints: [String]
+    /// The Winograd dispatch of the model workloads (the cost model unless an A/B run sets the older rule).
+    public var winograd: WinogradDispatch = .costModel
 
     /// A configuration; `threads`, `iterations`, `batch` and `size` must be positive.
     public init(threads: [Int] = [1, 2], iterations: Int = 5, batch: Int = 8, size: Int = 224, extras: Set<Extra> = [],

@@ -24,6 +24,9 @@ public struct BenchRun {
                 progress(rows.last!)
             }
         }
+        let previousDispatch = WinogradKernel.dispatch
+        WinogradKernel.dispatch = config.winograd
+        defer { WinogradKernel.dispatch = previousDispatch }
         let ghost = config.extras.contains(.ghost)
         let b = config.batch, side = config.size
         for (depth, isGhost) in [(18, false), (50, false)] + (ghost ? [(18, true), (50, true)] : []) {
@@ -57,11 +60,32 @@ public struct BenchRun {
                 time(name, images: 64) { step(x, labels) }
             }
         }
+        if config.extras.contains(.convLayers) { convLayerWorkloads(time) }
         let analysisSelected = config.only.map { "analysis-".contains($0) || $0.hasPrefix("analysis") } ?? true
         if config.extras.contains(.analysis), analysisSelected {
             analysisWorkloads(time)
         }
         return rows
+    }
+
+    /// ResNet's stride-1 3×3 shapes on each path, eval mode (the Winograd filters made per forward, as in a model).
+    private func convLayerWorkloads(_ time: (String, Int, Double?, () -> Void) -> Void) {
+        let paths: [(String, WinogradDispatch)] = [
+            ("gemm", .fixed(nil)), ("f2", .fixed(.f2x3)), ("f4", .fixed(.f4x3)), ("model", .costModel),
+        ]
+        let b = config.batch
+        for (c, side) in [(64, 56), (128, 28), (256, 14), (512, 7)] {
+            var rng = SplitMix64(seed: 5)
+            let conv = Conv2D(c, c, kernel: 3, padding: 1, rng: &rng)
+            let x = Tensor(gaussian: [b, c, side, side], std: 1, rng: &rng)
+            for (path, dispatch) in paths {
+                let name = "conv3x3-c\(c)-\(side)-b\(b)-\(path)"
+                guard config.selects(name) else { continue }
+                WinogradKernel.dispatch = dispatch
+                time(name, b, 2 * 9 * Double(c * c * side * side * b)) { _ = conv(x) }
+            }
+        }
+        WinogradKernel.dispatch = config.winograd
     }
 
     /// Pair search and kernel fits on random activations shaped like layer1 of a CIFAR-stem ResNet-50 at 28².

@@ -30,6 +30,10 @@ struct BenchCommand: ParsableCommand {
             d = 1,3,5,7 fits of one pair over them.
             """)
     var analysis = false
+    @Flag(help: "Also time ResNet's stride-1 3×3 conv shapes on the GEMM, F(2×2), F(4×4) and cost-model paths.")
+    var convLayers = false
+    @Option(help: "Winograd dispatch of the model workloads: cost-model, f4-threshold (the older rule), gemm, f2, f4.")
+    var winograd: WinogradChoice = .costModel
     @Option(help: "Also time the forward pass of these checkpoints (comma-separated) at 28² (Fashion-MNIST).")
     var checkpoints: String?
 
@@ -45,9 +49,11 @@ struct BenchCommand: ParsableCommand {
         if ghost { extras.insert(.ghost) }
         if train { extras.insert(.train) }
         if analysis { extras.insert(.analysis) }
-        let config = BenchConfig(
+        if convLayers { extras.insert(.convLayers) }
+        var config = BenchConfig(
             threads: threadCounts, iterations: iters, batch: batch, size: size, extras: extras,
             only: only, checkpoints: checkpoints?.split(separator: ",").map(String.init) ?? [])
+        config.winograd = winograd.dispatch
         let results = try BenchRun(config).run { row in
             if !json { log("\(row.workload) threads=\(row.threads): \(row.formatted)") }
         }
@@ -61,4 +67,20 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func log(_ line: String) { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
+}
+
+/// `--winograd`: the dispatch rule of `ghostkit bench`'s model workloads.
+enum WinogradChoice: String, ExpressibleByArgument, CaseIterable {
+    case costModel = "cost-model", f4Threshold = "f4-threshold", gemm, f2, f4
+
+    /// The library's dispatch for this choice.
+    var dispatch: WinogradDispatch {
+        switch self {
+        case .costModel: .costModel
+        case .f4Threshold: .f4Threshold
+        case .gemm: .fixed(nil)
+        case .f2: .fixed(.f2x3)
+        case .f4: .fixed(.f4x3)
+        }
+    }
 }

@@ -7,11 +7,12 @@ import XCTest
 final class WinogradKernelTests: XCTestCase {
     /// (batch, Cin, H, W, Cout): odd sizes, maps smaller than a tile, one-pixel and one-row maps, batch 1, channels
     /// not multiples of 8, and ResNet-like shapes with many channels (the longest sums, where F(4×4)'s larger
-    /// transform coefficients cost most precision).
+    /// transform coefficients cost most precision); the last has many blocks per worker, so U is made once and shared
+    /// rather than transformed in cache per block.
     static let shapes: [(n: Int, c: Int, h: Int, w: Int, o: Int)] = [
         (1, 3, 5, 5, 2), (2, 5, 7, 9, 7), (1, 1, 1, 1, 1), (3, 4, 2, 3, 5), (1, 7, 1, 13, 3), (2, 9, 13, 1, 4),
         (1, 16, 14, 14, 24), (2, 13, 11, 17, 19), (4, 8, 6, 6, 8), (1, 64, 28, 28, 64), (2, 256, 7, 7, 256),
-        (1, 512, 7, 7, 33), (5, 3, 19, 10, 6),
+        (1, 512, 7, 7, 33), (5, 3, 19, 10, 6), (6, 32, 40, 40, 48),
     ]
 
     private func check(_ variant: WinogradKernel.Variant, seed: UInt64) {
@@ -117,15 +118,12 @@ final class WinogradKernelTests: XCTestCase {
         assertClose(fused, want, "fused BN + residual + ReLU")
     }
 
-    /// The dispatch rule: F(4×4) on maps of ≥ 14 pixels a side with ≥ 16 tiles per worker, nothing on 7×7 maps,
-    /// few channels, or batch-1 14×14 maps (16 tiles) at one or two workers.
-    func testDispatchRule() {
+    /// The older threshold rule (kept for A/B runs): F(4×4) on maps of ≥ 14 pixels a side with ≥ 16 tiles per
+    /// worker, nothing on 7×7 maps, few channels, or batch-1 14×14 maps (16 tiles) at one or two workers.
+    func testThresholdDispatchRule() {
         Engine.threads = 2
-        defer { Engine.threads = Engine.defaultThreads }
-        func geometry(_ n: Int, _ c: Int, _ side: Int) -> ConvGeometry {
-            ConvGeometry(batch: n, inChannels: c, height: side, width: side, outChannels: c, kernel: (3, 3),
-                         padding: (1, 1))
-        }
+        WinogradKernel.dispatch = .f4Threshold
+        defer { Engine.threads = Engine.defaultThreads; WinogradKernel.dispatch = .costModel }
         XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(8, 64, 56)), .f4x3)
         XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(1, 64, 28)), .f4x3)
         XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(8, 256, 14)), .f4x3)
@@ -135,6 +133,56 @@ final class WinogradKernelTests: XCTestCase {
         Engine.threads = 1  // 16 tiles are enough for one worker but too few to pay for the filter transform
         XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(1, 256, 14)))
         XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(2, 256, 14)), .f4x3)
+    }
+
+    /// The cost model's choices on ResNet's shapes, as measured per layer (README, Benchmark): F(4×4) on the large
+    /// maps at either batch, the GEMMs for batch-1 7×7 maps, never a variant for few channels; and each choice is
+    /// the cheapest estimate.
+    func testCostModelDispatch() {
+        defer { Engine.threads = Engine.defaultThreads }
+        for threads in [1, 2] {
+            Engine.threads = threads
+            XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(8, 64, 56)), .f4x3)
+            XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(1, 64, 56)), .f4x3)
+            XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(8, 128, 28)), .f4x3)
+            XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(1, 512, 7)))
+            XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(8, 8, 56)))
+            for n in [1, 2, 8] {
+                for (c, side) in [(64, 56), (128, 28), (256, 14), (512, 7), (24, 9)] {
+                    let g = geometry(n, c, side)
+                    let chosen = WinogradCostModel.cost(g, variant: WinogradKernel.preferredVariant(for: g),
+                                                        workers: threads)
+                    for v in [nil] + WinogradKernel.Variant.allCases.map(Optional.some) {
+                        XCTAssertLessThanOrEqual(chosen, WinogradCostModel.cost(g, variant: v, workers: threads),
+                                                 "\(g) \(String(describing: v))")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Eval-mode layers on whatever path the cost model picks (F(2×2), F(4×4) or the GEMMs) match the direct
+    /// reference: batch 1 and 2, odd maps, 1 and 2 threads.
+    func testCostModelLayersMatchReference() {
+        defer { Engine.threads = Engine.defaultThreads }
+        var rng = SplitMix64(seed: 21)
+        var seen: Set<String> = []
+        for threads in [1, 2] {
+            Engine.threads = threads
+            for (n, c, side) in [(1, 256, 14), (1, 64, 28), (2, 48, 13), (1, 128, 7), (2, 32, 15)] {
+                let conv = Conv2D(c, c, kernel: 3, padding: 1, rng: &rng)
+                let x = Tensor(gaussian: [n, c, side, side], std: 1, rng: &rng)
+                seen.insert(String(describing: WinogradKernel.preferredVariant(for: geometry(n, c, side))))
+                assertClose(conv(x), Conv2DKernelTests.referenceConv(x, conv.weight.value, bias: nil, stride: 1,
+                                                                   padding: 1, groups: 1), "\(n)×\(c)×\(side)²")
+            }
+        }
+        XCTAssertGreaterThan(seen.count, 1, "the shapes should exercise more than one path")
+    }
+
+    private func geometry(_ n: Int, _ c: Int, _ side: Int) -> ConvGeometry {
+        ConvGeometry(batch: n, inChannels: c, height: side, width: side, outChannels: c, kernel: (3, 3),
+                     padding: (1, 1))
     }
 
     func testSupportsOnlyStrideOnePaddedThreeByThree() {

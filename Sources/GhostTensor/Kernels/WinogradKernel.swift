@@ -32,97 +32,72 @@ public enum WinogradKernel {
             && g.padH == 1 && g.padW == 1
     }
 
-    /// Smallest map side the dispatch sends here. Measured on ResNet-18 at 224², batch 8, one width class at a
-    /// time: F(4×4) gains on the 56², 28² and 14² maps, loses on 7² (+9 % run time: 2×2 tiles per image, so the
-    /// 36 GEMMs are narrow and the filter transform is read for few pixels); F(2×2) was slower than the tap
-    /// GEMMs on the whole model.
+    /// Smallest map side the `f4Threshold` rule sends here. Measured on ResNet-18 at 224², batch 8, one width
+    /// class at a time: F(4×4) gains on the 56², 28² and 14² maps, loses on 7² (+9 % run time: 2×2 tiles per image,
+    /// so the 36 GEMMs are narrow and the filter transform is read for few pixels).
     public static let minMapSide = 14
-    /// Fewest tiles per worker for the dispatch (narrower GEMMs than this lose to im2col / tap GEMMs).
+    /// Fewest tiles per worker for the `f4Threshold` rule.
     public static let minTilesPerWorker = 16
-    /// Fewest tiles in all: the filter transform made for every call costs about what 2–4 tiles' GEMMs do, so on
-    /// fewer tiles (batch 1 on 14² maps) the tap GEMMs win (ResNet-50 batch 1, one thread: 11 % slower with it).
+    /// Fewest tiles in all for the `f4Threshold` rule: the filter transform made for every call costs about what
+    /// 2–4 tiles' GEMMs do (ResNet-50 batch 1, one thread: 11 % slower with F(4×4) on its 16-tile 14² maps).
     public static let minTiles = 32
 
+    /// How layers choose their path (`WinogradDispatch.costModel` unless a benchmark sets another). Set it
+    /// between forwards, not during one.
+    nonisolated(unsafe) public static var dispatch: WinogradDispatch = .costModel
+
     /// The variant the layer dispatch uses for `g` at `Engine.threads` workers, or nil where the im2col / tap
-    /// GEMMs are faster: F(4×4, 3×3) on maps of at least `minMapSide` pixels a side with at least
-    /// `minTilesPerWorker` tiles per worker (and `minTiles` in all) and 16 channels in and out.
+    /// GEMMs are used, by `dispatch`; never a variant for fewer than 16 channels in or out.
     public static func preferredVariant(for g: ConvGeometry) -> Variant? {
-        guard supports(g), g.inChannels >= 16, g.outChannels >= 16, min(g.height, g.width) >= minMapSide else {
-            return nil
+        guard supports(g), g.inChannels >= 16, g.outChannels >= 16 else { return nil }
+        switch dispatch {
+        case .costModel:
+            return WinogradCostModel.cheapest(g, workers: Engine.threads)
+        case .fixed(let variant):
+            return variant
+        case .f4Threshold:
+            guard min(g.height, g.width) >= minMapSide else { return nil }
+            let tiles = g.batch * ((g.height + 3) / 4) * ((g.width + 3) / 4)
+            return tiles >= max(minTiles, minTilesPerWorker * Engine.threads) ? .f4x3 : nil
         }
-        let tiles = g.batch * ((g.height + 3) / 4) * ((g.width + 3) / 4)
-        return tiles >= max(minTiles, minTilesPerWorker * Engine.threads) ? .f4x3 : nil
     }
 
-    /// Filters transformed for one variant: U[point][Cout][Cin] = (G g Gᵀ)[point] for every (co, ci).
-    /// Layers make them afresh for every forward (4× the weight's size, (m+2)²/9: holding them per layer raised
-    /// ResNet-50's peak RSS by a quarter); the transform runs over output channels on the workers, each row of
-    /// input channels a vectorised pass, and costs (m+2)²·Cin·Cout stores against the GEMMs' (m+2)²·Cin·Cout·tiles
-    /// multiply-adds.
-    public final class Filters: @unchecked Sendable {
-        public let variant: Variant
-        public let outChannels: Int
-        public let inChannels: Int
-        let u: Scratch
+    /// Most blocks per worker for which each worker transforms the filters itself, in cache, once per block
+    /// (`Filters`), rather than all of U being written out once: the in-cache transform costs about a tenth.
+    static let maxInCacheBlocks = 2
 
-        /// Transforms `weight` [Cout, Cin, 3, 3].
-        public init(_ weight: Tensor, variant: Variant) {
-            precondition(weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3, "Winograd needs 3×3 weights")
-            self.variant = variant
-            outChannels = weight.shape[0]
-            inChannels = weight.shape[1]
-            let a = variant.alpha
-            let cout = outChannels
-            let cin = inChannels
-            u = Scratch(a * a * cout * cin)
-            let G: [Float] =
-                variant == .f2x3
-                ? [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
-                : [
-                    0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-                    1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
-                ]
-            let wp = weight.pointer
-            let up = u.pointer
-            let workers = min(Engine.threads, max(1, cout / 8))
-            G.withUnsafeBufferPointer { G in
-                Engine.parallelFor(workers) { w in
-                    // f[k][ci]: tap k of every input channel; gg[i·3 + j][ci] = (G · f)[i][j].
-                    let f = Scratch(9 * cin)
-                    let gg = Scratch(a * 3 * cin)
-                    var co = w
-                    while co < cout {
-                        let src = wp + co * cin * 9
-                        for ci in 0..<cin { for k in 0..<9 { f.pointer[k * cin + ci] = src[ci * 9 + k] } }
-                        for i in 0..<a {
-                            let g0 = G[i * 3]
-                            let g1 = G[i * 3 + 1]
-                            let g2 = G[i * 3 + 2]
-                            for j in 0..<3 {
-                                let r0 = f.pointer + j * cin
-                                let r1 = r0 + 3 * cin
-                                let r2 = r0 + 6 * cin
-                                let o = gg.pointer + (i * 3 + j) * cin
-                                for ci in 0..<cin { o[ci] = g0 * r0[ci] + g1 * r1[ci] + g2 * r2[ci] }
-                            }
-                        }
-                        for i in 0..<a {
-                            let s0 = gg.pointer + i * 3 * cin
-                            let s1 = s0 + cin
-                            let s2 = s1 + cin
-                            for j in 0..<a {
-                                let h0 = G[j * 3]
-                                let h1 = G[j * 3 + 1]
-                                let h2 = G[j * 3 + 2]
-                                let o = up + ((i * a + j) * cout + co) * cin
-                                for ci in 0..<cin { o[ci] = s0[ci] * h0 + s1[ci] * h1 + s2[ci] * h2 }
-                            }
-                        }
-                        co += workers
-                    }
-                }
-            }
-        }
+    /// Whether `run` transforms the filters in cache, per worker and block, for `g` at `workers` workers.
+    static func transformsInCache(_ g: ConvGeometry, variant: Variant, workers: Int) -> Bool {
+        let layout = blockLayout(g, variant: variant, workers: workers)
+        let blocks = (layout.totalRows + layout.rowsPerBlock - 1) / layout.rowsPerBlock
+        let w = max(1, min(workers, layout.totalRows))
+        return (blocks + w - 1) / w <= maxInCacheBlocks
+    }
+
+    /// Tiles per block (the width of its GEMMs) for `g` at `workers` workers.
+    static func blockTiles(_ g: ConvGeometry, variant: Variant, workers: Int) -> Int {
+        let layout = blockLayout(g, variant: variant, workers: workers)
+        return min(layout.rowsPerBlock, layout.totalRows) * ((g.width + variant.tile - 1) / variant.tile)
+    }
+
+    /// Blocks of tile rows `run` splits `g` into at `workers` workers (each packs the filters once per GEMM).
+    static func blockCount(_ g: ConvGeometry, variant: Variant, workers: Int) -> Int {
+        let layout = blockLayout(g, variant: variant, workers: workers)
+        return (layout.totalRows + layout.rowsPerBlock - 1) / layout.rowsPerBlock
+    }
+
+    /// Tile rows over the batch, and rows per block: at least one block per worker, each at most `blockBytes` of
+    /// V and M (but `minBlockTiles` tiles where the map allows).
+    private static func blockLayout(
+        _ g: ConvGeometry, variant: Variant, workers: Int
+    ) -> (totalRows: Int, rowsPerBlock: Int) {
+        let m = variant.tile
+        let points = variant.alpha * variant.alpha
+        let tilesX = (g.width + m - 1) / m
+        let totalRows = g.batch * ((g.height + m - 1) / m)
+        let w = max(1, min(workers, totalRows))
+        let budgetTiles = max(minBlockTiles, blockBytes / (4 * points * (g.inChannels + g.outChannels)))
+        return (totalRows, max(1, min(max(1, budgetTiles / tilesX), (totalRows + w - 1) / w)))
     }
 
     /// Same contract as `Conv2DKernel.gemmForward` for a geometry `supports` accepts, with `filters` made from
@@ -138,17 +113,17 @@ public enum WinogradKernel {
         switch filters.variant {
         case .f2x3:
             run(
-                F2.self, x: x, u: filters.u.pointer, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
+                F2.self, x: x, filters: filters, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
                 outputMap: outputMap, residualBase: residualBase)
         case .f4x3:
             run(
-                F4.self, x: x, u: filters.u.pointer, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
+                F4.self, x: x, filters: filters, y: y, g: g, epilogue: epilogue, yChannels: yChannels,
                 outputMap: outputMap, residualBase: residualBase)
         }
     }
 
     private static func run<T: Transform>(
-        _: T.Type, x: UnsafePointer<Float>, u: UnsafePointer<Float>,
+        _: T.Type, x: UnsafePointer<Float>, filters: Filters,
         y: UnsafeMutablePointer<Float>, g: ConvGeometry, epilogue: Epilogue,
         yChannels: Int?, outputMap: UnsafePointer<Int>?, residualBase: Int
     ) {
@@ -165,20 +140,36 @@ public enum WinogradKernel {
         let rowWidth = m * tilesX + 2
         let outImage = (yChannels ?? cout) * P
         // Work: blocks of consecutive tile rows (n, ty) over the whole batch, at least one per worker.
-        let totalRows = g.batch * tilesY
+        let (totalRows, rowsPerBlock) = blockLayout(g, variant: m == 2 ? .f2x3 : .f4x3, workers: Engine.threads)
         let workers = min(Engine.threads, totalRows)
-        let budgetTiles = max(minBlockTiles, blockBytes / (4 * points * (cin + cout)))
-        let rowsPerBlock = max(1, min(max(1, budgetTiles / tilesX), (totalRows + workers - 1) / workers))
         let blocks = (totalRows + rowsPerBlock - 1) / rowsPerBlock
         let maxTiles = rowsPerBlock * tilesX
+        // Few blocks per worker: each worker transforms the filters chunk by chunk in cache; else U once, shared.
+        let inCache = (blocks + workers - 1) / workers <= maxInCacheBlocks
+        let u = inCache ? nil : filters.transformed()
+        let chunkRows = Filters.chunkRows(inChannels: cin)
+        let chunkStride = min(chunkRows, cout)  // channels per point in M when transforming in cache
+        // One buffer per worker for all its scratch (one pool lookup; rounding its size up to share buffers between
+        // layers raised the peak RSS instead).
+        let sizes = [
+            points * cin * maxTiles, points * (inCache ? chunkStride : cout) * maxTiles, a * rowWidth, m * rowWidth,
+            W,
+            inCache ? chunkRows * cin : 0, inCache ? Filters.ChunkScratch.floats(for: filters) : 0,
+        ]
+        let offsets = sizes.indices.map { i in sizes[..<i].reduce(0) { $0 + ($1 + 15) / 16 * 16 } }
+        let total = offsets.last! + sizes.last!
         Engine.parallelFor(min(workers, blocks)) { w in
-            let v = Scratch(points * cin * maxTiles)
-            let mm = Scratch(points * cout * maxTiles)
-            let rowsBuf = Scratch(a * rowWidth)  // vertical pass of the input / horizontal pass of the output
-            let outRows = Scratch(m * rowWidth)
-            let zeros = Scratch(W)
-            zeros.pointer.update(repeating: 0, count: W)
-            rowsBuf.pointer.update(repeating: 0, count: a * rowWidth)
+            let buffer = Scratch(total)
+            let base = buffer.pointer
+            let v = base + offsets[0]
+            let mm = base + offsets[1]
+            let rowsBuf = base + offsets[2]  // vertical pass of the input / horizontal pass of the output
+            let outRows = base + offsets[3]
+            let zeros = base + offsets[4]
+            let uChunk = base + offsets[5]
+            let chunkScratch = inCache ? Filters.ChunkScratch(filters, base: base + offsets[6]) : nil
+            zeros.update(repeating: 0, count: W)
+            rowsBuf.update(repeating: 0, count: a * rowWidth)
             let inRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: a)
             defer { inRows.deallocate() }
             var b = w
@@ -194,40 +185,59 @@ public enum WinogradKernel {
                         let plane = x + (n * cin + ci) * P
                         for j in 0..<a {
                             let iy = ty * m - 1 + j
-                            inRows[j] = iy >= 0 && iy < H ? plane + iy * W : UnsafePointer(zeros.pointer)
+                            inRows[j] = iy >= 0 && iy < H ? plane + iy * W : UnsafePointer(zeros)
                         }
                         // Columns 1 ... W of each row hold x = 0 ..< W; column 0 and those past W stay zero.
-                        T.inputVertical(rows: inRows, out: rowsBuf.pointer + 1, ld: rowWidth, count: W)
+                        T.inputVertical(rows: inRows, out: rowsBuf + 1, ld: rowWidth, count: W)
                         T.inputHorizontal(
-                            rows: rowsBuf.pointer, ld: rowWidth, tiles: tilesX,
-                            v: v.pointer + ci * tiles + r * tilesX, pointStride: cin * tiles)
+                            rows: rowsBuf, ld: rowWidth, tiles: tilesX,
+                            v: v + ci * tiles + r * tilesX, pointStride: cin * tiles)
                     }
                 }
-                for p in 0..<points {
-                    sgemm(
-                        m: cout, n: tiles, k: cin, a: u + p * cout * cin, lda: cin,
-                        b: v.pointer + p * cin * tiles, ldb: tiles, c: mm.pointer + p * cout * tiles, ldc: tiles)
-                }
-                // Output transform and epilogue, row by row.
-                for r in 0..<rows {
-                    let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
-                    let valid = min(m, H - ty * m)
-                    for co in 0..<cout {
-                        T.outputHorizontal(
-                            m: mm.pointer + co * tiles + r * tilesX, pointStride: cout * tiles,
-                            tiles: tilesX, rows: rowsBuf.pointer, ld: rowWidth)
-                        T.outputVertical(rows: rowsBuf.pointer, ld: rowWidth, out: outRows.pointer, count: W)
-                        for i in 0..<valid {
-                            let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
-                            let residual = epilogue.residual.map { $0 + residualBase + offset }
-                            epilogue.applyRow(
-                                from: outRows.pointer + i * rowWidth, to: y + offset, count: W,
-                                channel: co, residual: residual)
+                // Output transform and epilogue of channels `channels`, row by row; channel co's M row of point p
+                // is at `mBase + p·pointStride + (co − channels.lowerBound)·tiles`.
+                func finish(_ channels: Range<Int>, mBase: UnsafePointer<Float>, pointStride: Int) {
+                    for r in 0..<rows {
+                        let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
+                        let valid = min(m, H - ty * m)
+                        for co in channels {
+                            T.outputHorizontal(
+                                m: mBase + (co - channels.lowerBound) * tiles + r * tilesX, pointStride: pointStride,
+                                tiles: tilesX, rows: rowsBuf, ld: rowWidth)
+                            T.outputVertical(rows: rowsBuf, ld: rowWidth, out: outRows, count: W)
+                            for i in 0..<valid {
+                                let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
+                                let residual = epilogue.residual.map { $0 + residualBase + offset }
+                                epilogue.applyRow(
+                                    from: outRows + i * rowWidth, to: y + offset, count: W,
+                                    channel: co, residual: residual)
+                            }
                         }
+                    }
+                }
+                if let u {
+                    for p in 0..<points {
+                        sgemm(
+                            m: cout, n: tiles, k: cin, a: u + p * cout * cin, lda: cin,
+                            b: v + p * cin * tiles, ldb: tiles, c: mm + p * cout * tiles, ldc: tiles)
+                    }
+                    finish(0..<cout, mBase: mm, pointStride: cout * tiles)
+                } else {
+                    // Chunk by chunk: U's chunk made point by point in cache, M only for the chunk's channels.
+                    for co0 in stride(from: 0, to: cout, by: chunkRows) {
+                        let chunk = min(chunkRows, cout - co0)
+                        filters.transform(
+                            co0: co0, rows: chunk, scratch: chunkScratch!, into: uChunk, pointStride: 0
+                        ) { p in
+                            sgemm(
+                                m: chunk, n: tiles, k: cin, a: uChunk, lda: cin, b: v + p * cin * tiles,
+                                ldb: tiles, c: mm + p * chunkStride * tiles, ldc: tiles)
+                        }
+                        finish(co0..<(co0 + chunk), mBase: mm, pointStride: chunkStride * tiles)
                     }
                 }
                 // The next input transform expects zero columns outside 1 ... W again.
-                for k in 0..<a { (rowsBuf.pointer + k * rowWidth).update(repeating: 0, count: rowWidth) }
+                for k in 0..<a { (rowsBuf + k * rowWidth).update(repeating: 0, count: rowWidth) }
             }
         }
     }
