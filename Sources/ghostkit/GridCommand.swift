@@ -68,6 +68,7 @@ struct GridCommand: ParsableCommand {
     }
 
     func mapsFromDump(_ path: String) throws -> Tensor {
+        try HDF5Probe.checkInChild(path, layers: [layer], rows: [index])  // libhdf5 may crash on it: a child first
         let r = try ActivationReader(path: path)
         guard r.layerNames.contains(layer) else {
             throw GhostError.file(path, "has no layer '\(layer)' (it has \(r.layerNames.joined(separator: ", ")))")
