@@ -84,7 +84,8 @@ struct FitKernelsCommand: ParsableCommand {
     /// The scan's model name (its pairs.json's; the checkpoint's file name when it is still to be scanned).
     func modelName() throws -> String {
         if scan != nil { return try ScanReport.read(resolveScan().dir + "/pairs.json").model }
-        return URL(fileURLWithPath: try checkpoint ?? EmbeddedCheckpoint.path()).deletingPathExtension().lastPathComponent
+        let ckpt = try checkpoint ?? EmbeddedCheckpoint.path()
+        return URL(fileURLWithPath: ckpt).deletingPathExtension().lastPathComponent
     }
 
     /// The scan directory to read, running the scan first when it has no pairs.json (`scanned`: it ran).

@@ -50,6 +50,7 @@ struct GridCommand: ParsableCommand {
             throw ValidationError(message)
         }
         let maps = try dump.map { try mapsFromDump($0) } ?? mapsFromCheckpoint()
+        try GridLimits.check(maps.shape, scale: scale, columns: columns, source: dump ?? layer)
         var grid = FeatureMapGrid()
         grid.columns = columns
         grid.colorMap = cmap
@@ -80,6 +81,7 @@ struct GridCommand: ParsableCommand {
         guard index < shape[0] else {
             throw GhostError.file(path, "has \(shape[0]) images; --index \(index) is outside")
         }
+        try GridLimits.check(Array(shape.dropFirst()), scale: scale, columns: columns, source: path)  // before reading
         return try r.read("layers/" + layer, start: index, count: 1).reshaped(Array(shape.dropFirst()))
     }
 

@@ -75,7 +75,8 @@ final class JPEGFileTests: XCTestCase {
     /// A progressive file whose last scan is repeated 2000 times (each scan re-decodes the image: a small file
     /// that would keep the decoder busy) is refused by libjpeg-turbo's 500-scan limit (TJFLAG_LIMITSCANS).
     func testProgressiveFilesOfThousandsOfScansAreRefused() throws {
-        let file = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("images/photos/d_rgb_progressive_320x240.jpg")))
+        let path = Fixtures.path("images/photos/d_rgb_progressive_320x240.jpg")
+        let file = try Data(contentsOf: URL(fileURLWithPath: path))
         let bytes = [UInt8](file)
         let sos = try XCTUnwrap((0..<bytes.count - 1).last { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
         let eoi = try XCTUnwrap((0..<bytes.count - 1).last { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xD9 })

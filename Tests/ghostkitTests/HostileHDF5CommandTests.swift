@@ -1,10 +1,12 @@
 import Foundation
+import GhostIO
+import GhostTensor
 import GhostTestSupport
 import XCTest
 
 /// The corrupt dumps that crash or hang libhdf5 1.10.8 itself (fuzz/libhdf5-crashes/): `grid --dump` and
 /// `fit-kernels --scan` open them in a child process first (`HDF5Probe`), so each is refused with one line and
-/// status 1 within the child's 10 s limit, and nothing is written.
+/// status 1 within the child's 10 s limit, and nothing is written; and layers too large to draw.
 final class HostileHDF5CommandTests: XCTestCase {
     var dir = ""
     let crashes = Fixtures.repoRoot + "/fuzz/libhdf5-crashes"
@@ -68,5 +70,22 @@ final class HostileHDF5CommandTests: XCTestCase {
         let message = try assertRefused(["grid", "--dump", notH5, "--layer", "a", "--out", dir + "/g.png"],
                                         file: notH5, "text file")
         XCTAssertEqual(message, "Error: \(notH5): not a readable HDF5 file\n")
+    }
+
+    /// A dump whose layer has 65 536 maps of 1×1 (within the reader's limits): drawing it took minutes; refused.
+    func testGridRefusesALayerTooLargeToDraw() throws {
+        let h5 = dir + "/wide.h5"
+        let w = try ActivationWriter(path: h5, attributes: ["model": "wide"], overwrite: false)
+        try w.append(inputs: Tensor(zeros: [1, 1, 2, 2]), labels: [0],
+                     layers: [("wide", "block", Tensor(zeros: [1, 65536, 1, 1])),
+                              ("tall", "block", Tensor(zeros: [1, 64, 4096, 1]))])
+        try w.finish()
+        let wide = try assertRefused(["grid", "--dump", h5, "--layer", "wide", "--out", dir + "/g.png"], file: h5,
+                                     "wide")
+        XCTAssertEqual(wide, "Error: \(h5): has 65536 maps in that layer; grid draws at most 4096\n")
+        let tall = try assertRefused(["grid", "--dump", h5, "--layer", "tall", "--out", dir + "/g.png"], file: h5,
+                                     "tall")
+        XCTAssertTrue(tall.contains("megapixels; grid draws at most 128"), tall)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/g.png"))
     }
 }

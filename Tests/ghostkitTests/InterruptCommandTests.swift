@@ -124,8 +124,8 @@ final class InterruptCommandTests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationReason, .exit, command)
         XCTAssertEqual(p.terminationStatus, 128 + signal, text(log))
-        XCTAssertEqual(text(log).split(separator: "\n").last.map(String.init), "interrupted: \(command); nothing written",
-                       text(log))
+        XCTAssertEqual(text(log).split(separator: "\n").last.map(String.init),
+                       "interrupted: \(command); nothing written", text(log))
         XCTAssertEqual(temps(dir), [], command)
     }
 
@@ -135,7 +135,9 @@ final class InterruptCommandTests: XCTestCase {
     func testSIGINTDuringEval() throws {
         let t0 = Date()
         let (p, log) = try start(["eval", r18, "--threads", "1"])  // 10 000 test images at 1 thread: many seconds
-        interrupt(p, log: log, SIGINT, command: "eval", dir: dir, when: "eval to be under way") { ranFor(1.5, since: t0) }
+        interrupt(p, log: log, SIGINT, command: "eval", dir: dir, when: "eval to be under way") {
+            ranFor(1.5, since: t0)
+        }
     }
 
     func testSIGTERMDuringSimilarityKeepsTheEarlierReport() throws {

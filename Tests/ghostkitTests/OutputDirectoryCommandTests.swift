@@ -43,8 +43,8 @@ final class OutputDirectoryCommandTests: TinyCheckpointTestCase {
         let out = dir + "/made/scan"
         let p = try CLI.start(["scan", "--checkpoint", checkpoint, "--images", "4096", "--threads", "1", "--out", out])
         let deadline = Date().addingTimeInterval(120)
-        while !((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).contains(where: { $0.contains(".tmp-") }),
-              p.isRunning, Date() < deadline { usleep(20_000) }
+        func names() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [] }
+        while !names().contains(where: { $0.contains(".tmp-") }), p.isRunning, Date() < deadline { usleep(20_000) }
         XCTAssertTrue(p.isRunning, "the scan ended before its HDF5 temp file appeared")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
