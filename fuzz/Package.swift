@@ -14,6 +14,7 @@ let fuzzTargets = [
     "FuzzPickle",
     "FuzzCIFAR",
     "FuzzHDF5",
+    "FuzzJPEG",
 ]
 
 let package = Package(

@@ -33,13 +33,17 @@ public struct RasterImage: Equatable {
 /// JPEG decoding through libjpeg-turbo's TurboJPEG API (errors come back as return codes, never a longjmp
 /// through Swift). Baseline and progressive, any chroma subsampling; gray and YCbCr/RGB files decode to 1 or 3
 /// channels (a gray file is replicated to RGB, a colour file read as 1 channel gives its luma Y); CMYK/YCCK files
-/// are refused. EXIF orientation is ignored, as torchvision's PIL loader ignores it. The IDCT is libjpeg's
-/// default accurate integer one with fancy upsampling, as PIL decodes, so the pixels equal PIL's for the same
-/// libjpeg-turbo.
+/// are refused, and so are progressive files of more than 500 scans. EXIF orientation is ignored, as
+/// torchvision's PIL loader ignores it. The IDCT is libjpeg's default accurate integer one with fancy upsampling,
+/// as PIL decodes, so the pixels equal PIL's for the same libjpeg-turbo.
 public enum JPEGFile {
     /// Largest image decoded: PIL's `Image.MAX_IMAGE_PIXELS` (89 478 485 pixels, about 9459²); larger headers are
     /// refused before any pixel buffer is allocated.
     public static let maxPixels = 89_478_485
+
+    /// TJFLAG_LIMITSCANS: a progressive file of more than 500 scans is refused (each scan re-decodes the whole
+    /// image, so a small file of thousands of scans would keep the decoder busy for minutes).
+    static let scanLimit = Int32(TJFLAG_LIMITSCANS)
 
     /// Whether `data` starts with the JPEG SOI marker (FF D8 FF).
     public static func isJPEG(_ data: Data) -> Bool {
@@ -87,7 +91,7 @@ public enum JPEGFile {
             var pixels = [UInt8](repeating: 0, count: width * height * channels)
             let format = channels == 1 ? TJPF_GRAY : TJPF_RGB
             let status = pixels.withUnsafeMutableBufferPointer { dst in
-                tjDecompress2(handle, src, size, dst.baseAddress, w, 0, h, Int32(format.rawValue), 0)
+                tjDecompress2(handle, src, size, dst.baseAddress, w, 0, h, Int32(format.rawValue), scanLimit)
             }
             if status != 0 {
                 let text = message(handle)

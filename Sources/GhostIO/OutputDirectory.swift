@@ -13,15 +13,36 @@ public enum OutputDirectory {
     }
     private static let held = Held()
 
-    /// Creates `dir` (and its parents), checks that it is writable and locks it (`lock`).
+    /// Creates `dir` (and its parents), checks that it is writable and locks it (`lock`). Each directory this call
+    /// made is registered with `TempFiles.createdDirectory`, so a run that fails or is interrupted before writing
+    /// anything into it leaves no empty directory behind; a directory that existed before is never removed.
     public static func create(_ dir: String) throws {
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw GhostError.file(dir, "cannot create output directory")
+        var made: [String] = []
+        var prefix = dir.hasPrefix("/") ? "/" : ""
+        for part in dir.split(separator: "/") where part != "." {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+            if mkdir(prefix, 0o777) == 0 {
+                made.append(prefix)
+            } else if errno != EEXIST {
+                let e = String(cString: strerror(errno))
+                for m in made.reversed() { rmdir(m) }
+                throw GhostError.file(dir, "cannot create output directory: \(e)")
+            }
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            for m in made.reversed() { rmdir(m) }
+            throw GhostError.file(dir, "cannot create output directory (a file of that name exists)")
         }
         guard FileManager.default.isWritableFile(atPath: dir) else {
+            for m in made.reversed() { rmdir(m) }
             throw GhostError.file(dir, "output directory is not writable")
         }
-        try lock(dir)
+        do { try lock(dir) } catch {
+            for m in made.reversed() { rmdir(m) }
+            throw error
+        }
+        for m in made { TempFiles.createdDirectory(m) }
     }
 
     /// Takes an advisory exclusive `flock` on the directory `dir` until the process exits, so that a second

@@ -13,6 +13,7 @@ public enum TempFiles {
         let lock = NSLock()
         var temps: [String] = []
         var written: [String] = []
+        var directories: [String] = []
     }
     private static let state = State()
 
@@ -34,6 +35,27 @@ public enum TempFiles {
         if let output { state.written.append(output) }
     }
 
+    /// Registers an output directory this process created (`OutputDirectory.create`): removed again if it is still
+    /// empty when the command fails or is interrupted (`removeCreatedDirectories`), never if it existed before.
+    public static func createdDirectory(_ dir: String) {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        state.directories.append(dir)
+    }
+
+    /// Removes the registered directories that are still empty, the most recently created first (rmdir removes
+    /// only an empty directory, so nothing written is lost). For a command about to exit with a failure.
+    public static func removeCreatedDirectories() {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        removeDirectoriesLocked()
+    }
+
+    private static func removeDirectoriesLocked() {
+        for dir in state.directories.reversed() { rmdir(dir) }
+        state.directories = []
+    }
+
     /// The temp files registered now (tests and diagnostics).
     public static var inFlight: [String] {
         state.lock.lock()
@@ -41,11 +63,13 @@ public enum TempFiles {
         return state.temps
     }
 
-    /// Removes every registered temp file and returns the outputs written so far. The lock is kept, so no
+    /// Removes every registered temp file (and the created directories left empty) and returns the outputs
+    /// written so far. The lock is kept, so no
     /// writer can create, rename or register anything after this: only for a process about to `_exit`.
     static func removeAllBeforeExit() -> [String] {
         state.lock.lock()
         for temp in state.temps { unlink(temp) }
+        removeDirectoriesLocked()
         return state.written
     }
 }

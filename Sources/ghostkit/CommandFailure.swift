@@ -12,6 +12,7 @@ enum CommandFailure {
     static func exit(_ error: Error, command: ParsableCommand.Type?) -> Never {
         if InterruptHandler.requested { interrupted(error) }
         let code = GhostKitCommand.exitCode(for: error)
+        if code != .success { TempFiles.removeCreatedDirectories() }  // an output directory it made, still empty
         if code == .success {
             print(GhostKitCommand.fullMessage(for: error))
             Glibc.exit(0)
@@ -46,6 +47,7 @@ enum CommandFailure {
 
     /// A signal arrived while the command stopped itself cleanly (training writes its checkpoint first).
     static func interrupted(_ error: Error) -> Never {
+        TempFiles.removeCreatedDirectories()
         let message = GhostKitCommand.message(for: error)
         if let out = Self.checkpoint, message.contains("checkpoint written") {
             InterruptHandler.report("last checkpoint kept at \(out); continue with --resume \(out)")

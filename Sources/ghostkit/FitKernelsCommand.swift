@@ -55,14 +55,19 @@ struct FitKernelsCommand: ParsableCommand {
         guard topK >= 0, randomPairs >= 0, images >= 0 else {
             throw ValidationError("--top-k, --random-pairs and --images must be ≥ 0")
         }
-        if let out { try existing.check([out + "/report.md"]) }
-        c.scanDir = try resolveScan()
+        // Locked at the start, as scan does: a second run into the same directory is refused at once.
+        let dir = try out ?? "outputs/fit-kernels-\(modelName())"
+        if World.current.isRoot {
+            try existing.check([dir + "/report.md"])
+            try OutputDirectory.create(dir)
+        }
+        let (scanDir, scanned) = try resolveScan()
+        c.scanDir = scanDir
+        // A dump this run did not write may crash libhdf5 itself: a child process opens it first.
+        if !scanned { try HDF5Probe.checkInChild(scanDir + "/activations.h5", layers: []) }
         c.communicator = World.current  // under mpirun: images sharded across ranks, sums all-reduced
         let (report, triplets) = try FitKernelsRun.run(c)
         guard World.current.isRoot else { return }  // rank 0 writes the reports and figures
-        let dir = out ?? "outputs/fit-kernels-\(report.model)"
-        try existing.check([dir + "/report.md"])
-        try OutputDirectory.create(dir)
         var written = try report.write(to: dir)
         written += try FitKernelsFigures.write(report, to: dir)
         written += try TripletFigures.write(triplets, model: report.model, to: dir)
@@ -77,19 +82,26 @@ struct FitKernelsCommand: ParsableCommand {
         print("wrote " + written.joined(separator: ", "))
     }
 
-    /// The scan directory to read, running the scan first when it has no pairs.json.
-    func resolveScan() throws -> String {
+    /// The scan's model name (its pairs.json's; the checkpoint's file name when it is still to be scanned).
+    func modelName() throws -> String {
+        if scan != nil { return try ScanReport.read(resolveScan().dir + "/pairs.json").model }
+        let ckpt = try checkpoint ?? EmbeddedCheckpoint.path()
+        return URL(fileURLWithPath: ckpt).deletingPathExtension().lastPathComponent
+    }
+
+    /// The scan directory to read, running the scan first when it has no pairs.json (`scanned`: it ran).
+    func resolveScan() throws -> (dir: String, scanned: Bool) {
         if let scan {
             guard FileManager.default.fileExists(atPath: scan + "/pairs.json") else {
                 throw GhostError.file(scan + "/pairs.json", "no such file (run ghostkit scan --out \(scan) first)")
             }
-            return scan
+            return (scan, false)
         }
         let ckpt = try checkpoint ?? EmbeddedCheckpoint.path()
         let dir = ScanConfig.defaultOutput("scan", checkpoint: ckpt)
         if FileManager.default.fileExists(atPath: dir + "/pairs.json") {
             let previous = try ScanReport.read(dir + "/pairs.json")
-            if previous.sha256 == (try SHA256.hex(file: ckpt)) { return dir }
+            if previous.sha256 == (try SHA256.hex(file: ckpt)) { return (dir, false) }
         }
         FileHandle.standardError.write("no scan of \(ckpt) in \(dir): scanning first\n".data(using: .utf8)!)
         var pipeline = ScanConfig(checkpointPath: ckpt)
@@ -97,20 +109,6 @@ struct FitKernelsCommand: ParsableCommand {
         pipeline.overwrite = true
         pipeline.communicator = World.current
         _ = try ScanRunner.run(pipeline)
-        return dir
+        return (dir, true)
     }
-}
-
-/// Parses "1,3,5,7" into odd kernel sizes ≥ 1, ascending.
-func parseSizes(_ spec: String) throws -> [Int] {
-    let parts = spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-    let values = parts.compactMap { Int($0) }
-    guard !values.isEmpty, values.count == parts.count else {
-        throw ValidationError("--sizes must be comma-separated integers, got '\(spec)'")
-    }
-    for d in values where d < 1 || d % 2 == 0 {
-        throw ValidationError(
-            "kernel size \(d) is invalid: d must be odd and ≥ 1 (\"same\" padding needs a centre tap)")
-    }
-    return Array(Set(values)).sorted()
 }

@@ -16,7 +16,7 @@ struct GhostKitCommand: ParsableCommand {
             ReportCommand.self, PlotCommand.self, InfoCommand.self, TrainCommand.self, EvalCommand.self,
             PredictCommand.self,
             ConvertCheckpointCommand.self, CompareCommand.self, BenchCommand.self, ExportCommand.self,
-            SimilarityCommand.self,
+            SimilarityCommand.self, ProbeHDF5Command.self,
         ])
 
     /// Ignores SIGXFSZ first, so that a write past a file-size limit (RLIMIT_FSIZE) fails with EFBIG and

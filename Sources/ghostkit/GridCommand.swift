@@ -51,6 +51,7 @@ struct GridCommand: ParsableCommand {
             throw ValidationError(message)
         }
         let maps = try dump.map { try mapsFromDump($0) } ?? mapsFromCheckpoint()
+        try GridLimits.check(maps.shape, scale: scale, columns: columns, source: dump ?? layer)
         var grid = FeatureMapGrid()
         grid.columns = columns
         grid.colorMap = cmap
@@ -69,6 +70,7 @@ struct GridCommand: ParsableCommand {
     }
 
     func mapsFromDump(_ path: String) throws -> Tensor {
+        try HDF5Probe.checkInChild(path, layers: [layer], rows: [index])  // libhdf5 may crash on it: a child first
         let r = try ActivationReader(path: path)
         guard r.layerNames.contains(layer) else {
             throw GhostError.file(path, "has no layer '\(layer)' (it has \(r.layerNames.joined(separator: ", ")))")
@@ -80,6 +82,7 @@ struct GridCommand: ParsableCommand {
         guard index < shape[0] else {
             throw GhostError.file(path, "has \(shape[0]) images; --index \(index) is outside")
         }
+        try GridLimits.check(Array(shape.dropFirst()), scale: scale, columns: columns, source: path)  // before reading
         return try r.read("layers/" + layer, start: index, count: 1).reshaped(Array(shape.dropFirst()))
     }
 

@@ -71,4 +71,22 @@ final class JPEGFileTests: XCTestCase {
         }
         XCTAssertThrowsError(try JPEGFile.read(path: Fixtures.path("images/photos/a_rgb_300x200.jpg"), channels: 4))
     }
+
+    /// A progressive file whose last scan is repeated 2000 times (each scan re-decodes the image: a small file
+    /// that would keep the decoder busy) is refused by libjpeg-turbo's 500-scan limit (TJFLAG_LIMITSCANS).
+    func testProgressiveFilesOfThousandsOfScansAreRefused() throws {
+        let path = Fixtures.path("images/photos/d_rgb_progressive_320x240.jpg")
+        let file = try Data(contentsOf: URL(fileURLWithPath: path))
+        let bytes = [UInt8](file)
+        let sos = try XCTUnwrap((0..<bytes.count - 1).last { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDA })
+        let eoi = try XCTUnwrap((0..<bytes.count - 1).last { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xD9 })
+        var many = Array(bytes[..<eoi])
+        for _ in 0..<2000 { many += bytes[sos..<eoi] }
+        many += [0xFF, 0xD9]
+        XCTAssertNoThrow(try JPEGFile.decode(file, path: "ok.jpg", channels: 3))
+        XCTAssertThrowsError(try JPEGFile.decode(Data(many), path: "scans.jpg", channels: 3)) { e in
+            XCTAssertTrue("\(e)".hasPrefix("scans.jpg: corrupt or truncated JPEG: "), "\(e)")
+            XCTAssertTrue("\(e)".contains("more than 500 scans"), "\(e)")
+        }
+    }
 }

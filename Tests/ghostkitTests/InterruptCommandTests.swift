@@ -111,4 +111,94 @@ final class InterruptCommandTests: XCTestCase {
         XCTAssertEqual(try CLI.run(["scan", "--checkpoint", r18, "--images", "8", "--layers", "layer1.0",
                                     "--out", out]).status, 0)
     }
+
+    // Per-command signal tests: every command shares the one handler, but each is interrupted here in the middle
+    // of its own work (inputs chosen to make it slow enough), and its earlier outputs must survive.
+
+    /// Sends `signal` to `p` once `ready` holds, then checks: status 128 + signal, the one-line message last on
+    /// stderr, no temp file left in `dir`.
+    func interrupt(_ p: Process, log: String, _ signal: Int32, command: String, dir: String,
+                   when what: String, _ ready: () -> Bool) {
+        wait(for: what, p, ready)
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .exit, command)
+        XCTAssertEqual(p.terminationStatus, 128 + signal, text(log))
+        XCTAssertEqual(text(log).split(separator: "\n").last.map(String.init),
+                       "interrupted: \(command); nothing written", text(log))
+        XCTAssertEqual(temps(dir), [], command)
+    }
+
+    /// True once `p` has run for `seconds`.
+    func ranFor(_ seconds: Double, since t0: Date) -> Bool { Date().timeIntervalSince(t0) >= seconds }
+
+    func testSIGINTDuringEval() throws {
+        let t0 = Date()
+        let (p, log) = try start(["eval", r18, "--threads", "1"])  // 10 000 test images at 1 thread: many seconds
+        interrupt(p, log: log, SIGINT, command: "eval", dir: dir, when: "eval to be under way") {
+            ranFor(1.5, since: t0)
+        }
+    }
+
+    func testSIGTERMDuringSimilarityKeepsTheEarlierReport() throws {
+        let out = dir + "/similarity"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let old = Data("an earlier report".utf8)
+        try old.write(to: URL(fileURLWithPath: out + "/similarity.md"))
+        let t0 = Date()
+        let (p, log) = try start(["similarity", r18, r18, "--images", "4096", "--threads", "1", "--out", out,
+                                  "--overwrite"])
+        interrupt(p, log: log, SIGTERM, command: "similarity", dir: out, when: "the CKA sums to be under way") {
+            ranFor(2, since: t0)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/similarity.md")), old)
+    }
+
+    func testSIGINTDuringReportKeepsTheEarlierPage() throws {
+        // One run whose report.md is 40 MB of table rows: rendering it takes seconds.
+        let runs = dir + "/runs", html = dir + "/index.html"
+        try FileManager.default.createDirectory(atPath: runs + "/scan-big", withIntermediateDirectories: true)
+        let row = "| layer1.0 | 12 | 0.95 | 0.93 | 0.91 |\n"
+        let md = "# Redundancy scan: big\n\n| a | b | c | d | e |\n|---|---|---|---|---|\n"
+            + String(repeating: row, count: 1_000_000)
+        try Data(md.utf8).write(to: URL(fileURLWithPath: runs + "/scan-big/report.md"))
+        let old = Data("an earlier page".utf8)
+        try old.write(to: URL(fileURLWithPath: html))
+        let t0 = Date()
+        let (p, log) = try start(["report", runs, "--checkpoints", dir, "--out", html, "--overwrite"])
+        interrupt(p, log: log, SIGINT, command: "report", dir: dir, when: "the page to be rendering") {
+            ranFor(1, since: t0)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: html)), old)
+    }
+
+    func testSIGTERMDuringExportKeepsTheEarlierModel() throws {
+        let out = dir + "/export/model.onnx"
+        try FileManager.default.createDirectory(atPath: dir + "/export", withIntermediateDirectories: true)
+        let old = Data("an earlier model".utf8)
+        try old.write(to: URL(fileURLWithPath: out))
+        // A fresh ImageNet ResNet-152 (60 M parameters, 240 MB of ONNX): building and writing it takes seconds.
+        let t0 = Date()
+        let (p, log) = try start(["export", out, "--arch", "resnet152", "--overwrite"])
+        interrupt(p, log: log, SIGTERM, command: "export", dir: dir + "/export", when: "the export to be under way") {
+            ranFor(1, since: t0)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)), old)
+    }
+
+    func testSIGINTDuringGridKeepsTheEarlierPNG() throws {
+        let h5 = dir + "/d.h5", png = dir + "/g.png"
+        let d = try CLI.run(["dump", "--checkpoint", r18, "--images", "1", "--layers", "layer1.0", "--out", h5])
+        XCTAssertEqual(d.status, 0, d.stderr)
+        let old = Data("an earlier grid".utf8)
+        try old.write(to: URL(fileURLWithPath: png))
+        // 64 maps of 28² drawn 40× larger: a 9000² PNG takes seconds to render and encode.
+        let t0 = Date()
+        let (p, log) = try start(["grid", "--dump", h5, "--layer", "layer1.0", "--scale", "40", "--out", png,
+                                  "--overwrite"])
+        interrupt(p, log: log, SIGINT, command: "grid", dir: dir, when: "the grid to be drawing") {
+            ranFor(1, since: t0)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: png)), old)
+    }
 }

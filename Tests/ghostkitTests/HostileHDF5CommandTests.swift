@@ -1,0 +1,91 @@
+import Foundation
+import GhostIO
+import GhostTensor
+import GhostTestSupport
+import XCTest
+
+/// The corrupt dumps that crash or hang libhdf5 1.10.8 itself (fuzz/libhdf5-crashes/): `grid --dump` and
+/// `fit-kernels --scan` open them in a child process first (`HDF5Probe`), so each is refused with one line and
+/// status 1 within the child's 10 s limit, and nothing is written; and layers too large to draw.
+final class HostileHDF5CommandTests: XCTestCase {
+    var dir = ""
+    let crashes = Fixtures.repoRoot + "/fuzz/libhdf5-crashes"
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: CLI.binary), "ghostkit binary not built")
+        dir = Fixtures.temporaryDirectory()
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    var crashFiles: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: crashes)) ?? []).filter { $0.hasSuffix(".h5") }.sorted()
+    }
+
+    /// Runs ghostkit and checks: status 1, exactly one line on stderr naming `file`, under 20 s.
+    func assertRefused(_ args: [String], file: String, _ what: String) throws -> String {
+        let t0 = Date()
+        let r = try CLI.run(args)
+        let seconds = Date().timeIntervalSince(t0)
+        XCTAssertEqual(r.status, 1, "\(what): \(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "\(what): \(r.stderr)")
+        XCTAssertTrue(r.stderr.hasPrefix("Error: \(file): "), "\(what): \(r.stderr)")
+        XCTAssertLessThan(seconds, 20, what)
+        return r.stderr
+    }
+
+    func testGridRefusesEveryLibhdf5CrashFile() throws {
+        XCTAssertEqual(crashFiles.count, 5)
+        for name in crashFiles {
+            let file = crashes + "/" + name, out = dir + "/\(name).png"
+            let message = try assertRefused(["grid", "--dump", file, "--layer", "a", "--out", out], file: file, name)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), name)
+            if name.hasPrefix("H5HG_read-segv") {
+                XCTAssertTrue(message.contains("libhdf5 could not read this file safely (crashed with SIGSEGV while "
+                                               + "opening dataset /layers/a); refused"), message)
+            }
+            if name.hasPrefix("H5HG_read-hang") {
+                XCTAssertTrue(message.contains("(no answer within 10 s while opening dataset /layers/a); refused"),
+                              message)
+            }
+        }
+    }
+
+    func testFitKernelsRefusesEveryLibhdf5CrashFile() throws {
+        let pairs = Fixtures.repoRoot + "/fuzz/corpus/PairsJSON/scan-resnet20-2layers.json"
+        for name in crashFiles {
+            let scan = dir + "/scan-\(name)", out = dir + "/fit-\(name)"
+            try FileManager.default.createDirectory(atPath: scan, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: pairs, toPath: scan + "/pairs.json")
+            try FileManager.default.copyItem(atPath: crashes + "/" + name, toPath: scan + "/activations.h5")
+            _ = try assertRefused(["fit-kernels", "--scan", scan, "--out", out], file: scan + "/activations.h5", name)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(name): no empty output directory left")
+        }
+    }
+
+    func testTheChildsOwnErrorIsPassedOnAsIs() throws {
+        let notH5 = dir + "/not.h5"
+        try Data("not an HDF5 file".utf8).write(to: URL(fileURLWithPath: notH5))
+        let message = try assertRefused(["grid", "--dump", notH5, "--layer", "a", "--out", dir + "/g.png"],
+                                        file: notH5, "text file")
+        XCTAssertEqual(message, "Error: \(notH5): not a readable HDF5 file\n")
+    }
+
+    /// A dump whose layer has 65 536 maps of 1×1 (within the reader's limits): drawing it took minutes; refused.
+    func testGridRefusesALayerTooLargeToDraw() throws {
+        let h5 = dir + "/wide.h5"
+        let w = try ActivationWriter(path: h5, attributes: ["model": "wide"], overwrite: false)
+        try w.append(inputs: Tensor(zeros: [1, 1, 2, 2]), labels: [0],
+                     layers: [("wide", "block", Tensor(zeros: [1, 65536, 1, 1])),
+                              ("tall", "block", Tensor(zeros: [1, 64, 4096, 1]))])
+        try w.finish()
+        let wide = try assertRefused(["grid", "--dump", h5, "--layer", "wide", "--out", dir + "/g.png"], file: h5,
+                                     "wide")
+        XCTAssertEqual(wide, "Error: \(h5): has 65536 maps in that layer; grid draws at most 4096\n")
+        let tall = try assertRefused(["grid", "--dump", h5, "--layer", "tall", "--out", dir + "/g.png"], file: h5,
+                                     "tall")
+        XCTAssertTrue(tall.contains("megapixels; grid draws at most 128"), tall)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/g.png"))
+    }
+}
