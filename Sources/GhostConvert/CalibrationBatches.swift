@@ -33,9 +33,9 @@ public struct CalibrationBatches {
         }
     }
 
-    /// Images per eval-mode forward pass over a batch (observation, evaluation): the pass's activations scale with
-    /// it (a ResNet-50 forward at 224² holds ≈ 20 MB per image in flight), and eval-mode outputs depend on each image
-    /// alone, so a batch passed in parts gives the same per-image outputs at a quarter of the memory.
+    /// Images per eval-mode forward pass over a batch (observation, evaluation): the pass's activations scale
+    /// with it (a ResNet-50 forward at 224² holds ≈ 20 MB per image in flight), and eval-mode outputs depend on
+    /// each image alone, so a batch passed in parts gives the same per-image outputs at a quarter of the memory.
     public static let forwardImages = 16
 
     /// `x` [N, …] in consecutive parts of at most `forwardImages` images (`x` itself when it is no larger).
