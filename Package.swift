@@ -28,6 +28,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
@@ -39,7 +40,7 @@ let package = Package(
         .target(name: "GhostDistributed", dependencies: ["GhostTensor"], swiftSettings: checkedSettings),
         .target(name: "GhostMPI", dependencies: ["GhostDistributed", "CMPI"], swiftSettings: checkedSettings),
         // File formats only.
-        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CHDF5", "CZlib", "CTurboJPEG"],
+        .target(name: "GhostIO", dependencies: ["GhostTensor", "CPNG", "CSPNG", "CHDF5", "CZlib", "CTurboJPEG"],
                 swiftSettings: checkedSettings),
         // Datasets, transforms, batches, normalisation.
         .target(name: "GhostData", dependencies: ["GhostTensor", "GhostIO"], swiftSettings: checkedSettings),

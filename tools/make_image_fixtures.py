@@ -14,6 +14,10 @@ Writes into Tests/Fixtures/images/ (~150 KB):
   r18_w16.pth                 a torchvision ResNet-18 (ImageNet stem) at width 1/16 (4/8/16/32 channels), 3→10,
                               random init and BN statistics (seed 18), fc scaled ×40, zip format
   bad/cmyk.jpg                a CMYK JPEG (must be refused); bad/truncated.jpg (cut in half)
+  alpha/*.png, alpha.json     PNGs with transparency: RGBA, LA, palette + tRNS (8-bit), RGBA and LA at 16 bits
+                              (written here, PIL cannot), transparent pixels with colour; per file PIL's opened mode,
+                              size, SHA-256 of convert("RGB") and convert("L") pixels (PIL drops alpha, it does not
+                              composite) and the probabilities ("p224") as above
   expected.json               per image: SHA-256 of PIL's decoded pixels ("decoded", interleaved bytes in PIL's own
                               mode L/RGB), of PIL's Image.resize(BILINEAR) to the Resize(256) size ("resized"), its
                               size, and the softmax probabilities of r18_w16.pth after
@@ -24,7 +28,9 @@ import hashlib
 import io
 import json
 import os
+import struct
 import sys
+import zlib
 
 import numpy as np
 import torch
@@ -53,6 +59,59 @@ def picture(rng, w, h, gray=False):
         chans.append(np.clip(v, 0, 255).astype(np.uint8))
     a = chans[0] if gray else np.stack(chans, axis=2)
     return Image.fromarray(a, "L" if gray else "RGB")
+
+
+def png16(path, samples, color_type):
+    """A 16-bit PNG (color type 4: gray + alpha, 6: RGBA) of [h, w, c] uint16 samples, filter 0, one IDAT."""
+    h, w = samples.shape[:2]
+    raw = b"".join(b"\x00" + samples[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def alpha_fixtures(rng, model, t224):
+    """PNGs with alpha or tRNS; what torchvision's loader makes of them (convert("RGB") drops the alpha)."""
+    os.makedirs(os.path.join(OUT, "alpha"), exist_ok=True)
+
+    def alpha(w, h):  # a ramp with a fully transparent band (its colours must survive) and an opaque one
+        a = np.tile(np.linspace(0, 255, w), (h, 1))
+        a[: h // 4] = 0
+        a[-h // 4:] = 255
+        return a.astype(np.uint8)
+
+    def sixteen(img8):  # high byte the 8-bit picture, low byte noise: PIL keeps the high byte
+        low = rng.integers(0, 256, size=img8.shape)
+        return img8.astype(np.uint16) * 256 + low.astype(np.uint16)
+
+    out = os.path.join(OUT, "alpha")
+    rgb = np.asarray(picture(rng, 160, 120))
+    Image.fromarray(np.dstack([rgb, alpha(160, 120)]), "RGBA").save(os.path.join(out, "g_rgba_160x120.png"))
+    gray = np.asarray(picture(rng, 120, 90, gray=True))
+    Image.fromarray(np.dstack([gray, alpha(120, 90)]), "LA").save(os.path.join(out, "h_la_120x90.png"))
+    pal = picture(rng, 160, 120).quantize(16)
+    pal.save(os.path.join(out, "i_palette_trns_160x120.png"), transparency=bytes([0, 64, 128] + [255] * 13))
+    rgb16 = sixteen(np.asarray(picture(rng, 96, 72)))
+    png16(os.path.join(out, "j_rgba16_96x72.png"), np.dstack([rgb16, sixteen(alpha(96, 72))]), 6)
+    gray16 = sixteen(np.asarray(picture(rng, 64, 80, gray=True)))
+    png16(os.path.join(out, "k_la16_64x80.png"), np.dstack([gray16, sixteen(alpha(64, 80))]), 4)
+    expected = {}
+    for name in sorted(os.listdir(out)):
+        img = Image.open(os.path.join(out, name))
+        img.load()
+        rgb = img.convert("RGB")
+        with torch.no_grad():
+            p224 = torch.softmax(model(t224(rgb)[None]), dim=1)[0]
+        expected[name] = {"mode": img.mode, "size": list(img.size), "rgb": sha(rgb), "l": sha(img.convert("L")),
+                          "p224": [float(v) for v in p224]}
+        print(f"{name:32s} {img.mode:4s} {img.size}  top-1 {int(p224.argmax())} p={float(p224.max()):.3f}")
+    with open(os.path.join(OUT, "alpha.json"), "w") as f:
+        json.dump(expected, f, indent=1, sort_keys=True)
+        f.write("\n")
 
 
 def sha(img):
@@ -105,6 +164,7 @@ def main():
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)
         f.write("\n")
+    alpha_fixtures(rng, model, t224)
     total = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(OUT) for n in ns)
     print(f"wrote {OUT} ({total / 1024:.0f} KiB)")
 

@@ -33,6 +33,26 @@ public struct CalibrationBatches {
         }
     }
 
+    /// Images per eval-mode forward pass over a batch (observation, evaluation): the pass's activations scale
+    /// with it (a ResNet-50 forward at 224² holds ≈ 20 MB per image in flight), and eval-mode outputs depend on
+    /// each image alone, so a batch passed in parts gives the same per-image outputs at a quarter of the memory.
+    public static let forwardImages = 16
+
+    /// `x` [N, …] in consecutive parts of at most `forwardImages` images (`x` itself when it is no larger).
+    public static func parts(of x: Tensor) -> [Range<Int>] {
+        let n = x.shape[0]
+        return stride(from: 0, to: n, by: forwardImages).map { $0..<min(n, $0 + forwardImages) }
+    }
+
+    /// Images `range` of `x` [N, …] as their own tensor (`x` itself for all of them).
+    public static func images(_ range: Range<Int>, of x: Tensor) -> Tensor {
+        guard range != 0..<x.shape[0] else { return x }
+        let per = x.count / max(x.shape[0], 1)
+        let t = Tensor(uninitialized: [range.count] + x.shape.dropFirst())
+        t.uncheckedMutablePointer.update(from: x.readPointer + range.lowerBound * per, count: range.count * per)
+        return t
+    }
+
     /// Batch `i` (0 ≤ i < count).
     public func batch(_ i: Int) throws -> Tensor { try make(i) }
 

@@ -135,11 +135,11 @@ public enum ConversionRun {
                                                 name: t.name) { note(w) }
             test = t
         }
-        // The test images are decoded 64 at a time for each model evaluated (memory flat in --eval-images; the
-        // forward pass of a 64-image batch at 224² is the peak, as in calibration).
+        // The test images are decoded `forwardImages` at a time for each model evaluated (memory flat in
+        // --eval-images and in the batch of calibration).
         func accuracy(_ m: Module, _ label: String) throws -> Double? {
             guard let test else { return nil }
-            let step = 64, total = (test.count + step - 1) / step
+            let step = CalibrationBatches.forwardImages, total = (test.count + step - 1) / step
             let mine = Shard.range(count: total, parts: comm.size, index: comm.rank)  // correct/total all-reduced
             var e = Evaluation(classes: arch.numClasses)
             m.train(false)
@@ -176,7 +176,7 @@ public enum ConversionRun {
                                 metadata: ["ghostkit.converted_from": path, "ghostkit.converted_from_sha256": sha,
                                            "ghostkit.conversion": conversion])
         }
-        let size = arch.inChannels == 1 ? 28 : arch.defaultInputSize
+        let size = side  // --input-size, else the model's own (what the images ran at)
         func measure(_ m: Module) -> ConversionReport.Size {
             var p = Profiler()
             _ = m.profile([1, arch.inChannels, size, size], &p)

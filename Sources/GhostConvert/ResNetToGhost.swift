@@ -101,7 +101,9 @@ public enum ResNetToGhost {
     }
 
     /// Runs the original over this rank's calibration batches (`batches.local`; eval mode) and hands each wanted BN
-    /// output to `visit` the moment it is computed, so no batch's activations outlive their layer.
+    /// output to `visit` the moment it is computed, so no batch's activations outlive their layer. Each batch is
+    /// passed `CalibrationBatches.forwardImages` images at a time (`visit` sees those parts; sums over them are the
+    /// batch's).
     public static func observe(
         _ model: ResNet, _ batches: CalibrationBatches, sites: [Site],
         _ visit: @escaping (String, Tensor) -> Void
@@ -113,10 +115,10 @@ public enum ResNetToGhost {
             model.observeInsideBlocks = false
             model.observer = nil
         }
+        model.observer = { name, t in if wanted.contains(name) { visit(name, t) } }
         for b in batches.local {
             let x = try batches.batch(b)
-            model.observer = { name, t in if wanted.contains(name) { visit(name, t) } }
-            _ = model(x)
+            for part in CalibrationBatches.parts(of: x) { _ = model(CalibrationBatches.images(part, of: x)) }
         }
     }
 
@@ -297,7 +299,8 @@ public enum ResNetToGhost {
     }
 
     /// AdaBN-style recalibration: the running statistics of every BN inside a Ghost module become the
-    /// cumulative mean/variance of its input over `batches` (weights and biases unchanged).
+    /// cumulative mean/variance of its input over `batches` (weights and biases unchanged) The BNs keep nothing for
+    /// backward meanwhile (`keepsInputForBackward`), so a pass holds one layer's activations, not every BN input.
     public static func recalibrateBatchNorm(_ model: Module, batches: [Tensor]) {
         try! recalibrateBatchNorm(model, batches: CalibrationBatches(batches))  // in-memory batches cannot throw
     }
@@ -309,11 +312,15 @@ public enum ResNetToGhost {
         let momenta = bns.map(\.momentum)
         let tracked = bns.map { $0.numBatchesTracked.value.readPointer[0] }
         model.train(false)
-        for bn in bns { bn.train(true) }
+        for bn in bns {
+            bn.train(true)
+            bn.keepsInputForBackward = false
+        }
         defer {
             for (bn, m) in zip(bns, momenta) {
                 bn.train(false)
                 bn.momentum = m
+                bn.keepsInputForBackward = true
             }
         }
         for (k, b) in batches.local.enumerated() {

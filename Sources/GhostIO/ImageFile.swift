@@ -19,7 +19,7 @@ public enum ImageFile {
     }
 
     /// 8-bit pixels of a PNG or JPEG with `channels` 1 or 3, as PIL decodes them: PNGs through `PNGFile.decode8`
-    /// (alpha composited onto black; 16-bit samples keep their high byte), JPEGs through `JPEGFile.decode`.
+    /// (alpha dropped; 16-bit samples keep their high byte), JPEGs through `JPEGFile.decode`.
     public static func read8(path: String, channels: Int) throws -> RasterImage {
         let data = try JPEGFile.contents(path)
         if JPEGFile.isJPEG(data) { return try JPEGFile.decode(data, path: path, channels: channels) }

@@ -38,7 +38,7 @@ public enum PNGFile {
 
     /// Reads any PNG (8/16-bit, gray/RGB/RGBA/palette) as Float32 [channels, height, width] in [0, 1],
     /// with `channels` 1 (luminance) or 3 (RGB). 16-bit files keep their 16-bit precision (read as linear
-    /// 16-bit, which libpng passes through unchanged); alpha is composited by libpng onto black.
+    /// 16-bit, which libpng passes through unchanged); alpha is dropped, as PIL's convert("RGB") does (`PNGAlpha`).
     public static func read(path: String, channels: Int) throws -> Tensor {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GhostError.file(path, FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
@@ -113,6 +113,10 @@ public enum PNGFile {
             throw GhostError.file(path, problem)
         }
         let isSixteen = png.format & UInt32(PNG_FORMAT_FLAG_LINEAR) != 0
+        if png.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0 {  // an alpha channel or tRNS: dropped, as PIL does
+            png_image_free(&png)
+            return (Int(pw), Int(ph), try PNGAlpha.decode(data, path: path, channels: channels, sixteen: isSixteen))
+        }
         png.format =
             (channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB))
             | (isSixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)

@@ -42,4 +42,31 @@ final class EvalTransformProbabilityTests: XCTestCase {
         }
         print("EvalTransformProbabilityTests: worst |p − p_torch| = \(worst)")
     }
+
+    /// PNGs with transparency (alpha dropped, as PIL's convert("RGB")): torchvision's probabilities at 224².
+    func testTransparentPNGsMatchTorchvision() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("images/alpha.json")))
+        let expected = try JSONDecoder().decode([String: Transparent].self, from: data)
+        let model = try Checkpoint(path: Fixtures.path("images/r18_w16.pth")).makeModel().model
+        let norm = Normalization.imagenet
+        var worst = 0.0
+        for (name, e) in expected.sorted(by: { $0.key < $1.key }) {
+            let reference = e.p224
+            let img = try ImageFile.read8(path: Fixtures.path("images/alpha/" + name), channels: 3)
+            let x = EvalTransform(inputSize: 224).apply(img)
+            let plane = 224 * 224
+            for c in 0..<3 { for i in 0..<plane {
+                x.uncheckedMutablePointer[c * plane + i] = (x.uncheckedMutablePointer[c * plane + i] - norm.mean[c]) / norm.std[c]
+            } }
+            let p = CrossEntropy.softmax(model(x.reshaped([1, 3, 224, 224]))).scalars.map(Double.init)
+            for (a, b) in zip(p, reference) {
+                XCTAssertEqual(a, b, accuracy: 2e-3, name)
+                worst = max(worst, abs(a - b))
+            }
+            XCTAssertEqual(p.indices.max { p[$0] < p[$1] }, reference.indices.max { reference[$0] < reference[$1] }, name)
+        }
+        print("testTransparentPNGsMatchTorchvision: worst |p − p_torch| = \(worst)")
+    }
+
+    struct Transparent: Decodable { let p224: [Double] }
 }

@@ -53,6 +53,26 @@ final class ConvertCommandTests: TinyCheckpointTestCase {
         XCTAssertTrue(info.stdout.contains("3 of 9 blocks"), info.stdout)
     }
 
+    /// The report states the side the images ran at: `--input-size` when given (MACs measured there), else the
+    /// model's own (28 for this 1-channel CIFAR-style ResNet-20).
+    func testReportHonoursInputSize() throws {
+        func report(_ extra: [String], _ name: String) throws -> (json: [String: Any], md: String) {
+            let r = try CLI.run(["convert", checkpoint, "--blocks", "layer3", "--calibration-images", "32",
+                                 "--eval-images", "0", "--out", dir + "/\(name)/g.safetensors"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/\(name)/report.json"))
+            return (try JSONSerialization.jsonObject(with: data) as! [String: Any],
+                    try String(contentsOfFile: dir + "/\(name)/report.md", encoding: .utf8))
+        }
+        let own = try report([], "own"), big = try report(["--input-size", "40"], "big")
+        XCTAssertEqual(own.json["input_size"] as? Int, 28)
+        XCTAssertEqual(big.json["input_size"] as? Int, 40)
+        XCTAssertTrue(big.md.contains("MACs at 40²"), big.md)
+        // Feature maps 28/14/7 → 40/20/10: conv MACs grow by (40/28)², the 64→10 classifier's stay.
+        let macs = { (j: [String: Any]) in Double((j["size_before"] as! [String: Int])["macs"]!) }
+        XCTAssertEqual(macs(big.json) / macs(own.json), 1600.0 / 784, accuracy: 0.01)
+    }
+
     func testBadInputsGiveOneLineErrors() throws {
         for (args, needle) in [(["--blocks", "layer9"], "unknown layer 'layer9.*'"),(["--s", "1"], "--s must be ≥ 2"), (["--d", "4"], "--d must be odd"),
                                (["--arch", "resnet50"], "not resnet50"), (["--calibration-images", "8"], "calibration-images")] {

@@ -10,6 +10,9 @@ public final class BatchNorm2D: Module {
     /// Weight of a new batch in the running statistics (PyTorch's momentum); BN recalibration sets 1/(k+1)
     /// for batch k, a cumulative average.
     public var momentum: Float
+    /// False while only the running statistics are wanted (BN recalibration): a training-mode forward then keeps
+    /// nothing for backward, so a pass over the model holds no BN input after its layer.
+    public var keepsInputForBackward = true
     /// Saved by a training-mode forward: input, batch mean and 1/std per channel, and the element count per channel
     /// the statistics are over (every rank's, when synchronised).
     private var saved: (x: Tensor, mean: Tensor, invStd: Tensor, count: Int)?
@@ -116,7 +119,7 @@ public final class BatchNorm2D: Module {
             rv[c] = (1 - momentum) * rv[c] + momentum * Float(unbiased)
         }
         numBatchesTracked.value.pointer[0] += 1
-        saved = (x, mean, invStd, M)
+        saved = keepsInputForBackward ? (x, mean, invStd, M) : nil
         let scale = Tensor(uninitialized: [C])
         let shift = Tensor(uninitialized: [C])
         for c in 0..<C {
