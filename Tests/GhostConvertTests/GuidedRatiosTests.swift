@@ -112,7 +112,7 @@ final class GuidedRatiosTests: XCTestCase {
     /// training step runs through it.
     func testPlainModuleIsConvBN() {
         var rng = SplitMix64(seed: 2)
-        let m = GhostModule(3, 5, kernel: 3, padding: 1, ratio: 1, dwKernel: 3, relu: true, rng: &rng)
+        let m = GhostModule(3, 5, kernel: 3, padding: 1, s: 1, d: 3, relu: true, rng: &rng)
         for i in 0..<5 { m.primaryBN.runningMean.value.uncheckedMutablePointer[i] = Float(i) * 0.1; m.primaryBN.runningVar.value.uncheckedMutablePointer[i] = 1.5 }
         let x = Tensor(gaussian: [2, 3, 6, 6], std: 1, rng: &rng)
         m.train(false)

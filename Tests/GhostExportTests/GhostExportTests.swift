@@ -69,7 +69,7 @@ final class GhostExportTests: XCTestCase {
         var permutedLast = 0
         for (name, m) in model.namedModules() {
             guard let g = m as? GhostModule else { continue }
-            var idx = Array(0..<(g.intrinsicChannels * g.ratio))
+            var idx = Array(0..<(g.intrinsicChannels * g.s))
             for i in stride(from: idx.count - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
             g.outputIndex.value = Tensor(shape: [g.outChannels], values: idx.prefix(g.outChannels).map(Float.init))
             if name.hasSuffix("conv2") { permutedLast += 1 }

@@ -43,10 +43,10 @@ final class BlockGradientTests: XCTestCase {
     func testGhostModuleAndBlocks() {
         var rng = SplitMix64(seed: 4)
         // s = 3 with n = 8: m = 3 intrinsic + 6 ghost maps, sliced to 8 (the last ghost map is dropped).
-        directional(GhostModule(4, 8, kernel: 3, stride: 2, padding: 1, ratio: 3, dwKernel: 3, relu: true, rng: &rng), input: [2, 4, 7, 7])
-        directional(GhostModule(4, 6, kernel: 1, ratio: 2, dwKernel: 5, relu: false, rng: &rng), input: [2, 4, 5, 5])
+        directional(GhostModule(4, 8, kernel: 3, stride: 2, padding: 1, s: 3, d: 3, relu: true, rng: &rng), input: [2, 4, 7, 7])
+        directional(GhostModule(4, 6, kernel: 1, s: 2, d: 5, relu: false, rng: &rng), input: [2, 4, 5, 5])
         // A permuted output index (as a conversion stores), one intrinsic channel used twice.
-        let permuted = GhostModule(4, 6, kernel: 3, padding: 1, ratio: 2, dwKernel: 3, relu: true, rng: &rng)
+        let permuted = GhostModule(4, 6, kernel: 3, padding: 1, s: 2, d: 3, relu: true, rng: &rng)
         permuted.outputIndex.value = Tensor(shape: [6], values: [4, 0, 5, 2, 0, 1])
         directional(permuted, input: [2, 4, 5, 5])
         let g = GhostSettings(s: 2, d: 3)
@@ -60,7 +60,7 @@ final class BlockGradientTests: XCTestCase {
     /// primary conv, the cheap (depthwise) conv and both BN scales.
     func testGhostModuleParameterGradients() {
         var rng = SplitMix64(seed: 8)
-        let module = GhostModule(3, 7, kernel: 3, padding: 1, ratio: 3, dwKernel: 3, relu: true, rng: &rng)
+        let module = GhostModule(3, 7, kernel: 3, padding: 1, s: 3, d: 3, relu: true, rng: &rng)
         let x = Tensor(gaussian: [2, 3, 6, 6], std: 1, rng: &rng)
         // Small ε: with BN centring pre-activations, a larger step crosses ReLU kinks (at 1e-3 the
         // primary-conv estimate is 20 % off; it converges to the analytic value by 1e-4).

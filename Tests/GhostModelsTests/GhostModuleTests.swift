@@ -9,7 +9,7 @@ final class GhostModuleTests: XCTestCase {
     /// A module with random BN statistics and the given output_index.
     func makeModule(in cin: Int, out n: Int, kernel: Int, stride: Int, s: Int, relu: Bool, index: [Int],
                     rng: inout SplitMix64) -> GhostModule {
-        let g = GhostModule(cin, n, kernel: kernel, stride: stride, padding: kernel / 2, ratio: s, dwKernel: 3, relu: relu, rng: &rng)
+        let g = GhostModule(cin, n, kernel: kernel, stride: stride, padding: kernel / 2, s: s, d: 3, relu: relu, rng: &rng)
         for bn in [g.primaryBN, g.cheapBN] {
             let c = bn.channels
             bn.weight.value = Tensor(uniform: [c], bound: 1, rng: &rng)
