@@ -4,18 +4,18 @@
 #   `ghostkit convert --macs-budget F` with F = that model's MACs fraction (so the two agree within 1 %): per conv
 #   s ∈ {1 (plain), 2, 3, 4} and d, chosen by the measured per-layer damage (KL to the original with that conv
 #   converted; GUIDED_DAMAGE=measured|stage-context picks the damage model). ResNet-18 tries d ∈ {1, 3} on 256
-#   probe images, ResNet-50 (53 convs) d = 3 only on 64. The damages do not depend on F: the s = 3 budget reuses
+#   probe images, ResNet-50 (52 convs) s ∈ {1, 2, 4}, d = 3 on 32. The damages do not depend on F: the s = 3 budget reuses
 #   the s = 2 run's (--damage-from) and only solves the knapsack again. Both conversions are AdaBN-recalibrated;
 #   then both get the same short distilled fine-tune.
 #
 # Shows: whether spending the MACs where converting hurts least beats spending them evenly, right after AdaBN
 # and after an equal fine-tune budget; the convert reports add the per-conv plan plot and CKA per block.
 # Time on a 2-core machine: hours for both models (per model and s: two conversions with 512 calibration
-# images, the first guided one also measuring the damages — ResNet-18 ≈ 20 min, ResNet-50 ≈ 30 min under load;
+# images, the first guided one also measuring the damages — ResNet-50: 1137 s of 2598 s at load ≈ 20;
 # two distilled fine-tunes on 5000 training images; four evaluations of the 10 000 test images).
 # ONLY_R18=1 runs only the ResNet-18.
 # --quick: ResNet-18, s = 2 and 3, 64 calibration images (32 probe images, d = 3), 200 test images, fine-tune on
-# 128 (a minute or two; accuracies meaningless).
+# 128 (accuracies meaningless; 1332 s measured at load ≈ 20, expect a few minutes on a quiet machine).
 # Look at: outputs/guided-fmnist/summary.md; <model>-s<s>/{uniform,guided}/report.md (the plan plot
 # guided-plan.png, CKA per block), comparison-*.md.
 source "$(dirname "$0")/_common.sh"
@@ -27,7 +27,7 @@ ratios=(2 3); models=("${MODELS[@]}")
 [ "${ONLY_R18:-0}" = 1 ] && models=("$R18")
 damage=(--guided-damage "${GUIDED_DAMAGE:-measured}")
 # The guided search per model: ResNet-50's damage pass is budgeted (fewer options, fewer probe images).
-search() { case "$(stem "$1")" in resnet50*) echo "--guided-kernels 3 --probe-images 64" ;; *) echo "" ;; esac; }
+search() { case "$(stem "$1")" in resnet50*) echo "--guided-ratios 2 4 --guided-kernels 3 --probe-images 32" ;; *) echo "" ;; esac; }
 if [ "$QUICK" = 1 ]; then
   calib=(--calibration-images 64 --eval-images 0); evalargs=(--limit-test 200)
   ft=(--epochs 1 --limit-train 128 --limit-test 200); models=("$R18")
