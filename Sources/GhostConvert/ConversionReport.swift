@@ -96,15 +96,24 @@ public struct ConversionReport: Codable {
     func guidedSection(_ plan: GuidedRatios.Plan) -> String {
         let f = { (x: Int) in String(format: "%.1f %%", 100 * Double(x) / Double(plan.originalMACs)) }
         var md = "\n## Redundancy-guided ratios (MACs budget \(String(format: "%.3f", plan.budgetFraction)))\n\n"
-        let measured = plan.damageModel == .measured
-        md += "Per conv, s ∈ {1 (left plain), 2, 3, 4} and d ∈ {1, 3} minimise the summed damage under the budget "
-        md += "(exact knapsack over \(plan.buckets) MAC buckets). *Damage*: "
-        md +=
-            measured
+        let model = plan.damageModel ?? .noise, measured = model != .noise
+        let options = plan.convs.first?.options.dropFirst() ?? []
+        let list = { (v: [Int]) in Array(Set(v)).sorted().map(String.init).joined(separator: ", ") }
+        md += "Per conv, s ∈ {1 (left plain), \(list(options.map(\.s)))} and d ∈ {\(list(options.map(\.d)))} "
+        md += "minimise the summed damage under the budget (exact knapsack over \(plan.buckets) MAC buckets). "
+        md += "*Damage*: "
+        md += model == .measured
             ? "measured: KL divergence of the original's softmax to that of the model with only this conv converted "
                 + "(its real fitted module, AdaBN on the probe), mean over \(plan.probeImages ?? 0) calibration images"
-                + String(format: " (%d forward passes, %.0f s). ", plan.damagePasses ?? 0, plan.damageSeconds ?? 0)
+            : model == .stageContext
+            ? "measured in stage context: KL divergence of the original's softmax to that of the model with this conv "
+                + "and the other convs of its stage converted (those at s = 2, d = 3; AdaBN on the probe), minus the "
+                + "same with this conv plain, mean over \(plan.probeImages ?? 0) calibration images"
             : "sensitivity × residual. "
+        if measured {
+            md += String(format: " (%d forward passes, %.0f s)", plan.damagePasses ?? 0, plan.damageSeconds ?? 0)
+            md += plan.damageReusedFrom.map { ", reused from \($0). " } ?? ". "
+        }
         md += "*Residual*: share of the conv's BN-output energy its ghosts' "
         md += "least-squares fits miss on the calibration images. *Sensitivity*: relative change of the logits "
         md += "per unit of relative noise energy injected at that BN output (ε = \(plan.noiseEnergy))"

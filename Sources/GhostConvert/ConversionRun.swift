@@ -35,6 +35,8 @@ public struct ConversionConfig {
     public var dtype = SafetensorsDType.F32
     /// Redundancy-guided: s and d per conv under MACs ≤ this fraction of the original's (replaces ratio/kernel).
     public var macsBudget: Double?
+    /// The guided conversion's options per conv, damage model and probe images (with `macsBudget`).
+    public var guided = GuidedSearch()
     /// Output checkpoint (nil: outputs/convert-<model>/<model>-ghost-s<s>-d<d>….safetensors).
     public var out: String?
     /// Replace an existing output checkpoint (false: refuse it before any work).
@@ -53,6 +55,7 @@ public struct ConversionConfig {
         if let f = macsBudget {
             guard f > 0 && f < 1 else { return "--macs-budget must be in (0, 1) (got \(f))" }
             guard blocks == nil && mode == .dataDriven else { return "--macs-budget converts all blocks, data-driven" }
+            if let p = guided.problem() { return p }
         }
         guard calibrationImages >= 32 else {
             return "--calibration-images must be ≥ 32 (BN statistics and the d×d fits need them)"
@@ -117,7 +120,8 @@ public enum ConversionRun {
 
         let plan = try c.macsBudget.map {
             try GuidedRatios.plan(original, architecture: arch, calibration: batches, fraction: $0,
-                                  inputShape: [1, train.channels, train.height, train.width])
+                                  inputShape: [1, train.channels, train.height, train.width], search: c.guided,
+                                  reuse: try c.guided.damageFrom.map { try .load($0, checkpoint: path) })
         }
         let how = c.macsBudget.map { "a per-conv s and d under \($0) × the MACs" } ?? "s=\(c.ratio), d=\(c.kernel)"
         note("converting \(arch.displayName) with \(how) (\(c.mode.rawValue))…")

@@ -3,11 +3,16 @@ import GhostModels
 import GhostTensor
 
 /// How the guided conversion scores the damage of converting one conv at (s, d).
-public enum GuidedDamageModel: String, Codable {
+public enum GuidedDamageModel: String, Codable, CaseIterable {
     /// Measured (AIMET-style per-layer analysis): only that conv converted with its real fitted Ghost module,
     /// its BNs AdaBN-recalibrated on the probe images, the rest of the model exact; damage = the KL divergence
     /// of the original's softmax to that model's, mean over the probe images. One forward pass per option.
     case measured
+    /// Measured in context: as `.measured`, but with every other convertible conv of the same stage converted
+    /// at s = 2, d = 3 (AdaBN'd too), and damage = KL(context + ℓ at (s, d)) − KL(context + ℓ plain): the
+    /// marginal damage of ℓ among neighbours that are converted too, which single-conv damages miss when
+    /// errors compound inside a stage. One more forward pass per conv (its plain baseline).
+    case stageContext = "stage-context"
     /// Proxy: sensitivity to injected noise × the fits' residual energy (`GuidedRatios` explains both).
     case noise
 }
@@ -15,16 +20,19 @@ public enum GuidedDamageModel: String, Codable {
 /// Per-layer measured damage: for every convertible conv ℓ and every option (s, d), the model with only ℓ
 /// replaced by the Ghost module the conversion itself would build there (same intrinsic selection, same
 /// least-squares cheap kernels: a conv's fits depend only on the original's activations, so the module of ℓ
-/// in the uniform (s, d) conversion is exactly it), every other conv an exact plain module (s = 1).
+/// in the uniform (s, d) conversion is exactly it), every other conv an exact plain module (s = 1) — or, in
+/// stage context, the other convs of ℓ's stage at their s = 2, d = 3 modules.
 ///
-/// damage_ℓ(s, d) = mean over probe images of KL(softmax(z) ‖ softmax(z_ℓ,s,d)) with z the original's logits.
-/// KL ≥ 0, so damages are non-negative (a value below 0 from rounding is clamped to 0); s = 1 is exact and
-/// scores 0 without a pass. Cost: one conversion per (s, d) plus one forward pass of the probe batch per
-/// conv × option (`GuidedRatios.ratios.count × kernels.count` per conv).
+/// damage_ℓ(s, d) = mean over probe images of KL(softmax(z) ‖ softmax(z_ℓ,s,d)) with z the original's logits
+/// (in stage context minus the same KL with ℓ plain among the converted neighbours). Damages are clamped at 0
+/// (KL ≥ 0; a marginal damage below 0 means ℓ's conversion did not add to its neighbours'); s = 1 scores 0
+/// without a pass. Cost: one conversion per (s, d) (plus s = 2, d = 3 for the context) and one forward pass of
+/// the probe batch per conv × option (+ 1 per conv in stage context).
 public enum GuidedDamage {
-    /// The damages, `damages[i][k]` for `sites[i]` and option k of `GuidedRatios.optionGrid`, and the passes run.
+    /// The damages, `damages[i][k]` for `sites[i]` and option k of `grid`, and the passes run.
     public static func measure(_ original: ResNet, architecture arch: Architecture, sites: [ResNetToGhost.Site],
                                calibration batches: CalibrationBatches, probeImages: Int,
+                               grid: [(s: Int, d: Int)] = GuidedSearch().grid, stageContext: Bool = false,
                                recalibrate: Bool = true) throws
         -> (damages: [[Double]], passes: Int, probeImages: Int) {
         let probe = try concatenate(batches, upTo: probeImages)
@@ -34,37 +42,64 @@ public enum GuidedDamage {
         let plain = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, GhostSettings.ConvRatio(s: 1, d: 1)) })
         let base = try parameters(of: original, arch: arch, settings: GhostSettings(s: 2, d: 3, convs: plain),
                                   batches: batches)
-        var damages = [[Double]](repeating: [], count: sites.count)
-        var passes = 0
-        for (s, d) in GuidedRatios.optionGrid {
-            let uniform = try parameters(of: original, arch: arch, settings: GhostSettings(s: s, d: d),
-                                         batches: batches)
-            for (i, site) in sites.enumerated() {
-                var mixed = plain
-                mixed[site.name] = .init(s: s, d: d)
-                var a = arch
-                a.ghost = GhostSettings(s: 2, d: 3, convs: mixed)
-                let model = a.buildResNet()
-                let prefix = site.name + "."
-                for (name, p) in model.namedParameters() {
-                    guard let src = (name.hasPrefix(prefix) ? uniform : base)[name], src.shape == p.value.shape else {
-                        throw GhostError("guided damage: no converted parameter \(name) of shape \(p.value.shape)")
-                    }
-                    let copy = Tensor(uninitialized: src.shape)
-                    copy.uncheckedMutablePointer.update(from: src.readPointer, count: src.count)
-                    p.value = copy
+        var converted: [Int: [Int: [String: Tensor]]] = [:]  // s → d → the uniform conversion's parameters
+        func uniform(_ s: Int, _ d: Int) throws -> [String: Tensor] {
+            if let p = converted[s]?[d] { return p }
+            let p = try parameters(of: original, arch: arch, settings: GhostSettings(s: s, d: d), batches: batches)
+            converted[s, default: [:]][d] = p
+            return p
+        }
+        let stage = { (name: String) in name.split(separator: ".").first.map(String.init) ?? name }
+        // The KL of the model with `options` (site index → (s, d)), the rest plain, converted modules AdaBN'd.
+        func kl(_ options: [Int: (s: Int, d: Int)]) throws -> Double {
+            var mixed = plain
+            var source: [(prefix: String, params: [String: Tensor])] = []
+            for (i, o) in options {
+                mixed[sites[i].name] = .init(s: o.s, d: o.d)
+                if o.s > 1 { source.append((sites[i].name + ".", try uniform(o.s, o.d))) }
+            }
+            var a = arch
+            a.ghost = GhostSettings(s: 2, d: 3, convs: mixed)
+            let model = a.buildResNet()
+            for (name, p) in model.namedParameters() {
+                let from = source.first { name.hasPrefix($0.prefix) }?.params ?? base
+                guard let src = from[name], src.shape == p.value.shape else {
+                    throw GhostError("guided damage: no converted parameter \(name) of shape \(p.value.shape)")
                 }
-                model.train(false)
-                if recalibrate {
-                    // Batch statistics of the probe in the forward pass = AdaBN on the probe, for this module only.
-                    guard let module = try ResNetToGhost.sites(original: original, ghost: model)
-                        .first(where: { $0.name == site.name })?.module else {
-                        throw GhostError("guided damage: \(site.name) has no Ghost module")
+                let copy = Tensor(uninitialized: src.shape)
+                copy.uncheckedMutablePointer.update(from: src.readPointer, count: src.count)
+                p.value = copy
+            }
+            model.train(false)
+            if recalibrate {
+                // Batch statistics of the probe in the forward pass = AdaBN on the probe, converted modules only.
+                let modules = Dictionary(try ResNetToGhost.sites(original: original, ghost: model)
+                    .map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })
+                for (i, o) in options where o.s > 1 {
+                    guard let module = modules[sites[i].name] else {
+                        throw GhostError("guided damage: \(sites[i].name) has no Ghost module")
                     }
                     for bn in [module.primaryBN, module.cheapBN] where bn.channels > 0 { bn.train(true) }
                 }
-                let kl = klDivergence(reference, logProbabilities(model(probe)), rows: probe.shape[0])
-                damages[i].append(max(0, kl))
+            }
+            return klDivergence(reference, logProbabilities(model(probe)), rows: probe.shape[0])
+        }
+        var damages = [[Double]](repeating: [], count: sites.count)
+        var passes = 0
+        for (i, site) in sites.enumerated() {
+            var context: [Int: (s: Int, d: Int)] = [:]
+            var baseline = 0.0
+            if stageContext {
+                for j in sites.indices where j != i && stage(sites[j].name) == stage(site.name) { context[j] = (2, 3) }
+                var alone = context
+                alone[i] = (1, 1)
+                baseline = try kl(alone)
+                passes += 1
+            }
+            for o in grid {
+                var options = context
+                options[i] = o
+                damages[i].append(max(0, try kl(options) - baseline))
                 passes += 1
             }
         }

@@ -23,10 +23,8 @@ import GhostTensor
 /// The choice is exact for the bucketed costs: a 0/1 multiple-choice knapsack solved by dynamic programming
 /// over MAC buckets (each option's MACs rounded up to whole buckets, so the plan never exceeds the budget).
 public enum GuidedRatios {
-    /// The ratios and kernels considered (s = 1 is always an option).
-    public static let ratios = [2, 3, 4], kernels = [1, 3]
-    /// The (s, d) options after the plain one, in the order of `Conv.options.dropFirst()`.
-    public static var optionGrid: [(s: Int, d: Int)] { ratios.flatMap { s in kernels.map { (s, $0) } } }
+    /// The default (s, d) options after the plain one (`GuidedSearch().grid`).
+    public static var optionGrid: [(s: Int, d: Int)] { GuidedSearch().grid }
 
     /// One (s, d) option of one conv.
     public struct Option: Codable, Equatable {
@@ -75,12 +73,14 @@ public enum GuidedRatios {
         public var damageModel: GuidedDamageModel?
         /// Measured model: probe images, forward passes and seconds the measurement took.
         public var probeImages: Int?, damagePasses: Int?, damageSeconds: Double?
+        /// The report whose options (and damages) this plan reused instead of measuring (`--damage-from`).
+        public var damageReusedFrom: String?
         public var convs: [Conv]
 
         enum CodingKeys: String, CodingKey {
             case buckets, convs
             case damageModel = "damage_model", probeImages = "probe_images", damagePasses = "damage_passes"
-            case damageSeconds = "damage_seconds"
+            case damageSeconds = "damage_seconds", damageReusedFrom = "damage_reused_from"
             case budgetFraction = "budget_fraction", originalMACs = "original_macs", fixedMACs = "fixed_macs"
             case predictedMACs = "predicted_macs", measuredMACs = "measured_macs", noiseEnergy = "noise_energy"
         }
@@ -100,19 +100,19 @@ public enum GuidedRatios {
     /// `inputShape`: the one-image input the MACs are counted at ([1, C, H, W]); `probeImages`: the first
     /// calibration images the measured damage model runs on.
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture, calibration batches: [Tensor],
-                            fraction: Double, inputShape: [Int], damageModel: GuidedDamageModel = .measured,
-                            probeImages: Int = 256, noiseEnergy: Double = 0.05,
-                            buckets: Int = 20_000) throws -> Plan {
+                            fraction: Double, inputShape: [Int], search: GuidedSearch = GuidedSearch(),
+                            reuse: Reused? = nil, noiseEnergy: Double = 0.05, buckets: Int = 20_000) throws -> Plan {
         try plan(model, architecture: arch, calibration: CalibrationBatches(batches), fraction: fraction,
-                 inputShape: inputShape, damageModel: damageModel, probeImages: probeImages,
-                 noiseEnergy: noiseEnergy, buckets: buckets)
+                 inputShape: inputShape, search: search, reuse: reuse, noiseEnergy: noiseEnergy, buckets: buckets)
     }
 
-    /// `plan` over batches made one at a time (memory flat in the calibration set).
+    /// `plan` over batches made one at a time (memory flat in the calibration set). `reuse`: the options of an
+    /// earlier plan (`GuidedRatios.reused`), checked against this model's convs and `search`, not re-measured.
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture,
                             calibration batches: CalibrationBatches, fraction: Double, inputShape: [Int],
-                            damageModel: GuidedDamageModel = .measured, probeImages: Int = 256,
+                            search: GuidedSearch = GuidedSearch(), reuse: Reused? = nil,
                             noiseEnergy: Double = 0.05, buckets: Int = 20_000) throws -> Plan {
+        if let p = search.problem() { throw GhostError(p) }
         guard fraction > 0, fraction < 1 else {
             throw GhostError("the MACs budget must be a fraction in (0, 1), got \(fraction)")
         }
@@ -126,13 +126,24 @@ public enum GuidedRatios {
         var p = Profiler()
         _ = original.profile(inputShape, &p)
         let originalMACs = p.totalMACs
+        if let reuse {
+            try reuse.check(sites: sites, search: search, originalMACs: originalMACs)
+            let fixed = originalMACs - reuse.plan.convs.reduce(0) { $0 + $1.options[0].macs }
+            var plan = try choose(reuse.plan.convs, originalMACs: originalMACs, fixedMACs: fixed, fraction: fraction,
+                                  buckets: buckets, noiseEnergy: reuse.plan.noiseEnergy)
+            plan.damageModel = reuse.plan.damageModel; plan.probeImages = reuse.plan.probeImages
+            plan.damagePasses = reuse.plan.damagePasses; plan.damageSeconds = reuse.plan.damageSeconds
+            plan.damageReusedFrom = reuse.path
+            return plan
+        }
         var stats = try measure(original, sites: sites, batches: batches, inputShape: inputShape,
-                                noiseEnergy: noiseEnergy)
+                                grid: search.grid, noiseEnergy: noiseEnergy)
         var probe: (images: Int, passes: Int, seconds: Double)?
-        if damageModel == .measured {
+        if search.damage != .noise {
             let t0 = Date()
             let m = try GuidedDamage.measure(original, architecture: arch, sites: sites, calibration: batches,
-                                             probeImages: probeImages)
+                                             probeImages: search.probeImages, grid: search.grid,
+                                             stageContext: search.damage == .stageContext)
             probe = (m.probeImages, m.passes, Date().timeIntervalSince(t0))
             for i in stats.indices {
                 let o = stats[i].options
@@ -146,7 +157,7 @@ public enum GuidedRatios {
         let fixed = originalMACs - stats.reduce(0) { $0 + $1.options[0].macs }
         var plan = try choose(stats, originalMACs: originalMACs, fixedMACs: fixed, fraction: fraction,
                               buckets: buckets, noiseEnergy: noiseEnergy)
-        plan.damageModel = damageModel
+        plan.damageModel = search.damage
         plan.probeImages = probe?.images; plan.damagePasses = probe?.passes; plan.damageSeconds = probe?.seconds
         return plan
     }
@@ -159,7 +170,7 @@ public enum GuidedRatios {
         guard capacity >= Double(cheapest) else {
             let least = Double(fixedMACs + cheapest) / Double(originalMACs)
             throw GhostError(String(format: "a MACs budget of %.3f is below the smallest reachable, %.3f "
-                                    + "(s = 4, d = 1 everywhere)", fraction, least))
+                                    + "(the cheapest option everywhere)", fraction, least))
         }
         let unit = capacity / Double(buckets)
         let width = buckets + 1
@@ -209,7 +220,8 @@ public enum GuidedRatios {
     /// Per conv: the options' MACs and residuals (one correlation pass, one fitting pass over the batches) and
     /// the measured sensitivity (one noisy forward pass of the first batch per conv).
     static func measure(_ model: ResNet, sites: [ResNetToGhost.Site], batches: CalibrationBatches, inputShape: [Int],
-                        noiseEnergy: Double) throws -> [Conv] {
+                        grid: [(s: Int, d: Int)], noiseEnergy: Double) throws -> [Conv] {
+        let ratios = Array(Set(grid.map(\.s))).sorted(), kernels = Array(Set(grid.map(\.d))).sorted()
         var corr = Dictionary(uniqueKeysWithValues: sites.map {
             ($0.name, ChannelCorrelation(channels: $0.conv.outChannels))
         })
@@ -265,7 +277,7 @@ public enum GuidedRatios {
         return sites.enumerated().map { i, site in
             let hw = (shapes[site.name]![2], shapes[site.name]![3]), energy = max(variances[i].reduce(0, +), 1e-30)
             var options = [Option(s: 1, d: 1, macs: macs(site, s: 1, d: 1, outputHW: hw), residual: 0, damage: 0)]
-            for (s, d) in optionGrid {
+            for (s, d) in grid {
                 let residual = (missed[i][s]?[d] ?? 0) / energy
                 options.append(Option(s: s, d: d, macs: macs(site, s: s, d: d, outputHW: hw), residual: residual,
                                       damage: sensitivity[i] * residual))

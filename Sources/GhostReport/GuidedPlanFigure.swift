@@ -7,22 +7,24 @@ import GhostConvert
 public enum GuidedPlanFigure {
     /// The figure for `plan`.
     public static func figure(_ plan: GuidedRatios.Plan) -> Figure {
-        let measured = plan.damageModel == .measured
+        let model = plan.damageModel ?? .noise, measured = model != .noise
         let budget = String(format: "MACs budget %.3f, measured %.3f of the original", plan.budgetFraction,
                             Double(plan.measuredMACs ?? plan.predictedMACs) / Double(plan.originalMACs))
         var ratio = BarChart(title: "guided plan: chosen s per conv (label: conv · d)", valueLabel: "ratio s",
                              bars: plan.convs.map { c in
                                  (label: c.name + (c.chosen.s == 1 ? " · plain" : " · d\(c.chosen.d)"),
                                   value: Double(c.chosen.s))
-                             }, valueRange: 0...4)
+                             }, valueRange: 0...Double(max(4, plan.convs.map(\.chosen.s).max() ?? 4)))
         ratio.notes = [budget + "; s = 1: the conv is kept whole"]
         ratio.valueFormat = { String(format: "%.0f", $0) }
         let damages = plan.convs.map(\.chosen.damage)
         var damage = BarChart(title: "damage charged for the choice", valueLabel: measured ? "KL (nats)" : "damage",
                               bars: zip(plan.convs, damages).map { (label: $0.name, value: $1) },
                               valueRange: 0...max(damages.max() ?? 0, 1e-9) * 1.15)
-        damage.notes = [measured ? "measured: KL to the original with only this conv converted (AdaBN on the probe)"
-                                 : "noise proxy: sensitivity × residual"]
+        damage.notes = [
+            model == .measured ? "measured: KL to the original with only this conv converted (AdaBN on the probe)"
+                : model == .stageContext ? "measured: KL this conv adds, its stage converted at s=2 d=3 around it"
+                : "noise proxy: sensitivity × residual"]
         damage.valueFormat = { String(format: "%.2g", $0) }
         damage.color = Color.palette[1]
         let sens = plan.convs.map(\.sensitivity)

@@ -40,6 +40,7 @@ struct ConvertCommand: ParsableCommand {
             Redundancy-guided: choose s ∈ {1,2,3,4} and d ∈ {1,3} per conv so that MACs ≤ F × the original's \
             (0 < F < 1; replaces --s/--d).
             """) var macsBudget: Double?
+    @OptionGroup var guided: GuidedSearchOptions
     @Flag(help: "Naive conversion: first m filters, identity cheap kernels (the ablation baseline).") var naive = false
     @Option(help: "Training images (of the image source's train split) used for calibration.")
     var calibrationImages: Int = 512
@@ -63,6 +64,7 @@ struct ConvertCommand: ParsableCommand {
         let storage = try StorageDType.parse(dtype)
         (c.recalibrate, c.source, c.inputSize) = (!noRecalibrate, try source.source(), source.inputSize)
         (c.dtype, c.out, c.macsBudget, c.overwrite) = (storage, out, macsBudget, existing.overwrite)
+        c.guided = guided.search()
         if let p = c.problem() { throw ValidationError(p) }
         c.communicator = World.current  // under mpirun: calibration and test batches sharded, sums all-reduced
         var bar: ProgressBar?

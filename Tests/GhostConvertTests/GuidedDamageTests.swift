@@ -69,4 +69,61 @@ final class GuidedDamageTests: XCTestCase {
             XCTAssertTrue(row.allSatisfy { $0.isFinite && $0 >= 0 }, "\(row)")
         }
     }
+    /// Stage context on the same ResNet-20: the harmless conv (exact copies, s = 2) adds ~0 to its converted
+    /// neighbours while s = 4 adds damage; every damage is finite and ≥ 0; one extra pass per conv; and a damage
+    /// is the KL difference of the two models built the obvious way (layer1 converted at s = 2, d = 3 around it).
+    func testStageContextDamage() throws {
+        let (arch, model, batches, sites) = try Self.duplicatedResNet20()
+        let i = sites.firstIndex { $0.name == "layer1.0.conv2" }!
+        let grid = [(s: 2, d: 1), (s: 4, d: 1)]
+        let m = try GuidedDamage.measure(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                         probeImages: 24, grid: grid, stageContext: true, recalibrate: false)
+        XCTAssertEqual(m.passes, sites.count * (grid.count + 1))
+        for row in m.damages { XCTAssertTrue(row.count == 2 && row.allSatisfy { $0.isFinite && $0 >= 0 }, "\(row)") }
+        XCTAssertLessThan(m.damages[i][0], 1e-6, "\(m.damages[i])")
+        XCTAssertGreaterThan(m.damages[i][1], 100 * max(m.damages[i][0], 1e-9), "\(m.damages[i])")
+
+        func built(_ option: GhostSettings.ConvRatio) throws -> Double {
+            var ratios = Dictionary(uniqueKeysWithValues: sites.map {
+                ($0.name, GhostSettings.ConvRatio(s: $0.name.hasPrefix("layer1.") ? 2 : 1, d: $0.name.hasPrefix("layer1.") ? 3 : 1))
+            })
+            ratios["layer1.0.conv2"] = option
+            let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch,
+                                                          settings: .init(ghost: GhostSettings(s: 2, d: 3, convs: ratios)),
+                                                          calibration: batches)
+            let probe = Tensor(shape: [24, 1, 12, 12], values: Array(batches[0].scalars + batches[1].scalars.prefix(8 * 144)))
+            model.train(false)
+            ghost.train(false)
+            return Self.kl(model(probe), ghost(probe))
+        }
+        let expected = try built(.init(s: 4, d: 1)) - built(.init(s: 1, d: 1))
+        XCTAssertGreaterThan(expected, 0)
+        XCTAssertEqual(m.damages[i][1], expected, accuracy: 1e-5 * abs(expected) + 1e-9)
+
+        let adapted = try GuidedDamage.measure(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                               probeImages: 32, grid: grid, stageContext: true)
+        for row in adapted.damages { XCTAssertTrue(row.allSatisfy { $0.isFinite && $0 >= 0 }, "\(row)") }
+    }
+
+    /// A ResNet-20 whose layer1.0.conv2 has every odd output channel an exact copy of the even one before it, two
+    /// calibration batches of 16 images and its convertible sites.
+    static func duplicatedResNet20() throws -> (Architecture, ResNet, [Tensor], [ResNetToGhost.Site]) {
+        let arch = try Architecture(name: "resnet20", inChannels: 1)
+        let model = arch.buildResNet(seed: 5)
+        let block = model.stages[0].layers[0] as! PlainResidualBlock
+        let unit = block.convUnits.first { $0.name == "conv2" }!
+        let per = unit.conv.weight.value.count / unit.conv.outChannels
+        for c in stride(from: 1, to: unit.conv.outChannels, by: 2) {
+            (unit.conv.weight.value.uncheckedMutablePointer + c * per).update(from: unit.conv.weight.value.uncheckedMutablePointer + (c - 1) * per,
+                                                                count: per)
+            for p in [unit.bn.weight, unit.bn.bias, unit.bn.runningMean, unit.bn.runningVar] {
+                p.value.uncheckedMutablePointer[c] = p.value.uncheckedMutablePointer[c - 1]
+            }
+        }
+        var rng = SplitMix64(seed: 6)
+        let batches = (0..<2).map { _ in Tensor(gaussian: [16, 1, 12, 12], std: 1, rng: &rng) }
+        var uniform = arch
+        uniform.ghost = GhostSettings(s: 2, d: 3)
+        return (arch, model, batches, try ResNetToGhost.sites(original: model, ghost: uniform.buildResNet()))
+    }
 }

@@ -1,5 +1,6 @@
 import GhostCheckpoint
 import GhostConvert
+import GhostIO
 import GhostModels
 import GhostTensor
 import GhostTestSupport
@@ -127,5 +128,53 @@ final class GuidedRatiosTests: XCTestCase {
         let g = m.backward(Tensor(gaussian: y.shape, std: 1, rng: &rng))
         XCTAssertEqual(g.shape, x.shape)
         XCTAssertGreaterThan(g.scalars.map(abs).max()!, 0)
+    }
+    /// A plan over a narrower search (s ∈ {2, 4}, d = 1, stage context) reused from a report at another budget:
+    /// the same options re-solved (= `choose` on them), marked as reused; a report of another checkpoint, of
+    /// other options, or without a plan is refused.
+    func testReusedPlan() throws {
+        let arch = try Architecture(name: "resnet20", inChannels: 1)
+        let model = arch.buildResNet(seed: 3)
+        var rng = SplitMix64(seed: 4)
+        let batches = (0..<2).map { _ in Tensor(gaussian: [8, 1, 12, 12], std: 1, rng: &rng) }
+        var search = GuidedSearch()
+        (search.ratios, search.kernels, search.probeImages, search.damage) = ([2, 4], [1], 16, .stageContext)
+        let shape = [1, 1, 12, 12]
+        let plan = try GuidedRatios.plan(model, architecture: arch, calibration: batches, fraction: 0.6, inputShape: shape,
+                                         search: search)
+        XCTAssertTrue(plan.convs.allSatisfy { $0.options.map(\.s) == [1, 2, 4] && $0.options.dropFirst().allSatisfy { $0.d == 1 } })
+        XCTAssertEqual(plan.damagePasses, 18 * 3)
+        XCTAssertEqual(plan.damageModel, .stageContext)
+
+        struct Report: Encodable {
+            let source_sha256: String
+            let guided: GuidedRatios.Plan?
+        }
+        let dir = Fixtures.temporaryDirectory()
+        let (ckpt, other) = (dir + "/model.safetensors", dir + "/other.safetensors")
+        try Checkpoint.save(model, architecture: arch, to: ckpt)
+        try Checkpoint.save(arch.buildResNet(seed: 9), architecture: arch, to: other)
+        try JSONEncoder().encode(Report(source_sha256: try SHA256.hex(file: ckpt), guided: plan))
+            .write(to: URL(fileURLWithPath: dir + "/report.json"))
+        try JSONEncoder().encode(Report(source_sha256: try SHA256.hex(file: ckpt), guided: nil))
+            .write(to: URL(fileURLWithPath: dir + "/uniform.json"))
+        let reused = try GuidedRatios.Reused.load(dir + "/report.json", checkpoint: ckpt)
+        let again = try GuidedRatios.plan(model, architecture: arch, calibration: batches, fraction: 0.45, inputShape: shape,
+                                          search: search, reuse: reused)
+        let direct = try GuidedRatios.choose(plan.convs, originalMACs: plan.originalMACs, fixedMACs: plan.fixedMACs,
+                                             fraction: 0.45, buckets: plan.buckets, noiseEnergy: plan.noiseEnergy)
+        XCTAssertEqual(again.convs.map(\.chosen), direct.convs.map(\.chosen))
+        XCTAssertLessThan(again.predictedMACs, plan.predictedMACs)
+        XCTAssertEqual(again.damageReusedFrom, dir + "/report.json")
+        XCTAssertEqual(again.damageSeconds, plan.damageSeconds)
+
+        var wider = search
+        wider.kernels = [1, 3]
+        XCTAssertThrowsError(try GuidedRatios.plan(model, architecture: arch, calibration: batches, fraction: 0.45,
+                                                   inputShape: shape, search: wider, reuse: reused))
+        XCTAssertThrowsError(try GuidedRatios.Reused.load(dir + "/report.json", checkpoint: other))
+        XCTAssertThrowsError(try GuidedRatios.Reused.load(dir + "/uniform.json", checkpoint: ckpt))
+        search.ratios = [1, 2]
+        XCTAssertNotNil(search.problem())
     }
 }

@@ -1,0 +1,28 @@
+import ArgumentParser
+import GhostConvert
+
+extension GuidedDamageModel: ExpressibleByArgument {}
+
+/// `convert --macs-budget`'s search: the options per conv, the damage model, the probe images, a reused plan.
+struct GuidedSearchOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Guided: how an option's damage is scored (measured = only that conv converted; "
+                + "stage-context = the rest of its stage converted at s=2 d=3 around it; noise = the proxy)."))
+    var guidedDamage: GuidedDamageModel = .measured
+    @Option(parsing: .upToNextOption, help: "Guided: the ratios s ≥ 2 tried per conv (s = 1 is always an option).")
+    var guidedRatios: [Int] = [2, 3, 4]
+    @Option(parsing: .upToNextOption, help: "Guided: the cheap kernel sizes d tried per conv (odd).")
+    var guidedKernels: [Int] = [1, 3]
+    @Option(help: "Guided: calibration images the measured damage runs on (one pass per conv × option).")
+    var probeImages: Int = 256
+    @Option(help: ArgumentHelp("Guided: reuse the options and damages of this earlier guided report.json (same "
+                + "checkpoint and options) and only solve the knapsack at the new --macs-budget."))
+    var damageFrom: String?
+
+    /// The typed search.
+    func search() -> GuidedSearch {
+        var g = GuidedSearch()
+        (g.damage, g.ratios, g.kernels, g.probeImages, g.damageFrom) =
+            (guidedDamage, guidedRatios, guidedKernels, probeImages, damageFrom)
+        return g
+    }
+}
