@@ -80,15 +80,26 @@ public struct ConversionReport: Codable {
     }
 
     func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", 100 * $0) } ?? "–" }
+    /// "50.3 %": `part` as a percentage of `whole`, one decimal.
+    func percent(_ part: Int, of whole: Int) -> String {
+        String(format: "%.1f %%", 100 * Double(part) / Double(whole))
+    }
+    /// An optional R² with `digits` decimals, else `missing`.
+    func r2(_ x: Double?, _ digits: Int, missing: String) -> String {
+        x.map { String(format: "%.\(digits)f", $0) } ?? missing
+    }
 
     /// Summary lines for the terminal.
     public func summary() -> String {
-        let p = Double(sizeAfter.params) / Double(sizeBefore.params)
-        let m = Double(sizeAfter.macs) / Double(sizeBefore.macs)
+        let params = percent(sizeAfter.params, of: sizeBefore.params)
+        let macs = percent(sizeAfter.macs, of: sizeBefore.macs)
+        let (before, after) = (pct(accuracyOriginal), pct(accuracyConverted))
         return """
             \(original) → \(converted) (\(mode.rawValue), calibration \(calibrationImages) images)
-            params \(sizeBefore.params) → \(sizeAfter.params) (\(String(format: "%.1f", 100 * p)) %), MACs at \(inputSize)² \(sizeBefore.macs) → \(sizeAfter.macs) (\(String(format: "%.1f", 100 * m)) %)
-            test accuracy (\(evalImages) images): original \(pct(accuracyOriginal)), converted \(pct(accuracyConverted)), after BN recalibration \(pct(accuracyRecalibrated))
+            params \(sizeBefore.params) → \(sizeAfter.params) (\(params)), \
+            MACs at \(inputSize)² \(sizeBefore.macs) → \(sizeAfter.macs) (\(macs))
+            test accuracy (\(evalImages) images): original \(before), converted \(after), \
+            after BN recalibration \(pct(accuracyRecalibrated))
             """
     }
 
@@ -153,13 +164,13 @@ public struct ConversionReport: Codable {
         try AtomicFile.write(try enc.encode(self), to: dir + "/report.json")
         var csv = "conv,channels,intrinsic,mean_r2,min_r2\n"
         for u in units {
-            csv +=
-                "\(u.name),\(u.channels),\(u.intrinsic),\(u.meanR2.map { String(format: "%.5f", $0) } ?? ""),\(u.minR2.map { String(format: "%.5f", $0) } ?? "")\n"
+            let (mean, min) = (r2(u.meanR2, 5, missing: ""), r2(u.minR2, 5, missing: ""))
+            csv += "\(u.name),\(u.channels),\(u.intrinsic),\(mean),\(min)\n"
         }
         try AtomicFile.write(Data(csv.utf8), to: dir + "/report.csv")
         var md = "# Conversion: \(original) → \(converted)\n\n"
-        md +=
-            "Source `\(source)` (sha256 `\(sourceSHA256.prefix(16))…`), written to `\(output)` in \(String(format: "%.1f", seconds)) s.\n\n"
+        let took = String(format: "%.1f", seconds)
+        md += "Source `\(source)` (sha256 `\(sourceSHA256.prefix(16))…`), written to `\(output)` in \(took) s.\n\n"
         md +=
             mode == .dataDriven
             ? "Data-driven: per conv, the channel correlation of its BN outputs over \(calibrationImages) calibration "
@@ -171,16 +182,15 @@ public struct ConversionReport: Codable {
                 + "(each ghost copies its intrinsic map).\n\n"
         md += "| | params | MACs at \(inputSize)² | test accuracy (\(evalImages) images) |\n|---|---|---|---|\n"
         md += "| original | \(sizeBefore.params) | \(sizeBefore.macs) | \(pct(accuracyOriginal)) |\n"
-        md +=
-            "| converted | \(sizeAfter.params) (\(String(format: "%.1f", 100 * Double(sizeAfter.params) / Double(sizeBefore.params))) %) | \(sizeAfter.macs) (\(String(format: "%.1f", 100 * Double(sizeAfter.macs) / Double(sizeBefore.macs))) %) | \(pct(accuracyConverted)) |\n"
+        md += "| converted | \(sizeAfter.params) (\(percent(sizeAfter.params, of: sizeBefore.params))) "
+            + "| \(sizeAfter.macs) (\(percent(sizeAfter.macs, of: sizeBefore.macs))) | \(pct(accuracyConverted)) |\n"
         md += "| converted + BN recalibration | | | \(pct(accuracyRecalibrated))\(recalibrated ? " (saved)" : "") |\n\n"
         md += "## Per conv\n\n| conv | n | s | d | m | mean R² of ghost fits | min R² |\n"
         md += "|---|---|---|---|---|---|---|\n"
         for u in units {
             md +=
                 "| \(u.name) | \(u.channels) | \(u.s.map(String.init) ?? "\(s)") | \(u.d.map(String.init) ?? "\(d)") | "
-            md +=
-                "\(u.intrinsic) | \(u.meanR2.map { String(format: "%.3f", $0) } ?? "–") | \(u.minR2.map { String(format: "%.3f", $0) } ?? "–") |\n"
+            md += "\(u.intrinsic) | \(r2(u.meanR2, 3, missing: "–")) | \(r2(u.minR2, 3, missing: "–")) |\n"
         }
         if let plan = guided { md += guidedSection(plan) }
         if let cka, !cka.isEmpty { md += ckaSection(cka) }

@@ -46,7 +46,9 @@ public enum HDF5Probe {
         for r in rows ?? [] { args += ["--row", String(r)] }
         args += ["--", path]
         // The child must not join an mpirun job (it would initialise MPI as a new rank).
-        let env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
+        let env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_")
+        }
         let result = try ChildProcess.run(executable, args, environment: env, timeLimit: timeLimit)
         let step =
             result.stdout.split(separator: "\n").last { $0.hasPrefix(stepPrefix) }
