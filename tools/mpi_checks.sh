@@ -79,10 +79,12 @@ else
 fi
 # The same with --teacher (distillation from the embedded ResNet-18; an untrained teacher's near-uniform soft
 # targets make two steps so ill-conditioned that a 1e-7 change of the teacher moves the student by 5e-5).
+# The teacher runs in eval mode, where WinogradCostModel picks each conv's algorithm from the local batch (8 per
+# rank vs 16 in one process): its logits differ by ~1e-7, so the student is compared to 1e-4.
 if "$GK" "${TRAIN[@]}" --teacher "$CK" --out "$T/k1.safetensors" >/dev/null 2>&1 \
    && "${MPIRUN[@]}" "$GK" "${TRAIN[@]}" --teacher "$CK" --out "$T/k2.safetensors" >/dev/null 2>&1 \
-   && cmp_py weights "$T/k1.safetensors" "$T/k2.safetensors" 1e-5; then
-  ok "distilled steps on 2 ranks equal 1 process to 1e-5"
+   && cmp_py weights "$T/k1.safetensors" "$T/k2.safetensors" 1e-4; then
+  ok "distilled steps on 2 ranks equal 1 process to 1e-4"
 else
   bad "distilled steps on 2 ranks"
 fi
