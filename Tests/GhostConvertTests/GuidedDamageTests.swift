@@ -22,23 +22,7 @@ final class GuidedDamageTests: XCTestCase {
     /// not; every damage is finite and ≥ 0; and a damage equals the KL of the model built the obvious way
     /// (`ResNetToGhost.convert` with only that conv converted) — the parameter splicing changes nothing.
     func testMeasuredDamage() throws {
-        let arch = try Architecture(name: "resnet20", inChannels: 1)
-        let model = arch.buildResNet(seed: 5)
-        let block = model.stages[0].layers[0] as! PlainResidualBlock
-        let unit = block.convUnits.first { $0.name == "conv2" }!
-        let per = unit.conv.weight.value.count / unit.conv.outChannels
-        for c in stride(from: 1, to: unit.conv.outChannels, by: 2) {
-            (unit.conv.weight.value.uncheckedMutablePointer + c * per).update(from: unit.conv.weight.value.uncheckedMutablePointer + (c - 1) * per,
-                                                                count: per)
-            for p in [unit.bn.weight, unit.bn.bias, unit.bn.runningMean, unit.bn.runningVar] {
-                p.value.uncheckedMutablePointer[c] = p.value.uncheckedMutablePointer[c - 1]
-            }
-        }
-        var rng = SplitMix64(seed: 6)
-        let batches = (0..<2).map { _ in Tensor(gaussian: [16, 1, 12, 12], std: 1, rng: &rng) }
-        var uniform = arch
-        uniform.ghost = GhostSettings(s: 2, d: 3)
-        let sites = try ResNetToGhost.sites(original: model, ghost: uniform.buildResNet())
+        let (arch, model, batches, sites) = try Self.duplicatedResNet20()
         let i = sites.firstIndex { $0.name == "layer1.0.conv2" }!
         let grid = GuidedRatios.optionGrid
         let (s2, s4) = (grid.firstIndex { $0 == (2, 1) }!, grid.firstIndex { $0 == (4, 1) }!)
