@@ -7,10 +7,7 @@ public struct ConversionReport: Codable {
     public struct Size: Codable {
         public let params: Int
         public let macs: Int
-        public init(params: Int, macs: Int) {
-            self.params = params
-            self.macs = macs
-        }
+        public init(params: Int, macs: Int) { (self.params, self.macs) = (params, macs) }
     }
 
     public let source: String

@@ -85,18 +85,13 @@ public enum ResNetToGhost {
     /// Runs the original over the calibration batches (eval mode) and hands each batch's BN outputs to `visit`.
     public static func collect(_ model: ResNet, _ batches: [Tensor], sites: [Site], _ visit: ([String: Tensor]) -> Void)
     {
-        let wanted = Set(sites.map(\.observed))
-        model.train(false)
-        model.observeInsideBlocks = true
-        defer {
-            model.observeInsideBlocks = false
-            model.observer = nil
-        }
-        for x in batches {
-            var captured: [String: Tensor] = [:]
-            model.observer = { name, t in if wanted.contains(name) { captured[name] = t } }
-            _ = model(x)
-            visit(captured)
+        var captured: [String: Tensor] = [:]
+        observing(model, sites: sites, { name, t in captured[name] = t }) {
+            for x in batches {
+                captured = [:]
+                _ = model(x)
+                visit(captured)
+            }
         }
     }
 
@@ -108,6 +103,19 @@ public enum ResNetToGhost {
         _ model: ResNet, _ batches: CalibrationBatches, sites: [Site],
         _ visit: @escaping (String, Tensor) -> Void
     ) throws {
+        try observing(model, sites: sites, visit) {
+            for b in batches.local {
+                let x = try batches.batch(b)
+                for part in CalibrationBatches.parts(of: x) { _ = model(CalibrationBatches.images(part, of: x)) }
+            }
+        }
+    }
+
+    /// Runs `body` with `model` in eval mode and its observer handing the sites' BN outputs to `visit`; the
+    /// observer is removed afterwards.
+    private static func observing(
+        _ model: ResNet, sites: [Site], _ visit: @escaping (String, Tensor) -> Void, _ body: () throws -> Void
+    ) rethrows {
         let wanted = Set(sites.map(\.observed))
         model.train(false)
         model.observeInsideBlocks = true
@@ -116,10 +124,7 @@ public enum ResNetToGhost {
             model.observer = nil
         }
         model.observer = { name, t in if wanted.contains(name) { visit(name, t) } }
-        for b in batches.local {
-            let x = try batches.batch(b)
-            for part in CalibrationBatches.parts(of: x) { _ = model(CalibrationBatches.images(part, of: x)) }
-        }
+        try body()
     }
 
     /// Converts with calibration batches in memory (see the streaming form).

@@ -115,77 +115,64 @@ extension SafetensorsFile {
         }
 
         private mutating func object() throws -> JSON {
-            try enter()
-            i += 1
             var members: [(key: String, value: JSON)] = []
             var keys = Set<String>()
-            skipSpace()
-            if i < p.count, p[i] == UInt8(ascii: "}") {
-                i += 1
-                depth -= 1
-                return .object(members)
-            }
-            while true {
-                skipSpace()
-                guard i < p.count, p[i] == UInt8(ascii: "\"") else {
-                    throw fail("expected a string key, found \(describeByte())")
+            try container(closing: "}", named: "an object") {
+                guard $0.i < $0.p.count, $0.p[$0.i] == UInt8(ascii: "\"") else {
+                    throw $0.fail("expected a string key, found \($0.describeByte())")
                 }
-                let keyStart = i
-                let key = try string()
+                let keyStart = $0.i
+                let key = try $0.string()
                 guard keys.insert(key).inserted else {
-                    i = keyStart
-                    throw fail("duplicate key \(SafetensorsFile.quoted(key))")
+                    $0.i = keyStart
+                    throw $0.fail("duplicate key \(SafetensorsFile.quoted(key))")
                 }
-                skipSpace()
-                guard i < p.count, p[i] == UInt8(ascii: ":") else {
-                    throw fail("expected ':', found \(describeByte())")
+                $0.skipSpace()
+                guard $0.i < $0.p.count, $0.p[$0.i] == UInt8(ascii: ":") else {
+                    throw $0.fail("expected ':', found \($0.describeByte())")
                 }
-                i += 1
-                skipSpace()
-                members.append((key, try value()))
-                skipSpace()
-                guard i < p.count else { throw fail("unexpected end inside an object") }
-                if p[i] == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                if p[i] == UInt8(ascii: "}") {
-                    i += 1
-                    break
-                }
-                throw fail("expected ',' or '}', found \(describeByte())")
+                $0.i += 1
+                $0.skipSpace()
+                members.append((key, try $0.value()))
             }
-            depth -= 1
             return .object(members)
         }
 
         private mutating func array() throws -> JSON {
+            var items: [JSON] = []
+            try container(closing: "]", named: "a list") { items.append(try $0.value()) }
+            return .array(items)
+        }
+
+        /// Parses the elements of an object or list (the cursor on its opening bracket) up to and including
+        /// `close`, calling `element` at the start of each one; `named` says what it is in errors.
+        private mutating func container(
+            closing close: Unicode.Scalar, named: String, _ element: (inout Self) throws -> Void
+        ) throws {
             try enter()
             i += 1
-            var items: [JSON] = []
             skipSpace()
-            if i < p.count, p[i] == UInt8(ascii: "]") {
+            if i < p.count, p[i] == UInt8(ascii: close) {
                 i += 1
                 depth -= 1
-                return .array(items)
+                return
             }
             while true {
                 skipSpace()
-                items.append(try value())
+                try element(&self)
                 skipSpace()
-                guard i < p.count else { throw fail("unexpected end inside a list") }
+                guard i < p.count else { throw fail("unexpected end inside \(named)") }
                 if p[i] == UInt8(ascii: ",") {
                     i += 1
                     continue
                 }
-                if p[i] == UInt8(ascii: "]") {
+                if p[i] == UInt8(ascii: close) {
                     i += 1
                     break
                 }
-                throw fail("expected ',' or ']', found \(describeByte())")
+                throw fail("expected ',' or '\(Character(close))', found \(describeByte())")
             }
             depth -= 1
-            return .array(items)
         }
 
         private mutating func number() throws -> JSON {

@@ -20,17 +20,10 @@ public struct ModelSummary: Codable, Equatable {
         name: String, checkpoint: String, params: Int, macs: Int, inputShape: [Int], testImages: Int, accuracy: Double,
         loss: Double, imagesPerSecond: Double, batch: Int, threads: Int
     ) {
-        self.name = name
-        self.checkpoint = checkpoint
-        self.params = params
-        self.macs = macs
-        self.inputShape = inputShape
-        self.testImages = testImages
-        self.accuracy = accuracy
-        self.loss = loss
-        self.imagesPerSecond = imagesPerSecond
-        self.batch = batch
-        self.threads = threads
+        (self.name, self.checkpoint) = (name, checkpoint)
+        (self.params, self.macs, self.inputShape) = (params, macs, inputShape)
+        (self.testImages, self.accuracy, self.loss) = (testImages, accuracy, loss)
+        (self.imagesPerSecond, self.batch, self.threads) = (imagesPerSecond, batch, threads)
     }
 
     enum CodingKeys: String, CodingKey {

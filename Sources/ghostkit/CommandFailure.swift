@@ -25,7 +25,10 @@ enum CommandFailure {
                 + "Usage: " + GhostKitCommand.usageString(for: command) + "\n"
                 + "  See 'ghostkit \(name) --help' for more information."
         } else {
-            text = GhostKitCommand.fullMessage(for: error)
+            // argument-parser's "Help:" line repeats the flag's --help text after a bad value; the error names
+            // the valid values already.
+            text = GhostKitCommand.fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("Help:  ") }.joined(separator: "\n")
         }
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
         Glibc.exit(code == .failure || code.rawValue == ExitCode.validationFailure.rawValue ? 1 : code.rawValue)

@@ -29,11 +29,11 @@ struct ConvertCheckpointCommand: ParsableCommand {
     @OptionGroup var archOptions: ArchitectureOptions
     @OptionGroup var keys: KeyOptions
     @OptionGroup var norm: NormalizationOptions
-    @Option(help: "Storage dtype of the output: F32, F16 or BF16.") var dtype: String = "F32"
+    @Option(help: "Storage dtype of the output: F32, F16 or BF16.") var dtype: StorageDType = .f32
     @OptionGroup var existing: OverwriteOption
 
     func run() throws {
-        let storage = try StorageDType.parse(dtype)
+        let storage = dtype.safetensors
         try existing.check([output])
         let ckpt = try Checkpoint(
             path: input, architecture: try archOptions.architecture(), renames: try keys.rules(),

@@ -47,7 +47,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Test images for the accuracy before/after (0 = skip).") var evalImages: Int = 10000
     @Flag(help: "Keep the BN statistics from the conversion (no AdaBN recalibration).") var noRecalibrate = false
     @OptionGroup var source: ImageSourceOptions
-    @Option(help: "Storage dtype of the Ghost checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
+    @Option(help: "Storage dtype of the Ghost checkpoint: F32, F16 or BF16.") var dtype: StorageDType = .f32
     @Option(help: "Output checkpoint path.") var out: String?
     @Option(
         help: ArgumentHelp("Converted conv whose maps are drawn in the original and in the Ghost model, ghosts "
@@ -61,7 +61,7 @@ struct ConvertCommand: ParsableCommand {
         var c = ConversionConfig(checkpoint: try checkpoint ?? EmbeddedCheckpoint.path())
         (c.expectedArchitecture, c.ratio, c.kernel, c.blocks) = (arch, ratio, kernel, blocks)
         (c.mode, c.calibrationImages, c.evalImages) = (naive ? .naive : .dataDriven, calibrationImages, evalImages)
-        let storage = try StorageDType.parse(dtype)
+        let storage = dtype.safetensors
         (c.recalibrate, c.source, c.inputSize) = (!noRecalibrate, try source.source(), source.inputSize)
         (c.dtype, c.out, c.macsBudget, c.overwrite) = (storage, out, macsBudget, existing.overwrite)
         c.guided = guided.search()

@@ -47,12 +47,14 @@ struct ArchitectureOptions: ParsableArguments {
     var ghostKernel: Int?
     @Option(
         help: ArgumentHelp("ghostnet: activation of the stem, last 1×1 conv and head: relu, leaky-relu, gelu, sigmoid, "
-            + "hard-sigmoid, h-swish (default relu)."))
-    var activation: String?
-    @Option(help: "ghostnet: attention in the table's SE blocks: se (default) or eca.") var attention: String?
+            + "hard-sigmoid, h-swish (default relu)."),
+        transform: Activation.Kind.init(name:))
+    var activation: Activation.Kind?
+    @Option(help: "ghostnet: attention in the table's SE blocks: se (default) or eca.") var attention: AttentionKind?
     @Option(help: "ghostnet: SE reduction ratio (default 0.25; reduced channels rounded to multiples of 4).")
     var seRatio: Double?
-    @Option(help: "ghostnet: SE gate: hard-sigmoid (default) or sigmoid.") var seGate: String?
+    @Option(help: "ghostnet: SE gate: hard-sigmoid (default) or sigmoid.", transform: Activation.Kind.init(name:))
+    var seGate: Activation.Kind?
 
     /// The architecture described by the flags, or nil when --arch is absent.
     func architecture() throws -> Architecture? {
@@ -74,8 +76,8 @@ struct ArchitectureOptions: ParsableArguments {
             guard case .ghostNet(var g) = a.family else {
                 throw GhostError("--activation/--attention/--se-ratio/--se-gate apply to ghostnet, not \(arch)")
             }
-            g.activation = try activation.map(Activation.Kind.init(name:)) ?? g.activation
-            g.attention = try Attention(name: attention, seRatio: seRatio, seGate: seGate)
+            g.activation = activation ?? g.activation
+            g.attention = try Attention(name: attention?.rawValue, seRatio: seRatio, seGate: seGate?.rawValue)
             a = try Architecture(family: .ghostNet(g), inChannels: a.inChannels, numClasses: a.numClasses)
         }
         if ghostRatio != nil || ghostKernel != nil {
@@ -87,12 +89,4 @@ struct ArchitectureOptions: ParsableArguments {
         }
         return a
     }
-}
-
-extension Stem: ExpressibleByArgument {
-    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
-}
-
-extension Shortcut: ExpressibleByArgument {
-    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
 }

@@ -30,7 +30,7 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Label smoothing ε.") var labelSmoothing: Float = 0.1
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @OptionGroup var data: DatasetOptions
-    @Option(help: "Storage dtype of the final checkpoint.") var dtype: String = "F32"
+    @Option(help: "Storage dtype of the final checkpoint.") var dtype: StorageDType = .f32
     @Option(help: "Output checkpoint (default: <input stem>-ft.safetensors beside the input).") var out: String?
     @Option(help: "Resume an interrupted fine-tune from its checkpoint.") var resume: String?
     @OptionGroup var engine: EngineOptions
@@ -57,7 +57,7 @@ struct FinetuneCommand: ParsableCommand {
         (config.weightDecay, config.labelSmoothing, config.nesterov, config.seed) = (
             weightDecay, labelSmoothing, true, seed
         )
-        let storage = try StorageDType.parse(dtype)
+        let storage = dtype.safetensors
         (config.dtype, config.threads, config.commandLine) = (storage, engine.threads, CommandLine.recorded)
         if distill || teacher != nil {
             guard let t = try teacher ?? Checkpoint(path: checkpoint).metadata["ghostkit.converted_from"] else {

@@ -46,7 +46,7 @@ struct PredictCommand: ParsableCommand {
         config.top = top
         config.batchSize = batchSize
         // Without --arch the channel count is the checkpoint's: one value is repeated by the library.
-        let given = norm.mean.map { $0.split(separator: ",").count } ?? 1
+        let given = norm.mean?.items.count ?? 1
         config.normalization = try norm.normalization(channels: config.architecture?.inChannels ?? given)
         let run = try PredictionRun(config)
         for w in run.warnings { FileHandle.standardError.write(Data((w + "\n").utf8)) }

@@ -1,13 +1,18 @@
 import ArgumentParser
 import GhostIO
 
-/// `--dtype` of a checkpoint a command writes.
-enum StorageDType {
-    /// F32, F16 or BF16 (any case); anything else is a validation error naming the flag.
-    static func parse(_ text: String) throws -> SafetensorsDType {
-        guard let dtype = SafetensorsDType(rawValue: text.uppercased()), [.F32, .F16, .BF16].contains(dtype) else {
-            throw ValidationError("--dtype must be F32, F16 or BF16 (got \(text.prefix(20)))")
+/// `--dtype` of a checkpoint a command writes: F32, F16 or BF16 (any case).
+enum StorageDType: String, ExpressibleByArgument, CaseIterable {
+    case f32 = "F32", f16 = "F16", bf16 = "BF16"
+
+    init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+
+    /// The safetensors dtype the tensors are stored as.
+    var safetensors: SafetensorsDType {
+        switch self {
+        case .f32: return .F32
+        case .f16: return .F16
+        case .bf16: return .BF16
         }
-        return dtype
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import GhostCheckpoint
 import GhostData
-import GhostDistributed
 import GhostIO
 import GhostModels
 import GhostTensor
@@ -33,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var existing: OverwriteOption
     @Option(help: "Epochs.") var epochs: Int = 10
     @Option(help: "Batch size.") var batchSize: Int = 128
-    @Option(help: "Optimiser: sgd, adam or adamw (PyTorch semantics).") var optimizer: String = "sgd"
+    @Option(help: "Optimiser: sgd, adam or adamw (PyTorch semantics).") var optimizer: OptimizerKind = .sgd
     @Option(help: "Peak learning rate (default 0.1 for sgd, 0.001 for adam and adamw).") var lr: Float?
     @Option(help: "Momentum (sgd).") var momentum: Float = 0.9
     @Flag(help: "Nesterov momentum (sgd).") var nesterov = false
@@ -49,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Random horizontal flips (turn off for digit-like data).") var flip = true
     @Option(help: "Random seed (initialisation, shuffling, augmentation).") var seed: UInt64 = 0
     @Option(help: "Checkpoint path (written atomically after every epoch).") var out: String
-    @Option(help: "Storage dtype of the checkpoint: F32, F16 or BF16.") var dtype: String = "F32"
+    @Option(help: "Storage dtype of the checkpoint: F32, F16 or BF16.") var dtype: StorageDType = .f32
     @Option(help: "Resume from this checkpoint (written by ghostkit train).") var resume: String?
     @Option(
         name: .customLong("init"),
@@ -78,45 +77,19 @@ struct TrainCommand: ParsableCommand {
             guard let arch else { throw ValidationError("--arch is required (or --resume / --init)") }
             config.start = .fresh(arch)
         }
-        let kind: OptimizerKind
-        do { kind = try OptimizerKind(name: optimizer) } catch { throw ValidationError("--optimizer: \(error)") }
-        (config.epochs, config.batchSize, config.optimizer) = (epochs, batchSize, kind)
+        (config.epochs, config.batchSize, config.optimizer) = (epochs, batchSize, optimizer)
         (config.learningRate, config.momentum, config.nesterov, config.weightDecay) = (
             lr, momentum, nesterov, weightDecay
         )
         (config.beta1, config.beta2, config.eps, config.warmupEpochs) = (beta1, beta2, eps, warmupEpochs)
         (config.labelSmoothing, config.clipNorm) = (labelSmoothing, clipNorm > 0 ? clipNorm : nil)
         config.augmentation = Augmentation(cropPadding: cropPadding, horizontalFlip: flip)
-        let storage = try StorageDType.parse(dtype)
-        (config.seed, config.dtype, config.stopAfter, config.threads) = (seed, storage, stopAfter, engine.threads)
+        (config.seed, config.dtype, config.stopAfter) = (seed, dtype.safetensors, stopAfter)
+        config.threads = engine.threads
         config.distillation = teacher.map {
             DistillationConfig(teacher: $0, temperature: kdTemperature, weight: kdWeight)
         }
         config.commandLine = CommandLine.recorded
         try TrainCommand.train(config, expected: arch, data: data)
-    }
-
-    /// Runs `config` with a progress bar and the per-epoch curve; shared with `finetune`.
-    static func train(_ config: TrainConfig, expected: Architecture?, data: DatasetOptions) throws {
-        if let p = config.problem() { throw ValidationError(p) }
-        let outDir = directory(of: config.out)  // locked for this run (the trainer reports an unwritable one)
-        try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: outDir) { try OutputDirectory.lock(outDir) }
-        CommandFailure.checkpoint = config.out
-        let trainer = try Trainer(config, expected: expected)
-        trainer.communicator = World.current  // one rank of an mpirun job, or the single process
-        let arch = trainer.architecture
-        let train = try data.load(split: "train", architecture: arch)
-        let test = try data.load(split: "test", architecture: arch, like: train)
-        for (split, set) in [("training", train), ("test", test)] where set.count == 0 {
-            throw GhostError("\(set.name): no \(split) images (a dataset needs at least one)")
-        }
-        let progress = TrainingProgress(curve: trainer.outputs.curve, config: config)
-        defer { progress.finish() }
-        try trainer.run(
-            on: TrainData(train: train, test: test, normalization: data.normalization(of: train)),
-            events: progress)
-        let f = trainer.outputs
-        print("wrote \(f.checkpoint), \(f.provenance), \(f.metricsCSV), \(f.metricsJSON), \(f.curve)")
     }
 }

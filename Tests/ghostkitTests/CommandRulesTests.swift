@@ -18,7 +18,10 @@ final class CommandRulesTests: TinyCheckpointTestCase {
             (["convert", checkpoint, "--s", "1"], "Error: --s must be ≥ 2 (got 1)"),
             (["convert", checkpoint, "--d", "4"], "Error: --d must be odd and ≥ 1 (got 4)"),
             (["train", "--arch", "resnet20", "--optimizer", "bogus", "--out", dir + "/t.safetensors"],
-             "Error: --optimizer: unknown optimizer 'bogus' (valid: sgd, adam, adamw)"),
+             "Error: The value 'bogus' is invalid for '--optimizer <optimizer>'. Please provide one of 'sgd', 'adam' or "
+                + "'adamw'."),
+            (["convert", checkpoint, "--dtype", "F64"],
+             "Error: The value 'F64' is invalid for '--dtype <dtype>'. Please provide one of 'F32', 'F16' or 'BF16'."),
             (["scan", "--checkpoint", checkpoint, "--threshold", "2"], "Error: --threshold must be in [-1, 1] (got 2.0)"),
             (["grid", "--checkpoint", checkpoint, "--layer", "stem", "--padding", "0", "--out", dir + "/g.png"],
              "Error: --padding must be in 1…64 (got 0)"),

@@ -34,11 +34,11 @@ final class GhostNetCommandTests: XCTestCase {
             (["info", "--arch", "ghostnet", "--activation", "swish"],
              "unknown activation 'swish' (valid: relu, leaky-relu, gelu, sigmoid, hard-sigmoid, h-swish)"),
             (["info", "--arch", "ghostnet", "--se-ratio", "0.001"], "SE ratio 0.001 leaves zero channels of 72"),
-            (["info", "--arch", "ghostnet", "--attention", "cbam"], "unknown attention 'cbam' (valid: se, eca)"),
+            (["info", "--arch", "ghostnet", "--attention", "cbam"], "The value 'cbam' is invalid for '--attention <attention>'. Please provide one of 'se' and 'eca'."),
             (["info", "--arch", "resnet18", "--activation", "gelu"], "apply to ghostnet"),
             (["convert", Fixtures.path("ghostnet_w025.weights.safetensors"), "--eval-images", "0"], "is a GhostNet"),
             (["train", "--arch", "resnet20", "--optimizer", "rmsprop", "--out", dir + "/m.safetensors"],
-             "unknown optimizer 'rmsprop' (valid: sgd, adam, adamw)"),
+             "The value 'rmsprop' is invalid for '--optimizer <optimizer>'. Please provide one of 'sgd', 'adam' or 'adamw'."),
         ]
         for (args, expected) in cases {
             let r = try CLI.run(args)
