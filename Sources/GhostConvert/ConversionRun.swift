@@ -21,7 +21,7 @@ public struct ConversionConfig {
     /// Refuse a checkpoint of another architecture (e.g. "resnet18").
     public var expectedArchitecture: String?
     /// Ratio s (m = ⌈n/s⌉ intrinsic channels per conv) and cheap kernel size d.
-    public var ratio = 2, kernel = 3
+    public var s = 2, d = 3
     /// `--blocks`: residual blocks to convert (names or globs, a stage name meaning all its blocks); nil: all.
     public var blocks: String?
     public var mode = ConversionMode.dataDriven
@@ -33,7 +33,7 @@ public struct ConversionConfig {
     /// Calibration images (the train split) and test images (the test split), at the model's side unless given.
     public var source = ImageSource.standard, inputSize: Int?
     public var dtype = SafetensorsDType.F32
-    /// Redundancy-guided: s and d per conv under MACs ≤ this fraction of the original's (replaces ratio/kernel).
+    /// Redundancy-guided: s and d per conv under MACs ≤ this fraction of the original's (replaces s and d).
     public var macsBudget: Double?
     /// The guided conversion's options per conv, damage model and probe images (with `macsBudget`).
     public var guided = GuidedSearch()
@@ -49,8 +49,8 @@ public struct ConversionConfig {
 
     /// The first problem with these settings, as a message naming the flag, or nil.
     public func problem() -> String? {
-        guard ratio >= 2 else { return "--s must be ≥ 2 (got \(ratio))" }
-        guard kernel >= 1, kernel % 2 == 1 else { return "--d must be odd and ≥ 1 (got \(kernel))" }
+        guard s >= 2 else { return "--s must be ≥ 2 (got \(s))" }
+        guard d >= 1, d % 2 == 1 else { return "--d must be odd and ≥ 1 (got \(d))" }
         guard [.F32, .F16, .BF16].contains(dtype) else { return "--dtype must be F32, F16 or BF16" }
         if let f = macsBudget {
             guard f > 0 && f < 1 else { return "--macs-budget must be in (0, 1) (got \(f))" }
@@ -123,9 +123,9 @@ public enum ConversionRun {
                                   inputShape: [1, train.channels, train.height, train.width], search: c.guided,
                                   reuse: try c.guided.damageFrom.map { try .load($0, checkpoint: path) })
         }
-        let how = c.macsBudget.map { "a per-conv s and d under \($0) × the MACs" } ?? "s=\(c.ratio), d=\(c.kernel)"
+        let how = c.macsBudget.map { "a per-conv s and d under \($0) × the MACs" } ?? "s=\(c.s), d=\(c.d)"
         note("converting \(arch.displayName) with \(how) (\(c.mode.rawValue))…")
-        let ghostSettings = GhostSettings(s: c.ratio, d: c.kernel, blocks: chosen == allBlocks ? nil : chosen,
+        let ghostSettings = GhostSettings(s: c.s, d: c.d, blocks: chosen == allBlocks ? nil : chosen,
                                           convs: plan?.ratios)
         let (ghost, ghostArch, units) = try ResNetToGhost.convert(
             original, architecture: arch, settings: .init(ghost: ghostSettings, dataDriven: c.mode == .dataDriven),
@@ -173,7 +173,7 @@ public enum ConversionRun {
             : (output as NSString).deletingLastPathComponent
         if comm.isRoot { try OutputDirectory.create(dir) }
         let sha = try SHA256.hex(file: path)
-        let conversion = "s=\(c.ratio) d=\(c.kernel) mode=\(c.mode.rawValue) calibration=\(train.count) "
+        let conversion = "s=\(c.s) d=\(c.d) mode=\(c.mode.rawValue) calibration=\(train.count) "
             + "recalibrated=\(c.recalibrate)"
         if comm.isRoot {  // the only writer of the checkpoint (atomically, as in one process)
             try Checkpoint.save(ghost, architecture: ghostArch, to: output, dtype: c.dtype, normalization: norm,
@@ -188,7 +188,7 @@ public enum ConversionRun {
         }
         var report = ConversionReport(
             source: path, sourceSHA256: sha, output: output, original: arch.displayName,
-            converted: ghostArch.displayName, s: c.ratio, d: c.kernel, mode: c.mode,
+            converted: ghostArch.displayName, s: c.s, d: c.d, mode: c.mode,
             calibrationImages: train.count, recalibrated: c.recalibrate, inputSize: size,
             sizeBefore: measure(original), sizeAfter: measure(ghost), evalImages: test?.count ?? 0,
             accuracyOriginal: accOriginal, accuracyConverted: accConverted, accuracyRecalibrated: accRecal,
@@ -230,7 +230,7 @@ public enum ConversionRun {
     static func defaultOutput(_ c: ConversionConfig, chosen: [String]?, of all: [String]) -> String {
         let stem = URL(fileURLWithPath: c.checkpoint).deletingPathExtension().lastPathComponent
         let naive = c.mode == .naive ? "-naive" : ""
-        let ratios = c.macsBudget.map { "guided\($0)" } ?? "s\(c.ratio)-d\(c.kernel)"
+        let ratios = c.macsBudget.map { "guided\($0)" } ?? "s\(c.s)-d\(c.d)"
         return "outputs/convert-\(stem)/\(stem)-ghost-\(ratios)\(naive)"
             + "\(partialTag(chosen, of: all)).safetensors"
     }

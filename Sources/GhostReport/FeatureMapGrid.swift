@@ -6,12 +6,12 @@ import GhostTensor
 /// channels drawn in the gaps between cells so neighbouring outlines stay distinct.
 public struct FeatureMapGrid {
     /// How map values become grey levels.
-    public enum Normalization: String, Sendable {
+    public enum Normalization: String, Sendable, CaseIterable {
         case perMap = "per-map"
         case global
     }
     /// Grey ramp or black-red-yellow-white heat ramp.
-    public enum ColorMap: String, Sendable { case gray, heat }
+    public enum ColorMap: String, Sendable, CaseIterable { case gray, heat }
 
     public var columns: Int?
     /// Points per map pixel (nil: chosen so the grid is about 760 points wide, maps 26 to 96 points).

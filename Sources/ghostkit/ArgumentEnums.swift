@@ -1,5 +1,7 @@
 import ArgumentParser
+import GhostAnalysis
 import GhostModels
+import GhostReport
 import GhostTrain
 
 // The library's enums as flag values (case-insensitive); argument-parser's error for a bad value names the flag
@@ -12,6 +14,10 @@ extension Stem: ExpressibleByArgument {
 extension Shortcut: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
 }
+
+extension MapNormalization: ExpressibleByArgument {}
+extension FeatureMapGrid.ColorMap: ExpressibleByArgument {}
+extension FeatureMapGrid.Normalization: ExpressibleByArgument {}
 
 extension OptimizerKind: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.lowercased()) }

@@ -29,8 +29,8 @@ struct ConvertCommand: ParsableCommand {
     @Argument(help: "Trained ResNet checkpoint (default: the embedded one).") var checkpoint: String?
     @Option(help: "Expected architecture (resnet18, resnet50, resnet56 …): refuse a checkpoint of another one.")
     var arch: String?
-    @Option(name: .customLong("s"), help: "Ratio s: m = ⌈n/s⌉ intrinsic channels per conv.") var ratio: Int = 2
-    @Option(name: .customLong("d"), help: "Kernel size d of the depthwise cheap operation (odd).") var kernel: Int = 3
+    @Option(name: .customLong("s"), help: "Ratio s: m = ⌈n/s⌉ intrinsic channels per conv.") var s: Int = 2
+    @Option(name: .customLong("d"), help: "Kernel size d of the depthwise cheap operation (odd).") var d: Int = 3
     @Option(
         help: ArgumentHelp("Residual blocks to convert: comma-separated names or globs, a stage name meaning all its "
             + "blocks (e.g. 'layer3,layer4' or 'layer2.1'; default: all)."))
@@ -59,7 +59,7 @@ struct ConvertCommand: ParsableCommand {
     func run() throws {
         try engine.apply()
         var c = ConversionConfig(checkpoint: try checkpoint ?? EmbeddedCheckpoint.path())
-        (c.expectedArchitecture, c.ratio, c.kernel, c.blocks) = (arch, ratio, kernel, blocks)
+        (c.expectedArchitecture, c.s, c.d, c.blocks) = (arch, s, d, blocks)
         (c.mode, c.calibrationImages, c.evalImages) = (naive ? .naive : .dataDriven, calibrationImages, evalImages)
         let storage = dtype.safetensors
         (c.recalibrate, c.source, c.inputSize) = (!noRecalibrate, try source.source(), source.inputSize)

@@ -30,9 +30,9 @@ struct FitKernelsCommand: ParsableCommand {
     @Option(help: "Checkpoint (default: the embedded one); scanned first if its scan directory has no pairs.json.")
     var checkpoint: String?
     @OptionGroup var engine: EngineOptions
-    @Option(help: "Kernel sizes d (odd, comma-separated).") var sizes: String = "1,3,5,7"
-    @Option(help: "Map normalisation: minmax (each map to [0, 1]), raw or standardize.") var normalization: String =
-        "minmax"
+    @Option(help: "Kernel sizes d (odd, comma-separated).") var sizes = CommaSeparated([1, 3, 5, 7])
+    @Option(help: "Map normalisation: minmax (each map to [0, 1]), raw or standardize.")
+    var normalization: MapNormalization = .minmax
     @Flag(help: "Fit without a bias term.") var noBias = false
     @Option(help: "Ghost pairs per layer taken from pairs.json (0 = all listed).") var topK: Int = 0
     @Option(help: "Random control pairs per layer.") var randomPairs: Int = 16
@@ -44,13 +44,8 @@ struct FitKernelsCommand: ParsableCommand {
 
     func run() throws {
         try engine.apply()
-        guard let norm = MapNormalization(rawValue: normalization) else {
-            throw ValidationError(
-                "unknown --normalization '\(normalization)' (valid: "
-                    + "\(MapNormalization.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
         var c = FitKernelsConfig(scanDir: "")
-        (c.sizes, c.normalization, c.bias, c.topK) = (try parseSizes(sizes), norm, !noBias, topK)
+        (c.sizes, c.normalization, c.bias, c.topK) = (try kernelSizes(sizes.items), normalization, !noBias, topK)
         (c.randomPairs, c.seed, c.images, c.imageIndex) = (randomPairs, seed, images, imageIndex)
         guard topK >= 0, randomPairs >= 0, images >= 0 else {
             throw ValidationError("--top-k, --random-pairs and --images must be ≥ 0")

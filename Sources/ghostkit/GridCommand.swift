@@ -28,20 +28,16 @@ struct GridCommand: ParsableCommand {
     @Option(help: "Maps per row (default: square grid).") var columns: Int?
     @Option(help: "Upscaling of each map pixel, nearest neighbour (default: maps at least 48 px wide).") var scale: Int?
     @Option(help: "White pixels between maps.") var padding: Int = 3
-    @Option(help: "Colour map: gray or heat.") var colormap: String = "gray"
-    @Option(help: "Scaling: per-map (each map to its own range) or global.") var scaling: String = "per-map"
-    @Option(help: "Channels to outline (red on gray, cyan on heat; comma-separated).") var highlight: String?
+    @Option(help: "Colour map: gray or heat.") var colormap: FeatureMapGrid.ColorMap = .gray
+    @Option(help: "Scaling: per-map (each map to its own range) or global.")
+    var scaling: FeatureMapGrid.Normalization = .perMap
+    @Option(help: "Channels to outline (red on gray, cyan on heat; comma-separated).")
+    var highlight: CommaSeparated<Int>?
     @Option(help: "PNG file to write.") var out: String
     @OptionGroup var existing: OverwriteOption
 
     func run() throws {
         try existing.check([out])
-        guard let cmap = FeatureMapGrid.ColorMap(rawValue: colormap) else {
-            throw ValidationError("--colormap must be gray or heat")
-        }
-        guard let mapScaling = FeatureMapGrid.Normalization(rawValue: scaling) else {
-            throw ValidationError("--scaling must be per-map or global")
-        }
         for (ok, message) in [
             (index >= 0, "--index must be ≥ 0 (got \(index))"),
             ((scale ?? 1) >= 1, "--scale must be ≥ 1 (got \(scale ?? 1))"),
@@ -54,16 +50,16 @@ struct GridCommand: ParsableCommand {
         try GridLimits.check(maps.shape, scale: scale, columns: columns, source: dump ?? layer)
         var grid = FeatureMapGrid()
         grid.columns = columns
-        grid.colorMap = cmap
-        grid.normalization = mapScaling
+        grid.colorMap = colormap
+        grid.normalization = scaling
         grid.scale = scale.map(Double.init)
         grid.padding = Double(padding)
         grid.title = "\(layer) · image \(index) · \(maps.shape[0]) maps of \(maps.shape[1])×\(maps.shape[2])"
-        for part in (highlight ?? "").split(separator: ",") {
-            guard let c = Int(part.trimmingCharacters(in: .whitespaces)), (0..<maps.shape[0]).contains(c) else {
-                throw ValidationError("--highlight: '\(part)' is not a channel of \(layer) (0..<\(maps.shape[0]))")
+        for c in highlight?.items ?? [] {
+            guard (0..<maps.shape[0]).contains(c) else {
+                throw ValidationError("--highlight: \(c) is not a channel of \(layer) (0..<\(maps.shape[0]))")
             }
-            grid.highlights.append((c, cmap == .heat ? GhostReport.Color(0, 200, 255) : .red))
+            grid.highlights.append((c, colormap == .heat ? GhostReport.Color(0, 200, 255) : .red))
         }
         try PNGFile.write(grid.render(maps), to: out)
         print("wrote \(out) (\(layer), image \(index), \(maps.shape[0]) maps of \(maps.shape[1])×\(maps.shape[2]))")

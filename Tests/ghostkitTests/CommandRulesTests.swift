@@ -26,6 +26,11 @@ final class CommandRulesTests: TinyCheckpointTestCase {
             (["grid", "--checkpoint", checkpoint, "--layer", "stem", "--padding", "0", "--out", dir + "/g.png"],
              "Error: --padding must be in 1…64 (got 0)"),
             (["scan", "--bogus-flag"], "Error: Unknown option '--bogus-flag'"),
+            (["grid", "--layer", "stem", "--colormap", "jet", "--out", dir + "/g.png"],
+             "Error: The value 'jet' is invalid for '--colormap <colormap>'. Please provide one of 'gray' and 'heat'."),
+            (["grid", "--layer", "stem", "--highlight", "1,x", "--out", dir + "/g.png"],
+             "Error: The value '1,x' is invalid for '--highlight <highlight>'"),
+            (["fit-kernels", "--sizes", "1,,3"], "Error: The value '1,,3' is invalid for '--sizes <sizes>'"),
         ]
         for (args, expected) in cases {
             let r = try CLI.run(args)
