@@ -57,13 +57,8 @@ public struct FittedKernel: Codable, Equatable {
         d: Int, kernel: [Double], bias: Double, mse: Double, r2: Double, filteredMean: Double? = nil,
         filteredVariance: Double? = nil
     ) {
-        self.d = d
-        self.kernel = kernel
-        self.bias = bias
-        self.mse = mse
-        self.r2 = r2
-        self.filteredMean = filteredMean
-        self.filteredVariance = filteredVariance
+        (self.d, self.kernel, self.bias, self.mse, self.r2) = (d, kernel, bias, mse, r2)
+        (self.filteredMean, self.filteredVariance) = (filteredMean, filteredVariance)
     }
 }
 
