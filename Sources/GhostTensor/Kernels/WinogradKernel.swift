@@ -243,15 +243,29 @@ public enum WinogradKernel {
     }
 }
 
+/// What the 1-D transforms compute on: one tile's value (Float) or eight tiles' values at once (SIMD8<Float>),
+/// with the same operations in the same order, so both give the same bits.
+private protocol Lane {
+    static func + (lhs: Self, rhs: Self) -> Self
+    static func - (lhs: Self, rhs: Self) -> Self
+    static func * (lhs: Float, rhs: Self) -> Self
+}
+
+extension Float: Lane {}
+extension SIMD8: Lane where Scalar == Float {}
+
 /// One F(m×m, 3×3) variant as its two 1-D transforms over m + 2 values; `Transform`'s extension applies them to whole
 /// rows (vertical passes) or runs of tiles (horizontal passes), so each variant states its matrices once.
 private protocol Transform {
     /// Output tile side.
     static var m: Int { get }
     /// out(k, Σⱼ Bᵀ[k][j] · d(j)) for k, j < m + 2.
-    static func input(_ d: (Int) -> Float, _ out: (Int, Float) -> Void)
+    static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void)
     /// out(i, Σₗ Aᵀ[i][l] · s(l)) for i < m, l < m + 2.
-    static func output(_ s: (Int) -> Float, _ out: (Int, Float) -> Void)
+    static func output<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void)
+    /// Value j of eight tiles that start m floats apart at `p` (p[m·i + j], i < 8), read with two vector loads
+    /// at most and shuffled; reads no further than the inputs of a ninth tile (p[8·m + m + 1]).
+    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float>
 }
 
 extension Transform {
@@ -273,9 +287,19 @@ extension Transform {
         for k in 0..<a {
             let r = rows + k * ld
             let vk = v + a * k * pointStride
-            for t in 0..<tiles {
+            var t = 0
+            // Eight tiles at a time while a ninth follows (`lanes` may read into it; the row ends with m + 2 more).
+            while t + 9 <= tiles {
+                let d = r + m * t
+                input({ lanes(d, $0) }, { l, value in
+                    UnsafeMutableRawPointer(vk + l * pointStride + t).storeBytes(of: value, as: SIMD8<Float>.self)
+                })
+                t += 8
+            }
+            while t < tiles {
                 let d = r + m * t
                 input({ d[$0] }, { l, value in vk[l * pointStride + t] = value })
+                t += 1
             }
         }
     }
@@ -332,7 +356,13 @@ private enum F2: Transform {
     static var m: Int { 2 }
 
     @inline(__always)
-    static func input(_ d: (Int) -> Float, _ out: (Int, Float) -> Void) {
+    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float> {
+        let x = UnsafeRawPointer(p + (j & ~1)).loadUnaligned(as: SIMD16<Float>.self)
+        return j & 1 == 0 ? x.evenHalf : x.oddHalf
+    }
+
+    @inline(__always)
+    static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void) {
         let d0 = d(0), d1 = d(1), d2 = d(2), d3 = d(3)
         out(0, d0 - d2)
         out(1, d1 + d2)
@@ -341,7 +371,7 @@ private enum F2: Transform {
     }
 
     @inline(__always)
-    static func output(_ s: (Int) -> Float, _ out: (Int, Float) -> Void) {
+    static func output<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void) {
         let s0 = s(0), s1 = s(1), s2 = s(2), s3 = s(3)
         out(0, s0 + s1 + s2)
         out(1, s1 - s2 - s3)
@@ -355,7 +385,18 @@ private enum F4: Transform {
     static var m: Int { 4 }
 
     @inline(__always)
-    static func input(_ d: (Int) -> Float, _ out: (Int, Float) -> Void) {
+    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float> {
+        let x = UnsafeRawPointer(p + (j & ~3)).loadUnaligned(as: SIMD32<Float>.self)
+        switch j & 3 {
+        case 0: return x.evenHalf.evenHalf
+        case 1: return x.oddHalf.evenHalf
+        case 2: return x.evenHalf.oddHalf
+        default: return x.oddHalf.oddHalf
+        }
+    }
+
+    @inline(__always)
+    static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void) {
         let d0 = d(0), d1 = d(1), d2 = d(2), d3 = d(3), d4 = d(4), d5 = d(5)
         let a = d4 - 4 * d2
         let b = d3 - 4 * d1
@@ -370,7 +411,7 @@ private enum F4: Transform {
     }
 
     @inline(__always)
-    static func output(_ s: (Int) -> Float, _ out: (Int, Float) -> Void) {
+    static func output<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void) {
         let s0 = s(0), s1 = s(1), s2 = s(2), s3 = s(3), s4 = s(4), s5 = s(5)
         let p = s1 + s2
         let q = s1 - s2
