@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""GhostKit beside ONNX Runtime in one run window: ResNet-18/50 forward, 224², batch 8 and 1, 1 and 2 threads.
+"""GhostKit beside ONNX Runtime in one run window: ResNet-18/50 and Ghost-ResNet-18/50 forward, 224², batch 8 and 1,
+1 and 2 threads.
 
     /usr/bin/python3 bench/onnxruntime_side_by_side.py --ghostkit .build/release/ghostkit [--iters 5] [--rounds 2]
 
 Run it with Debian's python3 (python3-torch + python3-torchvision): it exports torchvision's resnet18/resnet50
-(random weights, eval mode, opset 13) with torch.onnx.export into a temporary directory, then times them with ONNX
+(random weights, eval mode, opset 13) with torch.onnx.export into a temporary directory, and Ghost-ResNet-18/50
+(s=2, d=3, the model `ghostkit bench --ghost` times) with `ghostkit export --arch ghost-resnetNN` (opset 17, BN
+folded), then times them with ONNX
 Runtime (graph optimisations: ORT_ENABLE_ALL; intra-op threads = the row's threads, inter-op 1) from a venv it
 creates when missing (`.venv-bench`, `pip install onnxruntime onnx`; git-ignored; override with --venv).
-GhostKit runs as `ghostkit bench --json --only resnetNN-forward --batch B --threads 1,2`. Each (model, batch) is
+GhostKit runs as `ghostkit bench --json [--ghost] --only [ghost-]resnetNN-forward --batch B --threads 1,2` (--models
+picks the rows: resnet18,resnet50,ghost-resnet18,ghost-resnet50 by default). Each (model, batch) is
 timed GhostKit then ONNX Runtime, each in its own process (peak RSS from wait4), --rounds times; a side's figure is
 its best img/s over all rounds (each round: best of --iters after one warm-up). Prints the machine (CPU model,
 AVX-512 or not, OPENBLAS_CORETYPE, the OpenBLAS kernels GhostKit runs) and a Markdown table with the ratio
@@ -100,16 +104,22 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="alternations GhostKit, ORT per (model, batch)")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batches", default="8,1")
-    ap.add_argument("--depths", default="18,50")
+    ap.add_argument("--depths", default="18,50", help=argparse.SUPPRESS)  # internal: torchvision models to export
+    ap.add_argument("--models", default="resnet18,resnet50,ghost-resnet18,ghost-resnet50")
     ap.add_argument("--venv", default=str(REPO / ".venv-bench"))
     ap.add_argument("--export-to", help=argparse.SUPPRESS)  # internal: export the models into this directory
     args = ap.parse_args()
-    depths = [int(d) for d in args.depths.split(",")]
     if args.export_to:
+        depths = [int(d) for d in args.depths.split(",")]
         print(export_models(depths, args.export_to))
         return
     if not Path(args.ghostkit).exists():
         sys.exit(f"{args.ghostkit}: no such file (swift build -c release first)")
+    models = args.models.split(",")
+    for m in models:
+        if m.removeprefix("ghost-") not in ("resnet18", "resnet50"):
+            sys.exit(f"--models: unknown model {m!r} (valid: [ghost-]resnet18, [ghost-]resnet50)")
+    depths = sorted({m.removeprefix("ghost-").removeprefix("resnet") for m in models if not m.startswith("ghost-")})
     threads = [int(t) for t in args.threads.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
     py = ensure_venv(Path(args.venv))
@@ -118,37 +128,47 @@ def main():
     best = {}
     with tempfile.TemporaryDirectory() as tmp:
         # A child process exports, so this one stays small: a child's peak RSS (wait4) starts at its parent's size.
-        torch_version = subprocess.run([sys.executable, __file__, "--export-to", tmp, "--depths", args.depths],
-                                       check=True, capture_output=True, text=True).stdout.strip()
-        paths = {d: Path(tmp) / f"resnet{d}.onnx" for d in depths}
+        torch_version = "-"
+        if depths:
+            torch_version = subprocess.run(
+                [sys.executable, __file__, "--export-to", tmp, "--depths", ",".join(depths)],
+                check=True, capture_output=True, text=True).stdout.strip()
+        paths = {m: Path(tmp) / f"{m}.onnx" for m in models}
+        for m in models:
+            if m.startswith("ghost-"):
+                peak_rss_mib([args.ghostkit, "export", "--arch", m, str(paths[m])])
         core, ort_version = "unknown", "?"
-        for d in depths:
+        for m in models:
             for b in batches:
                 for _ in range(args.rounds):
-                    out, gk_rss = peak_rss_mib([args.ghostkit, "bench", "--json", "--only", f"resnet{d}-forward",
+                    ghost = ["--ghost"] if m.startswith("ghost-") else []
+                    out, gk_rss = peak_rss_mib([args.ghostkit, "bench", "--json", *ghost, "--only", f"{m}-forward",
                                                 "--batch", str(b), "--iters", str(args.iters),
                                                 "--threads", args.threads])
                     report = json.loads(out)
                     core = report.get("openblas_core", core)
-                    gk = {r["threads"]: r["img_per_s"] for r in report["results"]}
-                    out, ort_rss = peak_rss_mib([str(py), "-c", ORT_WORKER, str(paths[d]), str(b), str(args.iters),
+                    gk = {r["threads"]: r["img_per_s"] for r in report["results"] if r["workload"].startswith(m)}
+                    out, ort_rss = peak_rss_mib([str(py), "-c", ORT_WORKER, str(paths[m]), str(b), str(args.iters),
                                                  args.threads])
                     theirs = json.loads(out)
                     ort_version = theirs["version"]
                     for t in threads:
-                        row = best.setdefault((d, b, t), [0.0, 0.0, 0.0, 0.0])
+                        row = best.setdefault((m, b, t), [0.0, 0.0, 0.0, 0.0])
                         row[0] = max(row[0], gk[t]); row[1] = max(row[1], theirs[str(t)])
                         row[2] = max(row[2], gk_rss); row[3] = max(row[3], ort_rss)
     print(f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs, AVX-512: {'yes' if avx512 else 'no'}")
     print(f"OPENBLAS_CORETYPE: {os.environ.get('OPENBLAS_CORETYPE', '(not set)')}, "
           f"OpenBLAS kernels in use: {core}")
-    print(f"ONNX Runtime {ort_version} (ORT_ENABLE_ALL), models exported by PyTorch {torch_version}, opset 13; "
+    print(f"ONNX Runtime {ort_version} (ORT_ENABLE_ALL), ResNets exported by PyTorch {torch_version} (opset 13), "
+          "Ghost-ResNets by ghostkit export (opset 17); "
           f"best of {args.iters} × {args.rounds} round(s)")
     print("| workload | threads | GhostKit img/s | ONNX Runtime img/s | GhostKit / ORT "
           "| peak RSS GhostKit / ORT (MiB) |")
     print("|---|---|---|---|---|---|")
-    for (d, b, t), (mine, theirs, gk_rss, ort_rss) in best.items():
-        print(f"| ResNet-{d} forward, 224², batch {b} | {t} | {mine:.2f} | {theirs:.2f} | {mine / theirs:.2f}× "
+    for (m, b, t), (mine, theirs, gk_rss, ort_rss) in best.items():
+        depth = m.removeprefix("ghost-").removeprefix("resnet")
+        label = ("Ghost-" if m.startswith("ghost-") else "") + f"ResNet-{depth}"
+        print(f"| {label} forward, 224², batch {b} | {t} | {mine:.2f} | {theirs:.2f} | {mine / theirs:.2f}× "
               f"| {gk_rss:.0f} / {ort_rss:.0f} |")
 
 

@@ -27,7 +27,7 @@ public struct ChannelCorrelation {
         let g = Tensor(zeros: [C, C])
         for n in 0..<N {
             let xn = x.readPointer + n * C * HW
-            sgemm(
+            gemm(
                 transB: true, m: C, n: C, k: HW, a: xn, lda: HW, b: xn, ldb: HW, beta: 1, c: g.uncheckedMutablePointer,
                 ldc: C)
             for c in 0..<C {

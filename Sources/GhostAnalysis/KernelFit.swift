@@ -126,13 +126,13 @@ public struct KernelFitAccumulator {
                     ySum += t[i]
                 }
                 gram.withUnsafeMutableBufferPointer { G in
-                    dgemm(
+                    gemm(
                         transA: true, m: cols, n: cols, k: rows, a: P.baseAddress!, lda: cols, b: P.baseAddress!,
                         ldb: cols,
                         beta: 1, c: G.baseAddress!, ldc: cols)
                 }
                 aty.withUnsafeMutableBufferPointer { B in
-                    dgemm(
+                    gemm(
                         transA: true, m: cols, n: 1, k: rows, a: P.baseAddress!, lda: cols, b: t, ldb: 1,
                         beta: 1, c: B.baseAddress!, ldc: 1)
                 }

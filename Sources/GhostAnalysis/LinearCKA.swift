@@ -42,7 +42,7 @@ public struct MinibatchGram {
         var k = [Double](repeating: 0, count: n * n)
         rows.withUnsafeBufferPointer { r in
             k.withUnsafeMutableBufferPointer { kp in
-                dgemm(
+                gemm(
                     transB: true, m: n, n: n, k: p, a: r.baseAddress!, lda: p, b: r.baseAddress!, ldb: p,
                     c: kp.baseAddress!, ldc: n)
             }

@@ -52,15 +52,17 @@ public enum Engine {
     }
 }
 
-/// Row-major single-precision GEMM: C = alpha · op(A) · op(B) + beta · C (OpenBLAS cblas_sgemm).
+/// Row-major GEMM in single or double precision: C = alpha · op(A) · op(B) + beta · C (OpenBLAS cblas_sgemm or
+/// cblas_dgemm; double where float rounding would limit an exact answer, as in least-squares normal equations).
 @inline(__always)
-public func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-                  b: UnsafePointer<Float>, ldb: Int,
-                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+public func gemm<T: BLASScalar>(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                                alpha: T = 1, a: UnsafePointer<T>, lda: Int,
+                                b: UnsafePointer<T>, ldb: Int,
+                                beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int) {
     guard let (ta, tb) = blasTransposes(transA, transB, m: m, n: n) else { return }
-    cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
-                beta, c, blasint(ldc))
+    T.cblasGEMM(
+        CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c,
+        blasint(ldc))
 }
 
 /// The CBLAS transpose flags, or nil for an empty product; first makes sure OpenBLAS was pinned to one thread.
@@ -81,16 +83,4 @@ final class Scratch {
         pointer = BufferPool.allocate(max(count, 1) * 4).bindMemory(to: Float.self, capacity: max(count, 1))
     }
     deinit { BufferPool.release(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * 4) }
-}
-
-/// Row-major double-precision GEMM: C = alpha · op(A) · op(B) + beta · C (OpenBLAS cblas_dgemm); used where
-/// float rounding would limit an exact answer (least-squares normal equations).
-@inline(__always)
-public func dgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                  alpha: Double = 1, a: UnsafePointer<Double>, lda: Int,
-                  b: UnsafePointer<Double>, ldb: Int,
-                  beta: Double = 0, c: UnsafeMutablePointer<Double>, ldc: Int) {
-    guard let (ta, tb) = blasTransposes(transA, transB, m: m, n: n) else { return }
-    cblas_dgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
-                beta, c, blasint(ldc))
 }

@@ -25,7 +25,7 @@ public enum Conv2DBackwardKernel {
             TapGEMMKernel.backward(
                 x: x.pointer, weight: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else {
-            gemm(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
+            gemmBackward(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         }
         return (gx, gw, gb)
     }
@@ -42,18 +42,13 @@ public enum Conv2DBackwardKernel {
         return gb
     }
 
-    static func gemm(
+    static func gemmBackward(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
         gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry
     ) {
         let (tiles, width) = Conv2DKernel.tiles(g)
         guard !tiles.isEmpty else { return }  // zero-sized maps: the gradients stay zero
-        let P = g.outPixels
-        let K = g.patchSize
-        let G = g.groups
-        let cinG = g.groupInChannels
-        let coutG = g.groupOutChannels
-        let inImage = g.inChannels * g.height * g.width
+        let (P, K, G, cinG, coutG, inImage) = g.groupGEMMSizes
         let outImage = g.outChannels * P
         let workers = min(Engine.threads, tiles.count)
         let whole = tiles.first!.wholeImages
@@ -68,10 +63,7 @@ public enum Conv2DBackwardKernel {
                 next += 1
             }
         }
-        let partial = (0..<workers).map { _ in Scratch(g.outChannels * K) }
-        Engine.parallelFor(workers) { wk in
-            let gwLocal = partial[wk].pointer
-            gwLocal.update(repeating: 0, count: g.outChannels * K)
+        Engine.parallelPartialSums(workers, count: g.outChannels * K, into: gw) { wk, gwLocal in
             let cols = Scratch(K * width)
             let dy = Scratch(whole ? g.outChannels * width : 0)
             for t in tiles.indices where owner[t] == wk {
@@ -108,12 +100,12 @@ public enum Conv2DBackwardKernel {
                             image: x + tile.n * inImage, g: g, channel0: gi * cinG, channels: cinG,
                             pStart: tile.p0, pCount: len, dst: cols.pointer, ldDst: len)
                     }
-                    sgemm(
+                    GhostTensor.gemm(
                         transB: true, m: coutG, n: K, k: len, a: dyBase + gi * coutG * ldy, lda: ldy,
                         b: cols.pointer, ldb: len, beta: 1, c: gwLocal + gi * coutG * K, ldc: K)
                     guard let gx else { continue }
                     // dcols = W_gᵀ · dY_g, then scatter-add into dX.
-                    sgemm(
+                    GhostTensor.gemm(
                         transA: true, m: K, n: len, k: coutG, a: w + gi * coutG * K, lda: K,
                         b: dyBase + gi * coutG * ldy, ldb: ldy, c: cols.pointer, ldc: len)
                     if whole {
@@ -130,29 +122,19 @@ public enum Conv2DBackwardKernel {
                 }
             }
         }
-        for p in partial { for i in 0..<(g.outChannels * K) { gw[i] += p.pointer[i] } }
     }
 
     static func depthwise(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, gy: UnsafePointer<Float>,
         gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry
     ) {
-        let H = g.height
-        let W = g.width
-        let OH = g.outHeight
-        let OW = g.outWidth
-        let kh = g.kernelH
-        let kw = g.kernelW
-        let sw = g.strideW
-        let pw = g.padW
+        let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
+        let (kh, kw, sw, pw) = (g.kernelH, g.kernelW, g.strideW, g.padW)
         let mult = g.outChannels / g.inChannels
         let planes = g.batch * g.inChannels
         let workers = max(1, min(Engine.threads, planes))
         let per = (planes + workers - 1) / workers
-        let partial = (0..<workers).map { _ in Scratch(g.outChannels * kh * kw) }
-        Engine.parallelFor(workers) { wk in
-            let gwLocal = partial[wk].pointer
-            gwLocal.update(repeating: 0, count: g.outChannels * kh * kw)
+        Engine.parallelPartialSums(workers, count: g.outChannels * kh * kw, into: gw) { wk, gwLocal in
             for plane in (wk * per)..<min(planes, (wk + 1) * per) {
                 let n = plane / g.inChannels
                 let ci = plane % g.inChannels
@@ -178,6 +160,5 @@ public enum Conv2DBackwardKernel {
                 }
             }
         }
-        for p in partial { for i in 0..<(g.outChannels * kh * kw) { gw[i] += p.pointer[i] } }
     }
 }

@@ -155,12 +155,7 @@ public enum Conv2DKernel {
         }
         let (tiles, width) = tiles(g)
         guard !tiles.isEmpty else { return }
-        let P = g.outPixels
-        let K = g.patchSize
-        let G = g.groups
-        let cinG = g.groupInChannels
-        let coutG = g.groupOutChannels
-        let inImage = g.inChannels * g.height * g.width
+        let (P, K, G, cinG, coutG, inImage) = g.groupGEMMSizes
         let outImage = (yChannels ?? g.outChannels) * P
         // Fewer tiles than workers can share evenly (batch 1 on maps under `minTile` pixels): each tile's output
         // channels are split into `parts` runs (multiples of 16) done by different workers, the im2col repeated.
@@ -208,7 +203,7 @@ public enum Conv2DKernel {
                             b = xn + tile.p0
                             ldb = P
                         }
-                        sgemm(
+                        gemm(
                             m: rows, n: tile.count, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
                             b: b, ldb: ldb, c: c0 + (gi * coutG + lo) * ldc, ldc: ldc)
                     }
@@ -234,7 +229,7 @@ public enum Conv2DKernel {
                                 for c in 0..<K { (cols.pointer + c * ld + i * P).update(from: xn + c * P, count: P) }
                             }
                         }
-                        sgemm(
+                        gemm(
                             m: rows, n: ld, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
                             b: cols.pointer, ldb: ld, c: tmp.pointer + (gi * coutG + lo) * ld, ldc: ld)
                     }

@@ -67,6 +67,12 @@ public struct ConvGeometry: Equatable {
         }
     }
 
+    /// The sizes of the per-group GEMM convolution: output pixels, patch size, groups, input and output channels
+    /// per group, and floats per input image.
+    var groupGEMMSizes: (Int, Int, Int, Int, Int, Int) {
+        (outPixels, patchSize, groups, groupInChannels, groupOutChannels, inChannels * height * width)
+    }
+
     /// Output shape [N, Cout, OH, OW].
     public var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
 

@@ -127,10 +127,7 @@ enum DepthwiseKernel {
         let paddedCount = (H + 3) * rowStride
         let workers = max(1, min(Engine.threads, planes))
         let per = (planes + workers - 1) / workers
-        let partial = (0..<workers).map { _ in Scratch(g.outChannels * 9) }
-        Engine.parallelFor(workers) { wk in
-            let gwLocal = partial[wk].pointer
-            gwLocal.update(repeating: 0, count: g.outChannels * 9)
+        Engine.parallelPartialSums(workers, count: g.outChannels * 9, into: gw) { wk, gwLocal in
             let xPadded = Scratch(paddedCount)
             let dyPadded = Scratch(paddedCount)
             let sums = Scratch(H * rowStride)
@@ -165,7 +162,6 @@ enum DepthwiseKernel {
                 }
             }
         }
-        for p in partial { for i in 0..<(g.outChannels * 9) { gw[i] += p.pointer[i] } }
     }
 
     /// Any kernel, stride and padding: accumulate one tap at a time over the columns where it is valid.

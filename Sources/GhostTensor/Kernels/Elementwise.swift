@@ -2,24 +2,15 @@
 public enum Elementwise {
     /// max(x, 0).
     public static func relu(_ x: Tensor) -> Tensor {
-        let y = Tensor(uninitialized: x.shape)
-        let xp = x.pointer
-        let yp = y.pointer
-        Engine.parallelChunks(x.count, minChunk: 1 << 16) { r in for i in r { yp[i] = max(xp[i], 0) } }
-        return y
+        map(x, minChunk: 1 << 16) { xp, _, yp, r in for i in r { yp[i] = max(xp[i], 0) } }
     }
 
     /// a + b (same shapes), optionally followed by ReLU.
     public static func add(_ a: Tensor, _ b: Tensor, relu: Bool = false) -> Tensor {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
-        let y = Tensor(uninitialized: a.shape)
-        let ap = a.pointer
-        let bp = b.pointer
-        let yp = y.pointer
-        Engine.parallelChunks(a.count, minChunk: 1 << 16) { r in
+        return map(a, b, minChunk: 1 << 16) { ap, bp, yp, r in
             if relu { for i in r { yp[i] = max(ap[i] + bp[i], 0) } } else { for i in r { yp[i] = ap[i] + bp[i] } }
         }
-        return y
     }
 
     /// Per-channel affine y = x·scale[c] + shift[c] on NCHW (or [N, C]) tensors, optional ReLU.

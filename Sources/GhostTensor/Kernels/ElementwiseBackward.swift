@@ -2,10 +2,7 @@
 public enum ElementwiseBackward {
     /// dX of ReLU given its output y (dY where y > 0).
     public static func relu(output y: Tensor, gradOutput gy: Tensor) -> Tensor {
-        let gx = Tensor(uninitialized: y.shape)
-        let yp = y.pointer, gp = gy.pointer, xp = gx.pointer
-        Engine.parallelChunks(y.count, minChunk: 1 << 16) { r in for i in r { xp[i] = yp[i] > 0 ? gp[i] : 0 } }
-        return gx
+        Elementwise.map(y, gy, minChunk: 1 << 16) { yp, gp, xp, r in for i in r { xp[i] = yp[i] > 0 ? gp[i] : 0 } }
     }
 
     /// dX of `Elementwise.padChannels`: the middle channels of dY.

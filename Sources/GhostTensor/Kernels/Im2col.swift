@@ -1,19 +1,18 @@
-/// Patch extraction for GEMM convolution.
-///
-/// Writes rows (c, ki, kj) × columns (output pixels pStart ..< pStart+pCount of one image) of the
-/// patch matrix into `dst` (row stride `ldDst`). Out-of-image taps are zeros.
+/// Walks the patch matrix of `im2col`/`col2im`: rows (c, ki, kj) × columns (output pixels pStart ..< pStart+pCount
+/// of one image), one output-row run at a time. `body(row, j, ox0, run, tap)` gets the patch row, the first column
+/// j of the run, its first output column ox0 and length run, and `tap`: nil when the whole run reads padding,
+/// else the image offset of output column 0's tap (offset + ox * strideW is column ox's) and the valid
+/// output columns a ..< b (ox0 ≤ a ≤ b ≤ ox0 + run); the columns outside a ..< b read padding.
 @inline(__always)
-func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channels: Int,
-            pStart: Int, pCount: Int, dst: UnsafeMutablePointer<Float>, ldDst: Int) {
+func forEachPatchRun(g: ConvGeometry, channel0: Int, channels: Int, pStart: Int, pCount: Int,
+                     _ body: (_ row: Int, _ j: Int, _ ox0: Int, _ run: Int,
+                              _ tap: (offset: Int, a: Int, b: Int)?) -> Void) {
     let H = g.height, W = g.width, OW = g.outWidth
-    let sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
+    let sh = g.strideH, ph = g.padH, pw = g.padW
     var row = 0
     for c in channel0..<(channel0 + channels) {
-        let plane = image + c * H * W
         for ki in 0..<g.kernelH {
             for kj in 0..<g.kernelW {
-                let out = dst + row * ldDst
-                row += 1
                 // Valid ox range for this kj: 0 <= ox*sw - pw + kj < W.
                 let valid = g.validColumns(kj: kj)
                 let oxLo = valid.lowerBound, oxHi = valid.upperBound
@@ -23,26 +22,42 @@ func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channel
                     let oy = p / OW, ox0 = p - oy * OW
                     let run = min(OW - ox0, pCount - j)  // pixels left in this output row
                     let iy = oy * sh - ph + ki
-                    let o = out + j
                     if iy < 0 || iy >= H || oxHi <= oxLo {
-                        o.update(repeating: 0, count: run)
+                        body(row, j, ox0, run, nil)
                     } else {
-                        let src = plane + iy * W - pw + kj
                         let a = min(max(oxLo, ox0), ox0 + run), b = max(min(oxHi, ox0 + run), a)
-                        if a > ox0 { (o).update(repeating: 0, count: a - ox0) }
-                        if sw == 1 {
-                            (o + (a - ox0)).update(from: src + a, count: b - a)
-                        } else {
-                            var ox = a
-                            while ox < b { o[ox - ox0] = src[ox * sw]; ox += 1 }
-                        }
-                        if ox0 + run > b { (o + (b - ox0)).update(repeating: 0, count: ox0 + run - b) }
+                        body(row, j, ox0, run, ((c * H + iy) * W - pw + kj, a, b))
                     }
                     j += run
                     p += run
                 }
+                row += 1
             }
         }
+    }
+}
+
+/// Patch extraction for GEMM convolution.
+///
+/// Writes rows (c, ki, kj) × columns (output pixels pStart ..< pStart+pCount of one image) of the
+/// patch matrix into `dst` (row stride `ldDst`). Out-of-image taps are zeros.
+@inline(__always)
+func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channels: Int,
+            pStart: Int, pCount: Int, dst: UnsafeMutablePointer<Float>, ldDst: Int) {
+    let sw = g.strideW
+    forEachPatchRun(g: g, channel0: channel0, channels: channels, pStart: pStart, pCount: pCount) {
+        row, j, ox0, run, tap in
+        let o = dst + row * ldDst + j
+        guard let (offset, a, b) = tap else { o.update(repeating: 0, count: run); return }
+        let src = image + offset
+        if a > ox0 { o.update(repeating: 0, count: a - ox0) }
+        if sw == 1 {
+            (o + (a - ox0)).update(from: src + a, count: b - a)
+        } else {
+            var ox = a
+            while ox < b { o[ox - ox0] = src[ox * sw]; ox += 1 }
+        }
+        if ox0 + run > b { (o + (b - ox0)).update(repeating: 0, count: ox0 + run - b) }
     }
 }
 
@@ -51,34 +66,13 @@ func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channel
 @inline(__always)
 func col2im(_ src: UnsafePointer<Float>, ldSrc: Int, g: ConvGeometry, channel0: Int, channels: Int,
             pStart: Int, pCount: Int, dImage: UnsafeMutablePointer<Float>) {
-    let H = g.height, W = g.width, OW = g.outWidth
-    let sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
-    var row = 0
-    for c in channel0..<(channel0 + channels) {
-        let plane = dImage + c * H * W
-        for ki in 0..<g.kernelH {
-            for kj in 0..<g.kernelW {
-                let s = src + row * ldSrc
-                row += 1
-                let valid = g.validColumns(kj: kj)
-                let oxLo = valid.lowerBound, oxHi = valid.upperBound
-                var p = pStart
-                var j = 0
-                while j < pCount {
-                    let oy = p / OW, ox0 = p - oy * OW
-                    let run = min(OW - ox0, pCount - j)
-                    let iy = oy * sh - ph + ki
-                    if iy >= 0 && iy < H && oxHi > oxLo {
-                        let dst = plane + iy * W - pw + kj
-                        let a = min(max(oxLo, ox0), ox0 + run), b = max(min(oxHi, ox0 + run), a)
-                        let sj = s + j - ox0
-                        if sw == 1 { for ox in a..<b { dst[ox] += sj[ox] } }
-                        else { for ox in a..<b { dst[ox * sw] += sj[ox] } }
-                    }
-                    j += run
-                    p += run
-                }
-            }
-        }
+    let sw = g.strideW
+    forEachPatchRun(g: g, channel0: channel0, channels: channels, pStart: pStart, pCount: pCount) {
+        row, j, ox0, _, tap in
+        guard let (offset, a, b) = tap else { return }
+        let dst = dImage + offset
+        let sj = src + row * ldSrc + j - ox0
+        if sw == 1 { for ox in a..<b { dst[ox] += sj[ox] } }
+        else { for ox in a..<b { dst[ox * sw] += sj[ox] } }
     }
 }

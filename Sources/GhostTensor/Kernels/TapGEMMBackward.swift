@@ -10,17 +10,8 @@ extension TapGEMMKernel {
         x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gy: UnsafePointer<Float>,
         gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>, g: ConvGeometry
     ) {
-        let H = g.height
-        let W = g.width
-        let p = g.padH
-        let k = g.kernelH
-        let taps = k * k
-        let cin = g.inChannels
-        let cout = g.outChannels
-        let P = H * W
-        let N = g.batch
-        let rowStride = W + p
-        let imageRows = H + p
+        let (H, W, p, k, cin, cout, N) = padded(g)
+        let (taps, P, rowStride, imageRows) = (k * k, H * W, W + p, H + p)
         let tapWeights = regroupedByTap(weight, g)
 
         let workers = min(Engine.threads, N)
@@ -29,10 +20,9 @@ extension TapGEMMKernel {
         let maxRows = perTile * imageRows - p
         let plane = (maxRows + 2 * p + 1) * rowStride
         let maxColumns = (maxRows - 1) * rowStride + W
-        let partial = (0..<workers).map { _ in Scratch(taps * cout * cin) }
-        Engine.parallelFor(workers) { w in
-            let gwTaps = partial[w].pointer
-            gwTaps.update(repeating: 0, count: taps * cout * cin)
+        let gwSum = Scratch(taps * cout * cin)
+        gwSum.pointer.update(repeating: 0, count: taps * cout * cin)
+        Engine.parallelPartialSums(workers, count: taps * cout * cin, into: gwSum.pointer) { w, gwTaps in
             let padded = Scratch(cin * plane)
             let dy = Scratch(cout * maxColumns)
             let gxPadded = Scratch(gx == nil ? 0 : cin * plane)
@@ -57,7 +47,7 @@ extension TapGEMMKernel {
                 }
                 for tap in 0..<taps {
                     let (ki, kj) = tap.quotientAndRemainder(dividingBy: k)
-                    sgemm(
+                    gemm(
                         transB: true, m: cout, n: cin, k: columns, a: dy.pointer, lda: columns,
                         b: padded.pointer + ki * rowStride + kj, ldb: plane, beta: 1,
                         c: gwTaps + tap * cout * cin, ldc: cin)
@@ -67,7 +57,7 @@ extension TapGEMMKernel {
                 gxPadded.pointer.update(repeating: 0, count: cin * plane)
                 for tap in 0..<taps {
                     let (ki, kj) = tap.quotientAndRemainder(dividingBy: k)
-                    sgemm(
+                    gemm(
                         transA: true, m: cin, n: columns, k: cout, a: tapWeights.pointer + tap * cout * cin, lda: cin,
                         b: dy.pointer, ldb: columns, beta: 1, c: gxPadded.pointer + ki * rowStride + kj, ldc: plane)
                 }
@@ -80,12 +70,10 @@ extension TapGEMMKernel {
                 }
             }
         }
-        for part in partial {
-            for tap in 0..<taps {
-                for co in 0..<cout {
-                    let src = part.pointer + (tap * cout + co) * cin
-                    for ci in 0..<cin { gw[(co * cin + ci) * taps + tap] += src[ci] }
-                }
+        for tap in 0..<taps {
+            for co in 0..<cout {
+                let src = gwSum.pointer + (tap * cout + co) * cin
+                for ci in 0..<cin { gw[(co * cin + ci) * taps + tap] += src[ci] }
             }
         }
     }

@@ -45,16 +45,8 @@ public enum TapGEMMKernel {
         g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
         residualBase: Int = 0
     ) {
-        let H = g.height
-        let W = g.width
-        let p = g.padH
-        let k = g.kernelH
-        let taps = k * k
-        let cin = g.inChannels
-        let cout = g.outChannels
-        let P = H * W
-        let N = g.batch
-        let rowStride = W + p
+        let (H, W, p, k, cin, cout, N) = padded(g)
+        let (taps, P, rowStride) = (k * k, H * W, W + p)
         let outImage = (yChannels ?? cout) * P
 
         let tapWeights = regroupedByTap(weight, g)
@@ -101,7 +93,7 @@ public enum TapGEMMKernel {
                 let columns = (tile.rows - 1) * rowStride + W
                 for tap in 0..<taps {
                     let (ki, kj) = tap.quotientAndRemainder(dividingBy: k)
-                    sgemm(
+                    gemm(
                         m: cout, n: columns, k: cin, a: tapWeights.pointer + tap * cout * cin, lda: cin,
                         b: padded.pointer + ki * rowStride + kj, ldb: plane, beta: tap == 0 ? 0 : 1,
                         c: result.pointer, ldc: columns)
@@ -118,6 +110,12 @@ public enum TapGEMMKernel {
                 }
             }
         }
+    }
+
+    /// The sizes of the padded layout: map height and width, padding, kernel side, channels in and out, batch.
+    @inline(__always)
+    static func padded(_ g: ConvGeometry) -> (Int, Int, Int, Int, Int, Int, Int) {
+        (g.height, g.width, g.padH, g.kernelH, g.inChannels, g.outChannels, g.batch)
     }
 
     /// The weights [Cout][Cin][k][k] regrouped by tap: [k·k][Cout][Cin].

@@ -217,7 +217,7 @@ public enum WinogradKernel {
                 }
                 if let u {
                     for p in 0..<points {
-                        sgemm(
+                        gemm(
                             m: cout, n: tiles, k: cin, a: u + p * cout * cin, lda: cin,
                             b: v + p * cin * tiles, ldb: tiles, c: mm + p * cout * tiles, ldc: tiles)
                     }
@@ -229,7 +229,7 @@ public enum WinogradKernel {
                         filters.transform(
                             co0: co0, rows: chunk, scratch: chunkScratch!, into: uChunk, pointStride: 0
                         ) { p in
-                            sgemm(
+                            gemm(
                                 m: chunk, n: tiles, k: cin, a: uChunk, lda: cin, b: v + p * cin * tiles,
                                 ldb: tiles, c: mm + p * chunkStride * tiles, ldc: tiles)
                         }
@@ -243,24 +243,112 @@ public enum WinogradKernel {
     }
 }
 
-/// The separable 1-D transforms of one F(m×m, 3×3) variant, each applied to whole rows or runs of tiles.
+/// What the 1-D transforms compute on: one tile's value (Float) or eight tiles' values at once (SIMD8<Float>),
+/// with the same operations in the same order, so both give the same bits.
+private protocol Lane {
+    static func + (lhs: Self, rhs: Self) -> Self
+    static func - (lhs: Self, rhs: Self) -> Self
+    static func * (lhs: Float, rhs: Self) -> Self
+}
+
+extension Float: Lane {}
+extension SIMD8: Lane where Scalar == Float {}
+
+/// One F(m×m, 3×3) variant as its two 1-D transforms over m + 2 values; `Transform`'s extension applies them to whole
+/// rows (vertical passes) or runs of tiles (horizontal passes), so each variant states its matrices once.
 private protocol Transform {
     /// Output tile side.
     static var m: Int { get }
+    /// out(k, Σⱼ Bᵀ[k][j] · d(j)) for k, j < m + 2.
+    static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void)
+    /// out(i, Σₗ Aᵀ[i][l] · s(l)) for i < m, l < m + 2.
+    static func output<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void)
+    /// Value j of eight tiles that start m floats apart at `p` (p[m·i + j], i < 8), read with two vector loads
+    /// at most and shuffled; reads no further than the inputs of a ninth tile (p[8·m + m + 1]).
+    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float>
+}
+
+extension Transform {
     /// out[k·ld + x] = Σⱼ Bᵀ[k][j] · rows[j][x] for x < count (k, j < m + 2).
+    @inline(__always)
     static func inputVertical(
-        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
-        count: Int)
+        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int, count: Int
+    ) {
+        let d = SixRows(rows, count: m + 2)
+        for x in 0..<count { input({ d[$0][x] }, { k, v in out[k * ld + x] = v }) }
+    }
+
     /// v[(k·(m+2) + l)·pointStride + tx] = Σⱼ Bᵀ[l][j] · rows[k·ld + m·tx + j].
+    @inline(__always)
     static func inputHorizontal(
-        rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
-        pointStride: Int)
+        rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>, pointStride: Int
+    ) {
+        let a = m + 2
+        for k in 0..<a {
+            let r = rows + k * ld
+            let vk = v + a * k * pointStride
+            var t = 0
+            // Eight tiles at a time while a ninth follows (`lanes` may read into it; the row ends with m + 2 more).
+            while t + 9 <= tiles {
+                let d = r + m * t
+                input({ lanes(d, $0) }, { l, value in
+                    UnsafeMutableRawPointer(vk + l * pointStride + t).storeBytes(of: value, as: SIMD8<Float>.self)
+                })
+                t += 8
+            }
+            while t < tiles {
+                let d = r + m * t
+                input({ d[$0] }, { l, value in vk[l * pointStride + t] = value })
+                t += 1
+            }
+        }
+    }
+
     /// rows[k·ld + m·tx + i] = Σₗ Aᵀ[i][l] · m[(k·(m+2) + l)·pointStride + tx].
+    @inline(__always)
     static func outputHorizontal(
-        m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
-        rows: UnsafeMutablePointer<Float>, ld: Int)
+        m mm: UnsafePointer<Float>, pointStride: Int, tiles: Int, rows: UnsafeMutablePointer<Float>, ld: Int
+    ) {
+        let a = m + 2
+        for k in 0..<a {
+            let mk = mm + a * k * pointStride
+            let r = rows + k * ld
+            for t in 0..<tiles { output({ mk[$0 * pointStride + t] }, { i, value in r[m * t + i] = value }) }
+        }
+    }
+
     /// out[i·ld + x] = Σₖ Aᵀ[i][k] · rows[k·ld + x] for x < count.
-    static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int)
+    @inline(__always)
+    static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int) {
+        for x in 0..<count { output({ rows[$0 * ld + x] }, { i, value in out[i * ld + x] = value }) }
+    }
+}
+
+/// Up to six row pointers held in locals (read once, before the loop that uses them).
+private struct SixRows {
+    let r0, r1, r2, r3, r4, r5: UnsafePointer<Float>
+
+    @inline(__always)
+    init(_ rows: UnsafePointer<UnsafePointer<Float>>, count: Int) {
+        r0 = rows[0]
+        r1 = rows[1]
+        r2 = rows[2]
+        r3 = rows[3]
+        r4 = rows[min(4, count - 1)]
+        r5 = rows[min(5, count - 1)]
+    }
+
+    @inline(__always)
+    subscript(_ j: Int) -> UnsafePointer<Float> {
+        switch j {
+        case 0: r0
+        case 1: r1
+        case 2: r2
+        case 3: r3
+        case 4: r4
+        default: r5
+        }
+    }
 }
 
 /// F(2×2, 3×3): Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
@@ -268,76 +356,25 @@ private enum F2: Transform {
     static var m: Int { 2 }
 
     @inline(__always)
-    static func inputVertical(
-        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
-        count: Int
-    ) {
-        let d0 = rows[0]
-        let d1 = rows[1]
-        let d2 = rows[2]
-        let d3 = rows[3]
-        let o0 = out
-        let o1 = out + ld
-        let o2 = out + 2 * ld
-        let o3 = out + 3 * ld
-        for x in 0..<count {
-            o0[x] = d0[x] - d2[x]
-            o1[x] = d1[x] + d2[x]
-            o2[x] = d2[x] - d1[x]
-            o3[x] = d1[x] - d3[x]
-        }
+    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float> {
+        let x = UnsafeRawPointer(p + (j & ~1)).loadUnaligned(as: SIMD16<Float>.self)
+        return j & 1 == 0 ? x.evenHalf : x.oddHalf
     }
 
     @inline(__always)
-    static func inputHorizontal(
-        rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
-        pointStride: Int
-    ) {
-        for k in 0..<4 {
-            let r = rows + k * ld
-            let v0 = v + 4 * k * pointStride
-            let v1 = v0 + pointStride
-            let v2 = v1 + pointStride
-            let v3 = v2 + pointStride
-            for t in 0..<tiles {
-                let d = r + 2 * t
-                v0[t] = d[0] - d[2]
-                v1[t] = d[1] + d[2]
-                v2[t] = d[2] - d[1]
-                v3[t] = d[1] - d[3]
-            }
-        }
+    static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void) {
+        let d0 = d(0), d1 = d(1), d2 = d(2), d3 = d(3)
+        out(0, d0 - d2)
+        out(1, d1 + d2)
+        out(2, d2 - d1)
+        out(3, d1 - d3)
     }
 
     @inline(__always)
-    static func outputHorizontal(
-        m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
-        rows: UnsafeMutablePointer<Float>, ld: Int
-    ) {
-        for k in 0..<4 {
-            let m0 = m + 4 * k * pointStride
-            let m1 = m0 + pointStride
-            let m2 = m1 + pointStride
-            let m3 = m2 + pointStride
-            let r = rows + k * ld
-            for t in 0..<tiles {
-                r[2 * t] = m0[t] + m1[t] + m2[t]
-                r[2 * t + 1] = m1[t] - m2[t] - m3[t]
-            }
-        }
-    }
-
-    @inline(__always)
-    static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int) {
-        let s0 = rows
-        let s1 = rows + ld
-        let s2 = rows + 2 * ld
-        let s3 = rows + 3 * ld
-        let o1 = out + ld
-        for x in 0..<count {
-            out[x] = s0[x] + s1[x] + s2[x]
-            o1[x] = s1[x] - s2[x] - s3[x]
-        }
+    static func output<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void) {
+        let s0 = s(0), s1 = s(1), s2 = s(2), s3 = s(3)
+        out(0, s0 + s1 + s2)
+        out(1, s1 - s2 - s3)
     }
 }
 
@@ -348,111 +385,41 @@ private enum F4: Transform {
     static var m: Int { 4 }
 
     @inline(__always)
-    static func inputVertical(
-        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
-        count: Int
-    ) {
-        let d0 = rows[0]
-        let d1 = rows[1]
-        let d2 = rows[2]
-        let d3 = rows[3]
-        let d4 = rows[4]
-        let d5 = rows[5]
-        let o0 = out
-        let o1 = out + ld
-        let o2 = out + 2 * ld
-        let o3 = out + 3 * ld
-        let o4 = out + 4 * ld
-        let o5 = out + 5 * ld
-        for x in 0..<count {
-            let a = d4[x] - 4 * d2[x]
-            let b = d3[x] - 4 * d1[x]
-            let c = d4[x] - d2[x]
-            let e = 2 * (d3[x] - d1[x])
-            o0[x] = 4 * d0[x] - 5 * d2[x] + d4[x]
-            o1[x] = a + b
-            o2[x] = a - b
-            o3[x] = c + e
-            o4[x] = c - e
-            o5[x] = 4 * d1[x] - 5 * d3[x] + d5[x]
+    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float> {
+        let x = UnsafeRawPointer(p + (j & ~3)).loadUnaligned(as: SIMD32<Float>.self)
+        switch j & 3 {
+        case 0: return x.evenHalf.evenHalf
+        case 1: return x.oddHalf.evenHalf
+        case 2: return x.evenHalf.oddHalf
+        default: return x.oddHalf.oddHalf
         }
     }
 
     @inline(__always)
-    static func inputHorizontal(
-        rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>,
-        pointStride: Int
-    ) {
-        for k in 0..<6 {
-            let r = rows + k * ld
-            let v0 = v + 6 * k * pointStride
-            let v1 = v0 + pointStride
-            let v2 = v1 + pointStride
-            let v3 = v2 + pointStride
-            let v4 = v3 + pointStride
-            let v5 = v4 + pointStride
-            for t in 0..<tiles {
-                let d = r + 4 * t
-                let a = d[4] - 4 * d[2]
-                let b = d[3] - 4 * d[1]
-                let c = d[4] - d[2]
-                let e = 2 * (d[3] - d[1])
-                v0[t] = 4 * d[0] - 5 * d[2] + d[4]
-                v1[t] = a + b
-                v2[t] = a - b
-                v3[t] = c + e
-                v4[t] = c - e
-                v5[t] = 4 * d[1] - 5 * d[3] + d[5]
-            }
-        }
+    static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void) {
+        let d0 = d(0), d1 = d(1), d2 = d(2), d3 = d(3), d4 = d(4), d5 = d(5)
+        let a = d4 - 4 * d2
+        let b = d3 - 4 * d1
+        let c = d4 - d2
+        let e = 2 * (d3 - d1)
+        out(0, 4 * d0 - 5 * d2 + d4)
+        out(1, a + b)
+        out(2, a - b)
+        out(3, c + e)
+        out(4, c - e)
+        out(5, 4 * d1 - 5 * d3 + d5)
     }
 
     @inline(__always)
-    static func outputHorizontal(
-        m: UnsafePointer<Float>, pointStride: Int, tiles: Int,
-        rows: UnsafeMutablePointer<Float>, ld: Int
-    ) {
-        for k in 0..<6 {
-            let m0 = m + 6 * k * pointStride
-            let m1 = m0 + pointStride
-            let m2 = m1 + pointStride
-            let m3 = m2 + pointStride
-            let m4 = m3 + pointStride
-            let m5 = m4 + pointStride
-            let r = rows + k * ld
-            for t in 0..<tiles {
-                let p = m1[t] + m2[t]
-                let q = m1[t] - m2[t]
-                let s = m3[t] + m4[t]
-                let d = m3[t] - m4[t]
-                r[4 * t] = m0[t] + p + s
-                r[4 * t + 1] = q + 2 * d
-                r[4 * t + 2] = p + 4 * s
-                r[4 * t + 3] = q + 8 * d + m5[t]
-            }
-        }
-    }
-
-    @inline(__always)
-    static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int) {
-        let s0 = rows
-        let s1 = rows + ld
-        let s2 = rows + 2 * ld
-        let s3 = rows + 3 * ld
-        let s4 = rows + 4 * ld
-        let s5 = rows + 5 * ld
-        let o1 = out + ld
-        let o2 = out + 2 * ld
-        let o3 = out + 3 * ld
-        for x in 0..<count {
-            let p = s1[x] + s2[x]
-            let q = s1[x] - s2[x]
-            let s = s3[x] + s4[x]
-            let d = s3[x] - s4[x]
-            out[x] = s0[x] + p + s
-            o1[x] = q + 2 * d
-            o2[x] = p + 4 * s
-            o3[x] = q + 8 * d + s5[x]
-        }
+    static func output<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void) {
+        let s0 = s(0), s1 = s(1), s2 = s(2), s3 = s(3), s4 = s(4), s5 = s(5)
+        let p = s1 + s2
+        let q = s1 - s2
+        let t = s3 + s4
+        let d = s3 - s4
+        out(0, s0 + p + t)
+        out(1, q + 2 * d)
+        out(2, p + 4 * t)
+        out(3, q + 8 * d + s5)
     }
 }

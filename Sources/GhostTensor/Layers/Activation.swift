@@ -54,10 +54,7 @@ public final class Activation: Module {
 
     /// f(x) element-wise.
     public static func apply(_ kind: Kind, slope: Float = 0.01, _ x: Tensor) -> Tensor {
-        let y = Tensor(uninitialized: x.shape)
-        let xp = x.pointer
-        let yp = y.pointer
-        Engine.parallelChunks(x.count, minChunk: 1 << 15) { r in
+        return Elementwise.map(x, minChunk: 1 << 15) { xp, _, yp, r in
             switch kind {
             case .relu: for i in r { yp[i] = max(xp[i], 0) }
             case .leakyReLU:
@@ -79,17 +76,12 @@ public final class Activation: Module {
                 }
             }
         }
-        return y
     }
 
     /// dL/dx = f′(x)·dL/dy element-wise (at the kinks, PyTorch's one-sided choices).
     public static func gradient(_ kind: Kind, slope: Float = 0.01, input x: Tensor, gradOutput gy: Tensor) -> Tensor {
         precondition(x.count == gy.count, "activation gradient: \(gy.shape) for input \(x.shape)")
-        let gx = Tensor(uninitialized: x.shape)
-        let xp = x.pointer
-        let gp = gy.pointer
-        let dp = gx.pointer
-        Engine.parallelChunks(x.count, minChunk: 1 << 15) { r in
+        return Elementwise.map(x, gy, minChunk: 1 << 15) { xp, gp, dp, r in
             switch kind {
             case .relu: for i in r { dp[i] = xp[i] > 0 ? gp[i] : 0 }
             case .leakyReLU: for i in r { dp[i] = xp[i] > 0 ? gp[i] : slope * gp[i] }
@@ -117,6 +109,5 @@ public final class Activation: Module {
                 }
             }
         }
-        return gx
     }
 }

@@ -108,7 +108,7 @@ public final class Linear: Module {
         let O = outFeatures
         let y = Tensor(uninitialized: [N, O])
         if let b = bias?.value { for n in 0..<N { (y.pointer + n * O).update(from: b.pointer, count: O) } }
-        sgemm(
+        gemm(
             transB: true, m: N, n: O, k: inFeatures, a: x.pointer, lda: inFeatures, b: weight.value.pointer,
             ldb: inFeatures, beta: bias == nil ? 0 : 1, c: y.pointer, ldc: O)
         return y
@@ -122,9 +122,9 @@ public final class Linear: Module {
         let I = inFeatures
         let gw = Tensor(uninitialized: [O, I])
         let gx = Tensor(uninitialized: [N, I])
-        sgemm(
+        gemm(
             transA: true, m: O, n: I, k: N, a: gradOutput.pointer, lda: O, b: x.pointer, ldb: I, c: gw.pointer, ldc: I)
-        sgemm(m: N, n: I, k: O, a: gradOutput.pointer, lda: O, b: weight.value.pointer, ldb: I, c: gx.pointer, ldc: I)
+        gemm(m: N, n: I, k: O, a: gradOutput.pointer, lda: O, b: weight.value.pointer, ldb: I, c: gx.pointer, ldc: I)
         weight.accumulate(gw)
         if let bias {
             let gb = Tensor(zeros: [O])
