@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
             .build/release/ghostkit; with ONNX Runtime: bench/onnxruntime_side_by_side.py.
             """)
 
-    @Option(help: "Comma-separated thread counts.") var threads: String = "1,2"
+    @Option(help: "Comma-separated thread counts.") var threads = CommaSeparated([1, 2])
     @Option(help: "Timed iterations per workload (after one warm-up).") var iters: Int = 5
     @Option(help: "Images per batch.") var batch: Int = 8
     @Option(help: "Input side of the forward workloads (224: ImageNet; 28: Fashion-MNIST-sized).") var size: Int = 224
@@ -35,12 +35,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Winograd dispatch of the model workloads: cost-model, f4-threshold (the older rule), gemm, f2, f4.")
     var winograd: WinogradChoice = .costModel
     @Option(help: "Also time the forward pass of these checkpoints (comma-separated) at 28² (Fashion-MNIST).")
-    var checkpoints: String?
+    var checkpoints: CommaSeparated<String>?
 
     func run() throws {
-        let threadCounts = threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("--threads must be a list of positive integers, got '\(threads)'")
+        let threadCounts = threads.items
+        guard threadCounts.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--threads must be positive (got \(threads.defaultValueDescription))")
         }
         guard iters >= 1, batch >= 1, size >= 1 else {
             throw ValidationError("--iters, --batch and --size must be ≥ 1")
@@ -52,7 +52,7 @@ struct BenchCommand: ParsableCommand {
         if convLayers { extras.insert(.convLayers) }
         var config = BenchConfig(
             threads: threadCounts, iterations: iters, batch: batch, size: size, extras: extras,
-            only: only, checkpoints: checkpoints?.split(separator: ",").map(String.init) ?? [])
+            only: only, checkpoints: checkpoints?.items ?? [])
         config.winograd = winograd.dispatch
         let results = try BenchRun(config).run { row in
             if !json { log("\(row.workload) threads=\(row.threads): \(row.formatted)") }

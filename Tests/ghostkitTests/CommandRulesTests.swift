@@ -31,6 +31,8 @@ final class CommandRulesTests: TinyCheckpointTestCase {
             (["grid", "--layer", "stem", "--highlight", "1,x", "--out", dir + "/g.png"],
              "Error: The value '1,x' is invalid for '--highlight <highlight>'"),
             (["fit-kernels", "--sizes", "1,,3"], "Error: The value '1,,3' is invalid for '--sizes <sizes>'"),
+            (["bench", "--threads", "1,0"], "Error: --threads must be positive (got 1,0)"),
+            (["bench", "--threads", "1,two"], "Error: The value '1,two' is invalid for '--threads <threads>'"),
         ]
         for (args, expected) in cases {
             let r = try CLI.run(args)
