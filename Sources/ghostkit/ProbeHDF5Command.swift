@@ -11,9 +11,11 @@ struct ProbeHDF5Command: ParsableCommand {
 
     @Option(help: "Layer to check (repeatable; default: every layer).") var layer: [String] = []
     @Option(help: "Row to read from each layer (repeatable; default: the first and the last).") var row: [Int] = []
+    @Option(help: "Read rows 0..<N of each layer, in blocks (what fit-kernels reads).") var leading: Int?
     @Argument(help: "HDF5 activation file.") var file: String
 
     func run() throws {
-        try HDF5Probe.runAsChild(file, layers: layer, rows: row)
+        let coverage: HDF5Probe.Coverage = leading.map { .leading($0) } ?? (row.isEmpty ? .firstAndLast : .rows(row))
+        try HDF5Probe.runAsChild(file, layers: layer, coverage: coverage)
     }
 }
