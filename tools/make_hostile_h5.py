@@ -12,6 +12,8 @@ Writes Tests/Fixtures/hostile/ (every file a few KB; sparse datasets store almos
   outside.bin         96 raw float32 bytes a hostile file points at (it must never be read)
   <class>.h5          one file per class in CASES below: each must be refused with a one-line error naming the file,
                       the dataset and the problem; vds_sibling.h5 must be read (its source is valid.h5 next to it)
+  format_int.h5, format_other.h5  root attribute format an integer, or another string
+  corrupt_middle_chunk.h5  layers/a [9, 4, 8, 8] whose row-4 chunk is garbage (its first and last rows read fine)
 and copies a few of them to fuzz/corpus/HDF5/ as seeds of the FuzzHDF5 target.
 """
 import os
@@ -112,6 +114,21 @@ def vds_self_external(g, k):
     g.create_virtual_dataset(k, layout, fillvalue=0)
 
 
+def corrupt_middle_chunk(path, rows=9):
+    """layers/a [rows, 4, 8, 8], one gzip chunk per row; the compressed bytes of the middle row's chunk are then
+    overwritten with 0xFF (not a zlib stream), found with h5py's get_chunk_info."""
+    f = dump(os.path.basename(path), None)
+    data = (np.arange(rows * 4 * 8 * 8, dtype=np.float32).reshape(rows, 4, 8, 8) % 97) / 97
+    f["layers"].create_dataset("a", data=data, chunks=(1, 4, 8, 8), maxshape=(None, 4, 8, 8),
+                               compression="gzip", shuffle=True)
+    f.close()
+    with h5py.File(path, "r") as f:
+        info = f["layers/a"].id.get_chunk_info_by_coord((rows // 2, 0, 0, 0))
+    with open(path, "r+b") as raw:
+        raw.seek(info.byte_offset)
+        raw.write(b"\xff" * info.size)
+
+
 CASES = {
     # absurd or overflowing dimensions (sparse: nothing stored)
     "absurd_dims.h5": {"a": sparse((64, 64, 100000, 100000), (1, 1, 64, 64))},
@@ -160,6 +177,14 @@ def main():
     f = dump("huge_labels.h5", {"a": good}, labels=False)
     f.create_dataset("labels", shape=(10**9,), dtype=np.int64, chunks=(1 << 16,))
     f.close()
+    # root attribute format of the wrong type (an integer) or the wrong value
+    for name, value in {"format_int.h5": np.int64(1), "format_other.h5": np.bytes_("other-activations")}.items():
+        f = dump(name, {"a": good})
+        f.attrs["format"] = value
+        f.close()
+    # a valid-looking dump whose middle chunk (row 4 of 9 in layers/a) is garbage: the metadata and the first and
+    # last rows read fine, only a read of every row (fit-kernels) reaches it
+    corrupt_middle_chunk(os.path.join(OUT, "corrupt_middle_chunk.h5"))
     # the same bytes as valid.h5 cut short
     data = open(os.path.join(OUT, "valid.h5"), "rb").read()
     open(os.path.join(OUT, "truncated.h5"), "wb").write(data[: len(data) // 2])

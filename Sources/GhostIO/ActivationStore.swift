@@ -173,15 +173,32 @@ public final class ActivationReader {
     public let layerNames: [String]
 
     /// Opens `path` (a regular file) and lists its layers; every member of /layers must be a hard link.
-    public init(path: String) throws {
-        self.path = path
+    public convenience init(path: String) throws {
         var st = stat()
         guard stat(path, &st) == 0 else { throw GhostError.file(path, "no such file") }
         guard st.st_mode & S_IFMT == S_IFREG else { throw GhostError.file(path, "is not a regular file") }
-        fileSize = Int(st.st_size)
         gk_H5_silence()
-        file = H5Fopen(path, gk_H5F_ACC_RDONLY(), gk_H5P_DEFAULT())
+        let file = H5Fopen(path, gk_H5F_ACC_RDONLY(), gk_H5P_DEFAULT())
         guard file >= 0 else { throw GhostError.file(path, "not a readable HDF5 file") }
+        try self.init(path: path, file: file, fileSize: Int(st.st_size))
+    }
+
+    /// Opens the bytes of an HDF5 file held in memory (`image`, copied; libhdf5's core driver, nothing on disk is
+    /// opened) as `init(path:)` opens a file: the two differ only in how the file id is obtained, and every check
+    /// after that is the same code, with `image.count` as the file's size. `name` names the file in messages, and
+    /// its directory is where a virtual dataset's sibling sources are looked for.
+    public convenience init(image: UnsafeRawBufferPointer, name: String) throws {
+        gk_H5_silence()
+        let file = HDF5.openImage(image)
+        guard file >= 0 else { throw GhostError.file(name, "not a readable HDF5 file") }
+        try self.init(path: name, file: file, fileSize: image.count)
+    }
+
+    /// The checks common to both opens: root attributes, /layers and its members (closes `file` on failure).
+    private init(path: String, file: hid_t, fileSize: Int) throws {
+        self.path = path
+        self.file = file
+        self.fileSize = fileSize
         do {
             var attrs: [String: String] = [:]
             for k in [
@@ -192,7 +209,9 @@ public final class ActivationReader {
             }
             attributes = attrs
             guard attrs["format"] == "ghostkit-activations" else {
-                throw GhostError.file(path, "not a GhostKit activation file (root attribute format is missing)")
+                let kind = HDF5.attributeKind(file, "format").map { "holds \($0), not one fixed-length string" }
+                let found = attrs["format"].map { "is " + SafetensorsFile.quoted($0) } ?? kind ?? "is missing"
+                throw GhostError.file(path, "not a GhostKit activation file (root attribute format \(found))")
             }
             try HDF5Dataset.checkHardLinks(file, "layers", path: path)
             let names = try HDF5.children(file, "layers", limit: ActivationLimits.maxLayers, path: path)
@@ -250,7 +269,7 @@ public final class ActivationReader {
         }
         let t = Tensor(uninitialized: [n] + dims.dropFirst())
         try HDF5.readRows(
-            ds.id, type: gk_H5T_NATIVE_FLOAT(), dims: dims, start: start, rows: n,
+            ds.id, name: dataset, type: gk_H5T_NATIVE_FLOAT(), dims: dims, start: start, rows: n,
             into: UnsafeMutableRawPointer(t.uncheckedMutablePointer), path: path)
         return t
     }
@@ -271,7 +290,7 @@ public final class ActivationReader {
         var v = [Int64](repeating: 0, count: dims[0])
         try v.withUnsafeMutableBytes {
             try HDF5.readRows(
-                ds.id, type: gk_H5T_NATIVE_INT64(), dims: dims, start: 0, rows: dims[0],
+                ds.id, name: "labels", type: gk_H5T_NATIVE_INT64(), dims: dims, start: 0, rows: dims[0],
                 into: $0.baseAddress!, path: path)
         }
         return v.map { Int($0) }

@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// Runs a program in a child process (Foundation's `Process`, which spawns it with posix_spawn: safe from a
-/// threaded process) under a wall-clock limit, with stdout and stderr captured and stdin empty. A child still
-/// running at the limit is killed with SIGKILL.
+/// threaded process) under a wall-clock limit, and optionally a limit on silence (time without output on stdout or
+/// stderr), with both streams captured and stdin empty. A child still running at a limit is killed with SIGKILL.
 public enum ChildProcess {
     /// How the child ended.
     public enum Ending: Equatable {
@@ -17,7 +17,7 @@ public enum ChildProcess {
         case timedOut
     }
 
-    /// The child's ending and what it printed (each stream cut at `outputLimit` bytes).
+    /// The child's ending and what it printed (the last `outputLimit` bytes of each stream).
     public struct Result {
         public let ending: Ending
         public let stdout: String
@@ -27,9 +27,11 @@ public enum ChildProcess {
     /// Bytes kept of each output stream.
     public static let outputLimit = 64 << 10
 
-    /// Runs `executable` with `arguments` and `environment` (nil: this process's) for at most `timeLimit` seconds.
+    /// Runs `executable` with `arguments` and `environment` (nil: this process's) for at most `timeLimit` seconds,
+    /// and (when `quietLimit` is given) at most `quietLimit` seconds without printing anything.
     public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeLimit: Double
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeLimit: Double,
+        quietLimit: Double? = nil
     ) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
@@ -46,12 +48,19 @@ public enum ChildProcess {
         let streams = Captured()
         let group = DispatchGroup()
         for (i, handle) in [out.fileHandleForReading, err.fileHandleForReading].enumerated() {
-            DispatchQueue.global().async(group: group) { streams.set(i, handle.readDataToEndOfFile()) }
+            DispatchQueue.global().async(group: group) {
+                while true {
+                    let d = handle.availableData
+                    if d.isEmpty { break }
+                    streams.append(i, d)
+                }
+            }
         }
         let deadline = Date().addingTimeInterval(timeLimit)
         var timedOut = false
         while p.isRunning {
-            if Date() >= deadline {
+            let now = Date()
+            if now >= deadline || quietLimit.map({ now.timeIntervalSince(streams.lastOutput) >= $0 }) == true {
                 kill(p.processIdentifier, SIGKILL)
                 timedOut = true
                 break
@@ -76,21 +85,30 @@ public enum ChildProcess {
         return names[signal] ?? "signal \(signal)"
     }
 
-    /// The two streams, filled by the reader threads.
+    /// The two streams, filled by the reader threads, and when either last grew.
     private final class Captured: @unchecked Sendable {
-        let lock = NSLock()
-        var data = [Data(), Data()]
+        private let lock = NSLock()
+        private var data = [Data(), Data()]
+        private var last = Date()
 
-        func set(_ i: Int, _ d: Data) {
+        func append(_ i: Int, _ d: Data) {
             lock.lock()
-            data[i] = d.prefix(ChildProcess.outputLimit)
+            data[i].append(d)
+            if data[i].count > 2 * ChildProcess.outputLimit { data[i] = data[i].suffix(ChildProcess.outputLimit) }
+            last = Date()
             lock.unlock()
+        }
+
+        var lastOutput: Date {
+            lock.lock()
+            defer { lock.unlock() }
+            return last
         }
 
         func text(_ i: Int) -> String {
             lock.lock()
             defer { lock.unlock() }
-            return String(decoding: data[i], as: UTF8.self)
+            return String(decoding: data[i].suffix(ChildProcess.outputLimit), as: UTF8.self)
         }
     }
 }

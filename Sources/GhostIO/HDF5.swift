@@ -1,5 +1,6 @@
 import CHDF5
 import Foundation
+import Synchronization
 import GhostTensor
 
 /// Thin helpers over the HDF5 C API used by the activation store.
@@ -56,9 +57,10 @@ enum HDF5 {
         return GhostError.file(path, code == 0 ? what + " (disk full?)" : "\(what): \(String(cString: strerror(code)))")
     }
 
-    /// Reads rows [start, start + rows) of `ds` (dims already checked) into `into`.
+    /// Reads rows [start, start + rows) of `ds` (the dataset `name`, dims already checked) into `into`.
     static func readRows(
-        _ ds: hid_t, type: hid_t, dims: [Int], start: Int, rows: Int, into: UnsafeMutableRawPointer, path: String
+        _ ds: hid_t, name: String, type: hid_t, dims: [Int], start: Int, rows: Int, into: UnsafeMutableRawPointer,
+        path: String
     ) throws {
         if rows == 0 { return }
         let fspace = H5Dget_space(ds)
@@ -71,9 +73,31 @@ enum HDF5 {
         }
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &s, nil, &c, nil)
         guard H5Dread(ds, type, mspace, fspace, gk_H5P_DEFAULT(), into) >= 0 else {
-            throw GhostError.file(path, "cannot read dataset (truncated or corrupt file?)")
+            let what = rows == 1 ? "row \(start)" : "rows \(start)..<\(start + rows)"
+            throw GhostError.file(path, "/\(name): cannot read \(what) (truncated or corrupt file?)")
         }
     }
+
+    /// Opens an HDF5 file image (the bytes of a file, copied into libhdf5's core driver) read-only; -1 on failure.
+    /// The core driver still tries to open(2) the name it is given, refusing a name that exists, so each image gets a
+    /// name under /proc/self, where no file can be created.
+    static func openImage(_ bytes: UnsafeRawBufferPointer) -> hid_t {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return -1 }
+        let fapl = H5Pcreate(gk_H5P_FILE_ACCESS())
+        guard fapl >= 0 else { return -1 }
+        defer { H5Pclose(fapl) }
+        guard H5Pset_fapl_core(fapl, 1 << 16, false) >= 0,
+            H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: base), bytes.count) >= 0
+        else { return -1 }
+        let n = imageCount.withLock {
+            $0 += 1
+            return $0
+        }
+        return H5Fopen("/proc/self/ghostkit-hdf5-image-\(n)", gk_H5F_ACC_RDONLY(), fapl)
+    }
+
+    /// Images opened so far (each one's name must differ from every open one's: libhdf5 shares files by name).
+    private static let imageCount = Mutex(0)
 
     static func dims(_ ds: hid_t) -> [Int] {
         let space = H5Dget_space(ds)
@@ -118,6 +142,29 @@ enum HDF5 {
         var buf = [UInt8](repeating: 0, count: size + 1)
         guard H5Aread(attr, type, &buf) >= 0 else { return nil }
         return String(decoding: buf.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// What an attribute that exists holds, for messages ("an integer", "3 strings"…); nil when there is none.
+    static func attributeKind(_ obj: hid_t, _ name: String) -> String? {
+        guard H5Aexists(obj, name) > 0 else { return nil }
+        let attr = H5Aopen(obj, name, gk_H5P_DEFAULT())
+        guard attr >= 0 else { return "an unreadable value" }
+        defer { H5Aclose(attr) }
+        let type = H5Aget_type(attr), space = H5Aget_space(attr)
+        defer {
+            H5Tclose(type)
+            H5Sclose(space)
+        }
+        let classes = [
+            "integer", "floating point number", "time", "string", "bitfield", "opaque value", "compound value",
+            "reference", "enum", "variable-length value", "array",
+        ]
+        let c = Int(H5Tget_class(type).rawValue)
+        let kind = classes.indices.contains(c) ? classes[c] : "value of unknown type"
+        let n = space >= 0 ? Int(H5Sget_simple_extent_npoints(space)) : -1
+        if c == 3 && H5Tis_variable_str(type) > 0 && n == 1 { return "a variable-length string" }
+        if n == 1 { return (kind.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + kind }
+        return n >= 0 ? "\(n) values (\(kind))" : "an unreadable value"
     }
 
     /// Names of the members of a group (at most `limit`; the group must exist).

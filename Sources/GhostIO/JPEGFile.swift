@@ -84,8 +84,16 @@ public enum JPEGFile {
                 throw GhostError.file(path, "is a CMYK JPEG; convert it to RGB first "
                                       + "(e.g. `convert in.jpg -colorspace sRGB out.jpg`)")
             }
-            guard w > 0, h > 0, Int(w) * Int(h) <= maxPixels else {
-                throw GhostError.file(path, "JPEG of \(w)×\(h) pixels is empty or larger than \(maxPixels) pixels")
+            // libjpeg-turbo reads a stream that ends before any frame header (SOF) as "tables only", 0×0.
+            guard w > 0, h > 0 else {
+                throw GhostError.file(
+                    path,
+                    w == 0 && h == 0
+                        ? "corrupt or truncated JPEG: no frame header (SOF marker) before the data ends"
+                        : "corrupt JPEG: its frame header claims \(w)×\(h) pixels")
+            }
+            guard Int(w) * Int(h) <= maxPixels else {
+                throw GhostError.file(path, "JPEG of \(w)×\(h) pixels is larger than \(maxPixels) pixels")
             }
             let (width, height) = (Int(w), Int(h))
             var pixels = [UInt8](repeating: 0, count: width * height * channels)

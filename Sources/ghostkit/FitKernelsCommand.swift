@@ -58,8 +58,12 @@ struct FitKernelsCommand: ParsableCommand {
         }
         let (scanDir, scanned) = try resolveScan()
         c.scanDir = scanDir
-        // A dump this run did not write may crash libhdf5 itself: a child process opens it first.
-        if !scanned { try HDF5Probe.checkInChild(scanDir + "/activations.h5", layers: []) }
+        // A dump this run did not write may crash libhdf5 itself: a child process opens it and reads every chunk
+        // the fit will read (the first --images rows of each layer) first.
+        if !scanned {
+            let rows = images > 0 ? images : Int.max
+            try HDF5Probe.checkInChild(scanDir + "/activations.h5", layers: [], coverage: .leading(rows))
+        }
         c.communicator = World.current  // under mpirun: images sharded across ranks, sums all-reduced
         let (report, triplets) = try FitKernelsRun.run(c)
         guard World.current.isRoot else { return }  // rank 0 writes the reports and figures

@@ -48,6 +48,8 @@ struct GridCommand: ParsableCommand {
         }
         let maps = try dump.map { try mapsFromDump($0) } ?? mapsFromCheckpoint()
         try GridLimits.check(maps.shape, scale: scale, columns: columns, source: dump ?? layer)
+        let source = try dump ?? checkpoint ?? EmbeddedCheckpoint.path()
+        try GridLimits.checkFinite(maps, layer: layer, image: index, source: source)
         var grid = FeatureMapGrid()
         grid.columns = columns
         grid.colorMap = colormap
@@ -66,7 +68,8 @@ struct GridCommand: ParsableCommand {
     }
 
     func mapsFromDump(_ path: String) throws -> Tensor {
-        try HDF5Probe.checkInChild(path, layers: [layer], rows: [index])  // libhdf5 may crash on it: a child first
+        // libhdf5 may crash on it: a child reads the row first
+        try HDF5Probe.checkInChild(path, layers: [layer], coverage: .rows([index]))
         let r = try ActivationReader(path: path)
         guard r.layerNames.contains(layer) else {
             throw GhostError.file(path, "has no layer '\(layer)' (it has \(r.layerNames.joined(separator: ", ")))")

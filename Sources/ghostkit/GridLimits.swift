@@ -1,4 +1,5 @@
 import GhostIO
+import GhostTensor
 
 /// What `grid` agrees to draw: a layer from an untrusted dump may claim 65 536 maps or maps of 16384×1 pixels,
 /// which would keep the renderer busy for minutes or need gigabytes; such a grid is refused with one line.
@@ -27,5 +28,17 @@ enum GridLimits {
                 "a grid of \(count) maps of \(height)×\(width) would be about \(Int(pixels / 1e6)) megapixels; "
                     + "grid draws at most \(maxPixels >> 20) (choose a smaller --scale or another layer)")
         }
+    }
+
+    /// Throws when the maps [C, H, W] hold a NaN or ±∞: it has no place on the colour scale, and per-map or global
+    /// scaling would turn the whole map (or grid) into one flat colour without saying so. `source` names the dump or
+    /// checkpoint, `layer` and `image` what was drawn.
+    static func checkFinite(_ maps: Tensor, layer: String, image: Int, source: String) throws {
+        guard let i = maps.firstNonFiniteIndex, maps.rank >= 1, maps.shape[0] > 0 else { return }
+        let channel = i / max(1, maps.count / maps.shape[0])
+        throw GhostError.file(
+            source,
+            "layer \(layer), image \(image), channel \(channel) holds \(maps.readPointer[i]); "
+                + "grid draws finite maps only")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GhostIO
 
 /// `ghostkit _probe-hdf5` (hidden): the child side of `HDF5Probe.checkInChild`. Makes the calls the dump reader will
@@ -11,9 +12,18 @@ struct ProbeHDF5Command: ParsableCommand {
 
     @Option(help: "Layer to check (repeatable; default: every layer).") var layer: [String] = []
     @Option(help: "Row to read from each layer (repeatable; default: the first and the last).") var row: [Int] = []
+    @Option(help: "Read rows 0..<N of each layer, in blocks (what fit-kernels reads).") var leading: Int?
     @Argument(help: "HDF5 activation file.") var file: String
 
     func run() throws {
-        try HDF5Probe.runAsChild(file, layers: layer, rows: row)
+        // A parent killed by a signal cannot wait for the answer: the child then ends too, rather than reading on
+        // (or hanging in libhdf5) until its alarm.
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(100_000) }
+            _exit(1)
+        }
+        let coverage: HDF5Probe.Coverage = leading.map { .leading($0) } ?? (row.isEmpty ? .firstAndLast : .rows(row))
+        try HDF5Probe.runAsChild(file, layers: layer, coverage: coverage)
     }
 }

@@ -88,6 +88,58 @@ final class HostileActivationFileTests: XCTestCase {
         assertClose(vds, direct, relTol: 0)
     }
 
+    func testRootFormatAttributeOfTheWrongTypeOrValue() {
+        assertRefused("format_int.h5", "(root attribute format holds an integer, not one fixed-length string)")
+        assertRefused("format_other.h5", "(root attribute format is \"other-activations\")")
+    }
+
+    /// The first and last rows read; the middle chunk's garbage is found by a read of every row, named.
+    func testCorruptMiddleChunk() throws {
+        let r = try ActivationReader(path: Self.dir + "/corrupt_middle_chunk.h5")
+        XCTAssertEqual(try r.read("layers/a", start: 0, count: 1).shape, [1, 4, 8, 8])
+        XCTAssertEqual(try r.read("layers/a", start: 8, count: 1).shape, [1, 4, 8, 8])
+        XCTAssertThrowsError(try r.read("layers/a", start: 4, count: 1)) {
+            XCTAssertTrue("\($0)".hasSuffix("/layers/a: cannot read row 4 (truncated or corrupt file?)"), "\($0)")
+        }
+        assertRefused("corrupt_middle_chunk.h5", "/layers/a: cannot read rows 0..<9 (truncated or corrupt file?)")
+    }
+
+    /// What `use` makes of a file, as text: its error, or the shapes and a checksum of everything read.
+    func outcome(_ open: () throws -> ActivationReader) -> String {
+        do {
+            let r = try open()
+            var parts = ["\(r.layerNames)", "\(try r.labels())"]
+            for name in ["inputs"] + r.layerNames.map({ "layers/" + $0 }) {
+                let t = try r.read(name)
+                parts.append("\(name) \(t.shape) \((0..<t.count).reduce(0.0) { $0 + Double(t.readPointer[$1]) })")
+            }
+            return parts.joined(separator: "; ")
+        } catch {
+            return "error: \(error)"
+        }
+    }
+
+    /// The in-memory open (the fuzz target's) and the path open differ only in how the file id is obtained: every
+    /// hostile file gets the same error, and every readable one the same values, from both.
+    func testImageOpenAgreesWithPathOpenOnEveryFile() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.dir).filter { $0.hasSuffix(".h5") }
+            .sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 29)
+        var readable = 0
+        for name in names {
+            let path = Self.dir + "/" + name
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let fromPath = outcome { try ActivationReader(path: path) }
+            let fromImage = outcome { try bytes.withUnsafeBytes { try ActivationReader(image: $0, name: path) } }
+            XCTAssertEqual(fromImage, fromPath, name)
+            if !fromPath.hasPrefix("error:") { readable += 1 }
+        }
+        XCTAssertEqual(readable, 2)  // valid.h5 and vds_sibling.h5
+        XCTAssertThrowsError(try ActivationReader(image: UnsafeRawBufferPointer(start: nil, count: 0), name: "e.h5")) {
+            XCTAssertEqual("\($0)", "e.h5: not a readable HDF5 file")
+        }
+    }
+
     func testReadBudget() throws {
         // 2 images of 3×4×4 floats fit; asking for rows beyond the dataset is refused before allocating.
         let r = try ActivationReader(path: Self.dir + "/valid.h5")

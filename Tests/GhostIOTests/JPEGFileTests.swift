@@ -56,11 +56,14 @@ final class JPEGFileTests: XCTestCase {
         huge.replaceSubrange(sof + 5..<sof + 9, with: [0x4E, 0x20, 0x4E, 0x20])
         FileManager.default.createFile(atPath: dir + "/huge.jpg", contents: huge)
         FileManager.default.createFile(atPath: dir + "/text.jpg", contents: Data("hello".utf8))
+        let zeros = Data([0xFF, 0xD8, 0xFF] + [UInt8](repeating: 0, count: 64))  // a start-of-image marker, then 0s
+        FileManager.default.createFile(atPath: dir + "/zeros.jpg", contents: zeros)
         let cases: [(String, String)] = [
             (Fixtures.path("images/bad/cmyk.jpg"), "is a CMYK JPEG"),
             (Fixtures.path("images/bad/truncated.jpg"), "truncated JPEG"),
             (dir + "/huge.jpg", "larger than 89478485 pixels"),
             (dir + "/text.jpg", "neither a PNG nor a JPEG"),
+            (dir + "/zeros.jpg", "corrupt or truncated JPEG: no frame header (SOF marker) before the data ends"),
             (dir + "/none.jpg", "no such file"),
         ]
         for (path, message) in cases {

@@ -4,19 +4,13 @@ import GhostIO
 import GhostTensor
 
 /// Any bytes as an HDF5 activation dump, through the calls `grid --dump` and `fit-kernels --scan` make: open
-/// (`ActivationReader(path:)`, which needs a file: the bytes go to one scratch file per process in /dev/shm or
-/// $TMPDIR), then each layer's shape, its first row, all its rows, the inputs and the labels. An accepted read must
-/// hold exactly the elements its shape claims and stay within `ActivationLimits.maxReadBytes`.
+/// (`ActivationReader(image:name:)`: the bytes as an in-memory file image, so no file is written or opened per
+/// input; after the open it is the same code as `ActivationReader(path:)`), then each layer's shape, its first
+/// row, all its rows, the inputs and the labels. An accepted read must hold exactly the elements its shape claims
+/// and stay within `ActivationLimits.maxReadBytes`.
 @main enum FuzzHDF5: FuzzTarget {
-    static let scratch: String = {
-        let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
-        return dir + "/ghostkit-fuzz-hdf5-\(getpid()).h5"
-    }()
-
     static func test(_ bytes: UnsafeRawBufferPointer) {
-        guard FileManager.default.createFile(atPath: scratch, contents: Data(bytes)) else { fatalError("cannot write \(scratch)") }
-        defer { unlink(scratch) }
-        guard let r = try? ActivationReader(path: scratch) else { return }
+        guard let r = try? ActivationReader(image: bytes, name: "fuzz.h5") else { return }
         _ = try? r.labels()
         for name in ["inputs"] + r.layerNames.prefix(8).map({ "layers/" + $0 }) {
             guard let shape = try? r.shape(name) else { continue }
