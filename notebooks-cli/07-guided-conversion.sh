@@ -4,9 +4,9 @@
 #   `ghostkit convert --macs-budget F` with F = that model's MACs fraction (so the two agree within 1 %): per conv
 #   s ∈ {1 (plain), 2, 3, 4} and d, chosen by the measured per-layer damage (KL to the original with that conv
 #   converted; GUIDED_DAMAGE=measured|stage-context picks the damage model). ResNet-18 tries d ∈ {1, 3} on 256
-#   probe images, ResNet-50 (52 convs) s ∈ {1, 2, 4}, d = 3 on 32. The damages do not depend on F: the s = 3 budget reuses
-#   the s = 2 run's (--damage-from) and only solves the knapsack again. Both conversions are AdaBN-recalibrated;
-#   then both get the same short distilled fine-tune.
+#   probe images, ResNet-50 (52 convs) s ∈ {1, 2, 3, 4}, d = 3 on 16. The damages do not depend on F: the
+#   s = 3 budget reuses the s = 2 run's (--damage-from) and only solves the knapsack again. Both conversions are
+#   AdaBN-recalibrated; then both get the same short distilled fine-tune.
 #
 # Shows: whether spending the MACs where converting hurts least beats spending them evenly, right after AdaBN
 # and after an equal fine-tune budget; the convert reports add the per-conv plan plot and CKA per block.
@@ -27,7 +27,12 @@ ratios=(2 3); models=("${MODELS[@]}")
 [ "${ONLY_R18:-0}" = 1 ] && models=("$R18")
 damage=(--guided-damage "${GUIDED_DAMAGE:-measured}")
 # The guided search per model: ResNet-50's damage pass is budgeted (fewer options, fewer probe images).
-search() { case "$(stem "$1")" in resnet50*) echo "--guided-ratios 2 4 --guided-kernels 3 --probe-images 32" ;; *) echo "" ;; esac; }
+search() {
+  case "$(stem "$1")" in
+    resnet50*) echo "--guided-ratios 2 3 4 --guided-kernels 3 --probe-images 16" ;;
+    *) echo "" ;;
+  esac
+}
 if [ "$QUICK" = 1 ]; then
   calib=(--calibration-images 64 --eval-images 0); evalargs=(--limit-test 200)
   ft=(--epochs 1 --limit-train 128 --limit-test 200); models=("$R18")

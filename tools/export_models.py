@@ -46,18 +46,32 @@ def header_metadata(path):
 
 
 def model_list(ghostkit, root, tmp, quick):
-    """(name, checkpoint) pairs: the embedded checkpoints, a partly converted Ghost-ResNet-18 (s=3, d=5) made by
-    `ghostkit convert`, and fresh models written as checkpoints by `ghostkit export --arch … OUT.py` (three with
-    `quick`)."""
+    """(name, checkpoint) pairs: the embedded checkpoints, a partly converted Ghost-ResNet-18 (s=3, d=5) and a
+    guided one (`guided_model`) made by `ghostkit convert`, and fresh models written as checkpoints by
+    `ghostkit export --arch … OUT.py` (three with `quick`)."""
     models = [(c, os.path.join(root, "checkpoints", c + ".safetensors")) for c in EMBEDDED]
     partial = os.path.join(tmp, "ghost-resnet18-partial.safetensors")
     run([ghostkit, "convert", os.path.join(root, "checkpoints", "resnet18-fmnist.safetensors"), "--s", "3",
          "--d", "5", "--blocks", "layer3,layer4.1", "--calibration-images", "64", "--eval-images", "0",
          "--out", partial])
     models.append(("ghost-resnet18-partial-s3d5", partial))
+    models.append(("ghost-resnet18-guided", guided_model(ghostkit, root, tmp)))
     fresh = list(FRESH.items())[:3] if quick else FRESH.items()
     for name, flags in fresh:
         py = os.path.join(tmp, "fresh-" + name + ".py")  # writes fresh-<name>.safetensors beside it
         run([ghostkit, "export", py] + flags + ["--in-channels", "1", "--num-classes", "10"])
         models.append((name, os.path.join(tmp, "fresh-" + name + ".safetensors")))
     return models
+
+
+def guided_model(ghostkit, root, tmp):
+    """A redundancy-guided Ghost-ResNet-18 (`convert --macs-budget 0.6`, the cheap noise damage model): convs left
+    plain (s = 1) beside convs at several ratios s > 1; exits unless its plan really mixes them."""
+    out = os.path.join(tmp, "ghost-resnet18-guided.safetensors")
+    run([ghostkit, "convert", os.path.join(root, "checkpoints", "resnet18-fmnist.safetensors"), "--macs-budget",
+         "0.6", "--guided-damage", "noise", "--calibration-images", "64", "--eval-images", "0", "--out", out])
+    arch = json.loads(json.loads(header_metadata(out))["ghostkit.arch"])
+    ratios = sorted({c["s"] for c in arch["ghost"]["convs"].values()})
+    if ratios[0] != 1 or len(ratios) < 3:
+        sys.exit("the guided model does not mix plain convs and several ratios: s %s" % ratios)
+    return out

@@ -118,10 +118,15 @@ public enum ConversionRun {
                 + "fewer than the \(comm.size) ranks; use ≥ \(64 * (comm.size - 1) + 1) images or fewer ranks")
         }
 
+        // A guided search gathers the correlations and fits of all its options once (two passes): its residuals,
+        // the damage pass's per-option conversions and the final conversion below are built from them.
+        let shared = c.macsBudget != nil && c.guided.damageFrom == nil
+            ? try GuidedRatios.statistics(original, architecture: arch, calibration: batches, search: c.guided) : nil
         let plan = try c.macsBudget.map {
             try GuidedRatios.plan(original, architecture: arch, calibration: batches, fraction: $0,
                                   inputShape: [1, train.channels, train.height, train.width], search: c.guided,
-                                  reuse: try c.guided.damageFrom.map { try .load($0, checkpoint: path) })
+                                  reuse: try c.guided.damageFrom.map { try .load($0, checkpoint: path) },
+                                  statistics: shared)
         }
         let how = c.macsBudget.map { "a per-conv s and d under \($0) × the MACs" } ?? "s=\(c.s), d=\(c.d)"
         note("converting \(arch.displayName) with \(how) (\(c.mode.rawValue))…")
@@ -129,7 +134,7 @@ public enum ConversionRun {
                                           convs: plan?.ratios)
         let (ghost, ghostArch, units) = try ResNetToGhost.convert(
             original, architecture: arch, settings: .init(ghost: ghostSettings, dataDriven: c.mode == .dataDriven),
-            calibration: batches)
+            calibration: batches, statistics: shared)
         try checkUnits(units.map(\.name))
         var test: ImageStream?
         if c.evalImages > 0 {

@@ -29,11 +29,13 @@ public enum GuidedDamageModel: String, Codable, CaseIterable {
 /// without a pass. Cost: one conversion per (s, d) (plus s = 2, d = 3 for the context) and one forward pass of
 /// the probe batch per conv × option (+ 1 per conv in stage context).
 public enum GuidedDamage {
-    /// The damages, `damages[i][k]` for `sites[i]` and option k of `grid`, and the passes run.
+    /// The damages, `damages[i][k]` for `sites[i]` and option k of `grid`, and the passes run. `statistics`
+    /// (covering `grid` and, in stage context, s = 2, d = 3): the per-option conversions are built from them
+    /// without a pass over the batches; nil: each conversion gathers its own.
     public static func measure(_ original: ResNet, architecture arch: Architecture, sites: [ResNetToGhost.Site],
                                calibration batches: CalibrationBatches, probeImages: Int,
                                grid: [(s: Int, d: Int)] = GuidedSearch().grid, stageContext: Bool = false,
-                               recalibrate: Bool = true) throws
+                               recalibrate: Bool = true, statistics: ConversionStatistics? = nil) throws
         -> (damages: [[Double]], passes: Int, probeImages: Int) {
         let probe = try concatenate(batches, upTo: probeImages)
         original.train(false)
@@ -41,11 +43,12 @@ public enum GuidedDamage {
         let reference = logProbabilities(original(probe))
         let plain = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, GhostSettings.ConvRatio(s: 1, d: 1)) })
         let base = try parameters(of: original, arch: arch, settings: GhostSettings(s: 2, d: 3, convs: plain),
-                                  batches: batches)
+                                  batches: batches, statistics: statistics)
         var converted: [Int: [Int: [String: Tensor]]] = [:]  // s → d → the uniform conversion's parameters
         func uniform(_ s: Int, _ d: Int) throws -> [String: Tensor] {
             if let p = converted[s]?[d] { return p }
-            let p = try parameters(of: original, arch: arch, settings: GhostSettings(s: s, d: d), batches: batches)
+            let p = try parameters(of: original, arch: arch, settings: GhostSettings(s: s, d: d), batches: batches,
+                                   statistics: statistics)
             converted[s, default: [:]][d] = p
             return p
         }
@@ -108,9 +111,10 @@ public enum GuidedDamage {
 
     /// The converted model's parameters and buffers by name (values shared, not copied).
     static func parameters(of original: ResNet, arch: Architecture, settings: GhostSettings,
-                           batches: CalibrationBatches) throws -> [String: Tensor] {
+                           batches: CalibrationBatches, statistics: ConversionStatistics? = nil) throws
+        -> [String: Tensor] {
         let (ghost, _, _) = try ResNetToGhost.convert(original, architecture: arch, settings: .init(ghost: settings),
-                                                      calibration: batches)
+                                                      calibration: batches, statistics: statistics)
         return Dictionary(ghost.namedParameters().map { ($0.0, $0.1.value) }, uniquingKeysWith: { a, _ in a })
     }
 

@@ -108,9 +108,12 @@ public enum GuidedRatios {
 
     /// `plan` over batches made one at a time (memory flat in the calibration set). `reuse`: the options of an
     /// earlier plan (`GuidedRatios.reused`), checked against this model's convs and `search`, not re-measured.
+    /// `statistics`: the correlations and fits of `search.grid` (`GuidedRatios.statistics`), shared with the
+    /// damage pass's conversions (and the caller's final one) instead of two passes over the batches each.
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture,
                             calibration batches: CalibrationBatches, fraction: Double, inputShape: [Int],
                             search: GuidedSearch = GuidedSearch(), reuse: Reused? = nil,
+                            statistics: ConversionStatistics? = nil,
                             noiseEnergy: Double = 0.05, buckets: Int = 20_000) throws -> Plan {
         if let p = search.problem() { throw GhostError(p) }
         guard fraction > 0, fraction < 1 else {
@@ -120,9 +123,7 @@ public enum GuidedRatios {
             throw GhostError("guided conversion needs a plain ResNet")
         }
         guard batches.count > 0 else { throw GhostError("guided conversion needs calibration images") }
-        var uniform = arch
-        uniform.ghost = GhostSettings(s: 2, d: 3)
-        let sites = try ResNetToGhost.sites(original: original, ghost: uniform.buildResNet())
+        let sites = try convertibleSites(original, architecture: arch)
         var p = Profiler()
         _ = original.profile(inputShape, &p)
         let originalMACs = p.totalMACs
@@ -137,13 +138,13 @@ public enum GuidedRatios {
             return plan
         }
         var stats = try measure(original, sites: sites, batches: batches, inputShape: inputShape,
-                                grid: search.grid, noiseEnergy: noiseEnergy)
+                                grid: search.grid, noiseEnergy: noiseEnergy, statistics: statistics)
         var probe: (images: Int, passes: Int, seconds: Double)?
         if search.damage != .noise {
             let t0 = Date()
             let m = try GuidedDamage.measure(original, architecture: arch, sites: sites, calibration: batches,
                                              probeImages: search.probeImages, grid: search.grid,
-                                             stageContext: search.damage == .stageContext)
+                                             stageContext: search.damage == .stageContext, statistics: statistics)
             probe = (m.probeImages, m.passes, Date().timeIntervalSince(t0))
             for i in stats.indices {
                 let o = stats[i].options
@@ -160,6 +161,27 @@ public enum GuidedRatios {
         plan.damageModel = search.damage
         plan.probeImages = probe?.images; plan.damagePasses = probe?.passes; plan.damageSeconds = probe?.seconds
         return plan
+    }
+
+    /// The correlations and fits of every option of `search.grid` (and the stage context's) at every convertible
+    /// conv (two passes over the batches), for `plan(statistics:)` and the final `ResNetToGhost.convert(statistics:)`.
+    public static func statistics(_ model: ImageClassifier, architecture arch: Architecture,
+                                  calibration batches: CalibrationBatches,
+                                  search: GuidedSearch = GuidedSearch()) throws -> ConversionStatistics {
+        guard let original = model as? ResNet, arch.ghost == nil else {
+            throw GhostError("guided conversion needs a plain ResNet")
+        }
+        // Stage context converts the neighbours at s = 2, d = 3.
+        let grid = search.grid + (search.damage == .stageContext ? [(s: 2, d: 3)] : [])
+        return try ConversionStatistics.gather(original, sites: try convertibleSites(original, architecture: arch),
+                                               batches: batches, options: { _ in grid })
+    }
+
+    /// The convertible convs of a plain ResNet (those of its uniform s = 2 conversion).
+    static func convertibleSites(_ original: ResNet, architecture arch: Architecture) throws -> [ResNetToGhost.Site] {
+        var uniform = arch
+        uniform.ghost = GhostSettings(s: 2, d: 3)
+        return try ResNetToGhost.sites(original: original, ghost: uniform.buildResNet())
     }
 
     /// Exact multiple-choice knapsack over MAC buckets: minimises Σ damage with Σ MACs ≤ F · original − fixed.
@@ -217,59 +239,26 @@ public enum GuidedRatios {
         return p.totalMACs
     }
 
-    /// Per conv: the options' MACs and residuals (one correlation pass, one fitting pass over the batches) and
-    /// the measured sensitivity (one noisy forward pass of the first batch per conv).
+    /// Per conv: the options' MACs and residuals (from `statistics`, else one correlation pass and one fitting
+    /// pass over the batches) and the measured sensitivity (one noisy forward pass of the first batch per conv).
     static func measure(_ model: ResNet, sites: [ResNetToGhost.Site], batches: CalibrationBatches, inputShape: [Int],
-                        grid: [(s: Int, d: Int)], noiseEnergy: Double) throws -> [Conv] {
-        let ratios = Array(Set(grid.map(\.s))).sorted(), kernels = Array(Set(grid.map(\.d))).sorted()
-        var corr = Dictionary(uniqueKeysWithValues: sites.map {
-            ($0.name, ChannelCorrelation(channels: $0.conv.outChannels))
-        })
-        var shapes: [String: [Int]] = [:]
-        let byObserved = Dictionary(grouping: sites.indices, by: { sites[$0].observed })
-        try ResNetToGhost.observe(model, batches, sites: sites) { name, x in
-            for i in byObserved[name] ?? [] {
-                corr[sites[i].name]!.add(x)
-                shapes[sites[i].name] = x.shape
-            }
+                        grid: [(s: Int, d: Int)], noiseEnergy: Double,
+                        statistics: ConversionStatistics? = nil) throws -> [Conv] {
+        let stats = try statistics ?? ConversionStatistics.gather(model, sites: sites, batches: batches,
+                                                                  options: { _ in grid })
+        let variances = sites.map { site in
+            let n = site.conv.outChannels, cov = stats.covariances[site.name]!
+            return (0..<n).map { max(cov[$0 * n + $0], 0) }
         }
-        for site in sites { corr[site.name]!.allReduce(batches.communicator) }  // mpirun: sums over all ranks
-        // Fitting jobs: every ghost channel of every candidate ratio, one accumulator each (d = 1 and 3 at once).
-        var jobs: [(site: Int, ratio: Int, source: Int, target: Int)] = []
-        var variances: [[Double]] = []
-        for (i, site) in sites.enumerated() {
-            let r = corr[site.name]!.pearson(), n = site.conv.outChannels, cov = corr[site.name]!.covariance()
-            variances.append((0..<n).map { max(cov[$0 * n + $0], 0) })
-            for s in ratios {
-                let sel = IntrinsicSelection.greedy(correlation: r, channels: n, ratio: s)
-                for (k, list) in sel.ghosts.enumerated() { for c in list { jobs.append((i, s, sel.intrinsic[k], c)) } }
-            }
-        }
-        let maxD = kernels.max()!
-        var accumulators = [KernelFitAccumulator](repeating: KernelFitAccumulator(maxD: maxD), count: jobs.count)
-        let jobsOf = Dictionary(grouping: jobs.indices, by: { sites[jobs[$0].site].observed })
-        try ResNetToGhost.observe(model, batches, sites: sites) { name, x in
-            guard let mine = jobsOf[name] else { return }
-            accumulators.withUnsafeMutableBufferPointer { acc in
-                let acc = acc
-                Engine.parallelFor(mine.count) { q in
-                    let j = mine[q], job = jobs[j], site = sites[job.site]
-                    var src = PairFitting.maps(x, channel: job.source, normalization: .raw)
-                    if site.relu { for i in src.indices where src[i] < 0 { src[i] = 0 } }
-                    let tgt = PairFitting.maps(x, channel: job.target, normalization: .raw)
-                    src.withUnsafeBufferPointer { sp in tgt.withUnsafeBufferPointer { tp in
-                        acc[j].add(source: sp.baseAddress!, target: tp.baseAddress!, images: x.shape[0],
-                                   height: x.shape[2], width: x.shape[3])
-                    } }
-                }
-            }
-        }
-        KernelFitAccumulator.allReduce(&accumulators, batches.communicator)
+        let shapes = stats.shapes
         // missed[site][s][d]: Σ over ghost channels of the fit's MSE.
         var missed = [[Int: [Int: Double]]](repeating: [:], count: sites.count)
-        for (j, job) in jobs.enumerated() {
-            for f in accumulators[j].solve(sizes: kernels) {
-                missed[job.site][job.ratio, default: [:]][f.d, default: 0] += f.mse
+        for (i, site) in sites.enumerated() {
+            for (s, d) in grid {
+                guard let sel = stats.selection(site.name, s: s), let f = stats.fits(site.name, s: s, d: d) else {
+                    throw GhostError("guided statistics: \(site.name) has no fits at s=\(s), d=\(d)")
+                }
+                missed[i][s, default: [:]][d] = sel.ghosts.joined().reduce(0) { $0 + f[$1]!.mse }
             }
         }
         let sensitivity = sensitivities(model, sites: sites, batch: try batches.batch(0), variances: variances,

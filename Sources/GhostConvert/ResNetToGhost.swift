@@ -141,9 +141,11 @@ public enum ResNetToGhost {
     /// Channel correlations and least-squares sums are accumulated per conv as each batch's BN outputs appear
     /// (two passes over the batches), so memory does not grow with the calibration set. Under mpirun each rank passes
     /// its share of the batches and both kinds of sums are all-reduced, so every rank builds the same model.
+    /// `statistics` (e.g. a guided search's, `GuidedRatios.statistics`) replaces both passes when it covers every
+    /// conv's (s, d).
     public static func convert(
         _ model: ImageClassifier, architecture arch: Architecture, settings: Settings,
-        calibration batches: CalibrationBatches
+        calibration batches: CalibrationBatches, statistics: ConversionStatistics? = nil
     ) throws
         -> (model: ResNet, architecture: Architecture, units: [ConvertedUnit])
     {
@@ -165,67 +167,24 @@ public enum ResNetToGhost {
         let sites = try Self.sites(original: original, ghost: ghost)
         let ratio = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, settings.ghost.ratio(conv: $0.name)) })
 
-        // 1. Intrinsic channels per conv.
+        // 1-2. Intrinsic channels and least-squares cheap kernels per conv (`ConversionStatistics`): the shared
+        // statistics when they cover every conv's (s, d), else gathered here (two passes over the batches).
         var selections: [String: IntrinsicSelection] = [:]
+        var fits: [String: [FittedKernel?]] = [:]
         if settings.dataDriven {
-            var corr = Dictionary(
-                uniqueKeysWithValues: sites.map { ($0.name, ChannelCorrelation(channels: $0.conv.outChannels)) })
-            let byObserved = Dictionary(grouping: sites.indices, by: { sites[$0].observed })
-            try observe(original, batches, sites: sites) { name, x in
-                for i in byObserved[name] ?? [] { corr[sites[i].name]!.add(x) }
-            }
-            for site in sites { corr[site.name]!.allReduce(batches.communicator) }
+            let wanted = { (site: Site) in [(s: ratio[site.name]!.s, d: ratio[site.name]!.d)] }
+            let given = statistics.flatMap { st in sites.allSatisfy { st.covers($0.name, wanted($0)) } ? st : nil }
+            let stats = try given ?? ConversionStatistics.gather(original, sites: sites, batches: batches,
+                                                                 options: wanted)
             for site in sites {
-                selections[site.name] = IntrinsicSelection.greedy(
-                    correlation: corr[site.name]!.pearson(), channels: site.conv.outChannels,
-                    ratio: ratio[site.name]!.s)
+                let r = ratio[site.name]!
+                selections[site.name] = stats.selection(site.name, s: r.s)
+                fits[site.name] = stats.fits(site.name, s: r.s, d: r.d)
             }
         } else {
             for site in sites {
                 selections[site.name] = IntrinsicSelection.naive(
                     channels: site.conv.outChannels, ratio: ratio[site.name]!.s)
-            }
-        }
-
-        // 2. Least-squares cheap kernels: one accumulator per (site, ghost channel), streamed over the batches.
-        var fits: [String: [FittedKernel?]] = [:]
-        if settings.dataDriven {
-            var jobs: [(site: Int, k: Int, channel: Int)] = []
-            for (i, site) in sites.enumerated() {
-                for (k, list) in selections[site.name]!.ghosts.enumerated() { for c in list { jobs.append((i, k, c)) } }
-            }
-            var accumulators = jobs.map { KernelFitAccumulator(maxD: ratio[sites[$0.site].name]!.d) }
-            let jobsOf = Dictionary(grouping: jobs.indices, by: { sites[jobs[$0].site].observed })
-            try observe(original, batches, sites: sites) { name, x in
-                guard let mine = jobsOf[name] else { return }
-                accumulators.withUnsafeMutableBufferPointer { acc in
-                    let acc = acc
-                    Engine.parallelFor(mine.count) { q in
-                        let j = mine[q]
-                        let job = jobs[j]
-                        let site = sites[job.site]
-                        var src = PairFitting.maps(
-                            x, channel: selections[site.name]!.intrinsic[job.k],
-                            normalization: .raw)
-                        if site.relu { for i in src.indices where src[i] < 0 { src[i] = 0 } }
-                        let tgt = PairFitting.maps(x, channel: job.channel, normalization: .raw)
-                        src.withUnsafeBufferPointer { sp in
-                            tgt.withUnsafeBufferPointer { tp in
-                                acc[j].add(
-                                    source: sp.baseAddress!, target: tp.baseAddress!, images: x.shape[0],
-                                    height: x.shape[2], width: x.shape[3])
-                            }
-                        }
-                    }
-                }
-            }
-            KernelFitAccumulator.allReduce(&accumulators, batches.communicator)
-            for (j, job) in jobs.enumerated() {
-                let name = sites[job.site].name
-                if fits[name] == nil {
-                    fits[name] = [FittedKernel?](repeating: nil, count: sites[job.site].conv.outChannels)
-                }
-                fits[name]![job.channel] = accumulators[j].solve(sizes: [ratio[name]!.d])[0]
             }
         }
 

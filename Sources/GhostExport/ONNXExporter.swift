@@ -17,14 +17,10 @@ public struct ExportMetadata {
     public var architecture: Architecture
 
     /// Refuses what neither exporter writes yet, rather than a file whose outputs would differ from GhostKit's:
-    /// a ResNet stem conv with a bias, and a Ghost-ResNet with per-conv ratios (convert --macs-budget).
+    /// a ResNet stem conv with a bias.
     public func checkSupported() throws {
         if architecture.resnet?.stemBias == true {
             throw GhostError("\(architecture.displayName) has a stem-conv bias, which export does not write yet")
-        }
-        if architecture.ghost?.convs != nil {
-            throw GhostError("\(architecture.displayName) has per-conv Ghost ratios (convert --macs-budget), which "
-                + "export does not write yet")
         }
     }
 

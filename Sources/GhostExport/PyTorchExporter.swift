@@ -80,7 +80,8 @@ def make_activation(name):
 class GhostModule(nn.Module):
     """The official Ghost module: primary conv + BN (+ReLU), depthwise cheap operation + BN (+ReLU), concat, then
     channel c of the output = channel output_index[c] of the concat (GhostKit's Ghost-ResNets store that
-    buffer; GhostNet's modules take the plain slice [:oup])."""
+    buffer; GhostNet's modules take the plain slice [:oup]). ratio 1 (a conv left plain by a guided
+    conversion) has no cheap operation."""
 
     def __init__(self, inp, oup, kernel_size=1, ratio=2, dw_size=3, stride=1, relu=True, output_index=False):
         super().__init__()
@@ -90,9 +91,11 @@ class GhostModule(nn.Module):
         self.primary_conv = nn.Sequential(
             nn.Conv2d(inp, init_channels, kernel_size, stride, kernel_size // 2, bias=False),
             nn.BatchNorm2d(init_channels), nn.ReLU(inplace=True) if relu else nn.Sequential())
-        self.cheap_operation = nn.Sequential(
-            nn.Conv2d(init_channels, new_channels, dw_size, 1, dw_size // 2, groups=init_channels, bias=False),
-            nn.BatchNorm2d(new_channels), nn.ReLU(inplace=True) if relu else nn.Sequential())
+        self.cheap_operation = None
+        if new_channels:
+            self.cheap_operation = nn.Sequential(
+                nn.Conv2d(init_channels, new_channels, dw_size, 1, dw_size // 2, groups=init_channels, bias=False),
+                nn.BatchNorm2d(new_channels), nn.ReLU(inplace=True) if relu else nn.Sequential())
         if output_index:
             self.register_buffer("output_index", torch.arange(oup, dtype=torch.long))
         else:
@@ -100,8 +103,7 @@ class GhostModule(nn.Module):
 
     def forward(self, x):
         x1 = self.primary_conv(x)
-        x2 = self.cheap_operation(x1)
-        out = torch.cat([x1, x2], dim=1)
+        out = torch.cat([x1, self.cheap_operation(x1)], dim=1) if self.cheap_operation is not None else x1
         if self.output_index is not None:
             return out.index_select(1, self.output_index)
         return out[:, :self.oup]
@@ -119,14 +121,21 @@ class ZeroPadShortcut(nn.Module):
         return F.pad(x, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
 
 
-def shortcut(inp, out, stride, option, ghost):
+def conv_ratio(ghost, name):
+    """(s, d) of the Ghost module replacing conv `name` ("layer2.0.conv1"): its entry in ghost["convs"] (a guided
+    conversion's per-conv ratios), else the model's s and d."""
+    r = (ghost.get("convs") or {}).get(name) or ghost
+    return r["s"], r["d"]
+
+
+def shortcut(inp, out, stride, option, ghost, name):
     """The block's identity path: None (identity), option A, or downsample = 1x1 conv + BN (or one Ghost module)."""
     if stride == 1 and inp == out:
         return None, None
     if option == "A":
         return None, ZeroPadShortcut(stride, out - inp)
     if ghost:
-        return nn.Sequential(GhostModule(inp, out, 1, ghost["s"], ghost["d"], stride, relu=False,
+        return nn.Sequential(GhostModule(inp, out, 1, *conv_ratio(ghost, name + ".downsample"), stride, relu=False,
                                          output_index=True)), None
     return nn.Sequential(nn.Conv2d(inp, out, 1, stride, bias=False), nn.BatchNorm2d(out)), None
 
@@ -143,18 +152,18 @@ def shortcut_output(block, x):
 class BasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, inp, planes, stride, option, ghost=None):
+    def __init__(self, inp, planes, stride, option, ghost=None, name=""):
         super().__init__()
         if ghost:
-            self.conv1 = GhostModule(inp, planes, 3, ghost["s"], ghost["d"], stride, True, True)
-            self.conv2 = GhostModule(planes, planes, 3, ghost["s"], ghost["d"], 1, False, True)
+            self.conv1 = GhostModule(inp, planes, 3, *conv_ratio(ghost, name + ".conv1"), stride, True, True)
+            self.conv2 = GhostModule(planes, planes, 3, *conv_ratio(ghost, name + ".conv2"), 1, False, True)
         else:
             self.conv1 = nn.Conv2d(inp, planes, 3, stride, 1, bias=False)
             self.bn1 = nn.BatchNorm2d(planes)
             self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
             self.bn2 = nn.BatchNorm2d(planes)
         self.ghost = ghost is not None
-        self.downsample, self.option_a = shortcut(inp, planes, stride, option, ghost)
+        self.downsample, self.option_a = shortcut(inp, planes, stride, option, ghost, name)
 
     def forward(self, x):
         identity = shortcut_output(self, x)
@@ -168,14 +177,13 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, inp, planes, stride, option, ghost=None):
+    def __init__(self, inp, planes, stride, option, ghost=None, name=""):
         super().__init__()
         out = planes * 4
         if ghost:
-            s, d = ghost["s"], ghost["d"]
-            self.conv1 = GhostModule(inp, planes, 1, s, d, 1, True, True)
-            self.conv2 = GhostModule(planes, planes, 3, s, d, stride, True, True)
-            self.conv3 = GhostModule(planes, out, 1, s, d, 1, False, True)
+            self.conv1 = GhostModule(inp, planes, 1, *conv_ratio(ghost, name + ".conv1"), 1, True, True)
+            self.conv2 = GhostModule(planes, planes, 3, *conv_ratio(ghost, name + ".conv2"), stride, True, True)
+            self.conv3 = GhostModule(planes, out, 1, *conv_ratio(ghost, name + ".conv3"), 1, False, True)
         else:
             self.conv1 = nn.Conv2d(inp, planes, 1, bias=False)
             self.bn1 = nn.BatchNorm2d(planes)
@@ -184,7 +192,7 @@ class Bottleneck(nn.Module):
             self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
             self.bn3 = nn.BatchNorm2d(out)
         self.ghost = ghost is not None
-        self.downsample, self.option_a = shortcut(inp, out, stride, option, ghost)
+        self.downsample, self.option_a = shortcut(inp, out, stride, option, ghost, name)
 
     def forward(self, x):
         identity = shortcut_output(self, x)
@@ -229,7 +237,7 @@ class ResNet(nn.Module):
             for b in range(count):
                 name = "layer%d.%d" % (i + 1, b)
                 g = ghost if ghost and (ghost.get("blocks") is None or name in ghost["blocks"]) else None
-                layer.append(block(inp, planes, 2 if (b == 0 and i > 0) else 1, option, g))
+                layer.append(block(inp, planes, 2 if (b == 0 and i > 0) else 1, option, g, name))
                 inp = planes * block.expansion
             self.add_module("layer%d" % (i + 1), nn.Sequential(*layer))
         self.stages = len(counts)

@@ -135,7 +135,7 @@ final class GhostExportTests: XCTestCase {
         XCTAssertEqual(files, ["m.onnx"], "no temp file left behind")
     }
 
-    /// A stem-conv bias (and per-conv Ghost ratios) are refused before anything is written, not exported wrongly.
+    /// A stem-conv bias is refused before anything is written, not exported wrongly.
     func testUnsupportedArchitecturesAreRefusedWithNothingWritten() throws {
         let config = ResNetConfig(depth: 20, layout: .cifar(shortcut: .zeroPad), stemBias: true)
         let arch = try Architecture(family: .resnet(config), inChannels: 1, numClasses: 10)
