@@ -1,6 +1,7 @@
 /// Backward convolution: gradients with respect to the weight (and bias) and to the input.
 /// Dense/grouped convolutions use the forward's tiling with sgemm (stride-1 "same" ones TapGEMMKernel's padded
-/// layout, no im2col/col2im); depthwise ones a direct loop (3×3/1 ones over padded planes, see DepthwiseKernel).
+/// layout, no im2col/col2im; the input gradient of stride-1 3×3 ones WinogradBackwardData where the dispatch picks
+/// Winograd); depthwise ones a direct loop (3×3/1 ones over padded planes, see DepthwiseKernel).
 public enum Conv2DBackwardKernel {
     /// Returns (dX or nil, dW, dB) for y = conv(x, w) given dY. `needInput` = false skips dX
     /// (first layer of a network).
@@ -13,7 +14,10 @@ public enum Conv2DBackwardKernel {
             outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
             stride: stride, padding: padding, groups: groups)
         precondition(gy.shape == g.outputShape, "conv backward: gradient \(gy.shape) vs output \(g.outputShape)")
-        let gx = needInput ? Tensor(zeros: x.shape) : nil
+        // Stride-1 3×3 "same" convolutions take dX on Winograd where the dispatch picks it (WinogradBackwardData);
+        // the kernels below then compute dW only.
+        let winogradInput = needInput ? WinogradBackwardData.variant(for: g) : nil
+        let gx = needInput && winogradInput == nil ? Tensor(zeros: x.shape) : nil
         let gw = Tensor(zeros: weight.shape)
         let gb = biasGradient(gy)
         if g.isDepthwise && DepthwiseKernel.isSame3x3(g) {
@@ -26,6 +30,9 @@ public enum Conv2DBackwardKernel {
                 x: x.pointer, weight: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else {
             gemmBackward(x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
+        }
+        if let variant = winogradInput {
+            return (WinogradBackwardData.gradInput(gradOutput: gy, weight: weight, variant: variant), gw, gb)
         }
         return (gx, gw, gb)
     }
