@@ -9,7 +9,19 @@ import XCTest
 /// Two SGD steps (momentum, Nesterov, weight decay) of a small ResNet in training mode, against
 /// PyTorch (tools/make_train_fixture.py): loss, every gradient, every weight and BN running stat.
 final class SGDStepParityTests: XCTestCase {
-    func testTwoStepsMatchPyTorch() throws {
+    func testTwoStepsMatchPyTorch() throws { try checkTwoSteps("cost-model dispatch") }
+
+    /// The same two steps with every stride-1 3×3 conv of ≥ 16 channels forced onto each Winograd variant: the
+    /// training forward and the input gradient (WinogradBackwardData) stay within the parity tolerance.
+    func testTwoStepsMatchPyTorchOnWinograd() throws {
+        defer { WinogradKernel.dispatch = .costModel }
+        for variant in WinogradKernel.Variant.allCases {
+            WinogradKernel.dispatch = .fixed(variant)
+            try checkTwoSteps("\(variant)")
+        }
+    }
+
+    private func checkTwoSteps(_ path: String) throws {
         let file = try SafetensorsFile(path: Fixtures.path("train_step.safetensors"))
         let t = Dictionary(try file.allTensors(), uniquingKeysWith: { a, _ in a })
         let arch = try Architecture(json: file.metadata["ghostkit.arch"]!)
@@ -23,17 +35,17 @@ final class SGDStepParityTests: XCTestCase {
             model.zeroGradients()
             let logits = model(t["x\(step)"]!)
             let (loss, grad) = CrossEntropy.lossAndGradient(logits: logits, targets: t["y\(step)"]!.scalars.map { Int($0) })
-            XCTAssertEqual(loss, t["loss\(step)"]!.scalars[0], accuracy: 1e-4, "loss \(step)")
+            XCTAssertEqual(loss, t["loss\(step)"]!.scalars[0], accuracy: 1e-4, "loss \(step), \(path)")
             _ = model.backward(grad)
             if step == 1 {
                 for (name, p) in model.trainableParameters() {
-                    assertClose(p.grad!, t["grad1.\(name)"]!, relTol: 1e-4, "grad \(name)")
+                    assertClose(p.grad!, t["grad1.\(name)"]!, relTol: 1e-4, "grad \(name), \(path)")
                 }
             }
             sgd.step()
         }
         for (name, p) in model.namedParameters() {
-            assertClose(p.value, t["after2.\(name)"]!, relTol: 1e-4, "after two steps: \(name)")
+            assertClose(p.value, t["after2.\(name)"]!, relTol: 1e-4, "after two steps: \(name), \(path)")
         }
     }
 

@@ -109,12 +109,13 @@ public final class Conv2D: Module {
             epilogue: e, winograd: winogradFilters(for: geometry(for: x.shape)))
     }
 
-    /// The Winograd filters for an eval-mode forward over `g`, where the dispatch rule picks a variant
-    /// (`WinogradKernel.preferredVariant`); nil in training and elsewhere. Transformed from the weight as it is
-    /// now, on every call: nothing is held between forwards (no memory beside the weight, and an optimiser step
-    /// or a checkpoint load that changes the weight in place is followed by construction).
+    /// The Winograd filters for a forward over `g` (eval or training mode: the backward reads only the saved input
+    /// and the weight), where the dispatch rule picks a variant (`WinogradKernel.preferredVariant`); nil elsewhere.
+    /// Transformed from the weight as it is now, on every call: nothing is held between forwards (no memory beside
+    /// the weight, and an optimiser step or a checkpoint load that changes the weight in place is followed by
+    /// construction).
     private func winogradFilters(for g: ConvGeometry) -> WinogradKernel.Filters? {
-        guard !training, let variant = WinogradKernel.preferredVariant(for: g) else { return nil }
+        guard let variant = WinogradKernel.preferredVariant(for: g) else { return nil }
         return WinogradKernel.Filters(weight.value, variant: variant)
     }
 
