@@ -8,12 +8,16 @@ final class WinogradKernelTests: XCTestCase {
     /// (batch, Cin, H, W, Cout): odd sizes, maps smaller than a tile, one-pixel and one-row maps, batch 1, channels
     /// not multiples of 8, and ResNet-like shapes with many channels (the longest sums, where F(4×4)'s larger
     /// transform coefficients cost most precision); 35 and 40 wide maps have ≥ 9 tiles a row, so the input transform
-    /// runs eight tiles at a time and then a scalar tail; the last has many blocks per worker, so U is made once and
-    /// shared rather than transformed in cache per block.
+    /// runs eight tiles at a time and then a tail; the last has many blocks per worker, so U is made once and
+    /// shared rather than transformed in cache per block. The batch-1 3², 5², 7², 9², 28² and 21- to 33-wide maps with
+    /// channels not multiples of 8 give rows of 1–8 tiles and every tail length after eight-tile groups, for both
+    /// variants (the rows a vectorised small-map transform has to get right).
     static let shapes: [(n: Int, c: Int, h: Int, w: Int, o: Int)] = [
         (1, 3, 5, 5, 2), (2, 5, 7, 9, 7), (1, 1, 1, 1, 1), (3, 4, 2, 3, 5), (1, 7, 1, 13, 3), (2, 9, 13, 1, 4),
         (1, 16, 14, 14, 24), (2, 13, 11, 17, 19), (4, 8, 6, 6, 8), (1, 64, 28, 28, 64), (2, 256, 7, 7, 256),
         (1, 512, 7, 7, 33), (5, 3, 19, 10, 6), (1, 5, 6, 35, 4), (6, 32, 40, 40, 48),
+        (1, 10, 3, 3, 17), (1, 9, 7, 7, 10), (1, 12, 9, 9, 5), (1, 19, 28, 28, 13), (1, 6, 5, 29, 11),
+        (1, 11, 4, 21, 9), (1, 7, 3, 25, 6), (1, 5, 2, 33, 3),
     ]
 
     private func check(_ variant: WinogradKernel.Variant, seed: UInt64) {
