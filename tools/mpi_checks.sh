@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scale-out checks under Open MPI (2 ranks on one machine; CI runs this after the build):
 #   scan and dump with 2 ranks equal one process (activations bit for bit through the master file's virtual
-#   datasets, pairs.json to 1e-6), fit-kernels reads the 2-rank scan; two SGD steps of a small ResNet with BN on 2
+#   datasets, pairs.json to 1e-6), fit-kernels reads the 2-rank scan; one SGD step of a small ResNet with BN on 2
 #   ranks equal one process with the same global batch (1e-5); fit-kernels and convert (plain and guided) on 2
 #   ranks equal one process (reports to 1e-9 / 1e-6, checkpoint tensors to 1e-5); a job killed with SIGKILL
 #   resumes and ends equal to an uninterrupted one; a rank killed mid-run ends the job with an error; a NaN loss
@@ -67,26 +67,28 @@ else
   tail -5 "$T/d2.log"; bad "dump on 2 ranks"
 fi
 
-# 3. Two SGD steps of a CIFAR ResNet-20 (BatchNorm everywhere) with global batch 16: 2 ranks × 8 = 1 × 16.
-TRAIN=(train --arch resnet20 --in-channels 1 --epochs 1 --batch-size 16 --limit-train 32 --limit-test 16
+# 3. One SGD step of a CIFAR ResNet-20 (BatchNorm everywhere) with global batch 16: 2 ranks × 8 = 1 × 16.
+# One step, not two: a second step from a random init at lr 0.05 amplifies rounding ~10⁴-fold (the same binary
+# with OpenBLAS's SkylakeX instead of Haswell kernels ends 4.2e-4 apart after two steps), and the conv algorithm is
+# picked per local batch (WinogradCostModel: 8 per rank vs 16 in one process, in training too), so two steps would
+# compare kernel rounding, not the all-reduce. After one step both agree to ~1e-7 (measured 1.2e-7). Multi-step
+# training on 2 ranks is checked by the resume check below (same ranks, bit for bit).
+TRAIN=(train --arch resnet20 --in-channels 1 --epochs 1 --batch-size 16 --limit-train 16 --limit-test 16
        --lr 0.05 --warmup-epochs 0 --threads 1)
 "$GK" "${TRAIN[@]}" --out "$T/t1.safetensors" >"$T/t1.log" 2>&1 || { tail -3 "$T/t1.log"; }
 if "${MPIRUN[@]}" "$GK" "${TRAIN[@]}" --out "$T/t2.safetensors" >"$T/t2.log" 2>&1 \
    && cmp_py weights "$T/t1.safetensors" "$T/t2.safetensors" 1e-5; then
-  ok "2 SGD steps on 2 ranks (sync BN, all-reduced gradients) equal 1 process to 1e-5"
+  ok "an SGD step on 2 ranks (sync BN, all-reduced gradients) equals 1 process to 1e-5"
 else
-  tail -3 "$T/t2.log"; bad "2 SGD steps on 2 ranks"
+  tail -3 "$T/t2.log"; bad "an SGD step on 2 ranks"
 fi
-# The same with --teacher (distillation from the embedded ResNet-18; an untrained teacher's near-uniform soft
-# targets make two steps so ill-conditioned that a 1e-7 change of the teacher moves the student by 5e-5).
-# The teacher runs in eval mode, where WinogradCostModel picks each conv's algorithm from the local batch (8 per
-# rank vs 16 in one process): its logits differ by ~1e-7, so the student is compared to 1e-4.
+# The same with --teacher (distillation from the embedded ResNet-18, the teacher in eval mode): measured 1.2e-7.
 if "$GK" "${TRAIN[@]}" --teacher "$CK" --out "$T/k1.safetensors" >/dev/null 2>&1 \
    && "${MPIRUN[@]}" "$GK" "${TRAIN[@]}" --teacher "$CK" --out "$T/k2.safetensors" >/dev/null 2>&1 \
-   && cmp_py weights "$T/k1.safetensors" "$T/k2.safetensors" 1e-4; then
-  ok "distilled steps on 2 ranks equal 1 process to 1e-4"
+   && cmp_py weights "$T/k1.safetensors" "$T/k2.safetensors" 1e-5; then
+  ok "a distilled step on 2 ranks equals 1 process to 1e-5"
 else
-  bad "distilled steps on 2 ranks"
+  bad "a distilled step on 2 ranks"
 fi
 
 # 4. SIGKILL of the whole job after its first epoch's checkpoint, then --resume: equal to an uninterrupted run.
