@@ -63,7 +63,8 @@ public enum ConversionRun {
 
         // A guided search gathers the correlations and fits of all its options once (two passes): its residuals,
         // the damage pass's per-option conversions and the final conversion below are built from them.
-        let shared = c.macsBudget != nil && c.guided.damageFrom == nil
+        // A reused plan needs them only for the refinement's joint passes (the final conversion would gather them).
+        let shared = c.macsBudget != nil && (c.guided.damageFrom == nil || c.guided.refinement.isOn)
             ? try GuidedRatios.statistics(original, architecture: arch, calibration: batches, search: c.guided) : nil
         let plan = try c.macsBudget.map {
             try GuidedRatios.plan(original, architecture: arch, calibration: batches, fraction: $0,

@@ -1,0 +1,38 @@
+import GhostConvert
+import GhostModels
+import GhostTensor
+import XCTest
+
+final class JointDamageTests: XCTestCase {
+    /// A whole mixed plan (plain, s = 2 and s = 4 convs) on the duplicated ResNet-20: the joint KL (no AdaBN) is
+    /// the KL of the model built the obvious way (`ResNetToGhost.convert` with those per-conv ratios) on the same
+    /// 24 probe images; with AdaBN it is finite and ≥ 0; the all-plain plan scores 0.
+    func testJointKLOfAMixedPlan() throws {
+        let (arch, model, batches, sites) = try GuidedDamageTests.duplicatedResNet20()
+        let cycle = [(s: 1, d: 1), (s: 2, d: 3), (s: 4, d: 1)]
+        let options = Dictionary(uniqueKeysWithValues: sites.indices.map { ($0, cycle[$0 % 3]) })
+        let joint = try JointDamage(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                    probeImages: 24, recalibrate: false)
+        XCTAssertEqual(joint.probeImages, 24)
+        let kl = try joint.kl(options)
+
+        let ratios = Dictionary(uniqueKeysWithValues: sites.enumerated().map { i, site in
+            (site.name, GhostSettings.ConvRatio(s: options[i]!.s, d: options[i]!.d))
+        })
+        let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch,
+                                                      settings: .init(ghost: GhostSettings(s: 2, d: 3, convs: ratios)),
+                                                      calibration: batches)
+        let probe = Tensor(shape: [24, 1, 12, 12], values: Array(batches[0].scalars + batches[1].scalars.prefix(8 * 144)))
+        model.train(false)
+        ghost.train(false)
+        let expected = GuidedDamageTests.kl(model(probe), ghost(probe))
+        XCTAssertGreaterThan(expected, 1e-6)
+        XCTAssertEqual(kl, expected, accuracy: 1e-6 * expected + 1e-9)
+        XCTAssertEqual(try joint.kl([:]), 0, accuracy: 1e-9)
+
+        let adapted = try JointDamage(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                      probeImages: 32)
+        let v = try adapted.kl(options)
+        XCTAssertTrue(v.isFinite && v >= 0, "\(v)")
+    }
+}
