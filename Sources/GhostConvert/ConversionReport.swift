@@ -148,7 +148,9 @@ public struct ConversionReport: Codable {
     func refinementSection(_ r: GuidedRefinement.Log) -> String {
         var md = "**Joint-damage refinement** (\(r.settings.rounds) rounds × \(r.settings.candidates) candidates): "
         md += "joint KL = KL of the original's softmax to the model with every conv at its chosen (s, d), AdaBN on "
-        md += "the probe, mean over \(r.probeImages) calibration images; MACs ≤ \(r.budgetMACs). "
+        md += "the probe, mean over \(r.probeImages) "
+        md += r.heldOut ? "training images after the calibration set" : "calibration images"
+        md += "; MACs ≤ \(r.budgetMACs). "
         md += "Kept start: \(r.start) " + String(format: "(joint KL %.4g) → refined joint KL %.4g after %d accepted "
             + "move(s) in %d round(s), %d probe passes, %.0f s. The table below is the refined plan.\n\n", r.startKL,
             r.kl, r.moves.count, r.rounds, r.passes, r.seconds)

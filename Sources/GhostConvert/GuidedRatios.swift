@@ -112,10 +112,12 @@ public enum GuidedRatios {
     /// earlier plan (`GuidedRatios.reused`), checked against this model's convs and `search`, not re-measured.
     /// `statistics`: the correlations and fits of `search.grid` (`GuidedRatios.statistics`), shared with the
     /// damage pass's conversions (and the caller's final one) instead of two passes over the batches each.
+    /// `refinementProbe`: the (normalised) images the refinement measures the joint KL on, best outside the
+    /// calibration set; nil: the first `search.refinement.probeImages` calibration images.
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture,
                             calibration batches: CalibrationBatches, fraction: Double, inputShape: [Int],
                             search: GuidedSearch = GuidedSearch(), reuse: Reused? = nil,
-                            statistics: ConversionStatistics? = nil,
+                            statistics: ConversionStatistics? = nil, refinementProbe: Tensor? = nil,
                             noiseEnergy: Double = 0.05, buckets: Int = 20_000) throws -> Plan {
         if let p = search.problem() { throw GhostError(p) }
         guard fraction > 0, fraction < 1 else {
@@ -139,8 +141,11 @@ public enum GuidedRatios {
             return j
         }
         func refined(_ plan: Plan) throws -> Plan {
-            search.refinement.isOn ? try GuidedRefinement.refine(plan, joint: try joint(), settings: search.refinement)
-                : plan
+            let settings = search.refinement
+            guard settings.isOn else { return plan }
+            let probe = try refinementProbe ?? GuidedDamage.concatenate(batches, upTo: settings.probeImages)
+            return try GuidedRefinement.refine(plan, joint: try joint().on(probe: probe),
+                                               heldOut: refinementProbe != nil, settings: settings)
         }
         if let reuse {
             try reuse.check(sites: sites, search: search, originalMACs: originalMACs)

@@ -14,6 +14,8 @@ import GhostTensor
 /// accepted if it lowers the joint KL; the search stops when none does. The refined plan's joint probe KL is
 /// therefore never above its best start's, and so never above any uniform plan's that fits the budget
 /// (e.g. uniform s = 2, d = 3 at s = 2's MACs fraction). Cost: one probe forward pass per start and per candidate.
+/// `convert` measures the joint KL on training images outside the calibration set (the fits and the single-conv
+/// damages are in-sample on it). Off by default (`Settings.rounds` = 0): see the README for what it measured.
 public enum GuidedRefinement {
     /// How much refinement to run (`convert --guided-refine-rounds/--guided-refine-candidates`).
     public struct Settings: Codable, Equatable {
@@ -21,10 +23,14 @@ public enum GuidedRefinement {
         public var rounds: Int
         /// Moves evaluated (one probe pass each) per round.
         public var candidates: Int
+        /// Images of the refinement's probe: training images right after the calibration images when the caller
+        /// has them (`GuidedRatios.plan(refinementProbe:)`, as `convert` does), else the first calibration images.
+        public var probeImages: Int
 
-        /// The default: on with modest numbers (at most 6 × 4 passes after the start points).
-        public init(rounds: Int = 6, candidates: Int = 4) {
-            self.rounds = rounds; self.candidates = candidates
+        /// The default is off (see the README: on the s = 2 budgets measured, the joint probe KL did not predict
+        /// which plan is more accurate); `convert --guided-refine-rounds 6` turns it on with 4 candidates.
+        public init(rounds: Int = 0, candidates: Int = 4, probeImages: Int = 256) {
+            self.rounds = rounds; self.candidates = candidates; self.probeImages = probeImages
         }
 
         /// No refinement.
@@ -36,6 +42,7 @@ public enum GuidedRefinement {
         public func problem() -> String? {
             guard rounds >= 0 else { return "--guided-refine-rounds must be ≥ 0 (got \(rounds))" }
             guard candidates >= 1 else { return "--guided-refine-candidates must be ≥ 1 (got \(candidates))" }
+            guard probeImages >= 1 else { return "--guided-refine-probe-images must be ≥ 1 (got \(probeImages))" }
             return nil
         }
     }
@@ -75,6 +82,8 @@ public enum GuidedRefinement {
         /// The budget in MACs: F × the original's, rounded to the nearest MAC.
         public let budgetMACs: Int
         public let probeImages: Int
+        /// Whether the probe images were outside the calibration set (which the fits and AdaBN were made on).
+        public let heldOut: Bool
         public let starts: [Start]
         /// The start kept (the lowest joint KL).
         public let start: String
@@ -87,14 +96,14 @@ public enum GuidedRefinement {
 
         enum CodingKeys: String, CodingKey {
             case settings, starts, start, moves, rounds, passes, seconds, kl
-            case budgetMACs = "budget_macs", probeImages = "probe_images", startKL = "start_kl"
+            case budgetMACs = "budget_macs", probeImages = "probe_images", startKL = "start_kl", heldOut = "held_out"
         }
     }
 
-    /// The plan refined on `joint` (built on the plan's convs, in order); `plan.refinement` says how.
-    /// Off: `plan` unchanged.
-    public static func refine(_ plan: GuidedRatios.Plan, joint: JointDamage, settings: Settings) throws
-        -> GuidedRatios.Plan {
+    /// The plan refined on `joint` (built on the plan's convs, in order; `heldOut`: its probe is outside the
+    /// calibration set); `plan.refinement` says how. Off: `plan` unchanged.
+    public static func refine(_ plan: GuidedRatios.Plan, joint: JointDamage, heldOut: Bool = false,
+                              settings: Settings) throws -> GuidedRatios.Plan {
         guard settings.isOn else { return plan }
         if let p = settings.problem() { throw GhostError(p) }
         precondition(joint.sites.map(\.name) == plan.convs.map(\.name), "joint damage of other convs")
@@ -149,8 +158,8 @@ public enum GuidedRefinement {
         for i in refined.convs.indices { refined.convs[i].chosen = convs[i].options[current[i]] }
         refined.predictedMACs = macs(current)
         refined.refinement = Log(settings: settings, budgetMACs: budget, probeImages: joint.probeImages,
-                                 starts: starts, start: starts[best].name, moves: moves, rounds: round,
-                                 passes: passes, seconds: Date().timeIntervalSince(t0), startKL: starts[best].kl,
+                                 heldOut: heldOut, starts: starts, start: starts[best].name, moves: moves,
+                                 rounds: round, passes: passes, seconds: Date().timeIntervalSince(t0), startKL: starts[best].kl,
                                  kl: currentKL)
         return refined
     }

@@ -27,18 +27,39 @@ public final class JointDamage {
 
     /// The probe is the first `probeImages` calibration images. `statistics` (covering every (s, d) evaluated):
     /// the per-option conversions are built from them without a pass over the batches; nil: each gathers its own.
+    public convenience init(_ original: ResNet, architecture arch: Architecture, sites: [ResNetToGhost.Site],
+                            calibration batches: CalibrationBatches, probeImages: Int, recalibrate: Bool = true,
+                            statistics: ConversionStatistics? = nil) throws {
+        try self.init(original, architecture: arch, sites: sites, calibration: batches,
+                      probe: try GuidedDamage.concatenate(batches, upTo: probeImages), recalibrate: recalibrate,
+                      statistics: statistics)
+    }
+
+    /// As above on a given (normalised) probe batch, e.g. training images outside the calibration set.
     public init(_ original: ResNet, architecture arch: Architecture, sites: [ResNetToGhost.Site],
-                calibration batches: CalibrationBatches, probeImages: Int, recalibrate: Bool = true,
+                calibration batches: CalibrationBatches, probe: Tensor, recalibrate: Bool = true,
                 statistics: ConversionStatistics? = nil) throws {
         (self.original, self.arch, self.sites, self.batches) = (original, arch, sites, batches)
-        (self.statistics, self.recalibrate) = (statistics, recalibrate)
-        probe = try GuidedDamage.concatenate(batches, upTo: probeImages)
+        (self.statistics, self.recalibrate, self.probe) = (statistics, recalibrate, probe)
         original.train(false)
         original.observer = nil
         reference = GuidedDamage.logProbabilities(original(probe))
         plain = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, GhostSettings.ConvRatio(s: 1, d: 1)) })
         base = try GuidedDamage.parameters(of: original, arch: arch, settings: GhostSettings(s: 2, d: 3, convs: plain),
                                            batches: batches, statistics: statistics)
+    }
+
+    /// The same evaluator on another probe batch, sharing the converted parameters built so far.
+    public func on(probe other: Tensor) -> JointDamage {
+        JointDamage(copying: self, probe: other)
+    }
+
+    private init(copying j: JointDamage, probe other: Tensor) {
+        (original, arch, sites, batches, statistics) = (j.original, j.arch, j.sites, j.batches, j.statistics)
+        (recalibrate, plain, base, converted, probe) = (j.recalibrate, j.plain, j.base, j.converted, other)
+        original.train(false)
+        original.observer = nil
+        reference = GuidedDamage.logProbabilities(original(other))
     }
 
     /// Images in the probe batch.

@@ -23,13 +23,16 @@ struct GuidedSearchOptions: ParsableArguments {
     var guidedRefineRounds: Int = GuidedRefinement.Settings().rounds
     @Option(help: "Guided: moves evaluated on the joint probe KL per refinement round.")
     var guidedRefineCandidates: Int = GuidedRefinement.Settings().candidates
+    @Option(help: "Guided: training images after the calibration images that the refinement's joint KL runs on.")
+    var guidedRefineProbeImages: Int = GuidedRefinement.Settings().probeImages
 
     /// The typed search.
     func search() -> GuidedSearch {
         var g = GuidedSearch()
         (g.damage, g.ratios, g.kernels, g.probeImages, g.damageFrom) =
             (guidedDamage, guidedRatios, guidedKernels, probeImages, damageFrom)
-        g.refinement = GuidedRefinement.Settings(rounds: guidedRefineRounds, candidates: guidedRefineCandidates)
+        g.refinement = GuidedRefinement.Settings(rounds: guidedRefineRounds, candidates: guidedRefineCandidates,
+                                                 probeImages: guidedRefineProbeImages)
         return g
     }
 }

@@ -32,10 +32,12 @@ final class GuidedRefinementTests: XCTestCase {
         let uniformMACs = knapsack.fixedMACs + knapsack.convs.reduce(0) { $0 + $1.options[1].macs }
         let fraction = Double(uniformMACs) / Double(knapsack.originalMACs)
         var on = base
-        on.refinement = .init(rounds: 3, candidates: 3)
+        on.refinement = .init(rounds: 3, candidates: 3, probeImages: 16)
         let plan = try GuidedRatios.plan(model, architecture: arch, calibration: batches, fraction: fraction,
                                          inputShape: shape, search: on)
         let r = try XCTUnwrap(plan.refinement)
+        XCTAssertFalse(r.heldOut)
+        XCTAssertEqual(r.probeImages, 16)
 
         let uniform = try XCTUnwrap(r.starts.first { $0.name == "uniform s=2 d=1" })
         XCTAssertEqual(uniform.macs, uniformMACs)
@@ -77,7 +79,7 @@ final class GuidedRefinementTests: XCTestCase {
     }
 
     /// Off: exactly the knapsack's plan (no log); a reused report's plan is refined without a damage pass (the
-    /// reused damage passes are reported, the refinement's own are counted apart).
+    /// reused damage passes are reported, the refinement's own are counted apart), on a held-out probe if given.
     func testOffIsTheKnapsackAndAReusedPlanIsRefined() throws {
         let (arch, model, batches, base) = try setup()
         let shape = [1, 1, 12, 12]
@@ -102,10 +104,15 @@ final class GuidedRefinementTests: XCTestCase {
             .write(to: URL(fileURLWithPath: dir + "/report.json"))
         var on = base
         on.refinement = .init(rounds: 2, candidates: 2)
-        let reused = try GuidedRatios.plan(model, architecture: arch, calibration: batches, fraction: 0.45,
-                                           inputShape: shape, search: on,
-                                           reuse: try .load(dir + "/report.json", checkpoint: ckpt))
+        var rng = SplitMix64(seed: 8)
+        let heldOut = Tensor(gaussian: [12, 1, 12, 12], std: 1, rng: &rng)
+        let reused = try GuidedRatios.plan(model, architecture: arch, calibration: CalibrationBatches(batches),
+                                           fraction: 0.45, inputShape: shape, search: on,
+                                           reuse: try .load(dir + "/report.json", checkpoint: ckpt),
+                                           refinementProbe: heldOut)
         let r = try XCTUnwrap(reused.refinement)
+        XCTAssertTrue(r.heldOut)
+        XCTAssertEqual(r.probeImages, 12)
         XCTAssertEqual(reused.damageReusedFrom, dir + "/report.json")
         XCTAssertEqual(reused.damagePasses, plan.damagePasses)
         XCTAssertEqual(reused.convs.map(\.options), plan.convs.map(\.options))
@@ -119,8 +126,10 @@ final class GuidedRefinementTests: XCTestCase {
     /// Bad settings name the flag and the value.
     func testSettingsProblems() {
         XCTAssertNil(GuidedRefinement.Settings().problem())
-        XCTAssertNil(GuidedRefinement.Settings.off.problem())
+        XCTAssertEqual(GuidedRefinement.Settings(), .off)  // the default
         XCTAssertFalse(GuidedRefinement.Settings.off.isOn)
+        XCTAssertEqual(GuidedRefinement.Settings(rounds: 1, probeImages: 0).problem(),
+                       "--guided-refine-probe-images must be ≥ 1 (got 0)")
         XCTAssertEqual(GuidedRefinement.Settings(rounds: -1).problem(), "--guided-refine-rounds must be ≥ 0 (got -1)")
         XCTAssertEqual(GuidedRefinement.Settings(rounds: 2, candidates: 0).problem(),
                        "--guided-refine-candidates must be ≥ 1 (got 0)")
