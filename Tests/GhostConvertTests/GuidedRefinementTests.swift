@@ -18,6 +18,15 @@ final class GuidedRefinementTests: XCTestCase {
         return (arch, model, batches, search)
     }
 
+    /// The plan of `search` with the refinement off (the knapsack's), on 12×12 images.
+    static func knapsack(_ model: ResNet, _ arch: Architecture, _ batches: [Tensor], _ search: GuidedSearch,
+                         fraction: Double) throws -> GuidedRatios.Plan {
+        var off = search
+        off.refinement = .off
+        return try GuidedRatios.plan(model, architecture: arch, calibration: batches, fraction: fraction,
+                                     inputShape: [1, 1, 12, 12], search: off)
+    }
+
     /// At uniform s = 2's MACs fraction: the refined plan's joint probe KL (recomputed independently) is never
     /// above its best start's, nor above uniform s = 2's; every accepted move lowers it; MACs stay within the
     /// budget (predicted = Σ chosen = the converted model's); the passes are bounded by starts + rounds × candidates;
@@ -25,10 +34,7 @@ final class GuidedRefinementTests: XCTestCase {
     func testRefinementNeverRaisesTheJointKLAndKeepsTheBudget() throws {
         let (arch, model, batches, base) = try setup()
         let shape = [1, 1, 12, 12]
-        var off = base
-        off.refinement = .off
-        let knapsack = try GuidedRatios.plan(model, architecture: arch, calibration: batches, fraction: 0.6,
-                                             inputShape: shape, search: off)
+        let knapsack = try Self.knapsack(model, arch, batches, base, fraction: 0.6)
         let uniformMACs = knapsack.fixedMACs + knapsack.convs.reduce(0) { $0 + $1.options[1].macs }
         let fraction = Double(uniformMACs) / Double(knapsack.originalMACs)
         var on = base
@@ -59,8 +65,8 @@ final class GuidedRefinementTests: XCTestCase {
         XCTAssertLessThanOrEqual(plan.predictedMACs, r.budgetMACs)
         XCTAssertEqual(plan.predictedMACs, plan.fixedMACs + plan.convs.reduce(0) { $0 + $1.chosen.macs })
         XCTAssertEqual(plan.convs.map(\.options), knapsack.convs.map(\.options))
-        let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch,
-                                                      settings: .init(ghost: GhostSettings(s: 2, d: 3, convs: plan.ratios)),
+        let settings = GhostSettings(s: 2, d: 3, convs: plan.ratios)
+        let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch, settings: .init(ghost: settings),
                                                       calibration: batches)
         var p = Profiler()
         _ = ghost.profile(shape, &p)
@@ -83,10 +89,7 @@ final class GuidedRefinementTests: XCTestCase {
     func testOffIsTheKnapsackAndAReusedPlanIsRefined() throws {
         let (arch, model, batches, base) = try setup()
         let shape = [1, 1, 12, 12]
-        var off = base
-        off.refinement = .off
-        let plan = try GuidedRatios.plan(model, architecture: arch, calibration: batches, fraction: 0.5,
-                                         inputShape: shape, search: off)
+        let plan = try Self.knapsack(model, arch, batches, base, fraction: 0.5)
         XCTAssertNil(plan.refinement)
         let direct = try GuidedRatios.choose(plan.convs, originalMACs: plan.originalMACs, fixedMACs: plan.fixedMACs,
                                              fraction: 0.5, buckets: plan.buckets, noiseEnergy: plan.noiseEnergy)

@@ -20,13 +20,7 @@ final class JointDamageTests: XCTestCase {
         let ratios = Dictionary(uniqueKeysWithValues: sites.enumerated().map { i, site in
             (site.name, GhostSettings.ConvRatio(s: options[i]!.s, d: options[i]!.d))
         })
-        let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch,
-                                                      settings: .init(ghost: GhostSettings(s: 2, d: 3, convs: ratios)),
-                                                      calibration: batches)
-        let probe = Tensor(shape: [24, 1, 12, 12], values: Array(batches[0].scalars + batches[1].scalars.prefix(8 * 144)))
-        model.train(false)
-        ghost.train(false)
-        let expected = GuidedDamageTests.kl(model(probe), ghost(probe))
+        let expected = try GuidedDamageTests.builtKL(model, arch, ratios: ratios, batches: batches)
         XCTAssertGreaterThan(expected, 1e-6)
         XCTAssertEqual(kl, expected, accuracy: 1e-6 * expected + 1e-9)
         XCTAssertEqual(try joint.kl([:]), 0, accuracy: 1e-9)
