@@ -5,8 +5,11 @@
 #   s ∈ {1 (plain), 2, 3, 4} and d, chosen by the measured per-layer damage (KL to the original with that conv
 #   converted; GUIDED_DAMAGE=measured|stage-context picks the damage model). ResNet-18 tries d ∈ {1, 3} on 256
 #   probe images, ResNet-50 (52 convs) s ∈ {1, 2, 3, 4}, d = 3 on 16. The damages do not depend on F: the
-#   s = 3 budget reuses the s = 2 run's (--damage-from) and only solves the knapsack again. Both conversions are
-#   AdaBN-recalibrated; then both get the same short distilled fine-tune.
+#   s = 3 budget reuses the s = 2 run's (--damage-from) and only solves the knapsack again. The knapsack's plan is
+#   then refined on the measured joint KL of the whole plan (start: the better of the knapsack's plan and the
+#   uniform plans within the budget; GUIDED_REFINE_ROUNDS × GUIDED_REFINE_CANDIDATES probe passes at most,
+#   default 6 × 4, 0 rounds = the knapsack's plan). Both conversions are AdaBN-recalibrated; then both get the same
+#   short distilled fine-tune.
 #
 # Shows: whether spending the MACs where converting hurts least beats spending them evenly, right after AdaBN
 # and after an equal fine-tune budget; the convert reports add the per-conv plan plot and CKA per block.
@@ -26,6 +29,8 @@ calib=(--calibration-images 512 --eval-images 0); evalargs=(); ft=(--epochs 1 --
 ratios=(2 3); models=("${MODELS[@]}")
 [ "${ONLY_R18:-0}" = 1 ] && models=("$R18")
 damage=(--guided-damage "${GUIDED_DAMAGE:-measured}")
+refine=(--guided-refine-rounds "${GUIDED_REFINE_ROUNDS:-6}"
+        --guided-refine-candidates "${GUIDED_REFINE_CANDIDATES:-4}")
 # The guided search per model: ResNet-50's damage pass is budgeted (fewer options, fewer probe images).
 search() {
   case "$(stem "$1")" in
@@ -36,6 +41,8 @@ search() {
 if [ "$QUICK" = 1 ]; then
   calib=(--calibration-images 64 --eval-images 0); evalargs=(--limit-test 200)
   ft=(--epochs 1 --limit-train 128 --limit-test 200); models=("$R18")
+  refine=(--guided-refine-rounds "${GUIDED_REFINE_ROUNDS:-2}"
+          --guided-refine-candidates "${GUIDED_REFINE_CANDIDATES:-2}")
   search() { echo "--guided-kernels 3 --probe-images 32"; }
 fi
 # The MACs fraction of a convert report; a summary row from two reports and two comparisons.
@@ -51,13 +58,16 @@ acc = [[100 * m["accuracy"] for m in json.load(open(f"{out}/comparison-{k}.json"
 (a, b), (c, e) = acc
 g = f[1]["guided"]
 t = f"{g['damage_seconds']:.0f} s" + (" (reused)" if g.get("damage_reused_from") else "")
+r = g.get("refinement")
+t += f"; refined from {r['start']}, joint KL {r['start_kl']:.3g} → {r['kl']:.3g} ({len(r['moves'])} moves, " \
+     f"{r['passes']} passes, {r['seconds']:.0f} s)" if r else "; not refined"
 print(f"| {name} | {s} | {100*macs[0]:.1f} % / {100*macs[1]:.1f} % | {100*params[0]:.1f} % / {100*params[1]:.1f} % "
       f"| {a:.2f} % | {b:.2f} % | {b-a:+.2f} pp | {c:.2f} % | {e:.2f} % | {e-c:+.2f} pp | {t} |")
 PY
 }
 
 summary="| model | uniform s | MACs uniform / guided | params uniform / guided | uniform AdaBN | guided AdaBN | Δ "
-summary+="| uniform FT | guided FT | Δ | damage pass |"
+summary+="| uniform FT | guided FT | Δ | damage pass; refinement |"
 summary+=$'\n|---|---|---|---|---|---|---|---|---|---|---|'
 for m in "${models[@]}"; do
   name=$(stem "$m")
@@ -67,7 +77,7 @@ for m in "${models[@]}"; do
     "$GK" convert "$m" --s "$s" --d 3 "${calib[@]}" --out "$out/uniform/uniform.safetensors" "${W[@]}" > /dev/null
     f=$(frac "$out/uniform/report.json")
     # shellcheck disable=SC2046  # the search is a list of flags
-    guided=("${damage[@]}" $(search "$m"))
+    guided=("${damage[@]}" "${refine[@]}" $(search "$m"))
     first="$dir/$name-s${ratios[0]}/guided/report.json"
     [ "$s" != "${ratios[0]}" ] && guided+=(--damage-from "$first")
     step "$name: guided convert --macs-budget $f ${guided[*]}"

@@ -129,6 +129,7 @@ public struct ConversionReport: Codable {
         md += "MACs: original \(plan.originalMACs), predicted \(plan.predictedMACs) (\(f(plan.predictedMACs)))"
         md += plan.measuredMACs.map { ", measured \($0) (\(f($0)))" } ?? ""
         md += String(format: "; predicted damage %.4g.\n\n", plan.damage)
+        if let r = plan.refinement { md += refinementSection(r) }
         md += "![guided plan: s, d, damage and sensitivity per conv](guided-plan.png)\n\n"
         md += "| conv | n | sensitivity | s | d | residual | damage | MACs | MACs as plain conv |\n"
         md += "|---|---|---|---|---|---|---|---|---|\n"
@@ -141,6 +142,30 @@ public struct ConversionReport: Codable {
             md += "\(c.chosen.macs) | \(c.options[0].macs) |\n"
         }
         return md
+    }
+
+    /// The Markdown paragraph and tables of a guided plan's joint-damage refinement: starts, accepted moves, passes.
+    func refinementSection(_ r: GuidedRefinement.Log) -> String {
+        var md = "**Joint-damage refinement** (\(r.settings.rounds) rounds × \(r.settings.candidates) candidates): "
+        md += "joint KL = KL of the original's softmax to the model with every conv at its chosen (s, d), AdaBN on "
+        md += "the probe, mean over \(r.probeImages) "
+        md += r.heldOut ? "training images after the calibration set" : "calibration images"
+        md += "; MACs ≤ \(r.budgetMACs). "
+        md += "Kept start: \(r.start) " + String(format: "(joint KL %.4g) → refined joint KL %.4g after %d accepted "
+            + "move(s) in %d round(s), %d probe passes, %.0f s. The table below is the refined plan.\n\n", r.startKL,
+            r.kl, r.moves.count, r.rounds, r.passes, r.seconds)
+        md += "| start | MACs | joint KL |\n|---|---|---|\n"
+        for start in r.starts { md += "| \(start.name) | \(start.macs) | " + String(format: "%.4g |\n", start.kl) }
+        if !r.moves.isEmpty {
+            md += "\n| round | move (conv → s, d) | predicted Δ damage | joint KL before | after | MACs |\n"
+            md += "|---|---|---|---|---|---|\n"
+            for m in r.moves {
+                let what = m.changes.map { "\($0.conv) → \($0.s), \($0.d)" }.joined(separator: "; ")
+                md += "| \(m.round) | \(what) | " + String(format: "%+.3g | %.4g | %.4g | ", m.predictedChange,
+                                                              m.klBefore, m.klAfter) + "\(m.macs) |\n"
+            }
+        }
+        return md + "\n"
     }
 
     /// The Markdown table of CKA per block (original vs converted).

@@ -63,13 +63,29 @@ public enum ConversionRun {
 
         // A guided search gathers the correlations and fits of all its options once (two passes): its residuals,
         // the damage pass's per-option conversions and the final conversion below are built from them.
-        let shared = c.macsBudget != nil && c.guided.damageFrom == nil
+        // A reused plan needs them only for the refinement's joint passes (the final conversion would gather them).
+        let shared = c.macsBudget != nil && (c.guided.damageFrom == nil || c.guided.refinement.isOn)
             ? try GuidedRatios.statistics(original, architecture: arch, calibration: batches, search: c.guided) : nil
+        // The refinement's probe: the training images right after the calibration images (out of sample for the
+        // fits and AdaBN), when the split has them.
+        var heldOut: Tensor?
+        if c.macsBudget != nil, c.guided.refinement.isOn {
+            let (more, _) = try c.source.stream(split: "train", channels: arch.inChannels, inputSize: side,
+                                                limit: train.count + c.guided.refinement.probeImages)
+            if more.count > train.count {
+                let d = try more.images(train.count..<more.count)
+                heldOut = BatchLoader(dataset: d, batchSize: d.count, normalization: norm)
+                    .batch(0, order: Array(0..<d.count), epoch: 0).images
+            } else {
+                note("\(train.name): no training images beyond the calibration set; the guided refinement probes "
+                    + "calibration images")
+            }
+        }
         let plan = try c.macsBudget.map {
             try GuidedRatios.plan(original, architecture: arch, calibration: batches, fraction: $0,
                                   inputShape: [1, train.channels, train.height, train.width], search: c.guided,
                                   reuse: try c.guided.damageFrom.map { try .load($0, checkpoint: path) },
-                                  statistics: shared)
+                                  statistics: shared, refinementProbe: heldOut)
         }
         let how = c.macsBudget.map { "a per-conv s and d under \($0) × the MACs" } ?? "s=\(c.s), d=\(c.d)"
         note("converting \(arch.displayName) with \(how) (\(c.mode.rawValue))…")

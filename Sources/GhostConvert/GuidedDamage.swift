@@ -37,56 +37,17 @@ public enum GuidedDamage {
                                grid: [(s: Int, d: Int)] = GuidedSearch().grid, stageContext: Bool = false,
                                recalibrate: Bool = true, statistics: ConversionStatistics? = nil) throws
         -> (damages: [[Double]], passes: Int, probeImages: Int) {
-        let probe = try concatenate(batches, upTo: probeImages)
-        original.train(false)
-        original.observer = nil
-        let reference = logProbabilities(original(probe))
-        let plain = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, GhostSettings.ConvRatio(s: 1, d: 1)) })
-        let base = try parameters(of: original, arch: arch, settings: GhostSettings(s: 2, d: 3, convs: plain),
-                                  batches: batches, statistics: statistics)
-        var converted: [Int: [Int: [String: Tensor]]] = [:]  // s → d → the uniform conversion's parameters
-        func uniform(_ s: Int, _ d: Int) throws -> [String: Tensor] {
-            if let p = converted[s]?[d] { return p }
-            let p = try parameters(of: original, arch: arch, settings: GhostSettings(s: s, d: d), batches: batches,
-                                   statistics: statistics)
-            converted[s, default: [:]][d] = p
-            return p
-        }
+        let joint = try JointDamage(original, architecture: arch, sites: sites, calibration: batches,
+                                    probeImages: probeImages, recalibrate: recalibrate, statistics: statistics)
+        return try measure(joint, grid: grid, stageContext: stageContext)
+    }
+
+    /// `measure` with a joint evaluator made by the caller (e.g. shared with `GuidedRefinement`).
+    public static func measure(_ joint: JointDamage, grid: [(s: Int, d: Int)] = GuidedSearch().grid,
+                               stageContext: Bool = false) throws
+        -> (damages: [[Double]], passes: Int, probeImages: Int) {
+        let sites = joint.sites
         let stage = { (name: String) in name.split(separator: ".").first.map(String.init) ?? name }
-        // The KL of the model with `options` (site index → (s, d)), the rest plain, converted modules AdaBN'd.
-        func kl(_ options: [Int: (s: Int, d: Int)]) throws -> Double {
-            var mixed = plain
-            var source: [(prefix: String, params: [String: Tensor])] = []
-            for (i, o) in options {
-                mixed[sites[i].name] = .init(s: o.s, d: o.d)
-                if o.s > 1 { source.append((sites[i].name + ".", try uniform(o.s, o.d))) }
-            }
-            var a = arch
-            a.ghost = GhostSettings(s: 2, d: 3, convs: mixed)
-            let model = a.buildResNet()
-            for (name, p) in model.namedParameters() {
-                let from = source.first { name.hasPrefix($0.prefix) }?.params ?? base
-                guard let src = from[name], src.shape == p.value.shape else {
-                    throw GhostError("guided damage: no converted parameter \(name) of shape \(p.value.shape)")
-                }
-                let copy = Tensor(uninitialized: src.shape)
-                copy.uncheckedMutablePointer.update(from: src.readPointer, count: src.count)
-                p.value = copy
-            }
-            model.train(false)
-            if recalibrate {
-                // Batch statistics of the probe in the forward pass = AdaBN on the probe, converted modules only.
-                let modules = Dictionary(try ResNetToGhost.sites(original: original, ghost: model)
-                    .map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })
-                for (i, o) in options where o.s > 1 {
-                    guard let module = modules[sites[i].name] else {
-                        throw GhostError("guided damage: \(sites[i].name) has no Ghost module")
-                    }
-                    for bn in [module.primaryBN, module.cheapBN] where bn.channels > 0 { bn.train(true) }
-                }
-            }
-            return klDivergence(reference, logProbabilities(model(probe)), rows: probe.shape[0])
-        }
         var damages = [[Double]](repeating: [], count: sites.count)
         var passes = 0
         for (i, site) in sites.enumerated() {
@@ -96,17 +57,17 @@ public enum GuidedDamage {
                 for j in sites.indices where j != i && stage(sites[j].name) == stage(site.name) { context[j] = (2, 3) }
                 var alone = context
                 alone[i] = (1, 1)
-                baseline = try kl(alone)
+                baseline = try joint.kl(alone)
                 passes += 1
             }
             for o in grid {
                 var options = context
                 options[i] = o
-                damages[i].append(max(0, try kl(options) - baseline))
+                damages[i].append(max(0, try joint.kl(options) - baseline))
                 passes += 1
             }
         }
-        return (damages, passes, probe.shape[0])
+        return (damages, passes, joint.probeImages)
     }
 
     /// The converted model's parameters and buffers by name (values shared, not copied).

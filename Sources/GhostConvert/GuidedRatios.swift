@@ -64,7 +64,7 @@ public enum GuidedRatios {
         /// MACs outside the convertible convs (stem, classifier, …).
         public let fixedMACs: Int
         /// fixed + Σ chosen options' MACs.
-        public let predictedMACs: Int
+        public var predictedMACs: Int
         /// MACs of the converted model as profiled (set by the caller once it exists).
         public var measuredMACs: Int?
         public let buckets: Int
@@ -75,10 +75,12 @@ public enum GuidedRatios {
         public var probeImages: Int?, damagePasses: Int?, damageSeconds: Double?
         /// The report whose options (and damages) this plan reused instead of measuring (`--damage-from`).
         public var damageReusedFrom: String?
+        /// The joint-damage refinement that changed the knapsack's choice (nil: none ran).
+        public var refinement: GuidedRefinement.Log?
         public var convs: [Conv]
 
         enum CodingKeys: String, CodingKey {
-            case buckets, convs
+            case buckets, convs, refinement
             case damageModel = "damage_model", probeImages = "probe_images", damagePasses = "damage_passes"
             case damageSeconds = "damage_seconds", damageReusedFrom = "damage_reused_from"
             case budgetFraction = "budget_fraction", originalMACs = "original_macs", fixedMACs = "fixed_macs"
@@ -110,10 +112,12 @@ public enum GuidedRatios {
     /// earlier plan (`GuidedRatios.reused`), checked against this model's convs and `search`, not re-measured.
     /// `statistics`: the correlations and fits of `search.grid` (`GuidedRatios.statistics`), shared with the
     /// damage pass's conversions (and the caller's final one) instead of two passes over the batches each.
+    /// `refinementProbe`: the (normalised) images the refinement measures the joint KL on, best outside the
+    /// calibration set; nil: the first `search.refinement.probeImages` calibration images.
     public static func plan(_ model: ImageClassifier, architecture arch: Architecture,
                             calibration batches: CalibrationBatches, fraction: Double, inputShape: [Int],
                             search: GuidedSearch = GuidedSearch(), reuse: Reused? = nil,
-                            statistics: ConversionStatistics? = nil,
+                            statistics: ConversionStatistics? = nil, refinementProbe: Tensor? = nil,
                             noiseEnergy: Double = 0.05, buckets: Int = 20_000) throws -> Plan {
         if let p = search.problem() { throw GhostError(p) }
         guard fraction > 0, fraction < 1 else {
@@ -127,6 +131,22 @@ public enum GuidedRatios {
         var p = Profiler()
         _ = original.profile(inputShape, &p)
         let originalMACs = p.totalMACs
+        // The joint evaluator of the refinement, shared with the measured damage pass (its conversions cached).
+        var shared: JointDamage?
+        func joint() throws -> JointDamage {
+            if let shared { return shared }
+            let j = try JointDamage(original, architecture: arch, sites: sites, calibration: batches,
+                                    probeImages: search.probeImages, statistics: statistics)
+            shared = j
+            return j
+        }
+        func refined(_ plan: Plan) throws -> Plan {
+            let settings = search.refinement
+            guard settings.isOn else { return plan }
+            let probe = try refinementProbe ?? GuidedDamage.concatenate(batches, upTo: settings.probeImages)
+            return try GuidedRefinement.refine(plan, joint: try joint().on(probe: probe),
+                                               heldOut: refinementProbe != nil, settings: settings)
+        }
         if let reuse {
             try reuse.check(sites: sites, search: search, originalMACs: originalMACs)
             let fixed = originalMACs - reuse.plan.convs.reduce(0) { $0 + $1.options[0].macs }
@@ -135,16 +155,15 @@ public enum GuidedRatios {
             plan.damageModel = reuse.plan.damageModel; plan.probeImages = reuse.plan.probeImages
             plan.damagePasses = reuse.plan.damagePasses; plan.damageSeconds = reuse.plan.damageSeconds
             plan.damageReusedFrom = reuse.path
-            return plan
+            return try refined(plan)
         }
         var stats = try measure(original, sites: sites, batches: batches, inputShape: inputShape,
                                 grid: search.grid, noiseEnergy: noiseEnergy, statistics: statistics)
         var probe: (images: Int, passes: Int, seconds: Double)?
         if search.damage != .noise {
             let t0 = Date()
-            let m = try GuidedDamage.measure(original, architecture: arch, sites: sites, calibration: batches,
-                                             probeImages: search.probeImages, grid: search.grid,
-                                             stageContext: search.damage == .stageContext, statistics: statistics)
+            let m = try GuidedDamage.measure(try joint(), grid: search.grid,
+                                             stageContext: search.damage == .stageContext)
             probe = (m.probeImages, m.passes, Date().timeIntervalSince(t0))
             for i in stats.indices {
                 let o = stats[i].options
@@ -160,7 +179,7 @@ public enum GuidedRatios {
                               buckets: buckets, noiseEnergy: noiseEnergy)
         plan.damageModel = search.damage
         plan.probeImages = probe?.images; plan.damagePasses = probe?.passes; plan.damageSeconds = probe?.seconds
-        return plan
+        return try refined(plan)
     }
 
     /// The correlations and fits of every option of `search.grid` (and the stage context's) at every convertible

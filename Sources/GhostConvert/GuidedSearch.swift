@@ -1,7 +1,7 @@
 import Foundation
 
 /// The search of a guided conversion (`convert --macs-budget`): the options tried per conv, how their damage is
-/// scored, and on how many calibration images.
+/// scored, on how many calibration images, and the joint-damage refinement of the knapsack's plan.
 public struct GuidedSearch: Codable, Equatable {
     /// How an option's damage is scored.
     public var damage = GuidedDamageModel.measured
@@ -12,6 +12,8 @@ public struct GuidedSearch: Codable, Equatable {
     /// An earlier guided convert report (report.json) of the same checkpoint and options: its per-conv MACs,
     /// residuals and damages are reused and only the knapsack is solved again (e.g. a second budget F).
     public var damageFrom: String?
+    /// The joint-damage local search after the knapsack (`GuidedRefinement`); `.off` = the knapsack's plan.
+    public var refinement = GuidedRefinement.Settings()
 
     public init() {}
 
@@ -26,6 +28,6 @@ public struct GuidedSearch: Codable, Equatable {
         guard !kernels.isEmpty, kernels.allSatisfy({ $0 >= 1 && $0 % 2 == 1 }), Set(kernels).count == kernels.count
         else { return "--guided-kernels must be distinct odd sizes ≥ 1 (got \(kernels))" }
         guard probeImages >= 1 else { return "--probe-images must be ≥ 1 (got \(probeImages))" }
-        return nil
+        return refinement.problem()
     }
 }

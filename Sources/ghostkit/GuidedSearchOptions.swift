@@ -3,7 +3,8 @@ import GhostConvert
 
 extension GuidedDamageModel: ExpressibleByArgument {}
 
-/// `convert --macs-budget`'s search: the options per conv, the damage model, the probe images, a reused plan.
+/// `convert --macs-budget`'s search: the options per conv, the damage model, the probe images, a reused plan, the
+/// joint-damage refinement.
 struct GuidedSearchOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Guided: how an option's damage is scored (measured = only that conv converted; "
                 + "stage-context = the rest of its stage converted at s=2 d=3 around it; noise = the proxy)."))
@@ -17,12 +18,21 @@ struct GuidedSearchOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Guided: reuse the options and damages of this earlier guided report.json (same "
                 + "checkpoint and options) and only solve the knapsack at the new --macs-budget."))
     var damageFrom: String?
+    @Option(help: ArgumentHelp("Guided: rounds of the joint-damage refinement of the knapsack's plan (one probe pass "
+                + "per candidate move; 0 = off, the knapsack's plan)."))
+    var guidedRefineRounds: Int = GuidedRefinement.Settings().rounds
+    @Option(help: "Guided: moves evaluated on the joint probe KL per refinement round.")
+    var guidedRefineCandidates: Int = GuidedRefinement.Settings().candidates
+    @Option(help: "Guided: training images after the calibration images that the refinement's joint KL runs on.")
+    var guidedRefineProbeImages: Int = GuidedRefinement.Settings().probeImages
 
     /// The typed search.
     func search() -> GuidedSearch {
         var g = GuidedSearch()
         (g.damage, g.ratios, g.kernels, g.probeImages, g.damageFrom) =
             (guidedDamage, guidedRatios, guidedKernels, probeImages, damageFrom)
+        g.refinement = GuidedRefinement.Settings(rounds: guidedRefineRounds, candidates: guidedRefineCandidates,
+                                                 probeImages: guidedRefineProbeImages)
         return g
     }
 }

@@ -36,14 +36,7 @@ final class GuidedDamageTests: XCTestCase {
         // The obvious construction for one (conv, option): the same KL on the same 24 probe images.
         var ratios = Dictionary(uniqueKeysWithValues: sites.map { ($0.name, GhostSettings.ConvRatio(s: 1, d: 1)) })
         ratios["layer1.0.conv2"] = .init(s: 4, d: 1)
-        let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch,
-                                                      settings: .init(ghost: GhostSettings(s: 2, d: 3, convs: ratios)),
-                                                      calibration: batches)
-        let probe = Tensor(shape: [24, 1, 12, 12],
-                           values: Array(batches[0].scalars + batches[1].scalars.prefix(8 * 144)))
-        model.train(false)
-        ghost.train(false)
-        XCTAssertEqual(raw.damages[i][s4], Self.kl(model(probe), ghost(probe)),
+        XCTAssertEqual(raw.damages[i][s4], try Self.builtKL(model, arch, ratios: ratios, batches: batches),
                        accuracy: 1e-6 * raw.damages[i][s4] + 1e-9)
 
         let adapted = try GuidedDamage.measure(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
@@ -87,6 +80,20 @@ final class GuidedDamageTests: XCTestCase {
         let adapted = try GuidedDamage.measure(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
                                                probeImages: 32, grid: grid, stageContext: true)
         for row in adapted.damages { XCTAssertTrue(row.allSatisfy { $0.isFinite && $0 >= 0 }, "\(row)") }
+    }
+
+    /// The KL on the first 24 calibration images of the model built the obvious way: `ResNetToGhost.convert` with
+    /// these per-conv ratios, no AdaBN.
+    static func builtKL(_ model: ResNet, _ arch: Architecture, ratios: [String: GhostSettings.ConvRatio],
+                        batches: [Tensor]) throws -> Double {
+        let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch,
+                                                      settings: .init(ghost: GhostSettings(s: 2, d: 3, convs: ratios)),
+                                                      calibration: batches)
+        let probe = Tensor(shape: [24, 1, 12, 12],
+                           values: Array(batches[0].scalars + batches[1].scalars.prefix(8 * 144)))
+        model.train(false)
+        ghost.train(false)
+        return kl(model(probe), ghost(probe))
     }
 
     /// A ResNet-20 whose layer1.0.conv2 has every odd output channel an exact copy of the even one before it, two

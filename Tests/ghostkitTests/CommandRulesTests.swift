@@ -17,6 +17,10 @@ final class CommandRulesTests: TinyCheckpointTestCase {
              "Error: --lr must be a finite number > 0 (got 0.0)"),
             (["convert", checkpoint, "--s", "1"], "Error: --s must be ≥ 2 (got 1)"),
             (["convert", checkpoint, "--d", "4"], "Error: --d must be odd and ≥ 1 (got 4)"),
+            (["convert", checkpoint, "--macs-budget", "0.5", "--guided-refine-rounds=-1"],
+             "Error: --guided-refine-rounds must be ≥ 0 (got -1)"),
+            (["convert", checkpoint, "--macs-budget", "0.5", "--guided-refine-candidates", "0"],
+             "Error: --guided-refine-candidates must be ≥ 1 (got 0)"),
             (["train", "--arch", "resnet20", "--optimizer", "bogus", "--out", dir + "/t.safetensors"],
              "Error: The value 'bogus' is invalid for '--optimizer <optimizer>'. Please provide one of 'sgd', 'adam' or "
                 + "'adamw'."),

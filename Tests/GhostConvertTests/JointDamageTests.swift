@@ -1,0 +1,42 @@
+import GhostConvert
+import GhostModels
+import GhostTensor
+import XCTest
+
+final class JointDamageTests: XCTestCase {
+    /// A whole mixed plan (plain, s = 2 and s = 4 convs) on the duplicated ResNet-20: the joint KL (no AdaBN) is
+    /// the KL of the model built the obvious way (`ResNetToGhost.convert` with those per-conv ratios) on the same
+    /// 24 probe images; with AdaBN it is finite and ≥ 0; the all-plain plan scores 0; moved to another probe it
+    /// scores as an evaluator built on that probe.
+    func testJointKLOfAMixedPlan() throws {
+        let (arch, model, batches, sites) = try GuidedDamageTests.duplicatedResNet20()
+        let cycle = [(s: 1, d: 1), (s: 2, d: 3), (s: 4, d: 1)]
+        let options = Dictionary(uniqueKeysWithValues: sites.indices.map { ($0, cycle[$0 % 3]) })
+        let joint = try JointDamage(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                    probeImages: 24, recalibrate: false)
+        XCTAssertEqual(joint.probeImages, 24)
+        let kl = try joint.kl(options)
+
+        let ratios = Dictionary(uniqueKeysWithValues: sites.enumerated().map { i, site in
+            (site.name, GhostSettings.ConvRatio(s: options[i]!.s, d: options[i]!.d))
+        })
+        let expected = try GuidedDamageTests.builtKL(model, arch, ratios: ratios, batches: batches)
+        XCTAssertGreaterThan(expected, 1e-6)
+        XCTAssertEqual(kl, expected, accuracy: 1e-6 * expected + 1e-9)
+        XCTAssertEqual(try joint.kl([:]), 0, accuracy: 1e-9)
+
+        let adapted = try JointDamage(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                      probeImages: 32)
+        let v = try adapted.kl(options)
+        XCTAssertTrue(v.isFinite && v >= 0, "\(v)")
+
+        // Another probe: sharing the converted parameters changes nothing against an evaluator built on it.
+        var rng = SplitMix64(seed: 9)
+        let other = Tensor(gaussian: [10, 1, 12, 12], std: 1, rng: &rng)
+        let fresh = try JointDamage(model, architecture: arch, sites: sites, calibration: CalibrationBatches(batches),
+                                    probe: other)
+        let moved = adapted.on(probe: other)
+        XCTAssertEqual(moved.probeImages, 10)
+        XCTAssertEqual(try moved.kl(options), try fresh.kl(options), accuracy: 1e-12)
+    }
+}
