@@ -147,8 +147,11 @@ public struct ConversionReport: Codable {
     /// The Markdown paragraph and tables of a guided plan's joint-damage refinement: starts, accepted moves, passes.
     func refinementSection(_ r: GuidedRefinement.Log) -> String {
         var md = "**Joint-damage refinement** (\(r.settings.rounds) rounds × \(r.settings.candidates) candidates): "
-        md += "joint KL = KL of the original's softmax to the model with every conv at its chosen (s, d), AdaBN on "
-        md += "the probe, mean over \(r.probeImages) "
+        md += "joint KL = KL of the original's softmax to the model with every conv at its chosen (s, d), "
+        md += r.settings.adaBN == .calibration
+            ? "AdaBN over the calibration images as the conversion does, then eval mode, "
+            : "AdaBN on the probe (its batch statistics), "
+        md += "mean over \(r.probeImages) "
         md += r.heldOut ? "training images after the calibration set" : "calibration images"
         md += "; MACs ≤ \(r.budgetMACs). "
         md += "Kept start: \(r.start) " + String(format: "(joint KL %.4g) → refined joint KL %.4g after %d accepted "

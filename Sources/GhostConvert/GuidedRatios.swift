@@ -144,7 +144,7 @@ public enum GuidedRatios {
             let settings = search.refinement
             guard settings.isOn else { return plan }
             let probe = try refinementProbe ?? GuidedDamage.concatenate(batches, upTo: settings.probeImages)
-            return try GuidedRefinement.refine(plan, joint: try joint().on(probe: probe),
+            return try GuidedRefinement.refine(plan, joint: try joint().on(probe: probe, adaBN: settings.adaBN),
                                                heldOut: refinementProbe != nil, settings: settings)
         }
         if let reuse {

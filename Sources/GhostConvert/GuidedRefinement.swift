@@ -26,11 +26,25 @@ public enum GuidedRefinement {
         /// Images of the refinement's probe: training images right after the calibration images when the caller
         /// has them (`GuidedRatios.plan(refinementProbe:)`, as `convert` does), else the first calibration images.
         public var probeImages: Int
+        /// How each evaluated plan is AdaBN-recalibrated before its probe pass (`--guided-refine-adabn`).
+        public var adaBN: JointDamage.AdaBN
 
         /// The default is off (see the README: on the s = 2 budgets measured, the joint probe KL did not predict
         /// which plan is more accurate); `convert --guided-refine-rounds 6` turns it on with 4 candidates.
-        public init(rounds: Int = 0, candidates: Int = 4, probeImages: Int = 256) {
-            self.rounds = rounds; self.candidates = candidates; self.probeImages = probeImages
+        public init(rounds: Int = 0, candidates: Int = 4, probeImages: Int = 256,
+                    adaBN: JointDamage.AdaBN = .probeBatch) {
+            self.rounds = rounds; self.candidates = candidates; self.probeImages = probeImages; self.adaBN = adaBN
+        }
+
+        enum CodingKeys: String, CodingKey { case rounds, candidates, probeImages, adaBN }
+
+        /// Reports written before `adaBN` existed decode as `.probeBatch`.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(rounds: try c.decode(Int.self, forKey: .rounds),
+                      candidates: try c.decode(Int.self, forKey: .candidates),
+                      probeImages: try c.decode(Int.self, forKey: .probeImages),
+                      adaBN: try c.decodeIfPresent(JointDamage.AdaBN.self, forKey: .adaBN) ?? .probeBatch)
         }
 
         /// No refinement.

@@ -10,12 +10,25 @@ import GhostTensor
 ///
 /// `GuidedDamage` scores single convs with it (one conv converted), `GuidedRefinement` whole plans.
 public final class JointDamage {
+    /// How an evaluated model's BNs are recalibrated before its probe pass.
+    public enum AdaBN: String, Codable, CaseIterable {
+        /// The converted modules' BNs in training mode during the probe pass (batch statistics of the probe
+        /// itself); plain convs keep the original's statistics. One forward pass per evaluation.
+        case probeBatch = "probe-batch"
+        /// The conversion's own AdaBN (`ResNetToGhost.recalibrateBatchNorm`: running statistics of every Ghost
+        /// module, plain ones included, averaged over the calibration batches), then the probe pass in eval mode:
+        /// the model `convert` would save. One pass over the calibration images more per evaluation.
+        case calibration
+    }
+
     let original: ResNet
     let arch: Architecture
     let sites: [ResNetToGhost.Site]
     let batches: CalibrationBatches
     let statistics: ConversionStatistics?
     let recalibrate: Bool
+    /// How `recalibrate` is done (the probe's batch statistics unless set otherwise).
+    public var adaBN = AdaBN.probeBatch
     /// The probe batch and the original's log-probabilities on it.
     let probe: Tensor
     let reference: [Double]
@@ -50,8 +63,10 @@ public final class JointDamage {
     }
 
     /// The same evaluator on another probe batch, sharing the converted parameters built so far.
-    public func on(probe other: Tensor) -> JointDamage {
-        JointDamage(copying: self, probe: other)
+    public func on(probe other: Tensor, adaBN: AdaBN? = nil) -> JointDamage {
+        let j = JointDamage(copying: self, probe: other)
+        j.adaBN = adaBN ?? self.adaBN
+        return j
     }
 
     private init(copying j: JointDamage, probe other: Tensor) {
@@ -86,7 +101,10 @@ public final class JointDamage {
             p.value = copy
         }
         model.train(false)
-        if recalibrate {
+        if recalibrate, adaBN == .calibration {
+            try ResNetToGhost.recalibrateBatchNorm(model, batches: batches)
+            model.train(false)
+        } else if recalibrate {
             // Batch statistics of the probe in the forward pass = AdaBN on the probe, converted modules only.
             let modules = Dictionary(try ResNetToGhost.sites(original: original, ghost: model)
                 .map { ($0.name, $0.module) }, uniquingKeysWith: { a, _ in a })

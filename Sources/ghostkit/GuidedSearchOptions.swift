@@ -2,6 +2,7 @@ import ArgumentParser
 import GhostConvert
 
 extension GuidedDamageModel: ExpressibleByArgument {}
+extension JointDamage.AdaBN: ExpressibleByArgument {}
 
 /// `convert --macs-budget`'s search: the options per conv, the damage model, the probe images, a reused plan, the
 /// joint-damage refinement.
@@ -25,6 +26,9 @@ struct GuidedSearchOptions: ParsableArguments {
     var guidedRefineCandidates: Int = GuidedRefinement.Settings().candidates
     @Option(help: "Guided: training images after the calibration images that the refinement's joint KL runs on.")
     var guidedRefineProbeImages: Int = GuidedRefinement.Settings().probeImages
+    @Option(help: ArgumentHelp("Guided: how the refinement AdaBNs each plan before its probe pass (probe-batch = "
+                + "the probe's batch statistics; calibration = the conversion's own AdaBN, then eval mode)."))
+    var guidedRefineAdabn: JointDamage.AdaBN = GuidedRefinement.Settings().adaBN
 
     /// The typed search.
     func search() -> GuidedSearch {
@@ -32,7 +36,7 @@ struct GuidedSearchOptions: ParsableArguments {
         (g.damage, g.ratios, g.kernels, g.probeImages, g.damageFrom) =
             (guidedDamage, guidedRatios, guidedKernels, probeImages, damageFrom)
         g.refinement = GuidedRefinement.Settings(rounds: guidedRefineRounds, candidates: guidedRefineCandidates,
-                                                 probeImages: guidedRefineProbeImages)
+                                                 probeImages: guidedRefineProbeImages, adaBN: guidedRefineAdabn)
         return g
     }
 }

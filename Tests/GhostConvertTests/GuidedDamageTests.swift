@@ -84,11 +84,13 @@ final class GuidedDamageTests: XCTestCase {
 
     /// The KL on the first 24 calibration images of the model built the obvious way: `ResNetToGhost.convert` with
     /// these per-conv ratios, no AdaBN.
+    /// `recalibrated`: after the conversion's own AdaBN over `batches` (as `convert` saves it).
     static func builtKL(_ model: ResNet, _ arch: Architecture, ratios: [String: GhostSettings.ConvRatio],
-                        batches: [Tensor]) throws -> Double {
+                        batches: [Tensor], recalibrated: Bool = false) throws -> Double {
         let (ghost, _, _) = try ResNetToGhost.convert(model, architecture: arch,
                                                       settings: .init(ghost: GhostSettings(s: 2, d: 3, convs: ratios)),
                                                       calibration: batches)
+        if recalibrated { ResNetToGhost.recalibrateBatchNorm(ghost, batches: batches) }
         let probe = Tensor(shape: [24, 1, 12, 12],
                            values: Array(batches[0].scalars + batches[1].scalars.prefix(8 * 144)))
         model.train(false)
