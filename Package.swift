@@ -34,8 +34,10 @@ let package = Package(
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        // The CPU's spin-wait hint, for the engine's worker pool (header only).
+        .systemLibrary(name: "CCPU"),
         // Tensors, kernels and layers: the only code built with -Ounchecked.
-        .target(name: "GhostTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        .target(name: "GhostTensor", dependencies: ["CBLAS", "CCPU"], swiftSettings: kernelSettings),
         // Rank, size and collective operations (Communicator, SingleProcess); Open MPI in GhostMPI.
         .target(name: "GhostDistributed", dependencies: ["GhostTensor"], swiftSettings: checkedSettings),
         .target(name: "GhostMPI", dependencies: ["GhostDistributed", "CMPI"], swiftSettings: checkedSettings),

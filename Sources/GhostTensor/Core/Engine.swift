@@ -1,6 +1,6 @@
 import CBLAS
-import Dispatch
 import Foundation
+import Synchronization
 
 /// Global engine settings: the number of worker threads used by every kernel.
 ///
@@ -24,19 +24,28 @@ public enum Engine {
         }
     }
 
-    /// Runs `body(i)` for i in 0..<count, spread over `threads` workers (static round-robin).
-    /// OpenBLAS stays single-threaded inside.
+    /// The threads `parallelFor` runs on, made on first use and remade when `threads` changes.
+    private static let pool = Mutex<WorkerPool?>(nil)
+
+    /// Runs `body(i)` for i in 0..<count, spread over `threads` workers (static round-robin: worker w runs
+    /// i = w, w + workers, …) on the engine's `WorkerPool`. OpenBLAS stays single-threaded inside. A call made from
+    /// inside a body, or while another thread's call runs, runs its indices serially.
     public static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         let workers = min(threads, count)  // first read also pins OpenBLAS to one thread
         if workers <= 1 {
             for i in 0..<count { body(i) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var i = w
-                while i < count { body(i); i += workers }
+        let size = min(threads, WorkerPool.maxSize)
+        let workerPool = pool.withLock { pool in
+            if pool?.size != size {
+                pool?.stop()
+                pool = WorkerPool(size: size)
             }
+            return pool!
+        }
+        if !workerPool.run(count, body) {
+            for i in 0..<count { body(i) }
         }
     }
 
