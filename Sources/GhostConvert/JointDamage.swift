@@ -28,7 +28,7 @@ public final class JointDamage {
     let statistics: ConversionStatistics?
     let recalibrate: Bool
     /// How `recalibrate` is done (the probe's batch statistics unless set otherwise).
-    public var adaBN = AdaBN.probeBatch
+    public private(set) var adaBN = AdaBN.probeBatch
     /// The probe batch and the original's log-probabilities on it.
     let probe: Tensor
     let reference: [Double]
