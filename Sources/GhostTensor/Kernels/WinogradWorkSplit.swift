@@ -9,7 +9,7 @@ extension WinogradKernel {
     /// channels, then its output-channel chunks split over them, each worker transforming only its chunks of the
     /// filters and running its GEMMs over all the block's tiles.
     public struct WorkSplit: Equatable, Sendable {
-        /// Which dimension the workers divide.
+        /// The two ways of dividing the work.
         public enum Kind: Equatable, Sendable {
             /// Blocks of tile rows per worker.
             case tileRows
