@@ -74,6 +74,68 @@ final class Conv2DKernelTests: XCTestCase {
         Engine.threads = Engine.defaultThreads
     }
 
+    /// `conv` of `x` with `w` (stride, padding) written through `forward(… into:routing:)` into `yChannels` channels
+    /// (output c at `map[c]`) with the BN scale/shift + residual + ReLU epilogue, against the direct reference; the
+    /// channels not in `map` must stay untouched. `winograd`: run on those filters; `reference`: the plain conv, if
+    /// already computed.
+    static func checkRoutedEpilogue(
+        x: Tensor, w: Tensor, stride: Int, padding: Int, map: [Int], yChannels: Int,
+        winograd: WinogradKernel.Filters? = nil, reference: Tensor? = nil, rng: inout SplitMix64, _ message: String
+    ) {
+        let (n, o) = (x.shape[0], w.shape[0])
+        let ref = reference ?? referenceConv(x, w, bias: nil, stride: stride, padding: padding, groups: 1)
+        let (oh, ow) = (ref.shape[2], ref.shape[3])
+        let scale = Tensor(gaussian: [o], std: 1, rng: &rng), shift = Tensor(gaussian: [o], std: 1, rng: &rng)
+        let residual = Tensor(gaussian: [n, yChannels, oh, ow], std: 1, rng: &rng)
+        let y = Tensor(repeating: 42, shape: [n, yChannels, oh, ow])
+        let e = Epilogue(scale: UnsafePointer(scale.readPointer), shift: UnsafePointer(shift.readPointer),
+                         residual: UnsafePointer(residual.readPointer), relu: true)
+        Conv2DKernel.forward(x, weight: w, stride: (stride, stride), padding: (padding, padding), epilogue: e, into: y,
+                             routing: ChannelRouting(outputChannels: yChannels, outputMap: map), winograd: winograd)
+        var want = Tensor(repeating: 42, shape: [n, yChannels, oh, ow])
+        for i in 0..<n { for k in 0..<o { for yy in 0..<oh { for xx in 0..<ow {
+            want[i, map[k], yy, xx] = max(ref[i, k, yy, xx] * scale[k] + shift[k] + residual[i, map[k], yy, xx], 0)
+        } } } }
+        assertClose(y, want, message)
+        withExtendedLifetime((scale, shift, residual)) {}
+    }
+
+    /// Output channels 0 ..< count reversed onto count + 2 channels, the middle two left out.
+    static func scatteredMap(_ count: Int) -> [Int] {
+        (0..<count).map { c in count - 1 - c < count / 2 ? count - 1 - c : count + 1 - c }
+    }
+
+    /// Batch 1 on maps under 256 pixels (and few tiles of a larger map at 3 workers): the tiles' output channels are
+    /// split over the workers, and the im2col of each tile is made once, its channel rows spread over the workers.
+    /// Odd channel counts, routed outputs (in place and scattered), the residual + ReLU epilogue, 1–3 threads.
+    func testSplitTilesShareTheirIm2col() {
+        defer { Engine.threads = Engine.defaultThreads }
+        var rng = SplitMix64(seed: 77)
+        // (Cin, H, W, Cout, k, stride, pad): ResNet's 14² → 7² and 28² → 14² stride-2 convs with odd channel counts,
+        // a 7² Ghost primary 3×3, a 1×1 stride-2 downsample, and a 56² → 28² map (four tiles: split at 3 workers).
+        let shapes: [(c: Int, h: Int, w: Int, o: Int, k: Int, stride: Int, pad: Int)] = [
+            (37, 14, 14, 45, 3, 2, 1), (19, 28, 28, 33, 3, 2, 1), (61, 7, 7, 23, 3, 1, 1), (13, 7, 9, 50, 1, 1, 0),
+            (29, 14, 13, 35, 1, 2, 0), (9, 56, 56, 40, 3, 2, 1), (5, 9, 9, 3, 3, 1, 1), (3, 5, 5, 17, 5, 2, 2),
+        ]
+        for threads in [1, 2, 3] {
+            Engine.threads = threads
+            for s in shapes {
+                let x = Tensor(gaussian: [1, s.c, s.h, s.w], std: 1, rng: &rng)
+                let w = Tensor(gaussian: [s.o, s.c, s.k, s.k], std: 0.5, rng: &rng)
+                let b = Tensor(gaussian: [s.o], std: 1, rng: &rng)
+                let conv = Conv2D(weight: w, bias: b, stride: (s.stride, s.stride), padding: (s.pad, s.pad))
+                let ref = Self.referenceConv(x, w, bias: b, stride: s.stride, padding: s.pad, groups: 1)
+                assertClose(conv(x), ref, "\(s) threads \(threads)")
+                let label = "\(s) threads \(threads)"
+                let scattered = Self.scatteredMap(s.o)
+                Self.checkRoutedEpilogue(x: x, w: w, stride: s.stride, padding: s.pad, map: scattered,
+                                         yChannels: s.o + 2, rng: &rng, "scattered \(label)")
+                Self.checkRoutedEpilogue(x: x, w: w, stride: s.stride, padding: s.pad, map: (0..<s.o).map { $0 + 3 },
+                                         yChannels: s.o + 5, rng: &rng, "contiguous \(label)")
+            }
+        }
+    }
+
     func testFusedEpilogueMatchesSeparateOps() {
         var rng = SplitMix64(seed: 3)
         let x = Tensor(gaussian: [3, 4, 9, 9], std: 1, rng: &rng)

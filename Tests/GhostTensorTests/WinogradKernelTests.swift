@@ -38,6 +38,67 @@ final class WinogradKernelTests: XCTestCase {
         Engine.threads = Engine.defaultThreads
     }
 
+    /// (batch, Cin, H, W, Cout) that take the output-channel split at 2 or 3 workers (batch 1 on 7², 14² and 28²
+    /// maps, and a batch-2 7² one): odd channel counts, output channels not multiples of the 16-row chunks, one or
+    /// several chunks per worker, and F(2×2)'s wider 14² blocks.
+    static let channelSplitShapes: [(n: Int, c: Int, h: Int, w: Int, o: Int)] = [
+        (1, 37, 14, 14, 45), (1, 128, 14, 14, 144), (1, 19, 28, 28, 33), (1, 64, 28, 28, 80), (1, 61, 7, 7, 23),
+        (1, 300, 7, 7, 200), (2, 21, 7, 7, 130), (1, 33, 13, 11, 17), (1, 100, 14, 14, 70),
+    ]
+
+    /// The output-channel split (shared input transform, chunks of output channels per worker) against the direct
+    /// reference and the GEMM path at 1, 2 and 3 threads, both variants, with routed outputs and residual + ReLU.
+    func testOutputChannelSplitMatchesReference() {
+        defer { Engine.threads = Engine.defaultThreads }
+        var rng = SplitMix64(seed: 31)
+        var taken = 0
+        for s in Self.channelSplitShapes {
+            let x = Tensor(gaussian: [s.n, s.c, s.h, s.w], std: 1, rng: &rng)
+            let w = Tensor(gaussian: [s.o, s.c, 3, 3], std: 0.5, rng: &rng)
+            let ref = Conv2DKernelTests.referenceConv(x, w, bias: nil, stride: 1, padding: 1, groups: 1)
+            Engine.threads = 1
+            let gemm = Conv2DKernel.forward(x, weight: w, stride: (1, 1), padding: (1, 1))
+            let g = ConvGeometry(batch: s.n, inChannels: s.c, height: s.h, width: s.w, outChannels: s.o,
+                                 kernel: (3, 3), padding: (1, 1))
+            for variant in WinogradKernel.Variant.allCases {
+                let filters = WinogradKernel.Filters(w, variant: variant)
+                for threads in [1, 2, 3] {
+                    Engine.threads = threads
+                    if WinogradKernel.WorkSplit(g, variant: variant, workers: threads).kind == .outputChannels {
+                        taken += 1
+                    }
+                    let got = Conv2DKernel.forward(x, weight: w, stride: (1, 1), padding: (1, 1), winograd: filters)
+                    let label = "\(variant) \(s) threads \(threads)"
+                    assertClose(got, ref, label)
+                    assertClose(got, gemm, "\(label) vs the GEMM path")
+                    Conv2DKernelTests.checkRoutedEpilogue(
+                        x: x, w: w, stride: 1, padding: 1, map: Conv2DKernelTests.scatteredMap(s.o),
+                        yChannels: s.o + 2, winograd: filters, reference: ref, rng: &rng, "scattered \(label)")
+                    Conv2DKernelTests.checkRoutedEpilogue(
+                        x: x, w: w, stride: 1, padding: 1, map: (0..<s.o).map { $0 + 1 }, yChannels: s.o + 4,
+                        winograd: filters, reference: ref, rng: &rng, "contiguous \(label)")
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(taken, 2 * 2 * Self.channelSplitShapes.count - 4,
+                                    "most of these shapes should take the output-channel split at 2 and 3 threads")
+    }
+
+    /// The split rule: batch 1 on small maps splits output channels at 2 workers, never at 1; batch 8 and the
+    /// batch-1 56² map (two blocks a worker) keep the tile-row split.
+    func testWorkSplitRule() {
+        let split = { (n: Int, c: Int, side: Int, workers: Int) in
+            WinogradKernel.WorkSplit(self.geometry(n, c, side), variant: .f4x3, workers: workers).kind
+        }
+        XCTAssertEqual(split(1, 256, 14, 2), .outputChannels)
+        XCTAssertEqual(split(1, 128, 28, 2), .outputChannels)
+        XCTAssertEqual(split(1, 512, 7, 2), .outputChannels)
+        XCTAssertEqual(split(1, 256, 14, 1), .tileRows)
+        XCTAssertEqual(split(1, 64, 56, 2), .tileRows)
+        XCTAssertEqual(split(8, 256, 14, 2), .tileRows)
+        XCTAssertEqual(split(8, 128, 28, 2), .tileRows)
+    }
+
     /// The kernel computes with the filters it is given: made from another weight, the output is that weight's conv.
     func testUsesTheGivenFilters() {
         var rng = SplitMix64(seed: 4)

@@ -158,13 +158,16 @@ public enum Conv2DKernel {
         let (P, K, G, cinG, coutG, inImage) = g.groupGEMMSizes
         let outImage = (yChannels ?? g.outChannels) * P
         // Fewer tiles than workers can share evenly (batch 1 on maps under `minTile` pixels): each tile's output
-        // channels are split into `parts` runs (multiples of 16) done by different workers, the im2col repeated.
+        // channels are split into `parts` runs (multiples of 16) done by different workers.
         let parts = G == 1 && tiles.count < 2 * Engine.threads && tiles.count % Engine.threads != 0 ? Engine.threads : 1
         let partChannels = ((g.outChannels + parts - 1) / parts + 15) / 16 * 16
         let items = tiles.count * parts
         let workers = min(Engine.threads, items)
         let needCols = !(g.isPointwise && G == 1)
         let wholeImages = tiles.first!.wholeImages
+        // Split tiles share one im2col, made beforehand with its channel rows spread over the workers.
+        let shared = parts > 1 && needCols && !wholeImages
+            ? sharedPatches(x: x, g: g, tiles: tiles, width: width) : nil
         /// Row `c` of a finished tile (at `src`) into output channel c of image `n`, pixels [p0, p0+count).
         @inline(__always) func finishRow(_ src: UnsafePointer<Float>, channel c: Int, image n: Int, p0: Int, count: Int)
         {
@@ -174,11 +177,12 @@ public enum Conv2DKernel {
                 residual: epilogue.residual.map { $0 + residualBase + offset })
         }
         Engine.parallelFor(workers) { w in
-            let cols = Scratch(needCols || wholeImages ? K * width : 0)
+            let cols = Scratch((needCols && shared == nil) || wholeImages ? K * width : 0)
             let tmp = Scratch(wholeImages || outputMap != nil ? g.outChannels * width : 0)
             var t = w
             while t < items {
-                let tile = tiles[t / parts]
+                let tileIndex = t / parts
+                let tile = tiles[tileIndex]
                 // Output channels lo ..< hi of the tile (all of them unless split; groups only unsplit).
                 let lo = min(g.outChannels, t % parts * partChannels)
                 let hi = min(g.outChannels, lo + partChannels)
@@ -193,7 +197,10 @@ public enum Conv2DKernel {
                     for gi in 0..<G {
                         let b: UnsafePointer<Float>
                         let ldb: Int
-                        if needCols {
+                        if let shared {
+                            b = UnsafePointer(shared.pointer + tileIndex * K * width)
+                            ldb = tile.count
+                        } else if needCols {
                             im2col(
                                 image: xn, g: g, channel0: gi * cinG, channels: cinG, pStart: tile.p0,
                                 pCount: tile.count, dst: cols.pointer, ldDst: tile.count)
@@ -242,5 +249,33 @@ public enum Conv2DKernel {
                 }
             }
         }
+        withExtendedLifetime(shared) {}
+    }
+
+    /// The im2col of every tile of `tiles` (per-image tiles, one group), tile i's K × count patch matrix at
+    /// i·K·`width` floats (row stride count), made by all workers together: each writes the rows of a run of input
+    /// channels.
+    static func sharedPatches(x: UnsafePointer<Float>, g: ConvGeometry, tiles: [Tile], width: Int) -> Scratch {
+        let K = g.patchSize
+        let taps = g.kernelH * g.kernelW
+        let inImage = g.inChannels * g.height * g.width
+        let cols = Scratch(tiles.count * K * width)
+        let base = cols.pointer
+        // Runs of about 8 channels each, spread over the tiles: enough items that the workers end about together.
+        let runs = max(1, min(g.inChannels, max(2 * Engine.threads, g.inChannels / 8)))
+        let perRun = (g.inChannels + runs - 1) / runs
+        let runsPerTile = (g.inChannels + perRun - 1) / perRun
+        tiles.withUnsafeBufferPointer { tiles in
+            Engine.parallelFor(tiles.count * runsPerTile) { item in
+                let (i, r) = item.quotientAndRemainder(dividingBy: runsPerTile)
+                let tile = tiles[i]
+                let c0 = r * perRun
+                im2col(
+                    image: x + tile.n * inImage, g: g, channel0: c0, channels: min(perRun, g.inChannels - c0),
+                    pStart: tile.p0, pCount: tile.count, dst: base + i * K * width + c0 * taps * tile.count,
+                    ldDst: tile.count)
+            }
+        }
+        return cols
     }
 }

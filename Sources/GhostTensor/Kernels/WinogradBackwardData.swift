@@ -14,7 +14,7 @@ public enum WinogradBackwardData {
     /// The variant the layer dispatch (`WinogradKernel.preferredVariant`) picks for the transposed convolution
     /// of `g`, or nil where dX stays on the GEMM paths (unsupported geometry, few channels, or cheaper there).
     public static func variant(for g: ConvGeometry) -> WinogradKernel.Variant? {
-        guard WinogradKernel.supports(g), g.outHeight == g.height, g.outWidth == g.width else { return nil }
+        guard WinogradKernel.supports(g) else { return nil }  // stride 1, padding 1: output maps as big as input
         return WinogradKernel.preferredVariant(for: transposedGeometry(g))
     }
 

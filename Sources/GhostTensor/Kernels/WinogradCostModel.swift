@@ -1,4 +1,5 @@
-/// Estimated run time of one eval-mode stride-1 3×3 convolution on each path (Winograd F(2×2), F(4×4), or the
+/// Estimated run time of one stride-1 3×3 convolution (an eval forward, or a training forward or input gradient,
+/// which run the same kernels) on each path (Winograd F(2×2), F(4×4), or the
 /// im2col / tap GEMMs), in units of one sgemm multiply-add, so the dispatch picks the cheapest per layer shape,
 /// batch and worker count.
 ///
@@ -58,20 +59,21 @@ public enum WinogradCostModel {
         let tilesX = (g.width + m - 1) / m
         let tilesY = (g.height + m - 1) / m
         let tiles = Double(g.batch * tilesX * tilesY)
-        let blocks = Double(WinogradKernel.blockCount(g, variant: variant, workers: workers))
+        // The work split `forward` uses: with tile rows, each block (at least one per worker) runs all output
+        // channels; with output channels, the workers share each block, so a block's filters are transformed once.
+        let split = WinogradKernel.WorkSplit(g, variant: variant, workers: workers)
+        let blocks = Double(split.blocks)
         let filters: Double
         let inputPacking: Double
-        if WinogradKernel.transformsInCache(g, variant: variant, workers: workers) {
+        if split.inCache {
             // Every block transforms U itself, and its V is packed once per chunk of output channels.
-            let chunks = (g.outChannels + WinogradKernel.Filters.chunkRows(inChannels: g.inChannels) - 1)
-                / WinogradKernel.Filters.chunkRows(inChannels: g.inChannels)
             filters = cachedFilterTransform * alpha2 * cin * cout * blocks
-            inputPacking = weightPacking * alpha2 * cin * tiles * Double(chunks)
+            inputPacking = weightPacking * alpha2 * cin * tiles * Double(split.chunks)
         } else {
             filters = filterTransform * alpha2 * cin * cout
-            inputPacking = weightPacking * alpha2 * cin * tiles
+            inputPacking = weightPacking * alpha2 * cin * tiles * Double(split.kind == .tileRows ? 1 : split.chunks)
         }
-        let width = WinogradKernel.blockTiles(g, variant: variant, workers: workers)
+        let width = split.blockTiles
         return alpha2 * cin * cout * tiles * narrowness(width) + filters + weightPacking * alpha2 * cin * cout * blocks
             + inputPacking + dataTransform * alpha2 * (cin + cout) * tiles
     }

@@ -66,40 +66,6 @@ public enum WinogradKernel {
     /// (`Filters`), rather than all of U being written out once: the in-cache transform costs about a tenth.
     static let maxInCacheBlocks = 2
 
-    /// Whether `run` transforms the filters in cache, per worker and block, for `g` at `workers` workers.
-    static func transformsInCache(_ g: ConvGeometry, variant: Variant, workers: Int) -> Bool {
-        let layout = blockLayout(g, variant: variant, workers: workers)
-        let blocks = (layout.totalRows + layout.rowsPerBlock - 1) / layout.rowsPerBlock
-        let w = max(1, min(workers, layout.totalRows))
-        return (blocks + w - 1) / w <= maxInCacheBlocks
-    }
-
-    /// Tiles per block (the width of its GEMMs) for `g` at `workers` workers.
-    static func blockTiles(_ g: ConvGeometry, variant: Variant, workers: Int) -> Int {
-        let layout = blockLayout(g, variant: variant, workers: workers)
-        return min(layout.rowsPerBlock, layout.totalRows) * ((g.width + variant.tile - 1) / variant.tile)
-    }
-
-    /// Blocks of tile rows `run` splits `g` into at `workers` workers (each packs the filters once per GEMM).
-    static func blockCount(_ g: ConvGeometry, variant: Variant, workers: Int) -> Int {
-        let layout = blockLayout(g, variant: variant, workers: workers)
-        return (layout.totalRows + layout.rowsPerBlock - 1) / layout.rowsPerBlock
-    }
-
-    /// Tile rows over the batch, and rows per block: at least one block per worker, each at most `blockBytes` of
-    /// V and M (but `minBlockTiles` tiles where the map allows).
-    private static func blockLayout(
-        _ g: ConvGeometry, variant: Variant, workers: Int
-    ) -> (totalRows: Int, rowsPerBlock: Int) {
-        let m = variant.tile
-        let points = variant.alpha * variant.alpha
-        let tilesX = (g.width + m - 1) / m
-        let totalRows = g.batch * ((g.height + m - 1) / m)
-        let w = max(1, min(workers, totalRows))
-        let budgetTiles = max(minBlockTiles, blockBytes / (4 * points * (g.inChannels + g.outChannels)))
-        return (totalRows, max(1, min(max(1, budgetTiles / tilesX), (totalRows + w - 1) / w)))
-    }
-
     /// Same contract as `Conv2DKernel.gemmForward` for a geometry `supports` accepts, with `filters` made from
     /// the conv's weight.
     static func forward(
@@ -127,117 +93,225 @@ public enum WinogradKernel {
         y: UnsafeMutablePointer<Float>, g: ConvGeometry, epilogue: Epilogue,
         yChannels: Int?, outputMap: UnsafePointer<Int>?, residualBase: Int
     ) {
-        let m = T.m
-        let a = m + 2
-        let points = a * a
-        let H = g.height
-        let W = g.width
-        let P = H * W
-        let cin = g.inChannels
-        let cout = g.outChannels
-        let tilesY = (H + m - 1) / m
-        let tilesX = (W + m - 1) / m
-        let rowWidth = m * tilesX + 2
-        let outImage = (yChannels ?? cout) * P
-        // Work: blocks of consecutive tile rows (n, ty) over the whole batch, at least one per worker.
-        let (totalRows, rowsPerBlock) = blockLayout(g, variant: m == 2 ? .f2x3 : .f4x3, workers: Engine.threads)
-        let workers = min(Engine.threads, totalRows)
-        let blocks = (totalRows + rowsPerBlock - 1) / rowsPerBlock
-        let maxTiles = rowsPerBlock * tilesX
-        // Few blocks per worker: each worker transforms the filters chunk by chunk in cache; else U once, shared.
-        let inCache = (blocks + workers - 1) / workers <= maxInCacheBlocks
-        let u = inCache ? nil : filters.transformed()
-        let chunkRows = Filters.chunkRows(inChannels: cin)
-        let chunkStride = min(chunkRows, cout)  // channels per point in M when transforming in cache
+        let pass = Pass<T>(
+            x: x, y: y, g: g, epilogue: epilogue, outputMap: outputMap, residualBase: residualBase,
+            outImage: (yChannels ?? g.outChannels) * g.height * g.width)
+        let split = WorkSplit(g, variant: T.m == 2 ? .f2x3 : .f4x3, workers: Engine.threads)
+        // Few blocks per worker: the filters are transformed chunk by chunk in cache; else U once, shared.
+        let u = split.inCache ? nil : filters.transformed()
+        switch split.kind {
+        case .tileRows: pass.splitByTileRows(split, filters: filters, u: u)
+        case .outputChannels: pass.splitByOutputChannels(split, filters: filters, u: u)
+        }
+    }
+}
+
+/// One forward on WinogradKernel: the convolution's pointers and sizes, the transforms of a block's tiles, and the
+/// two ways (`WinogradKernel.WorkSplit`) of spreading the blocks over the workers.
+private struct Pass<T: Transform> {
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let g: ConvGeometry
+    let epilogue: Epilogue
+    let outputMap: UnsafePointer<Int>?
+    let residualBase: Int
+    /// Floats per image of `y`.
+    let outImage: Int
+
+    var m: Int { T.m }
+    var alpha: Int { T.m + 2 }
+    var points: Int { alpha * alpha }
+    var tilesY: Int { (g.height + m - 1) / m }
+    var tilesX: Int { (g.width + m - 1) / m }
+    /// Floats per row of the transforms' row buffers.
+    var rowWidth: Int { m * tilesX + 2 }
+
+    /// Per-worker buffers of the input transform: `rows` (α rows of `rowWidth`, zero outside columns 1 ... W
+    /// between calls), `zeros` (W zeros) and α row pointers.
+    struct InputScratch {
+        let buffer: Scratch?
+        let rows: UnsafeMutablePointer<Float>
+        let zeros: UnsafeMutablePointer<Float>
+        let inRows: UnsafeMutablePointer<UnsafePointer<Float>>
+
+        init(_ pass: Pass, base: UnsafeMutablePointer<Float>? = nil) {
+            let count = pass.alpha * pass.rowWidth + pass.g.width
+            buffer = base == nil ? Scratch(count) : nil
+            rows = base ?? buffer!.pointer
+            zeros = rows + pass.alpha * pass.rowWidth
+            rows.update(repeating: 0, count: count)
+            inRows = .allocate(capacity: pass.alpha)
+        }
+
+        func release() { inRows.deallocate() }
+    }
+
+    /// V[point][ci][t] of tile rows row0 ..< row0 + rows for ci in `channels`, t = (tile row − row0)·tilesX + tx;
+    /// point p's rows at `v + p·cin·tiles` (tiles = rows·tilesX).
+    func transformInput(
+        row0: Int, rows: Int, channels: Range<Int>, v: UnsafeMutablePointer<Float>, scratch: InputScratch
+    ) {
+        let (H, W, cin) = (g.height, g.width, g.inChannels)
+        let tiles = rows * tilesX
+        for r in 0..<rows {
+            let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
+            for ci in channels {
+                let plane = x + (n * cin + ci) * H * W
+                for j in 0..<alpha {
+                    let iy = ty * m - 1 + j
+                    scratch.inRows[j] = iy >= 0 && iy < H ? plane + iy * W : UnsafePointer(scratch.zeros)
+                }
+                // Columns 1 ... W of each row hold x = 0 ..< W; column 0 and those past W stay zero.
+                T.inputVertical(rows: scratch.inRows, out: scratch.rows + 1, ld: rowWidth, count: W)
+                T.inputHorizontal(
+                    rows: scratch.rows, ld: rowWidth, tiles: tilesX, v: v + ci * tiles + r * tilesX,
+                    pointStride: cin * tiles)
+            }
+        }
+    }
+
+    /// Output transform and epilogue of channels `channels` for tile rows row0 ..< row0 + rows, row by row;
+    /// channel co's M row of point p is at `mBase + p·pointStride + (co − channels.lowerBound)·tiles`. `rowsBuf`
+    /// (α·rowWidth) and `outRows` (m·rowWidth) are the caller's scratch; `rowsBuf` is left dirty.
+    func finish(
+        row0: Int, rows: Int, channels: Range<Int>, mBase: UnsafePointer<Float>, pointStride: Int,
+        rowsBuf: UnsafeMutablePointer<Float>, outRows: UnsafeMutablePointer<Float>
+    ) {
+        let (H, W, P) = (g.height, g.width, g.height * g.width)
+        let tiles = rows * tilesX
+        for r in 0..<rows {
+            let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
+            let valid = min(m, H - ty * m)
+            for co in channels {
+                T.outputHorizontal(
+                    m: mBase + (co - channels.lowerBound) * tiles + r * tilesX, pointStride: pointStride,
+                    tiles: tilesX, rows: rowsBuf, ld: rowWidth)
+                T.outputVertical(rows: rowsBuf, ld: rowWidth, out: outRows, count: W)
+                for i in 0..<valid {
+                    let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
+                    let residual = epilogue.residual.map { $0 + residualBase + offset }
+                    epilogue.applyRow(
+                        from: outRows + i * rowWidth, to: y + offset, count: W, channel: co, residual: residual)
+                }
+            }
+        }
+    }
+
+    /// GEMMs, output transform and epilogue of output channels co0 ..< co0 + rows of a block of `tiles` tiles whose
+    /// V is at `v`: from U's rows when `u` is given, else U's chunk transformed point by point into `uChunk` (in
+    /// cache, right before its GEMM). M goes to `mm` (point stride rows·tiles).
+    func multiplyAndFinish(
+        co0: Int, rows chunk: Int, row0: Int, tileRows: Int, v: UnsafePointer<Float>, filters: WinogradKernel.Filters,
+        u: UnsafePointer<Float>?, uChunk: UnsafeMutablePointer<Float>,
+        chunkScratch: WinogradKernel.Filters.ChunkScratch?, mm: UnsafeMutablePointer<Float>,
+        rowsBuf: UnsafeMutablePointer<Float>, outRows: UnsafeMutablePointer<Float>
+    ) {
+        let (cin, cout) = (g.inChannels, g.outChannels)
+        let tiles = tileRows * tilesX
+        if let u {
+            for p in 0..<points {
+                gemm(
+                    m: chunk, n: tiles, k: cin, a: u + (p * cout + co0) * cin, lda: cin, b: v + p * cin * tiles,
+                    ldb: tiles, c: mm + p * chunk * tiles, ldc: tiles)
+            }
+        } else {
+            filters.transform(co0: co0, rows: chunk, scratch: chunkScratch!, into: uChunk, pointStride: 0) { p in
+                gemm(
+                    m: chunk, n: tiles, k: cin, a: uChunk, lda: cin, b: v + p * cin * tiles, ldb: tiles,
+                    c: mm + p * chunk * tiles, ldc: tiles)
+            }
+        }
+        finish(
+            row0: row0, rows: tileRows, channels: co0..<(co0 + chunk), mBase: mm, pointStride: chunk * tiles,
+            rowsBuf: rowsBuf, outRows: outRows)
+    }
+
+    /// Blocks of tile rows round-robin over the workers, each running all output channels of its blocks.
+    func splitByTileRows(_ split: WinogradKernel.WorkSplit, filters: WinogradKernel.Filters, u: UnsafePointer<Float>?) {
+        let (cin, cout) = (g.inChannels, g.outChannels)
+        let blocks = split.blocks
+        let workers = min(Engine.threads, split.totalRows, blocks)
+        let maxTiles = split.rowsPerBlock * tilesX
+        let inCache = u == nil
+        let chunkStride = inCache ? min(split.chunkRows, cout) : cout  // channels per point in M
         // One buffer per worker for all its scratch (one pool lookup; rounding its size up to share buffers between
         // layers raised the peak RSS instead).
         let sizes = [
-            points * cin * maxTiles, points * (inCache ? chunkStride : cout) * maxTiles, a * rowWidth, m * rowWidth,
-            W,
-            inCache ? chunkRows * cin : 0, inCache ? Filters.ChunkScratch.floats(for: filters) : 0,
+            points * cin * maxTiles, points * chunkStride * maxTiles, alpha * rowWidth + g.width, m * rowWidth,
+            inCache ? chunkStride * cin : 0, inCache ? WinogradKernel.Filters.ChunkScratch.floats(for: filters) : 0,
         ]
         let offsets = sizes.indices.map { i in sizes[..<i].reduce(0) { $0 + ($1 + 15) / 16 * 16 } }
         let total = offsets.last! + sizes.last!
-        Engine.parallelFor(min(workers, blocks)) { w in
+        Engine.parallelFor(workers) { w in
             let buffer = Scratch(total)
             let base = buffer.pointer
             let v = base + offsets[0]
             let mm = base + offsets[1]
-            let rowsBuf = base + offsets[2]  // vertical pass of the input / horizontal pass of the output
+            let input = InputScratch(self, base: base + offsets[2])  // also the output transform's row buffer
+            defer { input.release() }
             let outRows = base + offsets[3]
-            let zeros = base + offsets[4]
-            let uChunk = base + offsets[5]
-            let chunkScratch = inCache ? Filters.ChunkScratch(filters, base: base + offsets[6]) : nil
-            zeros.update(repeating: 0, count: W)
-            rowsBuf.update(repeating: 0, count: a * rowWidth)
-            let inRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: a)
-            defer { inRows.deallocate() }
+            let uChunk = base + offsets[4]
+            let chunkScratch = inCache ? WinogradKernel.Filters.ChunkScratch(filters, base: base + offsets[5]) : nil
             var b = w
             while b < blocks {
-                let row0 = b * rowsPerBlock
-                let rows = min(rowsPerBlock, totalRows - row0)
-                let tiles = rows * tilesX
+                let row0 = b * split.rowsPerBlock
+                let rows = min(split.rowsPerBlock, split.totalRows - row0)
                 b += workers
-                // Input transform: V[point][ci][t], t = (tile row − row0)·tilesX + tx.
-                for r in 0..<rows {
-                    let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
-                    for ci in 0..<cin {
-                        let plane = x + (n * cin + ci) * P
-                        for j in 0..<a {
-                            let iy = ty * m - 1 + j
-                            inRows[j] = iy >= 0 && iy < H ? plane + iy * W : UnsafePointer(zeros)
-                        }
-                        // Columns 1 ... W of each row hold x = 0 ..< W; column 0 and those past W stay zero.
-                        T.inputVertical(rows: inRows, out: rowsBuf + 1, ld: rowWidth, count: W)
-                        T.inputHorizontal(
-                            rows: rowsBuf, ld: rowWidth, tiles: tilesX,
-                            v: v + ci * tiles + r * tilesX, pointStride: cin * tiles)
-                    }
-                }
-                // Output transform and epilogue of channels `channels`, row by row; channel co's M row of point p
-                // is at `mBase + p·pointStride + (co − channels.lowerBound)·tiles`.
-                func finish(_ channels: Range<Int>, mBase: UnsafePointer<Float>, pointStride: Int) {
-                    for r in 0..<rows {
-                        let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
-                        let valid = min(m, H - ty * m)
-                        for co in channels {
-                            T.outputHorizontal(
-                                m: mBase + (co - channels.lowerBound) * tiles + r * tilesX, pointStride: pointStride,
-                                tiles: tilesX, rows: rowsBuf, ld: rowWidth)
-                            T.outputVertical(rows: rowsBuf, ld: rowWidth, out: outRows, count: W)
-                            for i in 0..<valid {
-                                let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
-                                let residual = epilogue.residual.map { $0 + residualBase + offset }
-                                epilogue.applyRow(
-                                    from: outRows + i * rowWidth, to: y + offset, count: W,
-                                    channel: co, residual: residual)
-                            }
-                        }
-                    }
-                }
-                if let u {
-                    for p in 0..<points {
-                        gemm(
-                            m: cout, n: tiles, k: cin, a: u + p * cout * cin, lda: cin,
-                            b: v + p * cin * tiles, ldb: tiles, c: mm + p * cout * tiles, ldc: tiles)
-                    }
-                    finish(0..<cout, mBase: mm, pointStride: cout * tiles)
-                } else {
-                    // Chunk by chunk: U's chunk made point by point in cache, M only for the chunk's channels.
-                    for co0 in stride(from: 0, to: cout, by: chunkRows) {
-                        let chunk = min(chunkRows, cout - co0)
-                        filters.transform(
-                            co0: co0, rows: chunk, scratch: chunkScratch!, into: uChunk, pointStride: 0
-                        ) { p in
-                            gemm(
-                                m: chunk, n: tiles, k: cin, a: uChunk, lda: cin, b: v + p * cin * tiles,
-                                ldb: tiles, c: mm + p * chunkStride * tiles, ldc: tiles)
-                        }
-                        finish(co0..<(co0 + chunk), mBase: mm, pointStride: chunkStride * tiles)
-                    }
+                transformInput(row0: row0, rows: rows, channels: 0..<cin, v: v, scratch: input)
+                let step = inCache ? split.chunkRows : cout
+                for co0 in stride(from: 0, to: cout, by: step) {
+                    multiplyAndFinish(
+                        co0: co0, rows: min(step, cout - co0), row0: row0, tileRows: rows, v: v, filters: filters,
+                        u: u, uChunk: uChunk, chunkScratch: chunkScratch, mm: mm, rowsBuf: input.rows,
+                        outRows: outRows)
                 }
                 // The next input transform expects zero columns outside 1 ... W again.
-                for k in 0..<a { (rowsBuf + k * rowWidth).update(repeating: 0, count: rowWidth) }
+                input.rows.update(repeating: 0, count: alpha * rowWidth)
+            }
+        }
+    }
+
+    /// Blocks one after another: each block's input transform spread over the workers by input channels into one
+    /// shared V, then its output-channel chunks round-robin over the workers.
+    func splitByOutputChannels(
+        _ split: WinogradKernel.WorkSplit, filters: WinogradKernel.Filters, u: UnsafePointer<Float>?
+    ) {
+        let (cin, cout) = (g.inChannels, g.outChannels)
+        let chunks = split.chunks
+        let workers = min(Engine.threads, chunks)
+        let maxTiles = split.blockTiles
+        let chunkRows = min(split.chunkRows, cout)
+        let inCache = u == nil
+        let vBuffer = Scratch(points * cin * maxTiles)
+        let v = vBuffer.pointer
+        let sizes = [
+            points * chunkRows * maxTiles, alpha * rowWidth, m * rowWidth, inCache ? chunkRows * cin : 0,
+            inCache ? WinogradKernel.Filters.ChunkScratch.floats(for: filters) : 0,
+        ]
+        let offsets = sizes.indices.map { i in sizes[..<i].reduce(0) { $0 + ($1 + 15) / 16 * 16 } }
+        let total = offsets.last! + sizes.last!
+        for row0 in stride(from: 0, to: split.totalRows, by: split.rowsPerBlock) {
+            let rows = min(split.rowsPerBlock, split.totalRows - row0)
+            Engine.parallelChunks(cin) { channels in
+                let input = InputScratch(self)
+                defer { input.release() }
+                transformInput(row0: row0, rows: rows, channels: channels, v: v, scratch: input)
+            }
+            Engine.parallelFor(workers) { w in
+                let buffer = Scratch(total)
+                let base = buffer.pointer
+                let chunkScratch =
+                    inCache ? WinogradKernel.Filters.ChunkScratch(filters, base: base + offsets[4]) : nil
+                var c = w
+                while c < chunks {
+                    let co0 = c * split.chunkRows
+                    c += workers
+                    multiplyAndFinish(
+                        co0: co0, rows: min(split.chunkRows, cout - co0), row0: row0, tileRows: rows,
+                        v: UnsafePointer(v), filters: filters, u: u, uChunk: base + offsets[3],
+                        chunkScratch: chunkScratch, mm: base + offsets[0], rowsBuf: base + offsets[1],
+                        outRows: base + offsets[2])
+                }
             }
         }
     }
