@@ -226,6 +226,13 @@ private struct Pass<T: Transform> {
             rowsBuf: rowsBuf, outRows: outRows)
     }
 
+    /// Offsets of buffers of `sizes` floats laid out one after another in one scratch buffer (each starting on a
+    /// 64-byte boundary), and the floats they take in all.
+    static func packed(_ sizes: [Int]) -> (offsets: [Int], total: Int) {
+        let offsets = sizes.indices.map { i in sizes[..<i].reduce(0) { $0 + ($1 + 15) / 16 * 16 } }
+        return (offsets, offsets.last! + sizes.last!)
+    }
+
     /// Blocks of tile rows round-robin over the workers, each running all output channels of its blocks.
     func splitByTileRows(_ split: WinogradKernel.WorkSplit, filters: WinogradKernel.Filters, u: UnsafePointer<Float>?) {
         let (cin, cout) = (g.inChannels, g.outChannels)
@@ -240,8 +247,7 @@ private struct Pass<T: Transform> {
             points * cin * maxTiles, points * chunkStride * maxTiles, alpha * rowWidth + g.width, m * rowWidth,
             inCache ? chunkStride * cin : 0, inCache ? WinogradKernel.Filters.ChunkScratch.floats(for: filters) : 0,
         ]
-        let offsets = sizes.indices.map { i in sizes[..<i].reduce(0) { $0 + ($1 + 15) / 16 * 16 } }
-        let total = offsets.last! + sizes.last!
+        let (offsets, total) = Self.packed(sizes)
         Engine.parallelFor(workers) { w in
             let buffer = Scratch(total)
             let base = buffer.pointer
@@ -288,8 +294,7 @@ private struct Pass<T: Transform> {
             points * chunkRows * maxTiles, alpha * rowWidth, m * rowWidth, inCache ? chunkRows * cin : 0,
             inCache ? WinogradKernel.Filters.ChunkScratch.floats(for: filters) : 0,
         ]
-        let offsets = sizes.indices.map { i in sizes[..<i].reduce(0) { $0 + ($1 + 15) / 16 * 16 } }
-        let total = offsets.last! + sizes.last!
+        let (offsets, total) = Self.packed(sizes)
         for row0 in stride(from: 0, to: split.totalRows, by: split.rowsPerBlock) {
             let rows = min(split.rowsPerBlock, split.totalRows - row0)
             Engine.parallelChunks(cin) { channels in

@@ -77,19 +77,4 @@ extension WinogradKernel {
             }
         }
     }
-
-    /// Whether `forward` transforms the filters in cache, per worker and block, for `g` at `workers` workers.
-    static func transformsInCache(_ g: ConvGeometry, variant: Variant, workers: Int) -> Bool {
-        WorkSplit(g, variant: variant, workers: workers).inCache
-    }
-
-    /// Tiles per block (the width of its GEMMs) for `g` at `workers` workers.
-    static func blockTiles(_ g: ConvGeometry, variant: Variant, workers: Int) -> Int {
-        WorkSplit(g, variant: variant, workers: workers).blockTiles
-    }
-
-    /// Blocks of tile rows `forward` splits `g` into at `workers` workers (each packs the filters once per GEMM).
-    static func blockCount(_ g: ConvGeometry, variant: Variant, workers: Int) -> Int {
-        WorkSplit(g, variant: variant, workers: workers).blocks
-    }
 }
