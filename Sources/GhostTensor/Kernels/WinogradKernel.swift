@@ -125,20 +125,28 @@ private struct Pass<T: Transform> {
     var tilesX: Int { (g.width + m - 1) / m }
     /// Floats per row of the transforms' row buffers.
     var rowWidth: Int { m * tilesX + 2 }
+    /// Floats per tile row of the row buffers: α rows of `rowWidth`.
+    var tileRowFloats: Int { alpha * rowWidth }
+    /// Tiles a row from which the input transform's horizontal pass runs row by row, eight neighbouring tiles at a
+    /// time; narrower maps run it over all the block's tiles at once, eight tiles of any rows at a time.
+    static var minRowTiles: Int { 9 }
 
-    /// Per-worker buffers of the input transform: `rows` (α rows of `rowWidth`, zero outside columns 1 ... W
-    /// between calls), `zeros` (W zeros) and α row pointers.
+    /// Per-worker buffers of the input transform: `rows` (`tileRows` tile rows of α rows of `rowWidth`, zero
+    /// outside columns 1 ... W between calls), `zeros` (W zeros) and α row pointers.
     struct InputScratch {
         let buffer: Scratch?
         let rows: UnsafeMutablePointer<Float>
         let zeros: UnsafeMutablePointer<Float>
         let inRows: UnsafeMutablePointer<UnsafePointer<Float>>
 
-        init(_ pass: Pass, base: UnsafeMutablePointer<Float>? = nil) {
-            let count = pass.alpha * pass.rowWidth + pass.g.width
+        /// Floats `init` uses at `base`.
+        static func floats(_ pass: Pass, tileRows: Int) -> Int { tileRows * pass.tileRowFloats + pass.g.width }
+
+        init(_ pass: Pass, tileRows: Int, base: UnsafeMutablePointer<Float>? = nil) {
+            let count = Self.floats(pass, tileRows: tileRows)
             buffer = base == nil ? Scratch(count) : nil
             rows = base ?? buffer!.pointer
-            zeros = rows + pass.alpha * pass.rowWidth
+            zeros = rows + tileRows * pass.tileRowFloats
             rows.update(repeating: 0, count: count)
             inRows = .allocate(capacity: pass.alpha)
         }
@@ -146,52 +154,76 @@ private struct Pass<T: Transform> {
         func release() { inRows.deallocate() }
     }
 
+    /// Runs `body` with the row-buffer offset of each of `tiles` tiles (t = tile row · tilesX + tx: the tile row's
+    /// α rows, then m·tx floats in).
+    func withTileOffsets(_ tiles: Int, _ body: (UnsafePointer<Int>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: tiles) { offsets in
+            for t in 0..<tiles { offsets[t] = t / tilesX * tileRowFloats + m * (t % tilesX) }
+            body(UnsafePointer(offsets.baseAddress!))
+        }
+    }
+
     /// V[point][ci][t] of tile rows row0 ..< row0 + rows for ci in `channels`, t = (tile row − row0)·tilesX + tx;
-    /// point p's rows at `v + p·cin·tiles` (tiles = rows·tilesX).
+    /// point p's rows at `v + p·cin·tiles` (tiles = rows·tilesX). `scratch` holds `rows` tile rows.
     func transformInput(
         row0: Int, rows: Int, channels: Range<Int>, v: UnsafeMutablePointer<Float>, scratch: InputScratch
     ) {
         let (H, W, cin) = (g.height, g.width, g.inChannels)
         let tiles = rows * tilesX
-        for r in 0..<rows {
-            let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
+        withTileOffsets(tiles) { offsets in
             for ci in channels {
-                let plane = x + (n * cin + ci) * H * W
-                for j in 0..<alpha {
-                    let iy = ty * m - 1 + j
-                    scratch.inRows[j] = iy >= 0 && iy < H ? plane + iy * W : UnsafePointer(scratch.zeros)
+                for r in 0..<rows {
+                    let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
+                    let plane = x + (n * cin + ci) * H * W
+                    for j in 0..<alpha {
+                        let iy = ty * m - 1 + j
+                        scratch.inRows[j] = iy >= 0 && iy < H ? plane + iy * W : UnsafePointer(scratch.zeros)
+                    }
+                    // Columns 1 ... W of each row hold x = 0 ..< W; column 0 and those past W stay zero.
+                    T.inputVertical(
+                        rows: scratch.inRows, out: scratch.rows + r * tileRowFloats + 1, ld: rowWidth, count: W)
                 }
-                // Columns 1 ... W of each row hold x = 0 ..< W; column 0 and those past W stay zero.
-                T.inputVertical(rows: scratch.inRows, out: scratch.rows + 1, ld: rowWidth, count: W)
-                T.inputHorizontal(
-                    rows: scratch.rows, ld: rowWidth, tiles: tilesX, v: v + ci * tiles + r * tilesX,
-                    pointStride: cin * tiles)
+                if tilesX >= Self.minRowTiles {
+                    for r in 0..<rows {
+                        T.inputHorizontal(
+                            rows: scratch.rows + r * tileRowFloats, ld: rowWidth, tiles: tilesX,
+                            v: v + ci * tiles + r * tilesX, pointStride: cin * tiles)
+                    }
+                } else {
+                    T.inputHorizontal(
+                        rows: scratch.rows, ld: rowWidth, offsets: offsets, tiles: tiles, v: v + ci * tiles,
+                        pointStride: cin * tiles)
+                }
             }
         }
     }
 
-    /// Output transform and epilogue of channels `channels` for tile rows row0 ..< row0 + rows, row by row;
+    /// Output transform and epilogue of channels `channels` for tile rows row0 ..< row0 + rows, channel by channel;
     /// channel co's M row of point p is at `mBase + p·pointStride + (co − channels.lowerBound)·tiles`. `rowsBuf`
-    /// (α·rowWidth) and `outRows` (m·rowWidth) are the caller's scratch; `rowsBuf` is left dirty.
+    /// (`rows` tile rows of α·rowWidth) and `outRows` (m·rowWidth) are the caller's scratch; `rowsBuf` is left
+    /// dirty.
     func finish(
         row0: Int, rows: Int, channels: Range<Int>, mBase: UnsafePointer<Float>, pointStride: Int,
         rowsBuf: UnsafeMutablePointer<Float>, outRows: UnsafeMutablePointer<Float>
     ) {
         let (H, W, P) = (g.height, g.width, g.height * g.width)
         let tiles = rows * tilesX
-        for r in 0..<rows {
-            let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
-            let valid = min(m, H - ty * m)
+        withTileOffsets(tiles) { offsets in
             for co in channels {
+                // Horizontal pass over all the block's tiles at once (eight of any rows at a time), then each tile
+                // row's vertical pass and epilogue.
                 T.outputHorizontal(
-                    m: mBase + (co - channels.lowerBound) * tiles + r * tilesX, pointStride: pointStride,
-                    tiles: tilesX, rows: rowsBuf, ld: rowWidth)
-                T.outputVertical(rows: rowsBuf, ld: rowWidth, out: outRows, count: W)
-                for i in 0..<valid {
-                    let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
-                    let residual = epilogue.residual.map { $0 + residualBase + offset }
-                    epilogue.applyRow(
-                        from: outRows + i * rowWidth, to: y + offset, count: W, channel: co, residual: residual)
+                    m: mBase + (co - channels.lowerBound) * tiles, pointStride: pointStride, tiles: tiles,
+                    offsets: offsets, rows: rowsBuf, ld: rowWidth)
+                for r in 0..<rows {
+                    let (n, ty) = (row0 + r).quotientAndRemainder(dividingBy: tilesY)
+                    T.outputVertical(rows: rowsBuf + r * tileRowFloats, ld: rowWidth, out: outRows, count: W)
+                    for i in 0..<min(m, H - ty * m) {
+                        let offset = n * outImage + (outputMap?[co] ?? co) * P + (ty * m + i) * W
+                        let residual = epilogue.residual.map { $0 + residualBase + offset }
+                        epilogue.applyRow(
+                            from: outRows + i * rowWidth, to: y + offset, count: W, channel: co, residual: residual)
+                    }
                 }
             }
         }
@@ -244,7 +276,8 @@ private struct Pass<T: Transform> {
         // One buffer per worker for all its scratch (one pool lookup; rounding its size up to share buffers between
         // layers raised the peak RSS instead).
         let sizes = [
-            points * cin * maxTiles, points * chunkStride * maxTiles, alpha * rowWidth + g.width, m * rowWidth,
+            points * cin * maxTiles, points * chunkStride * maxTiles,
+            InputScratch.floats(self, tileRows: split.rowsPerBlock), m * rowWidth,
             inCache ? chunkStride * cin : 0, inCache ? WinogradKernel.Filters.ChunkScratch.floats(for: filters) : 0,
         ]
         let (offsets, total) = Self.packed(sizes)
@@ -253,7 +286,8 @@ private struct Pass<T: Transform> {
             let base = buffer.pointer
             let v = base + offsets[0]
             let mm = base + offsets[1]
-            let input = InputScratch(self, base: base + offsets[2])  // also the output transform's row buffer
+            // Also the output transform's row buffer.
+            let input = InputScratch(self, tileRows: split.rowsPerBlock, base: base + offsets[2])
             defer { input.release() }
             let outRows = base + offsets[3]
             let uChunk = base + offsets[4]
@@ -272,7 +306,7 @@ private struct Pass<T: Transform> {
                         outRows: outRows)
                 }
                 // The next input transform expects zero columns outside 1 ... W again.
-                input.rows.update(repeating: 0, count: alpha * rowWidth)
+                input.rows.update(repeating: 0, count: rows * tileRowFloats)
             }
         }
     }
@@ -291,14 +325,15 @@ private struct Pass<T: Transform> {
         let vBuffer = Scratch(points * cin * maxTiles)
         let v = vBuffer.pointer
         let sizes = [
-            points * chunkRows * maxTiles, alpha * rowWidth, m * rowWidth, inCache ? chunkRows * cin : 0,
+            points * chunkRows * maxTiles, split.rowsPerBlock * tileRowFloats, m * rowWidth,
+            inCache ? chunkRows * cin : 0,
             inCache ? WinogradKernel.Filters.ChunkScratch.floats(for: filters) : 0,
         ]
         let (offsets, total) = Self.packed(sizes)
         for row0 in stride(from: 0, to: split.totalRows, by: split.rowsPerBlock) {
             let rows = min(split.rowsPerBlock, split.totalRows - row0)
             Engine.parallelChunks(cin) { channels in
-                let input = InputScratch(self)
+                let input = InputScratch(self, tileRows: rows)
                 defer { input.release() }
                 transformInput(row0: row0, rows: rows, channels: channels, v: v, scratch: input)
             }
@@ -383,16 +418,57 @@ extension Transform {
         }
     }
 
-    /// rows[k·ld + m·tx + i] = Σₗ Aᵀ[i][l] · m[(k·(m+2) + l)·pointStride + tx].
+    /// v[(k·(m+2) + l)·pointStride + t] = Σⱼ Bᵀ[l][j] · rows[offsets[t] + k·ld + j] for t < tiles: eight tiles at
+    /// a time, each read where `offsets` puts it (tiles of several tile rows of a narrow map).
+    @inline(__always)
+    static func inputHorizontal(
+        rows: UnsafePointer<Float>, ld: Int, offsets: UnsafePointer<Int>, tiles: Int, v: UnsafeMutablePointer<Float>,
+        pointStride: Int
+    ) {
+        let a = m + 2
+        for k in 0..<a {
+            let r = rows + k * ld
+            let vk = v + a * k * pointStride
+            var t = 0
+            while t + 8 <= tiles {
+                let p = EightTiles(r, offsets + t)
+                input({ p.values($0) }, { l, value in
+                    UnsafeMutableRawPointer(vk + l * pointStride + t).storeBytes(of: value, as: SIMD8<Float>.self)
+                })
+                t += 8
+            }
+            while t < tiles {
+                let d = r + offsets[t]
+                input({ d[$0] }, { l, value in vk[l * pointStride + t] = value })
+                t += 1
+            }
+        }
+    }
+
+    /// rows[offsets[t] + k·ld + i] = Σₗ Aᵀ[i][l] · m[(k·(m+2) + l)·pointStride + t] for t < tiles, eight tiles at
+    /// a time.
     @inline(__always)
     static func outputHorizontal(
-        m mm: UnsafePointer<Float>, pointStride: Int, tiles: Int, rows: UnsafeMutablePointer<Float>, ld: Int
+        m mm: UnsafePointer<Float>, pointStride: Int, tiles: Int, offsets: UnsafePointer<Int>,
+        rows: UnsafeMutablePointer<Float>, ld: Int
     ) {
         let a = m + 2
         for k in 0..<a {
             let mk = mm + a * k * pointStride
             let r = rows + k * ld
-            for t in 0..<tiles { output({ mk[$0 * pointStride + t] }, { i, value in r[m * t + i] = value }) }
+            var t = 0
+            while t + 8 <= tiles {
+                let p = EightTiles(UnsafePointer(r), offsets + t)
+                output({ UnsafeRawPointer(mk + $0 * pointStride + t).loadUnaligned(as: SIMD8<Float>.self) }, {
+                    i, value in p.store(value, at: i)
+                })
+                t += 8
+            }
+            while t < tiles {
+                let d = r + offsets[t]
+                output({ mk[$0 * pointStride + t] }, { i, value in d[i] = value })
+                t += 1
+            }
         }
     }
 
@@ -400,6 +476,41 @@ extension Transform {
     @inline(__always)
     static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int) {
         for x in 0..<count { output({ rows[$0 * ld + x] }, { i, value in out[i * ld + x] = value }) }
+    }
+}
+
+/// Eight tiles' pointers into a row buffer, held in locals: value j of each as one vector, or one vector's lanes
+/// stored as value i of each.
+private struct EightTiles {
+    let p0, p1, p2, p3, p4, p5, p6, p7: UnsafePointer<Float>
+
+    @inline(__always)
+    init(_ row: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>) {
+        p0 = row + offsets[0]
+        p1 = row + offsets[1]
+        p2 = row + offsets[2]
+        p3 = row + offsets[3]
+        p4 = row + offsets[4]
+        p5 = row + offsets[5]
+        p6 = row + offsets[6]
+        p7 = row + offsets[7]
+    }
+
+    /// (p0[j], p1[j], …, p7[j]).
+    @inline(__always)
+    func values(_ j: Int) -> SIMD8<Float> { SIMD8(p0[j], p1[j], p2[j], p3[j], p4[j], p5[j], p6[j], p7[j]) }
+
+    /// p_q[i] = value[q] for q < 8.
+    @inline(__always)
+    func store(_ value: SIMD8<Float>, at i: Int) {
+        UnsafeMutablePointer(mutating: p0)[i] = value[0]
+        UnsafeMutablePointer(mutating: p1)[i] = value[1]
+        UnsafeMutablePointer(mutating: p2)[i] = value[2]
+        UnsafeMutablePointer(mutating: p3)[i] = value[3]
+        UnsafeMutablePointer(mutating: p4)[i] = value[4]
+        UnsafeMutablePointer(mutating: p5)[i] = value[5]
+        UnsafeMutablePointer(mutating: p6)[i] = value[6]
+        UnsafeMutablePointer(mutating: p7)[i] = value[7]
     }
 }
 
