@@ -48,8 +48,8 @@ enum DepthwiseKernel {
 
     /// Output planes `range` (plane = n·outChannels + co) of a 3×3 "same" depthwise convolution, same contract as
     /// `forward`. Each source plane is copied once into a padded buffer whose zero border is written once per call
-    /// (not per plane), the nine-tap sums run over its flat layout, and the epilogue writes each row to `y`; plane
-    /// indices advance without a division per plane.
+    /// (not per plane), the nine-tap sums run over its flat layout, and the epilogue (over the flat sums when it has no
+    /// residual) writes each row to `y`; plane indices advance without a division per plane.
     private static func same3x3Planes(
         _ range: Range<Int>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         g: ConvGeometry, epilogue: Epilogue, xChannels xC: Int, inputMap: UnsafePointer<Int>?, yChannels yC: Int,
@@ -83,6 +83,12 @@ enum DepthwiseKernel {
             }
             same3x3Sums(padded, weight + co * 9, into: sums, count: count, rowStride: rowStride)
             let offset = (n * yC + yPlane) * P
+            if epilogue.residual == nil {
+                // The epilogue in one pass over the flat sums (short rows vectorise poorly), then the rows as they are.
+                epilogue.applyRow(from: sums, to: sums, count: count, channel: co, residual: nil)
+                for oy in 0..<H { (y + offset + oy * W).update(from: sums + oy * rowStride, count: W) }
+                continue
+            }
             for oy in 0..<H {
                 epilogue.applyRow(
                     from: sums + oy * rowStride, to: y + offset + oy * W, count: W, channel: co,
