@@ -2,9 +2,9 @@ import GhostTensor
 import GhostTestSupport
 import XCTest
 
-/// The 3×3 "same" depthwise path (a Ghost module's cheap operation, d = 3): every epilogue, routed input and output
-/// planes, channel multipliers 1–3, odd channel counts, batch 1 and > 1, maps from 1×1 to 56², 1–3 threads, against
-/// the direct reference convolution.
+/// The 3×3 "same" depthwise path (a Ghost module's cheap operation, d = 3): every epilogue, routed input and
+/// output planes, channel multipliers 1–3, odd channel counts, batch 1 and > 1, maps from 1×1 to 56², 1–3
+/// threads, against the direct reference convolution.
 final class DepthwiseKernelTests: XCTestCase {
     struct Shape { var n, c, h, w, mult: Int }
 
@@ -38,11 +38,13 @@ final class DepthwiseKernelTests: XCTestCase {
         } } } }
     }
 
+    /// The kernel epilogue for `parts` (borrowing the tensors' pointers: the caller keeps them alive).
     static func epilogue(_ parts: EpilogueParts, scale: Tensor, shift: Tensor, residual: Tensor) -> Epilogue {
         let scaled = parts != .none && parts != .reluOnly
         let withResidual = parts == .residual || parts == .residualReLU
         return Epilogue(
-            scale: scaled ? UnsafePointer(scale.readPointer) : nil, shift: scaled ? UnsafePointer(shift.readPointer) : nil,
+            scale: scaled ? UnsafePointer(scale.readPointer) : nil,
+            shift: scaled ? UnsafePointer(shift.readPointer) : nil,
             residual: withResidual ? UnsafePointer(residual.readPointer) : nil,
             relu: parts == .scaleShiftReLU || parts == .residualReLU || parts == .reluOnly)
     }
@@ -62,7 +64,8 @@ final class DepthwiseKernelTests: XCTestCase {
                 let residual = Tensor(gaussian: [s.n, o, s.h, s.w], std: 1, rng: &rng)
                 for parts in EpilogueParts.allCases {
                     let e = Self.epilogue(parts, scale: scale, shift: shift, residual: residual)
-                    let y = Conv2DKernel.forward(x, weight: w, stride: (1, 1), padding: (1, 1), groups: s.c, epilogue: e)
+                    let y = Conv2DKernel.forward(
+                        x, weight: w, stride: (1, 1), padding: (1, 1), groups: s.c, epilogue: e)
                     var want = Tensor(zeros: ref.shape)
                     Self.expected(
                         reference: ref, parts: parts, scale: scale, shift: shift, residual: residual,
