@@ -21,42 +21,92 @@ enum DepthwiseKernel {
         let xC = xChannels ?? g.inChannels
         let yC = yChannels ?? g.outChannels
         let planes = g.batch * g.outChannels
-        let same3x3 = isSame3x3(g)
-        let rowStride = W + 1
+        if isSame3x3(g) {
+            Engine.parallelChunks(planes, minChunk: max(1, 4096 / max(OH * OW, 1))) { range in
+                same3x3Planes(
+                    range, x: x, weight: weight, y: y, g: g, epilogue: epilogue, xChannels: xC, inputMap: inputMap,
+                    yChannels: yC, outputMap: outputMap)
+            }
+            return
+        }
         Engine.parallelChunks(planes, minChunk: max(1, 4096 / max(OH * OW, 1))) { range in
-            let padded = Scratch(same3x3 ? (H + 3) * rowStride : 0)
-            let sums = Scratch(same3x3 ? H * rowStride : 0)
-            var paddedSource = -1
             for plane in range {
                 let n = plane / g.outChannels
                 let co = plane % g.outChannels
                 let ci = co / mult
                 let yPlane = outputMap?[co] ?? co
                 if yPlane < 0 { continue }
-                let source = n * xC + (inputMap?[ci] ?? ci)
-                let src = x + source * H * W
+                let src = x + (n * xC + (inputMap?[ci] ?? ci)) * H * W
                 let offset = (n * yC + yPlane) * OH * OW
                 let dst = y + offset
-                let wk = weight + co * kh * kw
-                if same3x3 {
-                    if source != paddedSource {
-                        pad3x3(src, into: padded.pointer, height: H, width: W)
-                        paddedSource = source
-                    }
-                    same3x3Sums(
-                        padded.pointer, wk, into: sums.pointer, count: (H - 1) * rowStride + W, rowStride: rowStride)
-                    for oy in 0..<H {
-                        epilogue.applyRow(
-                            from: sums.pointer + oy * rowStride, to: dst + oy * W, count: W, channel: co,
-                            residual: epilogue.residual.map { $0 + offset + oy * W })
-                    }
-                } else {
-                    generalPlane(src, wk, dst, g)
-                    epilogue.applyRow(
-                        from: dst, to: dst, count: OH * OW, channel: co, residual: epilogue.residual.map { $0 + offset }
-                    )
-                }
+                generalPlane(src, weight + co * kh * kw, dst, g)
+                epilogue.applyRow(
+                    from: dst, to: dst, count: OH * OW, channel: co, residual: epilogue.residual.map { $0 + offset })
             }
+        }
+    }
+
+    /// Output planes `range` (plane = n·outChannels + co) of a 3×3 "same" depthwise convolution, same contract as
+    /// `forward`. Each source plane is copied once into a padded buffer whose zero border is written once per call
+    /// (not per plane), the nine-tap sums run over its flat layout, and the epilogue (over the flat sums when it has no
+    /// residual) writes each row to `y`; plane indices advance without a division per plane.
+    private static func same3x3Planes(
+        _ range: Range<Int>, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        g: ConvGeometry, epilogue: Epilogue, xChannels xC: Int, inputMap: UnsafePointer<Int>?, yChannels yC: Int,
+        outputMap: UnsafePointer<Int>?
+    ) {
+        let H = g.height
+        let W = g.width
+        let P = H * W
+        let rowStride = W + 1
+        let paddedCount = (H + 3) * rowStride
+        let count = (H - 1) * rowStride + W
+        let mult = g.outChannels / g.inChannels
+        let buffer = Scratch(paddedCount + H * rowStride)
+        let padded = buffer.pointer
+        let sums = padded + paddedCount
+        padded.update(repeating: 0, count: paddedCount)
+        var (n, co) = range.lowerBound.quotientAndRemainder(dividingBy: g.outChannels)
+        var paddedSource = -1
+        for _ in range {
+            defer {
+                co += 1
+                if co == g.outChannels { (n, co) = (n + 1, 0) }
+            }
+            let yPlane = outputMap?[co] ?? co
+            if yPlane < 0 { continue }
+            let ci = co / mult
+            let source = n * xC + (inputMap?[ci] ?? ci)
+            if source != paddedSource {
+                copyInterior3x3(x + source * P, into: padded, height: H, width: W)
+                paddedSource = source
+            }
+            same3x3Sums(padded, weight + co * 9, into: sums, count: count, rowStride: rowStride)
+            let offset = (n * yC + yPlane) * P
+            if epilogue.residual == nil {
+                // The epilogue in one pass over the flat sums (short rows vectorise poorly), then the rows as they are.
+                epilogue.applyRow(from: sums, to: sums, count: count, channel: co, residual: nil)
+                for oy in 0..<H { (y + offset + oy * W).update(from: sums + oy * rowStride, count: W) }
+                continue
+            }
+            for oy in 0..<H {
+                epilogue.applyRow(
+                    from: sums + oy * rowStride, to: y + offset + oy * W, count: W, channel: co,
+                    residual: epilogue.residual.map { $0 + offset + oy * W })
+            }
+        }
+    }
+
+    /// Copies an H×W plane into the data columns of a `pad3x3` buffer whose zeros are already in place.
+    @inline(__always)
+    private static func copyInterior3x3(
+        _ src: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>, height H: Int, width W: Int
+    ) {
+        let rowStride = W + 1
+        for iy in 0..<H {
+            let s = src + iy * W
+            let d = padded + (iy + 1) * rowStride + 1
+            d.update(from: s, count: W)
         }
     }
 
