@@ -11,9 +11,9 @@ final class WinogradKernelTests: XCTestCase {
     /// runs eight tiles at a time and then a tail; the last has many blocks per worker, so U is made once and
     /// shared rather than transformed in cache per block. The batch-1 3², 5², 7², 9², 28² and 21- to 33-wide maps with
     /// channels not multiples of 8 give rows of 1–8 tiles and every tail length after eight-tile groups, for both
-    /// variants (the rows a vectorised small-map transform has to get right); on maps of fewer than 9 tiles a row
-    /// the input transform, and on every map the output transform, run eight tiles at a time across tile rows,
-    /// so the multi-row blocks of the batched and 28² shapes put groups of eight over row (and image) boundaries.
+    /// variants (the rows a vectorised small-map transform has to get right); both transforms' horizontal passes
+    /// run eight tiles at a time across tile rows, so the multi-row blocks of the batched and 28² shapes put groups
+    /// of eight over row (and image) boundaries.
     static let shapes: [(n: Int, c: Int, h: Int, w: Int, o: Int)] = [
         (1, 3, 5, 5, 2), (2, 5, 7, 9, 7), (1, 1, 1, 1, 1), (3, 4, 2, 3, 5), (1, 7, 1, 13, 3), (2, 9, 13, 1, 4),
         (1, 16, 14, 14, 24), (2, 13, 11, 17, 19), (4, 8, 6, 6, 8), (1, 64, 28, 28, 64), (2, 256, 7, 7, 256),

@@ -127,9 +127,6 @@ private struct Pass<T: Transform> {
     var rowWidth: Int { m * tilesX + 2 }
     /// Floats per tile row of the row buffers: α rows of `rowWidth`.
     var tileRowFloats: Int { alpha * rowWidth }
-    /// Tiles a row from which the input transform's horizontal pass runs row by row, eight neighbouring tiles at a
-    /// time; narrower maps run it over all the block's tiles at once, eight tiles of any rows at a time.
-    static var minRowTiles: Int { 9 }
 
     /// Per-worker buffers of the input transform: `rows` (`tileRows` tile rows of α rows of `rowWidth`, zero
     /// outside columns 1 ... W between calls), `zeros` (W zeros) and α row pointers.
@@ -183,17 +180,10 @@ private struct Pass<T: Transform> {
                     T.inputVertical(
                         rows: scratch.inRows, out: scratch.rows + r * tileRowFloats + 1, ld: rowWidth, count: W)
                 }
-                if tilesX >= Self.minRowTiles {
-                    for r in 0..<rows {
-                        T.inputHorizontal(
-                            rows: scratch.rows + r * tileRowFloats, ld: rowWidth, tiles: tilesX,
-                            v: v + ci * tiles + r * tilesX, pointStride: cin * tiles)
-                    }
-                } else {
-                    T.inputHorizontal(
-                        rows: scratch.rows, ld: rowWidth, offsets: offsets, tiles: tiles, v: v + ci * tiles,
-                        pointStride: cin * tiles)
-                }
+                // Horizontal pass over all the block's tiles at once, eight of any rows at a time.
+                T.inputHorizontal(
+                    rows: scratch.rows, ld: rowWidth, offsets: offsets, tiles: tiles, v: v + ci * tiles,
+                    pointStride: cin * tiles)
             }
         }
     }
@@ -377,9 +367,6 @@ private protocol Transform {
     static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void)
     /// out(i, Σₗ Aᵀ[i][l] · s(l)) for i < m, l < m + 2.
     static func output<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void)
-    /// Value j of eight tiles that start m floats apart at `p` (p[m·i + j], i < 8), read with two vector loads
-    /// at most and shuffled; reads no further than the inputs of a ninth tile (p[8·m + m + 1]).
-    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float>
 }
 
 extension Transform {
@@ -390,32 +377,6 @@ extension Transform {
     ) {
         let d = SixRows(rows, count: m + 2)
         for x in 0..<count { input({ d[$0][x] }, { k, v in out[k * ld + x] = v }) }
-    }
-
-    /// v[(k·(m+2) + l)·pointStride + tx] = Σⱼ Bᵀ[l][j] · rows[k·ld + m·tx + j].
-    @inline(__always)
-    static func inputHorizontal(
-        rows: UnsafePointer<Float>, ld: Int, tiles: Int, v: UnsafeMutablePointer<Float>, pointStride: Int
-    ) {
-        let a = m + 2
-        for k in 0..<a {
-            let r = rows + k * ld
-            let vk = v + a * k * pointStride
-            var t = 0
-            // Eight tiles at a time while a ninth follows (`lanes` may read into it; the row ends with m + 2 more).
-            while t + 9 <= tiles {
-                let d = r + m * t
-                input({ lanes(d, $0) }, { l, value in
-                    UnsafeMutableRawPointer(vk + l * pointStride + t).storeBytes(of: value, as: SIMD8<Float>.self)
-                })
-                t += 8
-            }
-            while t < tiles {
-                let d = r + m * t
-                input({ d[$0] }, { l, value in vk[l * pointStride + t] = value })
-                t += 1
-            }
-        }
     }
 
     /// v[(k·(m+2) + l)·pointStride + t] = Σⱼ Bᵀ[l][j] · rows[offsets[t] + k·ld + j] for t < tiles: eight tiles at
@@ -546,12 +507,6 @@ private enum F2: Transform {
     static var m: Int { 2 }
 
     @inline(__always)
-    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float> {
-        let x = UnsafeRawPointer(p + (j & ~1)).loadUnaligned(as: SIMD16<Float>.self)
-        return j & 1 == 0 ? x.evenHalf : x.oddHalf
-    }
-
-    @inline(__always)
     static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void) {
         let d0 = d(0), d1 = d(1), d2 = d(2), d3 = d(3)
         out(0, d0 - d2)
@@ -573,17 +528,6 @@ private enum F2: Transform {
 /// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
 private enum F4: Transform {
     static var m: Int { 4 }
-
-    @inline(__always)
-    static func lanes(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float> {
-        let x = UnsafeRawPointer(p + (j & ~3)).loadUnaligned(as: SIMD32<Float>.self)
-        switch j & 3 {
-        case 0: return x.evenHalf.evenHalf
-        case 1: return x.oddHalf.evenHalf
-        case 2: return x.evenHalf.oddHalf
-        default: return x.oddHalf.oddHalf
-        }
-    }
 
     @inline(__always)
     static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void) {
