@@ -21,15 +21,16 @@ enum DepthwiseKernel {
         let xC = xChannels ?? g.inChannels
         let yC = yChannels ?? g.outChannels
         let planes = g.batch * g.outChannels
+        let minChunk = max(1, 4096 / max(OH * OW, 1))
         if isSame3x3(g) {
-            Engine.parallelChunks(planes, minChunk: max(1, 4096 / max(OH * OW, 1))) { range in
+            Engine.parallelChunks(planes, minChunk: minChunk) { range in
                 same3x3Planes(
                     range, x: x, weight: weight, y: y, g: g, epilogue: epilogue, xChannels: xC, inputMap: inputMap,
                     yChannels: yC, outputMap: outputMap)
             }
             return
         }
-        Engine.parallelChunks(planes, minChunk: max(1, 4096 / max(OH * OW, 1))) { range in
+        Engine.parallelChunks(planes, minChunk: minChunk) { range in
             for plane in range {
                 let n = plane / g.outChannels
                 let co = plane % g.outChannels
