@@ -16,10 +16,10 @@ func forEachPatchRun(g: ConvGeometry, channel0: Int, channels: Int, pStart: Int,
                 // Valid ox range for this kj: 0 <= ox*sw - pw + kj < W.
                 let valid = g.validColumns(kj: kj)
                 let oxLo = valid.lowerBound, oxHi = valid.upperBound
-                var p = pStart
+                // The run's output row and first column, stepped per run (no division in the loop).
+                var oy = pStart / OW, ox0 = pStart - oy * OW
                 var j = 0
                 while j < pCount {
-                    let oy = p / OW, ox0 = p - oy * OW
                     let run = min(OW - ox0, pCount - j)  // pixels left in this output row
                     let iy = oy * sh - ph + ki
                     if iy < 0 || iy >= H || oxHi <= oxLo {
@@ -29,7 +29,8 @@ func forEachPatchRun(g: ConvGeometry, channel0: Int, channels: Int, pStart: Int,
                         body(row, j, ox0, run, ((c * H + iy) * W - pw + kj, a, b))
                     }
                     j += run
-                    p += run
+                    ox0 += run
+                    if ox0 == OW { ox0 = 0; oy += 1 }
                 }
                 row += 1
             }
@@ -53,12 +54,29 @@ func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channel
         if a > ox0 { o.update(repeating: 0, count: a - ox0) }
         if sw == 1 {
             (o + (a - ox0)).update(from: src + a, count: b - a)
+        } else if sw == 2 {
+            copyEvery2nd(from: src + 2 * a, to: o + (a - ox0), count: b - a)
         } else {
             var ox = a
             while ox < b { o[ox - ox0] = src[ox * sw]; ox += 1 }
         }
         if ox0 + run > b { (o + (b - ox0)).update(repeating: 0, count: ox0 + run - b) }
     }
+}
+
+/// dst[i] = src[2i] for i in 0 ..< count (a stride-2 patch row): eight at a time from two vector loads, keeping
+/// their even lanes. A vector load reads at most src[2·count − 2], the last element the scalar loop reads too.
+@inline(__always)
+func copyEvery2nd(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    var i = 0
+    while i + 8 < count {
+        let lo = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD8<Float>.self)
+        let hi = UnsafeRawPointer(src + 2 * i + 8).loadUnaligned(as: SIMD8<Float>.self)
+        let even = SIMD8(lo[0], lo[2], lo[4], lo[6], hi[0], hi[2], hi[4], hi[6])
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: even, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count { dst[i] = src[2 * i]; i += 1 }
 }
 
 /// Adjoint of `im2col`: scatters-adds patch-matrix gradients (rows (c, ki, kj) × pixels
