@@ -1,7 +1,8 @@
 /// Backward convolution: gradients with respect to the weight (and bias) and to the input.
 /// Dense/grouped convolutions use the forward's tiling with sgemm (stride-1 "same" ones TapGEMMKernel's padded
 /// layout, no im2col/col2im; the input gradient of stride-1 3×3 ones WinogradBackwardData where the dispatch picks
-/// Winograd); depthwise ones a direct loop (3×3/1 ones over padded planes, see DepthwiseKernel).
+/// Winograd, and then their weight gradient WinogradBackwardWeight); depthwise ones a direct loop (3×3/1 ones over
+/// padded planes, see DepthwiseKernel).
 public enum Conv2DBackwardKernel {
     /// Returns (dX or nil, dW, dB) for y = conv(x, w) given dY. `needInput` = false skips dX
     /// (first layer of a network).
@@ -20,7 +21,10 @@ public enum Conv2DBackwardKernel {
         let gx = needInput && winogradInput == nil ? Tensor(zeros: x.shape) : nil
         let gw = Tensor(zeros: weight.shape)
         let gb = biasGradient(gy)
-        if g.isDepthwise && DepthwiseKernel.isSame3x3(g) {
+        // dW on Winograd too where dX needs no other kernel (TapGEMM and im2col compute both at once).
+        if gx == nil, let variant = WinogradBackwardWeight.variant(for: g) {
+            WinogradBackwardWeight.gradWeight(x: x.pointer, gradOutput: gy.pointer, gw: gw.pointer, g: g, variant: variant)
+        } else if g.isDepthwise && DepthwiseKernel.isSame3x3(g) {
             DepthwiseKernel.backward3x3(
                 x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)
         } else if g.isDepthwise {

@@ -30,13 +30,7 @@ extension WinogradKernel {
             self.weight = weight
             outChannels = weight.shape[0]
             inChannels = weight.shape[1]
-            g =
-                variant == .f2x3
-                ? [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
-                : [
-                    0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-                    1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
-                ]
+            g = variant.filterMatrix
         }
 
         /// All of U[point][Cout][Cin], made on the first call (from one thread; chunks spread over the workers).

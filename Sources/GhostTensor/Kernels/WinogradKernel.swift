@@ -19,6 +19,17 @@ public enum WinogradKernel {
         public var tile: Int { self == .f2x3 ? 2 : 4 }
         /// Input tile side m + 2.
         public var alpha: Int { tile + 2 }
+        /// The filter transform G, (m+2)×3 row-major (U = G g Gᵀ).
+        var filterMatrix: [Float] {
+            switch self {
+            case .f2x3: [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+            case .f4x3:
+                [
+                    0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                    1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
+                ]
+            }
+        }
     }
 
     /// Bytes of a block's transformed input and GEMM output together (per worker).
@@ -106,18 +117,15 @@ public enum WinogradKernel {
     }
 }
 
-/// One forward on WinogradKernel: the convolution's pointers and sizes, the transforms of a block's tiles, and the
-/// two ways (`WinogradKernel.WorkSplit`) of spreading the blocks over the workers.
-private struct Pass<T: Transform> {
-    let x: UnsafePointer<Float>
-    let y: UnsafeMutablePointer<Float>
-    let g: ConvGeometry
-    let epilogue: Epilogue
-    let outputMap: UnsafePointer<Int>?
-    let residualBase: Int
-    /// Floats per image of `y`.
-    let outImage: Int
+/// The tile grid of one F(m×m, 3×3) convolution over `x` (geometry `g`): the sizes of the transforms' row buffers
+/// and the input transform V, shared by the forward (`Pass`) and the weight gradient (`WinogradBackwardWeight`).
+protocol WinogradTiling {
+    associatedtype T: Transform
+    var x: UnsafePointer<Float> { get }
+    var g: ConvGeometry { get }
+}
 
+extension WinogradTiling {
     var m: Int { T.m }
     var alpha: Int { T.m + 2 }
     var points: Int { alpha * alpha }
@@ -127,29 +135,6 @@ private struct Pass<T: Transform> {
     var rowWidth: Int { m * tilesX + 2 }
     /// Floats per tile row of the row buffers: α rows of `rowWidth`.
     var tileRowFloats: Int { alpha * rowWidth }
-
-    /// Per-worker buffers of the input transform: `rows` (`tileRows` tile rows of α rows of `rowWidth`, zero
-    /// outside columns 1 ... W between calls), `zeros` (W zeros) and α row pointers.
-    struct InputScratch {
-        let buffer: Scratch?
-        let rows: UnsafeMutablePointer<Float>
-        let zeros: UnsafeMutablePointer<Float>
-        let inRows: UnsafeMutablePointer<UnsafePointer<Float>>
-
-        /// Floats `init` uses at `base`.
-        static func floats(_ pass: Pass, tileRows: Int) -> Int { tileRows * pass.tileRowFloats + pass.g.width }
-
-        init(_ pass: Pass, tileRows: Int, base: UnsafeMutablePointer<Float>? = nil) {
-            let count = Self.floats(pass, tileRows: tileRows)
-            buffer = base == nil ? Scratch(count) : nil
-            rows = base ?? buffer!.pointer
-            zeros = rows + tileRows * pass.tileRowFloats
-            rows.update(repeating: 0, count: count)
-            inRows = .allocate(capacity: pass.alpha)
-        }
-
-        func release() { inRows.deallocate() }
-    }
 
     /// Runs `body` with the row-buffer offset of each of `tiles` tiles (t = tile row · tilesX + tx: the tile row's
     /// α rows, then m·tx floats in).
@@ -163,7 +148,7 @@ private struct Pass<T: Transform> {
     /// V[point][ci][t] of tile rows row0 ..< row0 + rows for ci in `channels`, t = (tile row − row0)·tilesX + tx;
     /// point p's rows at `v + p·cin·tiles` (tiles = rows·tilesX). `scratch` holds `rows` tile rows.
     func transformInput(
-        row0: Int, rows: Int, channels: Range<Int>, v: UnsafeMutablePointer<Float>, scratch: InputScratch
+        row0: Int, rows: Int, channels: Range<Int>, v: UnsafeMutablePointer<Float>, scratch: WinogradInputScratch
     ) {
         let (H, W, cin) = (g.height, g.width, g.inChannels)
         let tiles = rows * tilesX
@@ -187,6 +172,44 @@ private struct Pass<T: Transform> {
             }
         }
     }
+}
+
+/// Per-worker buffers of the input transform: `rows` (`tileRows` tile rows of α rows of `rowWidth`, zero outside
+/// columns 1 ... W between calls), `zeros` (W zeros) and α row pointers.
+struct WinogradInputScratch {
+    let buffer: Scratch?
+    let rows: UnsafeMutablePointer<Float>
+    let zeros: UnsafeMutablePointer<Float>
+    let inRows: UnsafeMutablePointer<UnsafePointer<Float>>
+
+    /// Floats `init` uses at `base`.
+    static func floats(_ tiling: some WinogradTiling, tileRows: Int) -> Int {
+        tileRows * tiling.tileRowFloats + tiling.g.width
+    }
+
+    init(_ tiling: some WinogradTiling, tileRows: Int, base: UnsafeMutablePointer<Float>? = nil) {
+        let count = Self.floats(tiling, tileRows: tileRows)
+        buffer = base == nil ? Scratch(count) : nil
+        rows = base ?? buffer!.pointer
+        zeros = rows + tileRows * tiling.tileRowFloats
+        rows.update(repeating: 0, count: count)
+        inRows = .allocate(capacity: tiling.alpha)
+    }
+
+    func release() { inRows.deallocate() }
+}
+
+/// One forward on WinogradKernel: the convolution's pointers and sizes, the transforms of a block's tiles, and the
+/// two ways (`WinogradKernel.WorkSplit`) of spreading the blocks over the workers.
+private struct Pass<T: Transform>: WinogradTiling {
+    let x: UnsafePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let g: ConvGeometry
+    let epilogue: Epilogue
+    let outputMap: UnsafePointer<Int>?
+    let residualBase: Int
+    /// Floats per image of `y`.
+    let outImage: Int
 
     /// Output transform and epilogue of channels `channels` for tile rows row0 ..< row0 + rows, channel by channel;
     /// channel co's M row of point p is at `mBase + p·pointStride + (co − channels.lowerBound)·tiles`. `rowsBuf`
@@ -267,7 +290,7 @@ private struct Pass<T: Transform> {
         // layers raised the peak RSS instead).
         let sizes = [
             points * cin * maxTiles, points * chunkStride * maxTiles,
-            InputScratch.floats(self, tileRows: split.rowsPerBlock), m * rowWidth,
+            WinogradInputScratch.floats(self, tileRows: split.rowsPerBlock), m * rowWidth,
             inCache ? chunkStride * cin : 0, inCache ? WinogradKernel.Filters.ChunkScratch.floats(for: filters) : 0,
         ]
         let (offsets, total) = Self.packed(sizes)
@@ -277,7 +300,7 @@ private struct Pass<T: Transform> {
             let v = base + offsets[0]
             let mm = base + offsets[1]
             // Also the output transform's row buffer.
-            let input = InputScratch(self, tileRows: split.rowsPerBlock, base: base + offsets[2])
+            let input = WinogradInputScratch(self, tileRows: split.rowsPerBlock, base: base + offsets[2])
             defer { input.release() }
             let outRows = base + offsets[3]
             let uChunk = base + offsets[4]
@@ -323,7 +346,7 @@ private struct Pass<T: Transform> {
         for row0 in stride(from: 0, to: split.totalRows, by: split.rowsPerBlock) {
             let rows = min(split.rowsPerBlock, split.totalRows - row0)
             Engine.parallelChunks(cin) { channels in
-                let input = InputScratch(self, tileRows: rows)
+                let input = WinogradInputScratch(self, tileRows: rows)
                 defer { input.release() }
                 transformInput(row0: row0, rows: rows, channels: channels, v: v, scratch: input)
             }
@@ -349,10 +372,11 @@ private struct Pass<T: Transform> {
 
 /// What the 1-D transforms compute on: one tile's value (Float) or eight tiles' values at once (SIMD8<Float>),
 /// with the same operations in the same order, so both give the same bits.
-private protocol Lane {
+protocol Lane {
     static func + (lhs: Self, rhs: Self) -> Self
     static func - (lhs: Self, rhs: Self) -> Self
     static func * (lhs: Float, rhs: Self) -> Self
+    static prefix func - (operand: Self) -> Self
 }
 
 extension Float: Lane {}
@@ -360,13 +384,15 @@ extension SIMD8: Lane where Scalar == Float {}
 
 /// One F(m×m, 3×3) variant as its two 1-D transforms over m + 2 values; `Transform`'s extension applies them to whole
 /// rows (vertical passes) or runs of tiles (horizontal passes), so each variant states its matrices once.
-private protocol Transform {
+protocol Transform {
     /// Output tile side.
     static var m: Int { get }
     /// out(k, Σⱼ Bᵀ[k][j] · d(j)) for k, j < m + 2.
     static func input<V: Lane>(_ d: (Int) -> V, _ out: (Int, V) -> Void)
     /// out(i, Σₗ Aᵀ[i][l] · s(l)) for i < m, l < m + 2.
     static func output<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void)
+    /// The output transform's adjoint (backpropagation through it): out(l, Σᵢ Aᵀ[i][l] · s(i)) for l < m + 2, i < m.
+    static func outputAdjoint<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void)
 }
 
 extension Transform {
@@ -438,11 +464,47 @@ extension Transform {
     static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int) {
         for x in 0..<count { output({ rows[$0 * ld + x] }, { i, value in out[i * ld + x] = value }) }
     }
+
+    /// out[l·ld + x] = Σᵢ Aᵀ[i][l] · rows[i][x] for x < count (l < m + 2, i < m): the adjoint of `outputVertical`.
+    @inline(__always)
+    static func adjointVertical(
+        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int, count: Int
+    ) {
+        let d = SixRows(rows, count: m)
+        for x in 0..<count { outputAdjoint({ d[$0][x] }, { l, v in out[l * ld + x] = v }) }
+    }
+
+    /// s[(k·(m+2) + l)·pointStride + t] = Σᵢ Aᵀ[i][l] · rows[offsets[t] + k·ld + i] for t < tiles (the adjoint of
+    /// `outputHorizontal`), eight tiles at a time.
+    @inline(__always)
+    static func adjointHorizontal(
+        rows: UnsafePointer<Float>, ld: Int, offsets: UnsafePointer<Int>, tiles: Int, s: UnsafeMutablePointer<Float>,
+        pointStride: Int
+    ) {
+        let a = m + 2
+        for k in 0..<a {
+            let r = rows + k * ld
+            let sk = s + a * k * pointStride
+            var t = 0
+            while t + 8 <= tiles {
+                let p = EightTiles(r, offsets + t)
+                outputAdjoint({ p.values($0) }, { l, value in
+                    UnsafeMutableRawPointer(sk + l * pointStride + t).storeBytes(of: value, as: SIMD8<Float>.self)
+                })
+                t += 8
+            }
+            while t < tiles {
+                let d = r + offsets[t]
+                outputAdjoint({ d[$0] }, { l, value in sk[l * pointStride + t] = value })
+                t += 1
+            }
+        }
+    }
 }
 
 /// Eight tiles' pointers into a row buffer, held in locals: value j of each as one vector, or one vector's lanes
 /// stored as value i of each.
-private struct EightTiles {
+struct EightTiles {
     let p0, p1, p2, p3, p4, p5, p6, p7: UnsafePointer<Float>
 
     @inline(__always)
@@ -476,15 +538,15 @@ private struct EightTiles {
 }
 
 /// Up to six row pointers held in locals (read once, before the loop that uses them).
-private struct SixRows {
+struct SixRows {
     let r0, r1, r2, r3, r4, r5: UnsafePointer<Float>
 
     @inline(__always)
     init(_ rows: UnsafePointer<UnsafePointer<Float>>, count: Int) {
         r0 = rows[0]
         r1 = rows[1]
-        r2 = rows[2]
-        r3 = rows[3]
+        r2 = rows[min(2, count - 1)]
+        r3 = rows[min(3, count - 1)]
         r4 = rows[min(4, count - 1)]
         r5 = rows[min(5, count - 1)]
     }
@@ -503,7 +565,7 @@ private struct SixRows {
 }
 
 /// F(2×2, 3×3): Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
-private enum F2: Transform {
+enum F2: Transform {
     static var m: Int { 2 }
 
     @inline(__always)
@@ -521,12 +583,21 @@ private enum F2: Transform {
         out(0, s0 + s1 + s2)
         out(1, s1 - s2 - s3)
     }
+
+    @inline(__always)
+    static func outputAdjoint<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void) {
+        let s0 = s(0), s1 = s(1)
+        out(0, s0)
+        out(1, s0 + s1)
+        out(2, s0 - s1)
+        out(3, -s1)
+    }
 }
 
 /// F(4×4, 3×3) with the interpolation points 0, ±1, ±2, ∞:
 /// Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
 /// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
-private enum F4: Transform {
+enum F4: Transform {
     static var m: Int { 4 }
 
     @inline(__always)
@@ -555,5 +626,20 @@ private enum F4: Transform {
         out(1, q + 2 * d)
         out(2, p + 4 * t)
         out(3, q + 8 * d + s5)
+    }
+
+    @inline(__always)
+    static func outputAdjoint<V: Lane>(_ s: (Int) -> V, _ out: (Int, V) -> Void) {
+        let s0 = s(0), s1 = s(1), s2 = s(2), s3 = s(3)
+        let even = s0 + s2
+        let odd = s1 + s3
+        let even4 = s0 + 4 * s2
+        let odd8 = 2 * s1 + 8 * s3
+        out(0, s0)
+        out(1, even + odd)
+        out(2, even - odd)
+        out(3, even4 + odd8)
+        out(4, even4 - odd8)
+        out(5, s3)
     }
 }
