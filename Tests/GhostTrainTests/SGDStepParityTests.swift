@@ -12,7 +12,8 @@ final class SGDStepParityTests: XCTestCase {
     func testTwoStepsMatchPyTorch() throws { try checkTwoSteps("cost-model dispatch") }
 
     /// The same two steps with every stride-1 3×3 conv of ≥ 16 channels forced onto each Winograd variant: the
-    /// training forward and the input gradient (WinogradBackwardData) stay within the parity tolerance.
+    /// training forward, the input gradient (WinogradBackwardData) and the weight gradient (WinogradBackwardWeight)
+    /// stay within the parity tolerance.
     func testTwoStepsMatchPyTorchOnWinograd() throws {
         defer { WinogradKernel.dispatch = .costModel }
         for variant in WinogradKernel.Variant.allCases {

@@ -23,7 +23,8 @@ public enum Conv2DBackwardKernel {
         let gb = biasGradient(gy)
         // dW on Winograd too where dX needs no other kernel (TapGEMM and im2col compute both at once).
         if gx == nil, let variant = WinogradBackwardWeight.variant(for: g) {
-            WinogradBackwardWeight.gradWeight(x: x.pointer, gradOutput: gy.pointer, gw: gw.pointer, g: g, variant: variant)
+            WinogradBackwardWeight.gradWeight(
+                x: x.pointer, gradOutput: gy.pointer, gw: gw.pointer, g: g, variant: variant)
         } else if g.isDepthwise && DepthwiseKernel.isSame3x3(g) {
             DepthwiseKernel.backward3x3(
                 x: x.pointer, w: weight.pointer, gy: gy.pointer, gx: gx?.pointer, gw: gw.pointer, g: g)

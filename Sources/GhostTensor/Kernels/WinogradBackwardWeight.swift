@@ -68,11 +68,12 @@ private struct WeightGradientPass<T: Transform>: WinogradTiling {
                         inRows[i] = oy < H ? plane + oy * W : zeros
                     }
                     // Columns 0 ..< W hold dY's x = 0 ..< W; the columns past W stay zero.
-                    T.adjointVertical(rows: inRows, out: rowsBuf + r * tileRowFloats, ld: rowWidth, count: W)
+                    T.verticalToPoints(
+                        .outputAdjoint, rows: inRows, out: rowsBuf + r * tileRowFloats, ld: rowWidth, count: W)
                 }
-                T.adjointHorizontal(
-                    rows: rowsBuf, ld: rowWidth, offsets: offsets, tiles: tiles,
-                    s: s + (co - channels.lowerBound) * tiles, pointStride: channels.count * tiles)
+                T.horizontalToPoints(
+                    .outputAdjoint, rows: rowsBuf, ld: rowWidth, offsets: offsets, tiles: tiles,
+                    out: s + (co - channels.lowerBound) * tiles, pointStride: channels.count * tiles)
             }
         }
     }

@@ -162,12 +162,13 @@ extension WinogradTiling {
                         scratch.inRows[j] = iy >= 0 && iy < H ? plane + iy * W : UnsafePointer(scratch.zeros)
                     }
                     // Columns 1 ... W of each row hold x = 0 ..< W; column 0 and those past W stay zero.
-                    T.inputVertical(
-                        rows: scratch.inRows, out: scratch.rows + r * tileRowFloats + 1, ld: rowWidth, count: W)
+                    T.verticalToPoints(
+                        .input, rows: scratch.inRows, out: scratch.rows + r * tileRowFloats + 1, ld: rowWidth,
+                        count: W)
                 }
                 // Horizontal pass over all the block's tiles at once, eight of any rows at a time.
-                T.inputHorizontal(
-                    rows: scratch.rows, ld: rowWidth, offsets: offsets, tiles: tiles, v: v + ci * tiles,
+                T.horizontalToPoints(
+                    .input, rows: scratch.rows, ld: rowWidth, offsets: offsets, tiles: tiles, out: v + ci * tiles,
                     pointStride: cin * tiles)
             }
         }
@@ -384,6 +385,12 @@ extension SIMD8: Lane where Scalar == Float {}
 
 /// One F(m×m, 3×3) variant as its two 1-D transforms over m + 2 values; `Transform`'s extension applies them to whole
 /// rows (vertical passes) or runs of tiles (horizontal passes), so each variant states its matrices once.
+/// Which transform `Transform.verticalToPoints` / `horizontalToPoints` apply.
+enum PointTransform {
+    case input
+    case outputAdjoint
+}
+
 protocol Transform {
     /// Output tile side.
     static var m: Int { get }
@@ -396,37 +403,50 @@ protocol Transform {
 }
 
 extension Transform {
-    /// out[k·ld + x] = Σⱼ Bᵀ[k][j] · rows[j][x] for x < count (k, j < m + 2).
+    /// The transform `verticalToPoints` and `horizontalToPoints` run: the input transform Bᵀ (m + 2 values in) or
+    /// the output transform's adjoint (m values in, for the weight gradient's S = A dY Aᵀ); m + 2 values out.
     @inline(__always)
-    static func inputVertical(
-        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int, count: Int
-    ) {
-        let d = SixRows(rows, count: m + 2)
-        for x in 0..<count { input({ d[$0][x] }, { k, v in out[k * ld + x] = v }) }
+    static func apply<V: Lane>(_ kind: PointTransform, _ d: (Int) -> V, _ out: (Int, V) -> Void) {
+        switch kind {
+        case .input: input(d, out)
+        case .outputAdjoint: outputAdjoint(d, out)
+        }
     }
 
-    /// v[(k·(m+2) + l)·pointStride + t] = Σⱼ Bᵀ[l][j] · rows[offsets[t] + k·ld + j] for t < tiles: eight tiles at
-    /// a time, each read where `offsets` puts it (tiles of several tile rows of a narrow map).
+    /// out[k·ld + x] = Σⱼ T[k][j] · rows[j][x] for x < count, k < m + 2 (T: Bᵀ over m + 2 rows, or Aᵀ's transpose
+    /// over m rows).
     @inline(__always)
-    static func inputHorizontal(
-        rows: UnsafePointer<Float>, ld: Int, offsets: UnsafePointer<Int>, tiles: Int, v: UnsafeMutablePointer<Float>,
-        pointStride: Int
+    static func verticalToPoints(
+        _ kind: PointTransform, rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int,
+        count: Int
+    ) {
+        let d = SixRows(rows, count: kind == .input ? m + 2 : m)
+        for x in 0..<count { apply(kind, { d[$0][x] }, { k, v in out[k * ld + x] = v }) }
+    }
+
+    /// out[(k·(m+2) + l)·pointStride + t] = Σⱼ T[l][j] · rows[offsets[t] + k·ld + j] for t < tiles (T as in
+    /// `verticalToPoints`): eight tiles at a time, each read where `offsets` puts it (tiles of several tile rows of a
+    /// narrow map).
+    @inline(__always)
+    static func horizontalToPoints(
+        _ kind: PointTransform, rows: UnsafePointer<Float>, ld: Int, offsets: UnsafePointer<Int>, tiles: Int,
+        out: UnsafeMutablePointer<Float>, pointStride: Int
     ) {
         let a = m + 2
         for k in 0..<a {
             let r = rows + k * ld
-            let vk = v + a * k * pointStride
+            let ok = out + a * k * pointStride
             var t = 0
             while t + 8 <= tiles {
                 let p = EightTiles(r, offsets + t)
-                input({ p.values($0) }, { l, value in
-                    UnsafeMutableRawPointer(vk + l * pointStride + t).storeBytes(of: value, as: SIMD8<Float>.self)
+                apply(kind, { p.values($0) }, { l, value in
+                    UnsafeMutableRawPointer(ok + l * pointStride + t).storeBytes(of: value, as: SIMD8<Float>.self)
                 })
                 t += 8
             }
             while t < tiles {
                 let d = r + offsets[t]
-                input({ d[$0] }, { l, value in vk[l * pointStride + t] = value })
+                apply(kind, { d[$0] }, { l, value in ok[l * pointStride + t] = value })
                 t += 1
             }
         }
@@ -463,42 +483,6 @@ extension Transform {
     @inline(__always)
     static func outputVertical(rows: UnsafePointer<Float>, ld: Int, out: UnsafeMutablePointer<Float>, count: Int) {
         for x in 0..<count { output({ rows[$0 * ld + x] }, { i, value in out[i * ld + x] = value }) }
-    }
-
-    /// out[l·ld + x] = Σᵢ Aᵀ[i][l] · rows[i][x] for x < count (l < m + 2, i < m): the adjoint of `outputVertical`.
-    @inline(__always)
-    static func adjointVertical(
-        rows: UnsafePointer<UnsafePointer<Float>>, out: UnsafeMutablePointer<Float>, ld: Int, count: Int
-    ) {
-        let d = SixRows(rows, count: m)
-        for x in 0..<count { outputAdjoint({ d[$0][x] }, { l, v in out[l * ld + x] = v }) }
-    }
-
-    /// s[(k·(m+2) + l)·pointStride + t] = Σᵢ Aᵀ[i][l] · rows[offsets[t] + k·ld + i] for t < tiles (the adjoint of
-    /// `outputHorizontal`), eight tiles at a time.
-    @inline(__always)
-    static func adjointHorizontal(
-        rows: UnsafePointer<Float>, ld: Int, offsets: UnsafePointer<Int>, tiles: Int, s: UnsafeMutablePointer<Float>,
-        pointStride: Int
-    ) {
-        let a = m + 2
-        for k in 0..<a {
-            let r = rows + k * ld
-            let sk = s + a * k * pointStride
-            var t = 0
-            while t + 8 <= tiles {
-                let p = EightTiles(r, offsets + t)
-                outputAdjoint({ p.values($0) }, { l, value in
-                    UnsafeMutableRawPointer(sk + l * pointStride + t).storeBytes(of: value, as: SIMD8<Float>.self)
-                })
-                t += 8
-            }
-            while t < tiles {
-                let d = r + offsets[t]
-                outputAdjoint({ d[$0] }, { l, value in sk[l * pointStride + t] = value })
-                t += 1
-            }
-        }
     }
 }
 
