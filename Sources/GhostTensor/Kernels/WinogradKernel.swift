@@ -529,10 +529,12 @@ struct SixRows {
     init(_ rows: UnsafePointer<UnsafePointer<Float>>, count: Int) {
         r0 = rows[0]
         r1 = rows[1]
-        r2 = rows[min(2, count - 1)]
-        r3 = rows[min(3, count - 1)]
-        r4 = rows[min(4, count - 1)]
-        r5 = rows[min(5, count - 1)]
+        // Rows past `count` repeat the last one (never read). Conditionals, not `min`: the generic `min` was left
+        // as a call, once per row pass.
+        r2 = rows[count > 2 ? 2 : count - 1]
+        r3 = rows[count > 3 ? 3 : count - 1]
+        r4 = rows[count > 4 ? 4 : count - 1]
+        r5 = rows[count > 5 ? 5 : count - 1]
     }
 
     @inline(__always)
