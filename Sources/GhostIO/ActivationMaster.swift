@@ -27,10 +27,16 @@ public enum ActivationMaster {
         AtomicFile.removeStaleTemps(in: dir, for: base, includingOwn: false)
         let temp = AtomicFile.tempPath(for: path)
         gk_H5_silence()
-        let file = H5Fcreate(temp, gk_H5F_ACC_TRUNC(), gk_H5P_DEFAULT(), gk_H5P_DEFAULT())
+        let file = TempFiles.creating(temp) { H5Fcreate(temp, gk_H5F_ACC_TRUNC(), gk_H5P_DEFAULT(), gk_H5P_DEFAULT()) }
+        var closed = false, renamed = false
+        defer {
+            if !closed && file >= 0 { H5Fclose(file) }
+            if !renamed {
+                unlink(temp)
+                TempFiles.finished(temp, output: nil)
+            }
+        }
         guard file >= 0 else { throw GhostError.file(path, "cannot create HDF5 file (is the directory writable?)") }
-        var closed = false
-        defer { if !closed { H5Fclose(file) }; unlink(temp) }
         var all = attributes
         all["format"] = "ghostkit-activations"
         all["version"] = "1"
@@ -60,7 +66,8 @@ public enum ActivationMaster {
             if errno != EINTR { let e = AtomicFile.osError(path, "cannot write"); close(fd); throw e }
         }
         close(fd)
-        guard rename(temp, path) == 0 else { throw AtomicFile.osError(path, "cannot replace") }
+        guard TempFiles.renameIntoPlace(temp, path) == 0 else { throw AtomicFile.osError(path, "cannot replace") }
+        renamed = true
         AtomicFile.syncDirectory(dir)
     }
 

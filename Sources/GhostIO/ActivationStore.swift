@@ -133,14 +133,13 @@ public final class ActivationWriter {
             }
         }
         close(fd)
-        guard rename(tempPath, path) == 0 else {
+        guard TempFiles.renameIntoPlace(tempPath, path) == 0 else {
             let e = AtomicFile.osError(path, "cannot replace")
             unlink(tempPath)
             TempFiles.finished(tempPath, output: nil)
             finished = true
             throw e
         }
-        TempFiles.finished(tempPath, output: path)
         finished = true
         AtomicFile.syncDirectory(AtomicFile.split(path).dir)
     }

@@ -55,8 +55,10 @@ public enum AtomicFile {
         var isOpen = true
         defer {
             if isOpen { close(fd) }
-            if !committed { unlink(temp) }
-            TempFiles.finished(temp, output: committed ? path : nil)
+            if !committed {
+                unlink(temp)
+                TempFiles.finished(temp, output: nil)
+            }
         }
         try body(Writer(fd: fd, path: path))
         while fsync(fd) != 0 {
@@ -64,7 +66,7 @@ public enum AtomicFile {
         }
         isOpen = false
         guard close(fd) == 0 else { throw osError(path, "cannot write") }
-        guard rename(temp, path) == 0 else { throw osError(path, "cannot replace") }
+        guard TempFiles.renameIntoPlace(temp, path) == 0 else { throw osError(path, "cannot replace") }
         committed = true
         syncDirectory(dir)
     }
@@ -77,8 +79,10 @@ public enum AtomicFile {
         var temps: [(temp: String, path: String)] = []
         var renamed = 0
         defer {
-            for (i, t) in temps.enumerated() where i >= renamed { unlink(t.temp) }
-            for (i, t) in temps.enumerated() { TempFiles.finished(t.temp, output: i < renamed ? t.path : nil) }
+            for t in temps.dropFirst(renamed) {
+                unlink(t.temp)
+                TempFiles.finished(t.temp, output: nil)
+            }
         }
         for (path, data) in files {
             let (_, temp, fd) = try openTemp(for: path)
@@ -93,7 +97,7 @@ public enum AtomicFile {
             guard close(fd) == 0 else { throw osError(path, "cannot write") }
         }
         for t in temps {
-            guard rename(t.temp, t.path) == 0 else { throw osError(t.path, "cannot replace") }
+            guard TempFiles.renameIntoPlace(t.temp, t.path) == 0 else { throw osError(t.path, "cannot replace") }
             renamed += 1
         }
         for dir in Set(temps.map { split($0.path).dir }) { syncDirectory(dir) }

@@ -35,6 +35,20 @@ public enum TempFiles {
         if let output { state.written.append(output) }
     }
 
+    /// Renames `temp` over `output` and records it as written, both under the registry's lock, so an interrupt
+    /// either removes the temp (the old `output` stays) or reports `output` as written: never a replaced file
+    /// behind "nothing written". Returns `rename`'s result; on failure `temp` stays registered for the caller.
+    public static func renameIntoPlace(_ temp: String, _ output: String) -> Int32 {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        let result = rename(temp, output)
+        if result == 0 {
+            if let i = state.temps.lastIndex(of: temp) { state.temps.remove(at: i) }
+            state.written.append(output)
+        }
+        return result
+    }
+
     /// Registers an output directory this process created (`OutputDirectory.create`): removed again if it is still
     /// empty when the command fails or is interrupted (`removeCreatedDirectories`), never if it existed before.
     public static func createdDirectory(_ dir: String) {
@@ -61,6 +75,13 @@ public enum TempFiles {
         state.lock.lock()
         defer { state.lock.unlock() }
         return state.temps
+    }
+
+    /// The outputs renamed into place so far (tests and diagnostics).
+    public static var written: [String] {
+        state.lock.lock()
+        defer { state.lock.unlock() }
+        return state.written
     }
 
     /// Removes every registered temp file (and the created directories left empty) and returns the outputs

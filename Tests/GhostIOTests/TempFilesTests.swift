@@ -40,4 +40,21 @@ final class TempFilesTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: b, encoding: .utf8), "new svg")
         XCTAssertEqual(TempFiles.inFlight.filter { $0.hasPrefix(dir) }, [])
     }
+
+    func testRenameIntoPlaceMovesTheTempAndRecordsTheOutputTogether() throws {
+        let temp = AtomicFile.tempPath(for: dir + "/m.h5"), out = dir + "/m.h5"
+        TempFiles.creating(temp) { FileManager.default.createFile(atPath: temp, contents: Data("new".utf8)) }
+        XCTAssertEqual(TempFiles.inFlight.filter { $0.hasPrefix(dir) }, [temp])
+        XCTAssertEqual(TempFiles.renameIntoPlace(temp, out), 0)
+        XCTAssertEqual(TempFiles.inFlight.filter { $0.hasPrefix(dir) }, [])
+        XCTAssertEqual(TempFiles.written.filter { $0.hasPrefix(dir) }, [out])
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), "new")
+        // A rename that fails (no such directory) leaves the temp registered and records nothing.
+        let stray = AtomicFile.tempPath(for: dir + "/n.h5")
+        TempFiles.creating(stray) { FileManager.default.createFile(atPath: stray, contents: Data()) }
+        XCTAssertNotEqual(TempFiles.renameIntoPlace(stray, dir + "/missing/n.h5"), 0)
+        XCTAssertEqual(TempFiles.inFlight.filter { $0.hasPrefix(dir) }, [stray])
+        XCTAssertEqual(TempFiles.written.filter { $0.hasPrefix(dir) }, [out])
+        TempFiles.finished(stray, output: nil)
+    }
 }
