@@ -31,7 +31,10 @@ final class Conv2DKernelTests: XCTestCase {
     static let cases: [Case] = [
         Case(n: 2, c: 5, h: 11, w: 9, o: 7, k: 3, stride: 2, pad: 1, groups: 1, bias: true),
         Case(n: 2, c: 16, h: 7, w: 7, o: 8, k: 1, stride: 1, pad: 0, groups: 1, bias: false),   // pointwise, small maps
-        Case(n: 3, c: 16, h: 20, w: 20, o: 8, k: 1, stride: 1, pad: 0, groups: 1, bias: true),  // pointwise, tiled
+        Case(n: 3, c: 16, h: 20, w: 20, o: 8, k: 1, stride: 1, pad: 0, groups: 1, bias: true),  // pointwise, per image
+        // Pointwise with K = 600 over 48² pixels: one GEMM per image (the im2col tiling would have cut it in 5).
+        Case(n: 2, c: 600, h: 48, w: 48, o: 20, k: 1, stride: 1, pad: 0, groups: 1, bias: true),
+        Case(n: 1, c: 40, h: 17, w: 17, o: 36, k: 1, stride: 1, pad: 0, groups: 1, bias: false), // batch 1, split rows
         Case(n: 2, c: 16, h: 9, w: 9, o: 8, k: 1, stride: 2, pad: 0, groups: 1, bias: false),
         Case(n: 1, c: 3, h: 40, w: 37, o: 8, k: 7, stride: 2, pad: 3, groups: 1, bias: false),
         Case(n: 9, c: 8, h: 5, w: 5, o: 16, k: 3, stride: 1, pad: 1, groups: 1, bias: true),    // many small images

@@ -101,6 +101,17 @@ public enum Conv2DKernel {
         var wholeImages: Bool
     }
 
+    /// The forward's tiles: `tiles(g)`, except for an ungrouped pointwise convolution on maps of `minTile` pixels or
+    /// more (or at batch 1): it makes no im2col, so there is no patch buffer to keep in L2, while each sgemm call packs
+    /// the whole weight matrix again, so it takes one GEMM per image instead of one per 256–2048 pixels. (Small maps
+    /// keep `tiles(g)`: merging more images there copies the input and output through larger scratch buffers, which
+    /// raised the training step's peak memory for no measured gain.)
+    static func forwardTiles(_ g: ConvGeometry) -> (tiles: [Tile], width: Int) {
+        let P = g.outPixels
+        guard g.isPointwise && g.groups == 1 && P > 0 && (P >= minTile || g.batch == 1) else { return tiles(g) }
+        return ((0..<g.batch).map { Tile(n: $0, p0: 0, count: P, wholeImages: false) }, P)
+    }
+
     static func tiles(_ g: ConvGeometry) -> (tiles: [Tile], width: Int) {
         let P = g.outPixels
         guard P > 0, g.batch > 0 else { return ([], 0) }  // nothing to compute (and no division by P below)
@@ -153,7 +164,7 @@ public enum Conv2DKernel {
                 outputMap: outputMap, residualBase: residualBase)
             return
         }
-        let (tiles, width) = tiles(g)
+        let (tiles, width) = forwardTiles(g)
         guard !tiles.isEmpty else { return }
         let (P, K, G, cinG, coutG, inImage) = g.groupGEMMSizes
         let outImage = (yChannels ?? g.outChannels) * P
