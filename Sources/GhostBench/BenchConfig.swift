@@ -30,6 +30,17 @@ public struct BenchConfig {
     public var checkpoints: [String]
     /// The Winograd dispatch of the model workloads (the cost model unless an A/B run sets the older rule).
     public var winograd: WinogradDispatch = .costModel
+    /// Whether the forward workloads keep their weights packed between calls (`Module.withPackedWeights`, as
+    /// `predict` and evaluation run) or let every sgemm call pack them (the A/B baseline).
+    public var weightPacking: WeightPacking = .packedOnce
+
+    /// How the forward workloads' convolutions get their weights to OpenBLAS's micro-kernel.
+    public enum WeightPacking: Sendable {
+        /// Packed on the first forward that gains from it, reused after (`Module.withPackedWeights`).
+        case packedOnce
+        /// Packed by `cblas_sgemm` on every call.
+        case perCall
+    }
 
     /// A configuration; `threads`, `iterations`, `batch` and `size` must be positive.
     public init(threads: [Int] = [1, 2], iterations: Int = 5, batch: Int = 8, size: Int = 224, extras: Set<Extra> = [],

@@ -16,6 +16,13 @@ public struct BenchRun {
     /// The rows, in the order measured; throws when a checkpoint does not load.
     public func run(progress: (BenchResult) -> Void = { _ in }) throws -> [BenchResult] {
         var rows: [BenchResult] = []
+        /// Times a model's forward, inside `withPackedWeights` unless the configuration says per-call packing.
+        func timeForward(_ name: String, images: Int, model: Module, _ x: Tensor) {
+            switch config.weightPacking {
+            case .packedOnce: model.withPackedWeights { time(name, images: images) { _ = model(x) } }
+            case .perCall: time(name, images: images) { _ = model(x) }
+            }
+        }
         func time(_ name: String, images: Int, flops: Double? = nil, _ body: () -> Void) {
             for t in config.threads {
                 Engine.threads = t
@@ -35,7 +42,7 @@ public struct BenchRun {
             let model = try Architecture(name: (isGhost ? "ghost-" : "") + "resnet\(depth)").build(seed: 1)
             var rng = SplitMix64(seed: 7)
             let x = Tensor(gaussian: [b, 3, side, side], std: 1, rng: &rng)
-            time(name, images: b) { _ = model(x) }
+            timeForward(name, images: b, model: model, x)
         }
         for path in config.checkpoints {
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "-forward-28-b\(b)"
@@ -44,7 +51,7 @@ public struct BenchRun {
             let (model, _) = try ckpt.makeModel()
             var rng = SplitMix64(seed: 7)
             let x = Tensor(gaussian: [b, ckpt.architecture.inChannels, 28, 28], std: 1, rng: &rng)
-            time(name, images: b) { _ = model(x) }
+            timeForward(name, images: b, model: model, x)
         }
         if config.extras.contains(.train) {
             for depth in [18, 50] {

@@ -104,21 +104,24 @@ public struct PredictionRun {
         let n = arch.numClasses
         var results: [ImagePrediction] = []
         var start = 0
-        while start < stream.count {
-            let range = start..<min(stream.count, start + c.batchSize)
-            let d = try stream.images(range)
-            let x = BatchLoader(dataset: d, batchSize: d.count, normalization: normalization)
-                .batch(0, order: Array(0..<d.count), epoch: 0).images
-            let probs = CrossEntropy.softmax(model(x))
-            for (i, f) in range.enumerated() {
-                let row = Array(UnsafeBufferPointer(start: probs.readPointer + i * n, count: n))
-                let best = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(k)
-                results.append(
-                    ImagePrediction(
-                        image: files[f].path,
-                        top: best.map { ($0, names[$0], Double(row[$0])) }))
+        // The weights are packed once for all batches (the model does not change while it predicts).
+        try model.withPackedWeights {
+            while start < stream.count {
+                let range = start..<min(stream.count, start + c.batchSize)
+                let d = try stream.images(range)
+                let x = BatchLoader(dataset: d, batchSize: d.count, normalization: normalization)
+                    .batch(0, order: Array(0..<d.count), epoch: 0).images
+                let probs = CrossEntropy.softmax(model(x))
+                for (i, f) in range.enumerated() {
+                    let row = Array(UnsafeBufferPointer(start: probs.readPointer + i * n, count: n))
+                    let best = row.indices.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(k)
+                    results.append(
+                        ImagePrediction(
+                            image: files[f].path,
+                            top: best.map { ($0, names[$0], Double(row[$0])) }))
+                }
+                start = range.upperBound
             }
-            start = range.upperBound
         }
         self.results = results
     }

@@ -42,10 +42,13 @@ public struct Evaluation {
         model.train(false)
         var e = Evaluation(classes: classes)
         let order = loader.order(epoch: 0)
-        for b in 0..<loader.batchesPerEpoch {
-            let (x, y) = loader.batch(b, order: order, epoch: 0)
-            e.add(logits: model(x), labels: y)
-            progress?(b + 1, loader.batchesPerEpoch)
+        // Packed once per evaluation: the weights stay fixed while it runs (training may change them between runs).
+        model.withPackedWeights {
+            for b in 0..<loader.batchesPerEpoch {
+                let (x, y) = loader.batch(b, order: order, epoch: 0)
+                e.add(logits: model(x), labels: y)
+                progress?(b + 1, loader.batchesPerEpoch)
+            }
         }
         return e
     }

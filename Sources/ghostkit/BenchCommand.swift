@@ -34,6 +34,12 @@ struct BenchCommand: ParsableCommand {
     var convLayers = false
     @Option(help: "Winograd dispatch of the model workloads: cost-model, f4-threshold (the older rule), gemm, f2, f4.")
     var winograd: WinogradChoice = .costModel
+    @Option(
+        help: """
+            How the forward workloads' convolutions feed OpenBLAS: packed-once (weights packed on the first forward \
+            that gains from it and reused, as predict runs) or per-call (cblas_sgemm packs them on every call).
+            """)
+    var weightPacking: WeightPackingChoice = .packedOnce
     @Option(help: "Also time the forward pass of these checkpoints (comma-separated) at 28² (Fashion-MNIST).")
     var checkpoints: CommaSeparated<String>?
 
@@ -54,6 +60,7 @@ struct BenchCommand: ParsableCommand {
             threads: threadCounts, iterations: iters, batch: batch, size: size, extras: extras,
             only: only, checkpoints: checkpoints?.items ?? [])
         config.winograd = winograd.dispatch
+        config.weightPacking = weightPacking.packing
         let results = try BenchRun(config).run { row in
             if !json { log("\(row.workload) threads=\(row.threads): \(row.formatted)") }
         }
@@ -81,6 +88,19 @@ enum WinogradChoice: String, ExpressibleByArgument, CaseIterable {
         case .gemm: .fixed(nil)
         case .f2: .fixed(.f2x3)
         case .f4: .fixed(.f4x3)
+        }
+    }
+}
+
+/// `--weight-packing`: whether `ghostkit bench`'s forward workloads keep packed weights between calls.
+enum WeightPackingChoice: String, ExpressibleByArgument, CaseIterable {
+    case packedOnce = "packed-once", perCall = "per-call"
+
+    /// The library's setting for this choice.
+    var packing: BenchConfig.WeightPacking {
+        switch self {
+        case .packedOnce: .packedOnce
+        case .perCall: .perCall
         }
     }
 }

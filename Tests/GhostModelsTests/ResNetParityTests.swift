@@ -14,17 +14,21 @@ final class ResNetParityTests: XCTestCase {
         let (model, report) = try ckpt.makeModel()
         XCTAssertTrue(report.isExact, report.summary)
         let io = try Fixtures.tensors("\(name).io.safetensors")
+        // Each thread count with the weights packed per call (cblas_sgemm) and packed once (withPackedWeights).
         for t in threads {
-            Engine.threads = t
-            var captured: [String: Tensor] = [:]
-            model.observer = { name, x in
-                if name == "stem" { captured["stem"] = x }
-                if name.hasPrefix("layer") { captured[String(name.split(separator: ".")[0])] = x }  // last block wins
-            }
-            let logits = model(io["input"]!)
-            assertClose(logits, io["output"]!, "\(name) logits, \(t) threads", file: file, line: line)
-            for key in ["stem", "layer1", "layer2", "layer3", "layer4"] {
-                if let ref = io[key] { assertClose(captured[key]!, ref, "\(name) \(key)", file: file, line: line) }
+            for packed in [false, true] {
+                Engine.threads = t
+                var captured: [String: Tensor] = [:]
+                model.observer = { name, x in
+                    if name == "stem" { captured["stem"] = x }
+                    if name.hasPrefix("layer") { captured[String(name.split(separator: ".")[0])] = x }  // last wins
+                }
+                let logits = packed ? model.withPackedWeights { model(io["input"]!) } : model(io["input"]!)
+                let run = "\(name), \(t) threads\(packed ? ", packed weights" : "")"
+                assertClose(logits, io["output"]!, "\(run) logits", file: file, line: line)
+                for key in ["stem", "layer1", "layer2", "layer3", "layer4"] {
+                    if let ref = io[key] { assertClose(captured[key]!, ref, "\(run) \(key)", file: file, line: line) }
+                }
             }
         }
         Engine.threads = Engine.defaultThreads

@@ -9,11 +9,12 @@ public enum Conv2DKernel {
 
     /// Forward convolution of `x` [N, Cin, H, W] with `weight` [Cout, Cin/groups, kh, kw].
     /// `epilogue` is applied per output channel (bias / BN scale-shift, residual, ReLU). With `winograd` (that
-    /// weight's transformed filters) a stride-1 3×3 convolution runs on WinogradKernel.
+    /// weight's transformed filters) a stride-1 3×3 convolution runs on WinogradKernel; with `packed` (that weight
+    /// packed) the im2col and pointwise GEMMs of an ungrouped one run on it.
     public static func forward(
         _ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
         groups: Int = 1, epilogue: Epilogue = .none,
-        winograd: WinogradKernel.Filters? = nil
+        winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil
     ) -> Tensor {
         precondition(x.rank == 4 && weight.rank == 4, "conv2d expects NCHW input and OIHW weight")
         let g = ConvGeometry(
@@ -35,7 +36,7 @@ public enum Conv2DKernel {
         } else {
             gemmForward(
                 x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
-                winograd: winograd)
+                winograd: winograd, packed: packed)
         }
         return y
     }
@@ -46,7 +47,7 @@ public enum Conv2DKernel {
     public static func forward(
         _ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int), groups: Int = 1,
         epilogue: Epilogue = .none, into y: Tensor, routing: ChannelRouting,
-        winograd: WinogradKernel.Filters? = nil
+        winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil
     ) {
         precondition(x.rank == 4 && weight.rank == 4 && y.rank == 4, "conv2d expects NCHW tensors and an OIHW weight")
         let inChannels = routing.input?.map.count ?? x.shape[1]
@@ -83,12 +84,14 @@ public enum Conv2DKernel {
         if let base = routing.contiguousOutputBase {
             gemmForward(
                 x: x.pointer, weight: weight.pointer, y: y.pointer + base * g.outPixels, g: g, epilogue: epilogue,
-                yChannels: routing.outputChannels, residualBase: base * g.outPixels, winograd: winograd)
+                yChannels: routing.outputChannels, residualBase: base * g.outPixels, winograd: winograd,
+                packed: packed)
         } else {
             routing.outputMap.withUnsafeBufferPointer { map in
                 gemmForward(
                     x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
-                    yChannels: routing.outputChannels, outputMap: map.baseAddress, winograd: winograd)
+                    yChannels: routing.outputChannels, outputMap: map.baseAddress, winograd: winograd,
+                    packed: packed)
             }
         }
     }
@@ -150,7 +153,7 @@ public enum Conv2DKernel {
     static func gemmForward(
         x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
         g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
-        residualBase: Int = 0, winograd: WinogradKernel.Filters? = nil
+        residualBase: Int = 0, winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil
     ) {
         if let winograd, WinogradKernel.supports(g) {
             WinogradKernel.forward(
@@ -187,6 +190,18 @@ public enum Conv2DKernel {
                 from: src, to: y + offset, count: count, channel: c,
                 residual: epilogue.residual.map { $0 + residualBase + offset })
         }
+        /// Rows lo ..< lo + rows of group gi's GEMM: on the packed weight where there is one (one group), else sgemm.
+        @inline(__always) func multiply(
+            _ gi: Int, lo: Int, rows: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>,
+            ldc: Int
+        ) {
+            if let packed, G == 1 {
+                packed.multiply(channels: lo..<(lo + rows), n: n, x: b, ldx: ldb, c: c, ldc: ldc)
+            } else {
+                gemm(
+                    m: rows, n: n, k: K, a: weight + (gi * coutG + lo) * K, lda: K, b: b, ldb: ldb, c: c, ldc: ldc)
+            }
+        }
         Engine.parallelFor(workers) { w in
             let cols = Scratch((needCols && shared == nil) || wholeImages ? K * width : 0)
             let tmp = Scratch(wholeImages || outputMap != nil ? g.outChannels * width : 0)
@@ -221,9 +236,9 @@ public enum Conv2DKernel {
                             b = xn + tile.p0
                             ldb = P
                         }
-                        gemm(
-                            m: rows, n: tile.count, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
-                            b: b, ldb: ldb, c: c0 + (gi * coutG + lo) * ldc, ldc: ldc)
+                        multiply(
+                            gi, lo: lo, rows: rows, n: tile.count, b: b, ldb: ldb, c: c0 + (gi * coutG + lo) * ldc,
+                            ldc: ldc)
                     }
                     if outputMap == nil {
                         epilogue.apply(
@@ -247,9 +262,9 @@ public enum Conv2DKernel {
                                 for c in 0..<K { (cols.pointer + c * ld + i * P).update(from: xn + c * P, count: P) }
                             }
                         }
-                        gemm(
-                            m: rows, n: ld, k: K, a: weight + (gi * coutG + lo) * K, lda: K,
-                            b: cols.pointer, ldb: ld, c: tmp.pointer + (gi * coutG + lo) * ld, ldc: ld)
+                        multiply(
+                            gi, lo: lo, rows: rows, n: ld, b: cols.pointer, ldb: ld,
+                            c: tmp.pointer + (gi * coutG + lo) * ld, ldc: ld)
                     }
                     // The epilogue moves each image's rows out of the shared GEMM result.
                     for i in 0..<tile.count {

@@ -11,6 +11,10 @@ public final class Conv2D: Module {
     /// False for a network's first layer: backward then skips dL/d(input).
     public var needsInputGradient = true
     private var savedInput: Tensor?
+    /// Set inside `Module.withPackedWeights`: eval forwards may then pack the weight (`PackedWeights`).
+    var packsWeight = false
+    /// The weight packed by an eval forward inside `Module.withPackedWeights` (nil outside it).
+    var packedWeight: PackedWeights?
 
     public var inChannels: Int { weight.shape[1] * groups }
     public var outChannels: Int { weight.shape[0] }
@@ -71,10 +75,12 @@ public final class Conv2D: Module {
             "conv expects [N, \(inChannels), H, W] input, got \(x.shape)")
         if let r = residual { precondition(r.shape == y.shape, "residual shape \(r.shape) mismatch") }
         let (e, shift) = fusedEpilogue(scale: scale, shift: shift, residual: residual, relu: relu)
+        let g = geometry(for: x.shape)
+        let winograd = winogradFilters(for: g)
         withExtendedLifetime((scale, shift, residual)) {
             Conv2DKernel.forward(
                 x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e,
-                into: y, routing: routing, winograd: winogradFilters(for: geometry(for: x.shape)))
+                into: y, routing: routing, winograd: winograd, packed: packed(for: g, winograd: winograd))
         }
     }
 
@@ -104,9 +110,23 @@ public final class Conv2D: Module {
         if training { savedInput = x }
         var e = epilogue
         if e.shift == nil, let b = bias { e.shift = UnsafePointer(b.value.pointer) }
+        let g = geometry(for: x.shape)
+        let winograd = winogradFilters(for: g)
         return Conv2DKernel.forward(
             x, weight: weight.value, stride: stride, padding: padding, groups: groups,
-            epilogue: e, winograd: winogradFilters(for: geometry(for: x.shape)))
+            epilogue: e, winograd: winograd, packed: packed(for: g, winograd: winograd))
+    }
+
+    /// The packed weight for an eval forward over `g` inside `Module.withPackedWeights`, where the forward runs the
+    /// plain GEMMs (one group, no Winograd or tap GEMMs) no wider than `PackedWeights.maxWidth` columns; made on the
+    /// first such forward, and again if the weight tensor was replaced since.
+    private func packed(for g: ConvGeometry, winograd: WinogradKernel.Filters?) -> PackedWeights? {
+        guard packsWeight, !training, winograd == nil, g.groups == 1, !g.isDepthwise, !TapGEMMKernel.applies(to: g),
+            Conv2DKernel.forwardTiles(g).width <= PackedWeights.maxWidth
+        else { return nil }
+        if let p = packedWeight, p.source.storage === weight.value.storage { return p }
+        packedWeight = PackedWeights(weight.value)
+        return packedWeight
     }
 
     /// The Winograd filters for a forward over `g` (eval or training mode: the backward reads only the saved input
