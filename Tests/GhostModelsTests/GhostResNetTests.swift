@@ -18,6 +18,13 @@ final class GhostResNetTests: XCTestCase {
         for t in [1, 2] {
             Engine.threads = t
             assertClose(model(io["input"]!), io["output"]!, "\(name) logits, \(t) threads", file: file, line: line)
+            // Image by image with the weights packed once (batch-1 forwards are the ones that pack).
+            for i in 0..<io["input"]!.shape[0] {
+                let y = model.withPackedWeights { model(batchImage(i, of: io["input"]!)) }
+                assertClose(
+                    y, batchImage(i, of: io["output"]!), "\(name) logits of image \(i), packed weights, \(t) threads",
+                    file: file, line: line)
+            }
         }
         Engine.threads = Engine.defaultThreads
     }

@@ -14,21 +14,26 @@ final class ResNetParityTests: XCTestCase {
         let (model, report) = try ckpt.makeModel()
         XCTAssertTrue(report.isExact, report.summary)
         let io = try Fixtures.tensors("\(name).io.safetensors")
-        // Each thread count with the weights packed per call (cblas_sgemm) and packed once (withPackedWeights).
+        let input = io["input"]!, output = io["output"]!
         for t in threads {
-            for packed in [false, true] {
-                Engine.threads = t
-                var captured: [String: Tensor] = [:]
-                model.observer = { name, x in
-                    if name == "stem" { captured["stem"] = x }
-                    if name.hasPrefix("layer") { captured[String(name.split(separator: ".")[0])] = x }  // last wins
-                }
-                let logits = packed ? model.withPackedWeights { model(io["input"]!) } : model(io["input"]!)
-                let run = "\(name), \(t) threads\(packed ? ", packed weights" : "")"
-                assertClose(logits, io["output"]!, "\(run) logits", file: file, line: line)
-                for key in ["stem", "layer1", "layer2", "layer3", "layer4"] {
-                    if let ref = io[key] { assertClose(captured[key]!, ref, "\(run) \(key)", file: file, line: line) }
-                }
+            Engine.threads = t
+            var captured: [String: Tensor] = [:]
+            model.observer = { name, x in
+                if name == "stem" { captured["stem"] = x }
+                if name.hasPrefix("layer") { captured[String(name.split(separator: ".")[0])] = x }  // last block wins
+            }
+            let logits = model(input)
+            assertClose(logits, output, "\(name) logits, \(t) threads", file: file, line: line)
+            for key in ["stem", "layer1", "layer2", "layer3", "layer4"] {
+                if let ref = io[key] { assertClose(captured[key]!, ref, "\(name) \(key)", file: file, line: line) }
+            }
+            model.observer = nil
+            // Image by image with the weights packed once (batch-1 forwards are the ones that pack).
+            for i in 0..<input.shape[0] {
+                let y = model.withPackedWeights { model(batchImage(i, of: input)) }
+                assertClose(
+                    y, batchImage(i, of: output), "\(name) logits of image \(i), packed weights, \(t) threads",
+                    file: file, line: line)
             }
         }
         Engine.threads = Engine.defaultThreads

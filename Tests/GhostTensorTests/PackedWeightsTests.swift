@@ -95,7 +95,8 @@ final class PackedWeightsTests: XCTestCase {
         }
     }
 
-    /// A weight replaced inside the scope is packed again; training-mode forwards and wide GEMMs never pack.
+    /// A weight replaced inside the scope is packed again; training-mode forwards, wide GEMMs and batches over 1 never
+    /// pack.
     func testReplacedWeightRepacksAndTrainingNeverPacks() throws {
         try XCTSkipIf(OpenBLASMicroKernel.shared == nil, "no micro-kernel")
         var rng = SplitMix64(seed: 9)
@@ -114,6 +115,8 @@ final class PackedWeightsTests: XCTestCase {
             assertClose(y, conv(x), "after the weight was replaced")
             conv.packsWeight = true
             _ = conv(Tensor(gaussian: [1, 16, 64, 64], std: 1, rng: &rng))  // 4096 columns: no pack
+            XCTAssertNil(conv.packedWeight)
+            _ = conv(Tensor(gaussian: [2, 16, 7, 7], std: 1, rng: &rng))  // batch 2: per-call packing
             XCTAssertNil(conv.packedWeight)
             conv.train(true)
             _ = conv(x)

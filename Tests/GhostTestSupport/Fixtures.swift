@@ -39,3 +39,10 @@ public func assertClose(_ a: Tensor, _ b: Tensor, relTol: Float = 1e-4, _ messag
     for i in 0..<a.count { worst = max(worst, abs(a.readPointer[i] - b.readPointer[i])) }
     XCTAssertLessThanOrEqual(worst, relTol * scale, "\(message): max |Δ| = \(worst), max |ref| = \(scale)", file: file, line: line)
 }
+
+/// Image `i` of a batch (dimension 0), as a batch of one.
+public func batchImage(_ i: Int, of batch: Tensor) -> Tensor {
+    let per = batch.count / batch.shape[0]
+    let values = Array(UnsafeBufferPointer(start: batch.readPointer + i * per, count: per))
+    return Tensor(shape: [1] + batch.shape.dropFirst(), values: values)
+}
