@@ -64,19 +64,12 @@ func im2col(image: UnsafePointer<Float>, g: ConvGeometry, channel0: Int, channel
     }
 }
 
-/// dst[i] = src[2i] for i in 0 ..< count (a stride-2 patch row): eight at a time from two vector loads, keeping
-/// their even lanes. A vector load reads at most src[2·count − 2], the last element the scalar loop reads too.
+/// dst[i] = src[2i] for i in 0 ..< count (a stride-2 patch row). A plain loop: LLVM vectorizes the stride-2 read
+/// itself (wide loads and shuffles), where SIMD8 values built lane by lane went through the stack and an out-of-line
+/// `loadUnaligned`.
 @inline(__always)
 func copyEvery2nd(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
-    var i = 0
-    while i + 8 < count {
-        let lo = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD8<Float>.self)
-        let hi = UnsafeRawPointer(src + 2 * i + 8).loadUnaligned(as: SIMD8<Float>.self)
-        let even = SIMD8(lo[0], lo[2], lo[4], lo[6], hi[0], hi[2], hi[4], hi[6])
-        UnsafeMutableRawPointer(dst + i).storeBytes(of: even, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < count { dst[i] = src[2 * i]; i += 1 }
+    for i in 0..<count { dst[i] = src[2 * i] }
 }
 
 /// Adjoint of `im2col`: scatters-adds patch-matrix gradients (rows (c, ki, kj) × pixels
