@@ -33,28 +33,41 @@ final class PackedWeightsTests: XCTestCase {
         XCTAssertEqual(OpenBLASMicroKernel.depthBlocks(0, q: 320, unrollM: 16), [])
     }
 
-    /// C = W · X on ragged shapes (K over several depth blocks, n over several `p` runs, channels off the panel
-    /// grid, which take cblas_sgemm) and leading dimensions wider than the data.
+    /// C = W · X on ragged shapes (K over several depth blocks, n over several `p` runs or, at a depth under `q`,
+    /// over several widened runs; channels off the panel grid, which take cblas_sgemm) and leading dimensions wider
+    /// than the data, with the weight packed to keep and packed per call by the workers; `finish` runs once, after
+    /// all of C is written.
     func testMultiplyMatchesCBLAS() throws {
         let micro = try XCTUnwrap(OpenBLASMicroKernel.shared)
         var rng = SplitMix64(seed: 3)
-        let shapes = [(m: 37, k: 53, n: 29), (m: 64, k: 2 * micro.q + 77, n: micro.p + 13), (m: 5, k: 9, n: 1)]
+        let shapes = [
+            (m: 37, k: 53, n: 29), (m: 64, k: 2 * micro.q + 77, n: micro.p + 13), (m: 5, k: 9, n: 1),
+            (m: 24, k: 40, n: micro.p * micro.q / 40 + 50),
+        ]
+        Engine.threads = 2
         for (m, k, n) in shapes {
             let w = Tensor(gaussian: [m, k], std: 1, rng: &rng)
             let ldx = n + 3, ldc = n + 5
             let x = Tensor(gaussian: [k, ldx], std: 1, rng: &rng)
-            let packed = try XCTUnwrap(PackedWeights(w))
+            let kept = try XCTUnwrap(PackedWeights(w))
+            let perCall = try XCTUnwrap(PackedWeights(perCall: w.readPointer, rows: m, depth: k))
             let u = micro.unrollN
             let ranges = [0..<m, u..<m, 0..<min(m, 2 * u), 1..<m, (m - 1)..<m]
-            for channels in ranges {
+            for (packed, channels) in [kept, perCall].flatMap({ p in ranges.map { (p, $0) } }) {
                 var expected = [Float](repeating: 0, count: channels.count * ldc)
                 var got = [Float](repeating: .nan, count: channels.count * ldc)
                 gemm(
                     m: channels.count, n: n, k: k, a: w.readPointer + channels.lowerBound * k, lda: k, b: x.readPointer,
                     ldb: ldx, c: &expected, ldc: ldc)
-                got.withUnsafeMutableBufferPointer {
-                    packed.multiply(channels: channels, n: n, x: x.readPointer, ldx: ldx, c: $0.baseAddress!, ldc: ldc)
+                var finished = 0
+                got.withUnsafeMutableBufferPointer { c in
+                    packed.multiply(channels: channels, n: n, x: x.readPointer, ldx: ldx, c: c.baseAddress!, ldc: ldc) {
+                        finished += 1
+                        // C is complete when finish runs: its last element already holds the product.
+                        XCTAssertFalse(c[(channels.count - 1) * ldc + n - 1].isNaN, "finish before C was written")
+                    }
                 }
+                XCTAssertEqual(finished, 1, "\(m)×\(k)×\(n) channels \(channels): finish ran \(finished) times")
                 let scale = expected.reduce(0) { max($0, abs($1)) }
                 for r in 0..<channels.count {
                     for j in 0..<n {

@@ -170,6 +170,9 @@ public enum Conv2DKernel {
         let (tiles, width) = forwardTiles(g)
         guard !tiles.isEmpty else { return }
         let (P, K, G, cinG, coutG, inImage) = g.groupGEMMSizes
+        // One group: the weight packed once for the whole call (unless kept packed between calls), so no GEMM repacks
+        // it and each block of output is finished while in cache.
+        let weights = G == 1 ? packed ?? PackedWeights(perCall: weight, rows: g.outChannels, depth: K) : nil
         let outImage = (yChannels ?? g.outChannels) * P
         // Fewer tiles than workers can share evenly (batch 1 on maps under `minTile` pixels): each tile's output
         // channels are split into `parts` runs (multiples of 16) done by different workers.
@@ -190,16 +193,18 @@ public enum Conv2DKernel {
                 from: src, to: y + offset, count: count, channel: c,
                 residual: epilogue.residual.map { $0 + residualBase + offset })
         }
-        /// Rows lo ..< lo + rows of group gi's GEMM: on the packed weight where there is one (one group), else sgemm.
+        /// Rows lo ..< lo + rows of group gi's GEMM, then `finish`: on the packed weight where there is one (one
+        /// group), else sgemm.
         @inline(__always) func multiply(
             _ gi: Int, lo: Int, rows: Int, n: Int, b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>,
-            ldc: Int
+            ldc: Int, finish: () -> Void = {}
         ) {
-            if let packed, G == 1 {
-                packed.multiply(channels: lo..<(lo + rows), n: n, x: b, ldx: ldb, c: c, ldc: ldc)
+            if let weights {
+                weights.multiply(channels: lo..<(lo + rows), n: n, x: b, ldx: ldb, c: c, ldc: ldc, finish: finish)
             } else {
                 gemm(
                     m: rows, n: n, k: K, a: weight + (gi * coutG + lo) * K, lda: K, b: b, ldb: ldb, c: c, ldc: ldc)
+                finish()
             }
         }
         Engine.parallelFor(workers) { w in
@@ -220,6 +225,19 @@ public enum Conv2DKernel {
                     // In place when channels stay in order; through `tmp` when they are routed.
                     let c0 = outputMap == nil ? y + tile.n * outImage + tile.p0 : tmp.pointer
                     let ldc = outputMap == nil ? P : tile.count
+                    /// The epilogue of the tile's channels lo ..< hi (in place, or out of `tmp`).
+                    func finish() {
+                        if outputMap == nil {
+                            epilogue.apply(
+                                c0 + lo * P, rows: hi - lo, cols: tile.count, ld: P, channel0: lo,
+                                residualOffset: residualBase + tile.n * outImage + lo * P + tile.p0)
+                        } else {
+                            for c in lo..<hi {
+                                finishRow(
+                                    tmp.pointer + c * ldc, channel: c, image: tile.n, p0: tile.p0, count: tile.count)
+                            }
+                        }
+                    }
                     for gi in 0..<G {
                         let b: UnsafePointer<Float>
                         let ldb: Int
@@ -236,19 +254,13 @@ public enum Conv2DKernel {
                             b = xn + tile.p0
                             ldb = P
                         }
+                        // One group: finished in the GEMM's call, while (a narrow tile's) C is in cache.
                         multiply(
                             gi, lo: lo, rows: rows, n: tile.count, b: b, ldb: ldb, c: c0 + (gi * coutG + lo) * ldc,
-                            ldc: ldc)
+                            ldc: ldc
+                        ) { if G == 1 { finish() } }
                     }
-                    if outputMap == nil {
-                        epilogue.apply(
-                            c0 + lo * P, rows: hi - lo, cols: tile.count, ld: P, channel0: lo,
-                            residualOffset: residualBase + tile.n * outImage + lo * P + tile.p0)
-                    } else {
-                        for c in lo..<hi {
-                            finishRow(tmp.pointer + c * ldc, channel: c, image: tile.n, p0: tile.p0, count: tile.count)
-                        }
-                    }
+                    if G > 1 { finish() }
                 } else {
                     let ld = tile.count * P
                     for gi in 0..<G {
@@ -275,7 +287,7 @@ public enum Conv2DKernel {
                 }
             }
         }
-        withExtendedLifetime(shared) {}
+        withExtendedLifetime((shared, weights)) {}
     }
 
     /// The im2col of every tile of `tiles` (per-image tiles, one group), tile i's K × count patch matrix at

@@ -125,7 +125,7 @@ public final class Conv2D: Module {
         guard packsWeight, !training, g.batch == 1, winograd == nil, g.groups == 1, !g.isDepthwise,
             !TapGEMMKernel.applies(to: g), Conv2DKernel.forwardTiles(g).width <= PackedWeights.maxWidth
         else { return nil }
-        if let p = packedWeight, p.source.storage === weight.value.storage { return p }
+        if let p = packedWeight, p.source?.storage === weight.value.storage { return p }
         packedWeight = PackedWeights(weight.value)
         return packedWeight
     }
