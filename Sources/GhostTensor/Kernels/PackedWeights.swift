@@ -4,7 +4,7 @@
 ///
 /// Two lifetimes: packed once and kept by a `Conv2D` between forwards (`init(_:)`, batch 1 inside
 /// `Module.withPackedWeights`: 1.24–1.34× faster than `cblas_sgemm` at 49 columns on one thread, Zen 4, Cooperlake
-/// kernels), or packed for one forward by all workers into a pooled buffer (`init(perCall:rows:depth:)`): one
+/// kernels), or packed for one call by all workers into one shared buffer (`init(perCall:rows:depth:)`): one
 /// packing per convolution instead of one per image or pixel tile.
 ///
 /// In the micro-kernel's column-major terms C (pixels × channels) = X (pixels × K) · Wᵀ (K × channels): W is its
@@ -27,15 +27,24 @@ public final class PackedWeights: @unchecked Sendable {
     /// Depth blocks: first column of W, columns, and the offset of the block's packed panels.
     private let blocks: [(start: Int, depth: Int, offset: Int)]
     private let packed: UnsafeMutablePointer<Float>
-    /// The pooled buffer under `packed` for a per-call packing (nil: `packed` is owned and freed on deinit).
-    private let pooled: Scratch?
+    /// Where `packed` lives.
+    private enum Storage {
+        /// Allocated here, freed on deinit (a packing kept between forwards).
+        case owned
+        /// `PackingArena`'s buffer, given back on deinit.
+        case arena
+        /// A pooled buffer (the arena was held by another packing).
+        case pooled(Scratch)
+    }
+
+    private let storage: Storage
 
     /// `weight` (Cout × the rest, row-major) packed, kept until deinit; nil where OpenBLAS's micro-kernel cannot be
     /// used here.
     public init?(_ weight: Tensor) {
         guard let micro = OpenBLASMicroKernel.shared, weight.rank >= 2, weight.count > 0 else { return nil }
         source = weight
-        pooled = nil
+        storage = .owned
         self.micro = micro
         self.weight = weight.readPointer
         rows = weight.shape[0]
@@ -46,8 +55,9 @@ public final class PackedWeights: @unchecked Sendable {
         pack()
     }
 
-    /// `weight` (`rows` × `depth`, row-major) packed by all workers into a pooled buffer, for as long as the caller
-    /// keeps `weight` alive and this object; nil where OpenBLAS's micro-kernel cannot be used here.
+    /// `weight` (`rows` × `depth`, row-major) packed by all workers into `PackingArena` (a pooled buffer while the
+    /// arena is held), for as long as the caller keeps `weight` alive and this object; nil where OpenBLAS's
+    /// micro-kernel cannot be used here.
     init?(perCall weight: UnsafePointer<Float>, rows: Int, depth: Int) {
         guard let micro = OpenBLASMicroKernel.shared, rows > 0, depth > 0 else { return nil }
         source = nil
@@ -56,9 +66,12 @@ public final class PackedWeights: @unchecked Sendable {
         self.rows = rows
         self.depth = depth
         blocks = Self.blocks(depth: depth, rows: rows, micro: micro)
-        let buffer = Scratch(rows * depth)
-        pooled = buffer
-        packed = buffer.pointer
+        if let arena = PackingArena.acquire(floats: rows * depth) {
+            (storage, packed) = (.arena, arena)
+        } else {
+            let buffer = Scratch(rows * depth)
+            (storage, packed) = (.pooled(buffer), buffer.pointer)
+        }
         pack()
     }
 
@@ -90,13 +103,19 @@ public final class PackedWeights: @unchecked Sendable {
         }
     }
 
-    deinit { if pooled == nil { packed.deallocate() } }
+    deinit {
+        switch storage {
+        case .owned: packed.deallocate()
+        case .arena: PackingArena.release()
+        case .pooled: break
+        }
+    }
 
     /// C[r][j] = Σₖ W[r][k] · X[k][j] for r in `channels` (C's rows start at `c`, the row of channels.lowerBound)
-    /// and j < n; X row-major K × n with leading dimension `ldx`, C with `ldc`. C is overwritten, a block of
-    /// columns at a time (OpenBLAS's `p`, more at depths under `q`), then `finish()` runs: right after the product where it is one such block (C still in
-    /// cache), else after all of them. (Finishing each of several blocks as it is done cut short the runs of each
-    /// row that `finish` reads and writes: ResNet-50's 56² and 28² layers with a residual went 10–25 % slower.)
+    /// and j < n; X row-major K × n with leading dimension `ldx`, C with `ldc`. C is overwritten a block of columns
+    /// at a time (OpenBLAS's `p`, more at depths under `q`), then `finish()` runs on all of it: a narrow C (one
+    /// block) is still in cache. (Finishing each of several blocks as it was done cut short the runs of each row
+    /// that `finish` reads and writes: ResNet-50's 56² and 28² layers with a residual went 10–25 % slower.)
     func multiply(
         channels: Range<Int>, n: Int, x: UnsafePointer<Float>, ldx: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
         finish: () -> Void = {}

@@ -4,7 +4,7 @@ extension WinogradKernel {
     /// ResNet-50's peak RSS by a quarter, and an optimiser step or checkpoint load that changes the weight in place
     /// is followed by construction).
     ///
-    /// Two ways to make U. Where every worker runs one block of tiles (batch 1 and other small batches), each worker
+    /// Two ways to make U. Where every worker runs few blocks of tiles (`WinogradKernel.maxInCacheBlocks`), each worker
     /// transforms a run of `chunkRows` (16–64) output channels point by point right before that point's GEMM, so the
     /// (m+2)²·Cin·Cout floats of U are never written out: the chunk stays in cache and OpenBLAS packs it from there.
     /// Elsewhere `transformed()` makes all of U once per forward, in parallel over output-channel chunks, and
