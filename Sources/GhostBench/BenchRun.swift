@@ -75,21 +75,29 @@ public struct BenchRun {
         return rows
     }
 
-    /// ResNet's stride-1 3×3 shapes on each path, eval mode (the Winograd filters made per forward, as in a model).
+    /// ResNet's stride-1 3×3 shapes, and their Ghost-ResNet primaries (half the output channels: s = 2), on each
+    /// path, eval mode, weights packed as in the model workloads (the Winograd filters made per forward).
     private func convLayerWorkloads(_ time: (String, Int, Double?, () -> Void) -> Void) {
         let paths: [(String, WinogradDispatch)] = [
             ("gemm", .fixed(nil)), ("f2", .fixed(.f2x3)), ("f4", .fixed(.f4x3)), ("model", .costModel),
         ]
         let b = config.batch
         for (c, side) in [(64, 56), (128, 28), (256, 14), (512, 7)] {
-            var rng = SplitMix64(seed: 5)
-            let conv = Conv2D(c, c, kernel: 3, padding: 1, rng: &rng)
-            let x = Tensor(gaussian: [b, c, side, side], std: 1, rng: &rng)
-            for (path, dispatch) in paths {
-                let name = "conv3x3-c\(c)-\(side)-b\(b)-\(path)"
-                guard config.selects(name) else { continue }
-                WinogradKernel.dispatch = dispatch
-                time(name, b, 2 * 9 * Double(c * c * side * side * b)) { _ = conv(x) }
+            for cout in [c, c / 2] {
+                var rng = SplitMix64(seed: 5)
+                let conv = Conv2D(c, cout, kernel: 3, padding: 1, rng: &rng)
+                let x = Tensor(gaussian: [b, c, side, side], std: 1, rng: &rng)
+                let channels = cout == c ? "c\(c)" : "c\(c)to\(cout)"
+                for (path, dispatch) in paths {
+                    let name = "conv3x3-\(channels)-\(side)-b\(b)-\(path)"
+                    guard config.selects(name) else { continue }
+                    WinogradKernel.dispatch = dispatch
+                    let flops = 2 * 9 * Double(c * cout * side * side * b)
+                    switch config.weightPacking {
+                    case .packedOnce: conv.withPackedWeights { time(name, b, flops) { _ = conv(x) } }
+                    case .perCall: time(name, b, flops) { _ = conv(x) }
+                    }
+                }
             }
         }
         WinogradKernel.dispatch = config.winograd

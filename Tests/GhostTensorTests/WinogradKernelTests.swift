@@ -203,11 +203,15 @@ final class WinogradKernelTests: XCTestCase {
         XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(2, 256, 14)), .f4x3)
     }
 
-    /// The cost model's choices on ResNet's shapes, as measured per layer (README, Benchmark): F(4×4) on the large
-    /// maps at either batch, the GEMMs for batch-1 7×7 maps, never a variant for few channels; and each choice is
-    /// the cheapest estimate.
+    /// The cost model's choices on ResNet's shapes and their Ghost-ResNet primaries, as measured per layer (README,
+    /// Benchmark): F(4×4) on the large maps at either batch, the GEMMs for batch-1 7×7 maps, never a variant for few
+    /// channels; and each choice is the cheapest estimate.
     func testCostModelDispatch() {
         defer { Engine.threads = Engine.defaultThreads }
+        // Ghost-ResNet's primary on 14², batch 1, one worker: F(2×2)'s blocks of 42 and 7 tiles measure 1.34× slower
+        // than F(4×4)'s one block of 16 (`bench --conv-layers`, Zen 4); pricing all blocks as the widest chose F(2×2).
+        Engine.threads = 1
+        XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(1, 256, 14, outChannels: 128)), .f4x3)
         for threads in [1, 2] {
             Engine.threads = threads
             XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(8, 64, 56)), .f4x3)
@@ -215,9 +219,15 @@ final class WinogradKernelTests: XCTestCase {
             XCTAssertEqual(WinogradKernel.preferredVariant(for: geometry(8, 128, 28)), .f4x3)
             XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(1, 512, 7)))
             XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(8, 8, 56)))
+            XCTAssertNil(WinogradKernel.preferredVariant(for: geometry(1, 512, 7, outChannels: 256)))
             for n in [1, 2, 8] {
+                // The Ghost primaries (c/2 outputs) where c/2 ≥ 16, the least `preferredVariant` gives a variant.
+                var shapes: [ConvGeometry] = []
                 for (c, side) in [(64, 56), (128, 28), (256, 14), (512, 7), (24, 9)] {
-                    let g = geometry(n, c, side)
+                    shapes.append(geometry(n, c, side))
+                    if c / 2 >= 16 { shapes.append(geometry(n, c, side, outChannels: c / 2)) }
+                }
+                for g in shapes {
                     let chosen = WinogradCostModel.cost(g, variant: WinogradKernel.preferredVariant(for: g),
                                                         workers: threads)
                     for v in [nil] + WinogradKernel.Variant.allCases.map(Optional.some) {
@@ -248,9 +258,9 @@ final class WinogradKernelTests: XCTestCase {
         XCTAssertGreaterThan(seen.count, 1, "the shapes should exercise more than one path")
     }
 
-    private func geometry(_ n: Int, _ c: Int, _ side: Int) -> ConvGeometry {
-        ConvGeometry(batch: n, inChannels: c, height: side, width: side, outChannels: c, kernel: (3, 3),
-                     padding: (1, 1))
+    private func geometry(_ n: Int, _ c: Int, _ side: Int, outChannels: Int? = nil) -> ConvGeometry {
+        ConvGeometry(batch: n, inChannels: c, height: side, width: side, outChannels: outChannels ?? c,
+                     kernel: (3, 3), padding: (1, 1))
     }
 
     func testSupportsOnlyStrideOnePaddedThreeByThree() {

@@ -11,13 +11,15 @@
 /// per block and chunk (`weightPacking`), plus the input and output transforms (`dataTransform` per element of V
 /// and M). Column padding is counted: a tile covering pixels past the map edge costs as a full one. Multiply-adds of
 /// a GEMM only `width` columns wide cost (1 + `narrowGEMM` / width) times a wide GEMM's (kernel edge cases,
-/// per-call packing).
+/// per-call packing), counted block by block, so a short last block of tiles costs as the narrow GEMM it is.
 ///
 /// The constants are fitted to per-layer timings of `ghostkit bench --conv-layers` (ResNet's 3×3 shapes at
 /// batch 1 and 8, one thread; README, Benchmark): per element, writing U out and having OpenBLAS re-read it costs
 /// about 40 multiply-adds (4 in cache), packing an element 6, a transform element 3, a patch element 2. The model
 /// then picks F(4×4) everywhere but on batch-1 7² maps (the GEMMs: the Winograd GEMMs are 16 or 4 tiles wide),
-/// as measured; F(2×2) is never the cheapest on ResNet's shapes, and never was the fastest there.
+/// as measured, on ResNet's shapes and on their Ghost-ResNet primaries (half the output channels) at 1 and 2
+/// workers; F(2×2) only for the 256→128 primary on 14² at batch 1 and two workers, where it measures level with
+/// F(4×4).
 public enum WinogradCostModel {
     /// Cost of making one element of the transformed filters U (write, then OpenBLAS's read), in multiply-adds.
     static let filterTransform = 40.0
@@ -73,8 +75,10 @@ public enum WinogradCostModel {
             filters = filterTransform * alpha2 * cin * cout
             inputPacking = weightPacking * alpha2 * cin * tiles * Double(split.kind == .tileRows ? 1 : split.chunks)
         }
-        let width = split.blockTiles
-        return alpha2 * cin * cout * tiles * narrowness(width) + filters + weightPacking * alpha2 * cin * cout * blocks
+        // Each block's GEMMs cost (tiles + narrowGEMM) columns: tiles · narrowness(width) summed over the blocks, so a
+        // short last block costs what it is (F(2×2) on 14² at batch 1, one worker: blocks of 42 and 7 tiles).
+        let columns = tiles + narrowGEMM * blocks
+        return alpha2 * cin * cout * columns + filters + weightPacking * alpha2 * cin * cout * blocks
             + inputPacking + dataTransform * alpha2 * (cin + cout) * tiles
     }
 
