@@ -11,6 +11,11 @@ let checkedSettings: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release)),
 ]
 
+/// The AVX-512 micro-kernels: built for Skylake-AVX512 and newer, entered only after a CPU check.
+let avx512KernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "skylake-avx512"], .when(configuration: .release)),
+]
+
 let libraries = ["GhostTensor", "GhostIO", "GhostData", "GhostModels", "GhostCheckpoint", "GhostTrain",
                  "GhostAnalysis", "GhostConvert", "GhostReport", "GhostExport", "GhostDistributed", "GhostMPI",
                  "GhostBench"]
@@ -37,7 +42,10 @@ let package = Package(
         // The CPU's spin-wait hint, for the engine's worker pool (header only).
         .systemLibrary(name: "CCPU"),
         // Tensors, kernels and layers: the only code built with -Ounchecked.
-        .target(name: "GhostTensor", dependencies: ["CBLAS", "CCPU"], swiftSettings: kernelSettings),
+        .target(name: "GhostTensor", dependencies: ["CBLAS", "CCPU", "GhostKernelsAVX512"],
+                swiftSettings: kernelSettings),
+        // Micro-kernels for AVX-512 CPUs (GhostTensor calls them only where the CPU has AVX-512F).
+        .target(name: "GhostKernelsAVX512", swiftSettings: avx512KernelSettings),
         // Rank, size and collective operations (Communicator, SingleProcess); Open MPI in GhostMPI.
         .target(name: "GhostDistributed", dependencies: ["GhostTensor"], swiftSettings: checkedSettings),
         .target(name: "GhostMPI", dependencies: ["GhostDistributed", "CMPI"], swiftSettings: checkedSettings),

@@ -14,7 +14,7 @@ public enum Conv2DKernel {
     public static func forward(
         _ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int),
         groups: Int = 1, epilogue: Epilogue = .none,
-        winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil
+        winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil, direct: DirectConvKernel.Weights? = nil
     ) -> Tensor {
         precondition(x.rank == 4 && weight.rank == 4, "conv2d expects NCHW input and OIHW weight")
         let g = ConvGeometry(
@@ -35,8 +35,8 @@ public enum Conv2DKernel {
             DepthwiseKernel.forward(x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue)
         } else {
             gemmForward(
-                x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
-                winograd: winograd, packed: packed)
+                x: x.pointer, weight: weight, y: y.pointer, g: g, epilogue: epilogue,
+                winograd: winograd, packed: packed, direct: direct)
         }
         return y
     }
@@ -47,7 +47,7 @@ public enum Conv2DKernel {
     public static func forward(
         _ x: Tensor, weight: Tensor, stride: (Int, Int), padding: (Int, Int), groups: Int = 1,
         epilogue: Epilogue = .none, into y: Tensor, routing: ChannelRouting,
-        winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil
+        winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil, direct: DirectConvKernel.Weights? = nil
     ) {
         precondition(x.rank == 4 && weight.rank == 4 && y.rank == 4, "conv2d expects NCHW tensors and an OIHW weight")
         let inChannels = routing.input?.map.count ?? x.shape[1]
@@ -83,15 +83,15 @@ public enum Conv2DKernel {
             routing.input == nil && routing.outputMap.allSatisfy { $0 >= 0 }, "a GEMM convolution routes outputs only")
         if let base = routing.contiguousOutputBase {
             gemmForward(
-                x: x.pointer, weight: weight.pointer, y: y.pointer + base * g.outPixels, g: g, epilogue: epilogue,
+                x: x.pointer, weight: weight, y: y.pointer + base * g.outPixels, g: g, epilogue: epilogue,
                 yChannels: routing.outputChannels, residualBase: base * g.outPixels, winograd: winograd,
-                packed: packed)
+                packed: packed, direct: direct)
         } else {
             routing.outputMap.withUnsafeBufferPointer { map in
                 gemmForward(
-                    x: x.pointer, weight: weight.pointer, y: y.pointer, g: g, epilogue: epilogue,
+                    x: x.pointer, weight: weight, y: y.pointer, g: g, epilogue: epilogue,
                     yChannels: routing.outputChannels, outputMap: map.baseAddress, winograd: winograd,
-                    packed: packed)
+                    packed: packed, direct: direct)
             }
         }
     }
@@ -146,14 +146,16 @@ public enum Conv2DKernel {
     }
 
     /// im2col + sgemm (stride-1 "same" convolutions on larger maps: TapGEMMKernel, no im2col; 3×3 ones given
-    /// `winograd` filters: WinogradKernel). `y` holds `yChannels`
+    /// `winograd` filters: WinogradKernel; the shapes DirectConvKernel takes, on AVX-512 CPUs: on it, with `direct`
+    /// where the conv keeps its weight rearranged). `y` holds `yChannels`
     /// channels per image (default: the conv's own); output channel c goes to channel `outputMap[c]` of it (nil:
     /// channel c). The epilogue's residual has `y`'s layout, offset by `residualBase` floats (the same offset `y` was
     /// given).
     static func gemmForward(
-        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        x: UnsafePointer<Float>, weight weightTensor: Tensor, y: UnsafeMutablePointer<Float>,
         g: ConvGeometry, epilogue: Epilogue, yChannels: Int? = nil, outputMap: UnsafePointer<Int>? = nil,
-        residualBase: Int = 0, winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil
+        residualBase: Int = 0, winograd: WinogradKernel.Filters? = nil, packed: PackedWeights? = nil,
+        direct: DirectConvKernel.Weights? = nil
     ) {
         if let winograd, WinogradKernel.supports(g) {
             WinogradKernel.forward(
@@ -161,6 +163,13 @@ public enum Conv2DKernel {
                 outputMap: outputMap, residualBase: residualBase)
             return
         }
+        if DirectConvKernel.applies(to: g) {
+            DirectConvKernel.forward(
+                x: x, weights: direct ?? DirectConvKernel.Weights(perCall: weightTensor), y: y, g: g,
+                epilogue: epilogue, yChannels: yChannels, outputMap: outputMap, residualBase: residualBase)
+            return
+        }
+        let weight = weightTensor.pointer
         if TapGEMMKernel.applies(to: g) {
             TapGEMMKernel.forward(
                 x: x, weight: weight, y: y, g: g, epilogue: epilogue, yChannels: yChannels,

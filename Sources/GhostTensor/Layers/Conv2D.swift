@@ -15,6 +15,8 @@ public final class Conv2D: Module {
     var packsWeight = false
     /// The weight packed by an eval forward inside `Module.withPackedWeights` (nil outside it).
     var packedWeight: PackedWeights?
+    /// The weight rearranged for DirectConvKernel by an eval forward inside `Module.withPackedWeights` (else nil).
+    var directWeight: DirectConvKernel.Weights?
 
     public var inChannels: Int { weight.shape[1] * groups }
     public var outChannels: Int { weight.shape[0] }
@@ -80,7 +82,8 @@ public final class Conv2D: Module {
         withExtendedLifetime((scale, shift, residual)) {
             Conv2DKernel.forward(
                 x, weight: weight.value, stride: stride, padding: padding, groups: groups, epilogue: e,
-                into: y, routing: routing, winograd: winograd, packed: packed(for: g, winograd: winograd))
+                into: y, routing: routing, winograd: winograd, packed: packed(for: g, winograd: winograd),
+                direct: direct(for: g, winograd: winograd))
         }
     }
 
@@ -114,7 +117,8 @@ public final class Conv2D: Module {
         let winograd = winogradFilters(for: g)
         return Conv2DKernel.forward(
             x, weight: weight.value, stride: stride, padding: padding, groups: groups,
-            epilogue: e, winograd: winograd, packed: packed(for: g, winograd: winograd))
+            epilogue: e, winograd: winograd, packed: packed(for: g, winograd: winograd),
+                direct: direct(for: g, winograd: winograd))
     }
 
     /// The packed weight for a batch-1 eval forward over `g` inside `Module.withPackedWeights`, where the forward runs
@@ -123,11 +127,21 @@ public final class Conv2D: Module {
     /// packing: at batch 8 the packed copies of ResNet-50's 7×7 layers cost 55 MiB of peak memory for ~2 % of time.
     private func packed(for g: ConvGeometry, winograd: WinogradKernel.Filters?) -> PackedWeights? {
         guard packsWeight, !training, g.batch == 1, winograd == nil, g.groups == 1, !g.isDepthwise,
+            !DirectConvKernel.applies(to: g),
             !TapGEMMKernel.applies(to: g), Conv2DKernel.forwardTiles(g).width <= PackedWeights.maxWidth
         else { return nil }
         if let p = packedWeight, p.source?.storage === weight.value.storage { return p }
         packedWeight = PackedWeights(weight.value)
         return packedWeight
+    }
+
+    /// The weight rearranged for a batch-1 eval forward over `g` inside `Module.withPackedWeights`, where the forward
+    /// runs on DirectConvKernel; made on the first such forward, and again if the weight tensor was replaced since.
+    private func direct(for g: ConvGeometry, winograd: WinogradKernel.Filters?) -> DirectConvKernel.Weights? {
+        guard packsWeight, !training, g.batch == 1, winograd == nil, DirectConvKernel.applies(to: g) else { return nil }
+        if let d = directWeight, d.source?.storage === weight.value.storage { return d }
+        directWeight = DirectConvKernel.Weights(kept: weight.value)
+        return directWeight
     }
 
     /// The Winograd filters for a forward over `g` (eval or training mode: the backward reads only the saved input

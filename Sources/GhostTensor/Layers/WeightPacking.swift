@@ -14,6 +14,7 @@ extension Module {
             for conv in convs {
                 conv.packsWeight = false
                 conv.packedWeight = nil
+                conv.directWeight = nil
             }
         }
         return try body()
