@@ -50,9 +50,10 @@ public enum DirectConvKernel {
             let src = weight.readPointer
             let dst = buffer.pointer
             let block = DirectConvKernel.channelBlock
-            Engine.parallelFor(min(Engine.threads, cout / block)) { w in
+            let (blocks, workers) = (cout / block, min(Engine.threads, cout / block))
+            Engine.parallelFor(workers) { w in
                 var b = w
-                while b < cout / block {
+                while b < blocks {
                     for c in 0..<block {
                         let co = b * block + c
                         for ci in 0..<cin {
@@ -61,14 +62,14 @@ public enum DirectConvKernel {
                             for t in 0..<taps { d[t * block] = s[t] }
                         }
                     }
-                    b += min(Engine.threads, cout / block)
+                    b += workers
                 }
             }
         }
     }
 
-    /// Same contract as `Conv2DKernel.gemmForward` for a geometry `applies(to:)` accepts, with `weights` made from
-    /// the conv's weight.
+    /// Same contract as `Conv2DKernel.gemmForward` for a geometry `applies(to:)` accepts (one image), with `weights`
+    /// made from the conv's weight.
     static func forward(
         x: UnsafePointer<Float>, weights: Weights, y: UnsafeMutablePointer<Float>, g: ConvGeometry,
         epilogue: Epilogue, yChannels: Int?, outputMap: UnsafePointer<Int>?, residualBase: Int
@@ -76,12 +77,24 @@ public enum DirectConvKernel {
         let (k, s, p) = (g.kernelH, g.strideH, g.padH)
         let (oh, ow, P) = (g.outHeight, g.outWidth, g.outPixels)
         let cin = g.inChannels
-        let outImage = (yChannels ?? g.outChannels) * P
-        // The padded input: rows wide enough for the last pixel run's taps, zero borders.
-        let rowStride = p == 0 ? g.width : g.width + 2 * p
-        let paddedRows = p == 0 ? g.height : g.height + 2 * p
-        let plane = rowStride * paddedRows
+        // The padded input (`copyPaddedRows`: rows W + p apart, each led by p zeros that are also the right padding
+        // of the row above), p zero rows above and below, p zeros after the last row; a 1×1 conv (p = 0, the same
+        // strides) reads x in place.
+        let rowStride = g.width + p
+        let paddedRows = g.height + 2 * p
+        let plane = paddedRows * rowStride + p
         let padded = p == 0 ? nil : Scratch(cin * plane)
+        if let padded {
+            let dst = padded.pointer
+            let workers = min(Engine.threads, paddedRows)
+            Engine.parallelFor(workers) { w in
+                let r0 = w * paddedRows / workers
+                let r1 = (w + 1) * paddedRows / workers
+                g.copyPaddedRows(of: x, from: r0 - p, count: r1 - r0, into: dst + r0 * rowStride, plane: plane)
+            }
+            for c in 0..<cin { (dst + c * plane + paddedRows * rowStride).update(repeating: 0, count: p) }
+        }
+        let input = padded.map { UnsafePointer($0.pointer) } ?? x
         let blocks = g.outChannels / channelBlock
         // Rows per work item: a tile of about 8 K floats (in L1/L2 while the epilogue moves it out).
         let rowsPerItem = max(1, min(oh, 128 / ow))
@@ -89,51 +102,26 @@ public enum DirectConvKernel {
         let items = blocks * rowItems
         let workers = min(Engine.threads, items)
         let weight = UnsafePointer(weights.buffer.pointer)
-        for n in 0..<g.batch {
-            let image = x + n * cin * g.height * g.width
-            let input: UnsafePointer<Float>
-            if let padded {
-                let dst = padded.pointer
-                Engine.parallelFor(min(Engine.threads, cin)) { w in
-                    var c = w
-                    while c < cin {
-                        let d = dst + c * plane
-                        d.update(repeating: 0, count: p * rowStride)
-                        for iy in 0..<g.height {
-                            let row = d + (iy + p) * rowStride
-                            row.update(repeating: 0, count: p)
-                            (row + p).update(from: image + (c * g.height + iy) * g.width, count: g.width)
-                            (row + p + g.width).update(repeating: 0, count: p)
-                        }
-                        (d + (g.height + p) * rowStride).update(repeating: 0, count: p * rowStride)
-                        c += min(Engine.threads, cin)
-                    }
+        Engine.parallelFor(workers) { w in
+            let tile = Scratch(channelBlock * rowsPerItem * ow)
+            var item = w
+            while item < items {
+                let (b, r) = item.quotientAndRemainder(dividingBy: rowItems)
+                let oy0 = r * rowsPerItem
+                let rows = min(rowsPerItem, oh - oy0)
+                let count = rows * ow
+                directConvBlock64(
+                    x: input, plane: plane, rowStride: rowStride, inChannels: cin,
+                    kernel: k, stride: s, weight: weight + b * cin * k * k * channelBlock, oy0: oy0, rows: rows,
+                    outWidth: ow, tile: tile.pointer, ld: count)
+                for c in 0..<channelBlock {
+                    let channel = b * channelBlock + c
+                    let offset = (outputMap?[channel] ?? channel) * P + oy0 * ow
+                    epilogue.applyRow(
+                        from: tile.pointer + c * count, to: y + offset, count: count, channel: channel,
+                        residual: epilogue.residual.map { $0 + residualBase + offset })
                 }
-                input = UnsafePointer(dst)
-            } else {
-                input = image
-            }
-            Engine.parallelFor(workers) { w in
-                let tile = Scratch(channelBlock * rowsPerItem * ow)
-                var item = w
-                while item < items {
-                    let (b, r) = item.quotientAndRemainder(dividingBy: rowItems)
-                    let oy0 = r * rowsPerItem
-                    let rows = min(rowsPerItem, oh - oy0)
-                    let count = rows * ow
-                    directConvBlock64(
-                        x: input, plane: plane, rowStride: rowStride, inChannels: cin, kernel: k, stride: s,
-                        weight: weight + b * cin * k * k * channelBlock, oy0: oy0, rows: rows, outWidth: ow,
-                        tile: tile.pointer, ld: count)
-                    for c in 0..<channelBlock {
-                        let channel = b * channelBlock + c
-                        let offset = n * outImage + (outputMap?[channel] ?? channel) * P + oy0 * ow
-                        epilogue.applyRow(
-                            from: tile.pointer + c * count, to: y + offset, count: count, channel: channel,
-                            residual: epilogue.residual.map { $0 + residualBase + offset })
-                    }
-                    item += workers
-                }
+                item += workers
             }
         }
         withExtendedLifetime((padded, weights)) {}

@@ -118,7 +118,7 @@ public final class Conv2D: Module {
         return Conv2DKernel.forward(
             x, weight: weight.value, stride: stride, padding: padding, groups: groups,
             epilogue: e, winograd: winograd, packed: packed(for: g, winograd: winograd),
-                direct: direct(for: g, winograd: winograd))
+            direct: direct(for: g, winograd: winograd))
     }
 
     /// The packed weight for a batch-1 eval forward over `g` inside `Module.withPackedWeights`, where the forward runs
@@ -138,7 +138,7 @@ public final class Conv2D: Module {
     /// The weight rearranged for a batch-1 eval forward over `g` inside `Module.withPackedWeights`, where the forward
     /// runs on DirectConvKernel; made on the first such forward, and again if the weight tensor was replaced since.
     private func direct(for g: ConvGeometry, winograd: WinogradKernel.Filters?) -> DirectConvKernel.Weights? {
-        guard packsWeight, !training, g.batch == 1, winograd == nil, DirectConvKernel.applies(to: g) else { return nil }
+        guard packsWeight, !training, winograd == nil, DirectConvKernel.applies(to: g) else { return nil }
         if let d = directWeight, d.source?.storage === weight.value.storage { return d }
         directWeight = DirectConvKernel.Weights(kept: weight.value)
         return directWeight
